@@ -1,0 +1,4 @@
+export { createStack, stackUp, stackDown, stackStatus, type Stack, type UpResult, type PartStatus, type PartState } from './stack.ts';
+export { KAFKA_VERSION, serverProperties } from './kafka.ts';
+export { REGISTRY_MODULE, REGISTRY_VERSION } from './registry.ts';
+export { portOpen, waitFor, sleep } from './proc.ts';

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { createStack, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
+import { cliContext } from '../context.ts';
+import { printTable } from '../table.ts';
+
+export function registerStack(program: Command): void {
+  const stack = program.command('stack').description('the local Kafka, schema registry, Redis and ClickHouse');
+  stack
+    .command('up')
+    .description('fetch (once), start and provision the local stack; idempotent')
+    .action(async () => {
+      const { conn, log } = cliContext('stack');
+      const s = createStack(conn, log);
+      const r = await stackUp(s);
+      for (const [name, state] of Object.entries(r.states)) process.stdout.write(`${name.padEnd(18)} ${state}\n`);
+      process.stdout.write(`stack up in ${r.seconds.toFixed(1)} s (logs in ${s.ctx.logDir})\n`);
+    });
+  stack
+    .command('down')
+    .description('stop the processes that stack up started (by pid file)')
+    .action(async () => {
+      const { conn, log } = cliContext('stack');
+      const stopped = await stackDown(createStack(conn, log));
+      process.stdout.write(stopped.length ? `stopped: ${stopped.join(', ')}\n` : 'nothing was running\n');
+    });
+  stack
+    .command('status')
+    .description('each part with pid, port, version and log file')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const { conn, log } = cliContext('stack');
+      const rows = await stackStatus(createStack(conn, log));
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else printTable(rows.map((r) => ({ part: r.name, state: r.state, pid: r.pid ?? '', port: r.port ?? '', version: r.version, log: r.log ?? '' })));
+      if (rows.some((r) => r.state === 'down' || r.state === 'not answering')) process.exitCode = 3;
+    });
+}

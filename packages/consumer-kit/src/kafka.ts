@@ -1,0 +1,114 @@
+/**
+ * The one place that imports kafkajs. Everything else talks to Kafka through these functions, so the
+ * client can be swapped (e.g. for @confluentinc/kafka-javascript) without touching services.
+ */
+import kafkajs from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, Producer, logCreator as LogCreator } from 'kafkajs';
+import type { Logger } from './logger.ts';
+import { ProfileStreamError } from './errors.ts';
+
+const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
+export { CompressionTypes };
+export type { KafkaClient, Admin, Producer };
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Milliseconds to wait for a connection before giving up on a broker. */
+  connectionTimeout?: number;
+  /** Retries of one request before it fails (default 8, with backoff up to 5 s). */
+  retries?: number;
+}
+
+/** kafkajs log lines go through pino (as objects), at the level pino is set to. */
+function pinoLogCreator(logger: Logger): LogCreator {
+  const child = logger.child({ component: 'kafkajs' });
+  return () => ({ level, log }) => {
+    const { message, ...rest } = log;
+    if (level === logLevel.ERROR) child.error(rest, message);
+    else if (level === logLevel.WARN) child.warn(rest, message);
+    else if (level === logLevel.INFO) child.debug(rest, message);
+    else child.trace(rest, message);
+  };
+}
+
+export function createKafka(options: KafkaOptions): KafkaClient {
+  if (!options.brokers.length) throw new ProfileStreamError('config_invalid', 'KAFKA_BROKERS: no broker given');
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeout ?? 3000,
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(options.logger),
+    retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 5000 },
+  });
+}
+
+/** An idempotent producer (acks=all, exactly-once per partition against retries). */
+export function createProducer(kafka: KafkaClient, options: { transactionalId?: string } = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  config?: Record<string, string>;
+}
+
+/** Creates missing topics; leaves existing ones (and their partition counts) alone. Returns the created names. */
+export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return [];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        replicationFactor: -1,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Ready means: metadata answers and the group coordinator is up (its first use creates
+ * __consumer_offsets, which otherwise makes the first consumer wait).
+ */
+export async function probeKafka(kafka: KafkaClient): Promise<{ brokers: number; topics: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    const topics = await admin.listTopics();
+    await admin.describeGroups(['profile-stream-readiness-probe']);
+    return { brokers: cluster.brokers.length, topics: topics.length };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: KafkaClient, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
