@@ -2,3 +2,4 @@ export { createStack, stackUp, stackDown, stackStatus, type Stack, type UpResult
 export { KAFKA_VERSION, serverProperties } from './kafka.ts';
 export { REGISTRY_MODULE, REGISTRY_VERSION } from './registry.ts';
 export { portOpen, waitFor, sleep } from './proc.ts';
+export { provision, topicSpecs, type ProvisionResult } from './provision.ts';

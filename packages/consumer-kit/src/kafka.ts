@@ -26,8 +26,10 @@ function pinoLogCreator(logger: Logger): LogCreator {
   const child = logger.child({ component: 'kafkajs' });
   return () => ({ level, log }) => {
     const { message, ...rest } = log;
-    if (level === logLevel.ERROR) child.error(rest, message);
-    else if (level === logLevel.WARN) child.warn(rest, message);
+    // kafkajs logs transient, internally retried broker answers (leader moved, coordinator loading)
+    // at ERROR; real failures reach the caller as thrown errors, so these are warnings here.
+    if (level === logLevel.ERROR) child.warn(rest, message);
+    else if (level === logLevel.WARN) child.info(rest, message);
     else if (level === logLevel.INFO) child.debug(rest, message);
     else child.trace(rest, message);
   };
@@ -51,6 +53,8 @@ export function createProducer(kafka: KafkaClient, options: { transactionalId?: 
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
+    // Idempotence needs unlimited retries (a limit could reorder or duplicate); the backoff is capped.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
     ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createStack, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
+import { resolveTopics } from '@profile-stream/contracts';
+import { createStack, provision, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
 import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 
@@ -13,6 +14,9 @@ export function registerStack(program: Command): void {
       const s = createStack(conn, log);
       const r = await stackUp(s);
       for (const [name, state] of Object.entries(r.states)) process.stdout.write(`${name.padEnd(18)} ${state}\n`);
+      const p = await provision(conn, resolveTopics({ env: process.env }), log);
+      process.stdout.write(`schemas: ${p.subjects.map((x) => `${x.subject}#${x.id}`).join(' ')}\n`);
+      if (p.createdTopics.length) process.stdout.write(`created topics: ${p.createdTopics.join(' ')}\n`);
       process.stdout.write(`stack up in ${r.seconds.toFixed(1)} s (logs in ${s.ctx.logDir})\n`);
     });
   stack

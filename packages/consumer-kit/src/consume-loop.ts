@@ -1,0 +1,174 @@
+/**
+ * The one consume loop. Per chunk of a partition's batch: run the handler, send dead letters, and only
+ * then commit the offset after the chunk (the handler's effects are durable when it returns).
+ * Retriable failures are retried with backoff while heartbeating, and nothing past them is committed.
+ * On stop the current chunk finishes (or is abandoned uncommitted); the next owner re-processes it.
+ */
+import pRetry from 'p-retry';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { dlqTopicOf, toDlqRecord } from './dlq.ts';
+import { errorMessage, isRetriable } from './errors.ts';
+import { ensureTopics, type KafkaClient, type Producer } from './kafka.ts';
+import type { Logger } from './logger.ts';
+import type { KitMetrics } from './metrics.ts';
+import { dlq, type BatchHandler, type KitMessage, type Outcome } from './outcome.ts';
+
+export interface ConsumeOptions {
+  kafka: KafkaClient;
+  /** Idempotent producer used for dead letters. */
+  producer: Producer;
+  service: string;
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  logger: Logger;
+  metrics: KitMetrics;
+  fromBeginning?: boolean;
+  /** Messages per handler call and commit (default 500). */
+  chunkSize?: number;
+  partitionsConsumedConcurrently?: number;
+  retry?: { minTimeout?: number; maxTimeout?: number };
+  /** Partitions per DLQ topic when it has to be created (default 1). */
+  dlqPartitions?: number;
+}
+
+export interface RunningConsumer {
+  readonly consumer: Consumer;
+  /** Finish the chunk in hand, commit it, leave the group. */
+  stop(): Promise<void>;
+  /** True while the consumer is in its group and its last poll loop is alive. */
+  healthy(): boolean;
+}
+
+const toKit = (topic: string, partition: number, m: KafkaMessage): KitMessage => ({
+  topic,
+  partition,
+  offset: m.offset,
+  key: m.key ?? null,
+  value: m.value ?? null,
+  headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
+  timestamp: m.timestamp,
+});
+
+export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer> {
+  const log = o.logger.child({ group: o.groupId });
+  const chunkSize = o.chunkSize ?? 500;
+  await ensureTopics(o.kafka, o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })));
+  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 << 20 });
+  let inGroup = false;
+  let crashed = false;
+  const stopping = new AbortController();
+  consumer.on(consumer.events.GROUP_JOIN, () => { inGroup = true; });
+  consumer.on(consumer.events.CRASH, (e) => { crashed = true; inGroup = false; log.error({ err: e.payload.error }, 'consumer crashed'); });
+  consumer.on(consumer.events.STOP, () => { inGroup = false; });
+
+  /**
+   * Runs `work` until it succeeds, backing off on retriable errors. Handler retries give up when the
+   * consumer stops (the chunk stays uncommitted); DLQ sends and commits of a finished chunk do not.
+   */
+  const withRetry = <T>(topic: string, what: string, work: () => Promise<T>, heartbeat: () => Promise<void>, abortable = true) =>
+    pRetry(work, {
+      retries: abortable ? Number.POSITIVE_INFINITY : 20,
+      minTimeout: o.retry?.minTimeout ?? 200,
+      maxTimeout: o.retry?.maxTimeout ?? 10_000,
+      randomize: true,
+      ...(abortable ? { signal: stopping.signal } : {}),
+      shouldRetry: ({ error }) => (abortable ? isRetriable(error) && !stopping.signal.aborted : true),
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        o.metrics.retries.inc({ topic });
+        log.warn({ topic, attempt: attemptNumber, err: errorMessage(error) }, `${what} failed, retrying`);
+        await heartbeat().catch(() => undefined);
+      },
+    });
+
+  /** Handler outcomes for a chunk; `retry` outcomes are re-run (only those messages) until they settle. */
+  async function settle(chunk: KitMessage[], heartbeat: () => Promise<void>): Promise<Outcome[]> {
+    const ctx = { heartbeat, signal: stopping.signal };
+    let outcomes: Outcome[];
+    try {
+      outcomes = await withRetry(chunk[0]!.topic, 'handler', () => o.handler(chunk, ctx), heartbeat);
+    } catch (err) {
+      if (stopping.signal.aborted) throw err;
+      // A non-retriable throw for the whole chunk: isolate the culprit message by message.
+      outcomes = [];
+      for (const m of chunk) {
+        try {
+          outcomes.push(...(await withRetry(m.topic, 'handler', () => o.handler([m], ctx), heartbeat)));
+        } catch (one) {
+          if (stopping.signal.aborted) throw one;
+          outcomes.push(dlq('step_failed', errorMessage(one)));
+        }
+      }
+    }
+    for (;;) {
+      const pending = outcomes.flatMap((out, i) => (out.kind === 'retry' ? [i] : []));
+      if (pending.length === 0) return outcomes;
+      if (stopping.signal.aborted) throw new Error('stopping with retries pending');
+      o.metrics.retries.inc({ topic: chunk[0]!.topic }, pending.length);
+      const first = outcomes[pending[0]!] as { error: unknown };
+      log.warn({ topic: chunk[0]!.topic, pending: pending.length, err: errorMessage(first.error) }, 'retrying messages');
+      await new Promise((r) => setTimeout(r, o.retry?.minTimeout ?? 200));
+      await heartbeat();
+      const again = await o.handler(pending.map((i) => chunk[i]!), ctx);
+      pending.forEach((i, j) => { outcomes[i] = again[j]!; });
+    }
+  }
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      if (!isRunning() || isStale() || stopping.signal.aborted) return;
+      const t0 = performance.now();
+      const chunk = batch.messages.slice(start, start + chunkSize).map((m) => toKit(topic, partition, m));
+      let outcomes: Outcome[];
+      try {
+        outcomes = await settle(chunk, heartbeat);
+      } catch (err) {
+        if (stopping.signal.aborted) return; // not committed: re-processed after restart/rebalance
+        throw err;
+      }
+      const dead = chunk.flatMap((m, i) => {
+        const out = outcomes[i]!;
+        o.metrics.messages.inc({ topic, outcome: out.kind });
+        return out.kind === 'dlq' ? [{ m, out }] : [];
+      });
+      if (dead.length) {
+        await withRetry(topic, 'dlq send', () => o.producer.send({
+          topic: dlqTopicOf(topic),
+          acks: -1,
+          messages: dead.map(({ m, out }) => toDlqRecord(m, out.reason, out.message, o.service)),
+        }), heartbeat, false);
+        for (const { out, m } of dead) {
+          o.metrics.deadLetters.inc({ topic, reason: out.reason });
+          log.warn({ topic, partition, offset: m.offset, reason: out.reason, detail: out.message }, 'sent to DLQ');
+        }
+      }
+      const last = chunk[chunk.length - 1]!.offset;
+      await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
+      o.metrics.committed.inc({ topic });
+      o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+      o.metrics.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
+      await heartbeat();
+    }
+  }
+
+  await consumer.connect();
+  for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
+    eachBatch,
+  });
+  log.info({ topics: o.topics }, 'consuming');
+
+  return {
+    consumer,
+    healthy: () => inGroup && !crashed,
+    async stop() {
+      stopping.abort();
+      await consumer.disconnect(); // waits for the batch in hand to return
+      log.info('consumer stopped');
+    },
+  };
+}

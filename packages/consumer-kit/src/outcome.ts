@@ -1,0 +1,34 @@
+/**
+ * What a step says about one message. One place (the consume loop) turns these into effects:
+ * ok/drop → the offset may pass; dlq → the original bytes go to `<topic>.dlq` first; retry → try again later.
+ */
+export type Outcome =
+  | { kind: 'ok' }
+  | { kind: 'drop'; reason: string }
+  | { kind: 'dlq'; reason: string; message: string }
+  | { kind: 'retry'; error: unknown };
+
+export const ok = (): Outcome => ({ kind: 'ok' });
+export const drop = (reason: string): Outcome => ({ kind: 'drop', reason });
+export const dlq = (reason: string, message: string): Outcome => ({ kind: 'dlq', reason, message });
+export const retry = (error: unknown): Outcome => ({ kind: 'retry', error });
+
+/** A message as steps see it: the kafkajs shape, detached from kafkajs. */
+export interface KitMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | undefined>;
+  timestamp: string;
+}
+
+export interface BatchContext {
+  /** Keep group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  signal: AbortSignal;
+}
+
+/** Handles a chunk of messages from one partition, in offset order; returns one outcome per message. */
+export type BatchHandler = (messages: KitMessage[], ctx: BatchContext) => Promise<Outcome[]>;

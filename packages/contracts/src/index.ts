@@ -1,0 +1,11 @@
+export * from './generated/index.ts';
+export { avroOptions, avroType } from './avro.ts';
+export type { AvroFieldSchema, AvroRecordSchema } from './avro.ts';
+export { ContractError, isContractError } from './errors.ts';
+export type { ContractErrorCode, ContractErrorInit, ContractIssue } from './errors.ts';
+export { fromPlainJson, parseTimestamp, toPlainJson } from './json.ts';
+export type { JsonValue, SchemaLike, ToJsonOptions } from './json.ts';
+export { findTopic, resolveTopics } from './topics.ts';
+export type { ResolveTopicsOptions, TopicSpec, TopicTable } from './topics.ts';
+export { ContractsRegistry } from './registry.ts';
+export type { ContractsRegistryOptions, DecodedValue, DecodeOptions, RegisteredSubject } from './registry.ts';
