@@ -28,6 +28,8 @@ export interface ConsumeOptions {
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
   retry?: { minTimeout?: number; maxTimeout?: number };
+  /** Group session timeout in ms (default 30 s; a crashed member's partitions move after this). */
+  sessionTimeout?: number;
   /** Partitions per DLQ topic when it has to be created (default 1). */
   dlqPartitions?: number;
 }
@@ -54,7 +56,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
   const log = o.logger.child({ group: o.groupId });
   const chunkSize = o.chunkSize ?? 500;
   await ensureTopics(o.kafka, o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })));
-  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 << 20 });
+  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeout ?? 30_000, heartbeatInterval: Math.min(3000, (o.sessionTimeout ?? 30_000) / 3), maxBytesPerPartition: 4 << 20 });
   let inGroup = false;
   let crashed = false;
   const stopping = new AbortController();
@@ -114,7 +116,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     }
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || stopping.signal.aborted) return;
@@ -145,6 +147,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       }
       const last = chunk[chunk.length - 1]!.offset;
       await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
+      resolveOffset(last); // the fetch position moves only with resolved offsets, not with commits
       o.metrics.committed.inc({ topic });
       o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
       o.metrics.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
