@@ -5,6 +5,11 @@
  */
 import { Command } from 'commander';
 import { ProfileStreamError } from '@profile-stream/consumer-kit';
+import { registerConsume } from './commands/consume.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerDlq } from './commands/dlq.ts';
+import { registerGenerate } from './commands/generate.ts';
+import { registerProduce } from './commands/produce.ts';
 import { registerStack } from './commands/stack.ts';
 
 const program = new Command('profile-stream')
@@ -13,6 +18,11 @@ const program = new Command('profile-stream')
   .showHelpAfterError();
 
 registerStack(program);
+registerGenerate(program);
+registerProduce(program);
+registerConsume(program);
+registerDlq(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,3 +9,4 @@ export { findTopic, resolveTopics } from './topics.ts';
 export type { ResolveTopicsOptions, TopicSpec, TopicTable } from './topics.ts';
 export { ContractsRegistry } from './registry.ts';
 export type { ContractsRegistryOptions, DecodedValue, DecodeOptions, RegisteredSubject } from './registry.ts';
+export { eventKey } from './keys.ts';
