@@ -27,9 +27,10 @@ registerDemo(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ProfileStreamError) {
-    process.stderr.write(`profile-stream: ${err.code}: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
+  // Typed errors (ours, contracts') are one line that says what to do; anything else keeps its stack.
+  const code = err instanceof ProfileStreamError || (err instanceof Error && typeof (err as { code?: unknown }).code === 'string')
+    ? (err as { code: string }).code : undefined;
+  if (code && err instanceof Error) process.stderr.write(`profile-stream: ${code}: ${err.message}\n`);
+  else process.stderr.write(`profile-stream: ${err instanceof Error ? (process.env.LOG_LEVEL === 'debug' ? err.stack : err.message) : String(err)}\n`);
+  process.exit(1);
 }
