@@ -29,7 +29,7 @@ try {
 } catch (err) {
   // Typed errors (ours, contracts') are one line that says what to do; anything else keeps its stack.
   const code = err instanceof ProfileStreamError || (err instanceof Error && typeof (err as { code?: unknown }).code === 'string')
-    ? (err as { code: string }).code : undefined;
+    ? (err as unknown as { code: string }).code : undefined;
   if (code && err instanceof Error) process.stderr.write(`profile-stream: ${code}: ${err.message}\n`);
   else process.stderr.write(`profile-stream: ${err instanceof Error ? (process.env.LOG_LEVEL === 'debug' ? err.stack : err.message) : String(err)}\n`);
   process.exit(1);

@@ -25,7 +25,10 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.en
 
 /** Reusable field parsers with messages that say what is expected. */
 export const env = {
-  port: (def: number) => z.coerce.number({ error: 'expected a TCP port number' }).int().min(1).max(65535).default(def),
+  port: (def: number) => {
+    const msg = 'expected a TCP port number (1-65535)';
+    return z.coerce.number({ error: msg }).int(msg).min(1, msg).max(65535, msg).default(def);
+  },
   int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z.coerce.number({ error: 'expected an integer' }).int(`expected an integer`).min(min).max(max).default(def),
   string: (def: string) => z.string().min(1).default(def),
