@@ -1,6 +1,6 @@
 /**
  * The one test command (`./profile-stream test`, what .ci/run calls):
- *   1. type check (tsc -b) and the generated-code drift check,
+ *   1. type check (tsc -b), the generated-code drift check and docker-compose.yml validation,
  *   2. the local stack up (the project's own stack scripts; nothing is skipped when a part is missing),
  *   3. every *.test.ts under packages/, services/, infra/ and test/ with node's test runner,
  *   4. the stack parts this run started are stopped again.
@@ -29,6 +29,7 @@ function step(name: string, cmd: string, cmdArgs: string[]): void {
 if (explicitFiles.length === 0) {
   step('type check (tsc -b)', process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
   step('generated code matches schemas/ (codegen --check)', process.execPath, ['packages/contracts/codegen/codegen.ts', '--check']);
+  step('docker-compose.yml is valid (docker compose config)', 'bash', ['infra/docker/validate.sh']);
 }
 
 const log = createLogger({ name: 'test', level: 'warn' });

@@ -20,6 +20,15 @@ export function registerStack(program: Command): void {
       process.stdout.write(`stack up in ${r.seconds.toFixed(1)} s (logs in ${s.ctx.logDir})\n`);
     });
   stack
+    .command('provision')
+    .description('register the schemas (BACKWARD) and create the topics and DLQs on the configured Kafka and registry (no processes started)')
+    .action(async () => {
+      const { conn, log } = cliContext('stack');
+      const p = await provision(conn, resolveTopics({ env: process.env }), log);
+      process.stdout.write(`schemas: ${p.subjects.map((x) => `${x.subject}#${x.id}`).join(' ')}\n`);
+      process.stdout.write(p.createdTopics.length ? `created topics: ${p.createdTopics.join(' ')}\n` : 'all topics exist\n');
+    });
+  stack
     .command('down')
     .description('stop the processes that stack up started (by pid file)')
     .action(async () => {
