@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { ProfileStreamError } from '@profile-stream/consumer-kit';
+import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
@@ -23,6 +24,7 @@ registerProduce(program);
 registerConsume(program);
 registerDlq(program);
 registerDemo(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);
