@@ -11,6 +11,8 @@ import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerProduce } from './commands/produce.ts';
+import { registerProfile } from './commands/profile.ts';
+import { registerRun } from './commands/run.ts';
 import { registerStack } from './commands/stack.ts';
 
 const program = new Command('profile-stream')
@@ -24,6 +26,8 @@ registerProduce(program);
 registerConsume(program);
 registerDlq(program);
 registerDemo(program);
+registerRun(program);
+registerProfile(program);
 registerBench(program);
 
 try {

@@ -1,0 +1,111 @@
+/**
+ * `bench stitch`: N generated events through ONE stitcher process on the real stack, against a raw kafkajs
+ * consume of the same topic in the same run; then event → profile latency at a fixed rate.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolveTopics } from '@profile-stream/contracts';
+import { createKafka, deleteTopics, ensureTopics, type KafkaClient } from '@profile-stream/consumer-kit';
+import { generate } from '@profile-stream/generator';
+import { provision } from '@profile-stream/infra';
+import { loadStitcherConfig, startStitcher } from '@profile-stream/stitcher';
+import { openClients } from '../clients.ts';
+import type { CliContext } from '../context.ts';
+import { Sender } from '../sender.ts';
+import { printTable } from '../table.ts';
+import { rate, summarize } from './stats.ts';
+
+async function committedTotal(kafka: KafkaClient, groupId: string, topic: string): Promise<bigint> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [o] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (o?.partitions ?? []).reduce((s, p) => s + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function benchStitch(ctx: CliContext, o: { events: number; rate: number }): Promise<void> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const topics = resolveTopics({ prefix });
+  await provision(ctx.conn, topics, ctx.log);
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn' };
+  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
+  const clients = openClients(ctx);
+  const kafka = createKafka({ brokers: ctx.conn.kafka.brokers, clientId: 'bench-stitch', logger: ctx.log });
+  const topic = topics.clickstream.topic;
+  try {
+    process.stderr.write(`generating and producing ${o.events} clickstream events...\n`);
+    const sender = new Sender(await clients.producer());
+    let n = 0;
+    for (const r of generate({ seed: 3, customers: Math.ceil(o.events / 25), days: 60, start: Date.now() - 61 * 86_400_000, malformedRate: 0 })) {
+      if (r.topic !== 'clickstream' || 'malformed' in r) continue;
+      await sender.add(topic, { key: r.key, value: await clients.registry.encode(topic, r.value) });
+      if (++n === o.events) break;
+    }
+    await sender.flush();
+
+    // Raw baseline: count the same topic with a bare consumer.
+    const raw = kafka.consumer({ groupId: `${prefix}raw` });
+    await raw.connect();
+    await raw.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    let t0 = 0;
+    const rawMs = await new Promise<number>((res) => {
+      void raw.run({ eachBatch: async ({ batch }) => { if (!t0) t0 = performance.now(); seen += batch.messages.length; if (seen >= n) res(performance.now() - t0); } });
+    });
+    await raw.disconnect();
+
+    // One stitcher process (in this process), from offset 0, until everything is committed.
+    const cfg = loadStitcherConfig('clickstream', { ...env, STITCHER_OPS_PORT: '0' });
+    const s0 = performance.now();
+    const stitcher = await startStitcher(cfg);
+    let firstAt = 0;
+    while ((await committedTotal(kafka, cfg.groupId, topic)) < BigInt(n)) {
+      if (!firstAt && (await committedTotal(kafka, cfg.groupId, topic)) > 0n) firstAt = performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stitchMs = performance.now() - (firstAt || s0);
+    printTable([
+      { path: 'raw kafkajs consume (count only)', events: n, 'events/s': rate(n, rawMs), ratio: '1.00' },
+      { path: 'one stitcher: decode → validate → identity → fold (Redis) → profile-changes', events: n, 'events/s': rate(n, stitchMs), ratio: (rawMs / stitchMs).toFixed(2) },
+    ]);
+
+    // Latency at a fixed rate: produce → profile-changes record (its Kafka timestamp) for the trigger event.
+    const live = Math.min(o.rate * 5, 50_000);
+    const sentAt = new Map<string, number>();
+    const changes = kafka.consumer({ groupId: `${prefix}lat` });
+    await changes.connect();
+    await changes.subscribe({ topic: topics['profile-changes'].topic, fromBeginning: false });
+    const lat: number[] = [];
+    void changes.run({ eachMessage: async ({ message }) => {
+      const d = await clients.registry.decode<{ trigger_event_id: string }>(message.value!);
+      const at = sentAt.get(d.value.trigger_event_id);
+      if (at !== undefined) lat.push(Number(message.timestamp) - at);
+    } });
+    await new Promise((r) => setTimeout(r, 3000));
+    const liveSender = new Sender(await clients.producer(), { batchSize: 50, inFlight: 8 });
+    const start = performance.now();
+    let i = 0;
+    for (const r of generate({ seed: 99, customers: Math.ceil(live / 25), days: 1, start: Date.now() - 86_400_000, malformedRate: 0 })) {
+      if (r.topic !== 'clickstream' || 'malformed' in r) continue;
+      const due = start + (i / o.rate) * 1000;
+      if (due - performance.now() > 1) await new Promise((res) => setTimeout(res, due - performance.now()));
+      sentAt.set(r.value.event_id, Date.now());
+      await liveSender.add(topic, { key: r.key, value: await clients.registry.encode(topic, r.value) });
+      if (i % 50 === 49) await liveSender.flush();
+      if (++i === live) break;
+    }
+    await liveSender.flush();
+    await new Promise((r) => setTimeout(r, 3000));
+    await changes.disconnect();
+    await stitcher.stop();
+    const s = summarize(lat);
+    process.stdout.write(`\nevent → profile-changes latency at ${o.rate} events/s (${i} events, ${s.n} profile changes sampled):\n`);
+    printTable([{ p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
+  } finally {
+    await clients.close();
+    await deleteTopics(kafka, Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
+    void ensureTopics;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * `run <service...>`: one service runs in this process; several run as child processes (one per service,
+ * each its own consumer group), with SIGTERM/SIGINT passed on so every one drains.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { REPO_ROOT } from '@profile-stream/consumer-kit';
+
+export const SERVICES: Record<string, string> = {
+  clickstream: 'services/clickstream/src/main.ts',
+  purchases: 'services/purchases/src/main.ts',
+  'support-tickets': 'services/support-tickets/src/main.ts',
+};
+export const STITCHERS = ['clickstream', 'purchases', 'support-tickets'];
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(`run pipeline services: ${Object.keys(SERVICES).join(', ')} (or "stitchers" for all three)`)
+    .argument('<service...>', 'service names')
+    .action(async (names: string[]) => {
+      const list = names.flatMap((n) => (n === 'stitchers' ? STITCHERS : [n]));
+      const unknown = list.filter((n) => !SERVICES[n]);
+      if (unknown.length) throw Object.assign(new Error(`unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`), { code: 'config_invalid' });
+      if (list.length === 1) {
+        await import(resolve(REPO_ROOT, SERVICES[list[0]!]!));
+        return;
+      }
+      const children = list.map((n) => spawn(process.execPath, [...process.execArgv, resolve(REPO_ROOT, SERVICES[n]!)], { stdio: 'inherit', env: process.env }));
+      const forward = (sig: NodeJS.Signals) => children.forEach((c) => c.kill(sig));
+      process.on('SIGTERM', forward);
+      process.on('SIGINT', forward);
+      const codes = await Promise.all(children.map((c) => new Promise<number>((res) => c.on('exit', (code) => res(code ?? 1)))));
+      process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;
+    });
+}

@@ -1,0 +1,22 @@
+export { RULES, IDENTITY_LIMITS, SET_LIMITS } from './rules.ts';
+export type { LeafKind, RecordRule, Rule } from './rules.ts';
+export { cell, cmpCell, cmpStr, cmpValue, compactDoc, emptyDoc } from './doc.ts';
+export type {
+  Cell, CellValue, ConsentValue, DeviceValue, DocObject, DocValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, Scalar, TicketDoc,
+} from './doc.ts';
+export { join, joinValue } from './join.ts';
+export { DEFAULT_JUNK_BLOCKLIST, IDENTIFIER_FIELDS, hasIdentifier, normaliseIdentifiers, normalisePhone } from './normalise.ts';
+export type { DropReason, DroppedIdentifier, IdentifierField, IdentifierFields, NormalisedIds, NormaliseOptions } from './normalise.ts';
+export { DEFAULT_MAX_FUTURE_MS, requireIdentifier, validateEvent } from './validate.ts';
+export type { EventOf, InputEvent, InputTopic, ValidateOptions } from './validate.ts';
+export { ProfileError, isProfileError } from './errors.ts';
+export type { ProfileErrorCode, ProfileErrorInit } from './errors.ts';
+export { ISO_4217_CODES, isIsoCurrency } from './iso4217.ts';
+export { eventFragment, foldEvents, sortUnique } from './fold.ts';
+export type { FoldInput } from './fold.ts';
+export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
+export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
+export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
+export { ProfileStore, newProfileId, type FoldResult, type StoredEvent, type StoredProfile, type ProfileStoreOptions } from './store/store.ts';
+export { IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type RefusalRecord, type Resolution } from './store/identity.ts';
+export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace } from './store/keys.ts';

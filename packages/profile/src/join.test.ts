@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { cmpStr, compactDoc } from './doc.ts';
+import type { DocObject, DocValue, ProfileDoc } from './doc.ts';
+import { join } from './join.ts';
+import { RULES } from './rules.ts';
+import type { Rule } from './rules.ts';
+import { docArb } from './testing/arbitraries.ts';
+
+const RUNS = { numRuns: 600 };
+
+/** The doc with every `sum` leaf multiplied by k (what join(a, a) does to sums). */
+function scaleSums(rule: Rule, v: DocValue | undefined, k: number): DocValue | undefined {
+  if (v === undefined || typeof v !== 'object') return rule.kind === 'sum' ? (v as number) * k : v;
+  if (rule.kind === 'map') return Object.fromEntries(Object.entries(v).map(([key, x]) => [key, scaleSums(rule.of, x, k)!]));
+  if (rule.kind === 'record') {
+    return Object.fromEntries(Object.entries(v).map(([f, x]) => [f, scaleSums(rule.fields[f]!, x, k)!]));
+  }
+  return v;
+}
+
+describe('join laws (fast-check on random documents)', () => {
+  it('is commutative', () => {
+    fc.assert(fc.property(docArb, docArb, (a, b) => assert.deepEqual(join(a, b), join(b, a))), RUNS);
+  });
+
+  it('is associative', () => {
+    fc.assert(fc.property(docArb, docArb, docArb, (a, b, c) => assert.deepEqual(join(join(a, b), c), join(a, join(b, c)))), RUNS);
+  });
+
+  it('is idempotent on every rule but sum, which doubles (sums rely on de-duplication by event_id)', () => {
+    fc.assert(fc.property(docArb, (a) => {
+      assert.deepEqual(join(a, a), scaleSums(RULES, a as DocObject, 2));
+    }), RUNS);
+  });
+
+  it('has the empty document as identity, and returns canonical documents', () => {
+    fc.assert(fc.property(docArb, docArb, (a, b) => {
+      assert.deepEqual(join(a, {}), a);
+      assert.deepEqual(join({}, a), a);
+      const j = join(a, b);
+      assert.deepEqual(compactDoc(j), j);
+    }), RUNS);
+  });
+
+  it('never mutates its inputs', () => {
+    fc.assert(fc.property(docArb, docArb, (a, b) => {
+      const [ca, cb] = [structuredClone(a), structuredClone(b)];
+      join(a, b);
+      assert.deepEqual(a, ca);
+      assert.deepEqual(b, cb);
+    }), { numRuns: 200 });
+  });
+});
+
+describe('join rules', () => {
+  const cell = (v: string, t: number, id: string) => ({ v, t, id });
+
+  it('lww keeps the latest (t, then event id); fww the earliest', () => {
+    const a: ProfileDoc = { demographic: { country: cell('DE', 5, 'e2') }, acquisition: { first_order_channel: cell('web', 5, 'e2') } };
+    const b: ProfileDoc = { demographic: { country: cell('FR', 5, 'e10') }, acquisition: { first_order_channel: cell('app', 5, 'e10') } };
+    // 'e10' < 'e2' as strings: the tie on t is broken by event id, not by arrival
+    assert.equal(join(a, b).demographic?.country?.v, 'DE');
+    assert.equal(join(a, b).acquisition?.first_order_channel?.v, 'app');
+  });
+
+  it('sets keep the largest rank per value and the top N by (rank desc, value asc)', () => {
+    const a: ProfileDoc = { identity: { user_ids: { u1: 5 } } };
+    const b: ProfileDoc = { identity: { user_ids: { u0: 5 } } };
+    assert.deepEqual(join(a, b).identity?.user_ids, { u0: 5 });
+    const emails = (xs: [string, number][]): ProfileDoc => ({ identity: { emails: Object.fromEntries(xs) } });
+    const j = join(emails([['a', 1], ['b', 2], ['c', 3]]), emails([['a', 9], ['d', 3], ['e', 3], ['f', 0]]));
+    assert.deepEqual(j.identity?.emails, { a: 9, c: 3, d: 3, e: 3, b: 2 });
+  });
+
+  it('maps and records join per key and per field; a "__proto__" key stays data', () => {
+    const a = JSON.parse('{"activity":{"product_views_by_category":{"__proto__":2,"shoes":1}}}') as ProfileDoc;
+    const b = JSON.parse('{"activity":{"product_views_by_category":{"__proto__":3}}}') as ProfileDoc;
+    const j = join(a, b).activity?.product_views_by_category ?? {};
+    assert.deepEqual(Object.keys(j).sort(), ['__proto__', 'shoes']);
+    assert.equal(Object.getOwnPropertyDescriptor(j, '__proto__')?.value, 5);
+    assert.equal(Object.getPrototypeOf(j), Object.prototype);
+  });
+
+  it('compares strings by code point (UTF-8 byte order), not UTF-16 units', () => {
+    assert.ok(cmpStr('\uE000', '😀') < 0); // U+E000 < U+1F600, though '\uE000' > '\uD83D' in UTF-16
+    assert.ok(cmpStr('B', 'a') < 0 && cmpStr('a', 'ab') < 0 && cmpStr('é', 'z') > 0);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * A stitcher service from its config: the dependencies are built here and passed explicitly
+ * (no module-level singletons), then consumer-kit runs the handler.
+ */
+import { Redis } from 'ioredis';
+import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
+import {
+  createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
+} from '@profile-stream/consumer-kit';
+import { IdentityResolver, ProfileStore } from '@profile-stream/profile';
+import type { StitcherConfig } from './config.ts';
+import { stitcherHandler } from './handler.ts';
+import { createStitcherMetrics } from './metrics.ts';
+import { prepareStep } from './steps/prepare.ts';
+
+export interface RunningStitcher {
+  consumer: RunningConsumer;
+  opsPort: number;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export function createRedis(url: string): Redis {
+  // Commands fail fast while Redis is down (retriable errors: the consume loop backs off and retries,
+  // committing nothing it has not applied); the client reconnects by itself.
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    reconnectOnError: () => true,
+  });
+}
+
+export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number } = {}): Promise<RunningStitcher> {
+  const now = o.now ?? Date.now;
+  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
+  const topics = resolveTopics({ env: cfg.env });
+  const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const registry = new ContractsRegistry({ host: cfg.conn.registry.url, topics });
+  const redis = createRedis(cfg.conn.redis.url);
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
+  const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs, now });
+  const resolver = new IdentityResolver({ store });
+  const kit = createKitMetrics(cfg.service);
+  const metrics = createStitcherMetrics(kit.registry);
+  const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
+  const prepare = prepareStep({ registry, topicId: cfg.topicId, defaultRegion: cfg.defaultRegion, blocklist, maxFutureMs: cfg.maxFutureMs, metrics, now });
+  const consumer = await startConsumer({
+    kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
+    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize,
+    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, resolver, registry, topics, producer, metrics, log, now }),
+  });
+  const ops = await startOpsServer({
+    port: cfg.opsPort, registry: kit.registry,
+    checks: { kafka: () => consumer.healthy(), redis: async () => (await redis.ping()) === 'PONG' },
+  });
+  log.info({ topic: topics[cfg.topicId].topic, group: cfg.groupId, ops: ops.port }, 'stitcher started');
+  return {
+    consumer, opsPort: ops.port, log,
+    async stop() {
+      await consumer.stop();
+      await producer.disconnect();
+      await ops.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * decode → validate → normalise identifiers. Pure apart from the registry lookup; anything wrong with the
+ * event becomes a DLQ outcome with a reason code (ContractError / ProfileError codes, `no_identifier`).
+ */
+import { decodeMessage, dlq, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
+import type { ContractsRegistry } from '@profile-stream/contracts';
+import { normaliseIdentifiers, requireIdentifier, validateEvent, type EventOf, type NormalisedIds } from '@profile-stream/profile';
+import type { InputTopicId } from '../config.ts';
+import type { StitcherMetrics } from '../metrics.ts';
+
+export type AnyInputEvent = EventOf<InputTopicId>;
+
+export interface Prepared {
+  event: AnyInputEvent;
+  ids: NormalisedIds;
+}
+
+export interface PrepareDeps {
+  registry: ContractsRegistry;
+  topicId: InputTopicId;
+  defaultRegion: string;
+  /** Junk identifier values on top of the default blocklist. */
+  blocklist: ReadonlySet<string>;
+  maxFutureMs: number;
+  metrics: StitcherMetrics;
+  now: () => number;
+}
+
+export function prepareStep(d: PrepareDeps): (m: KitMessage) => Promise<Prepared | Outcome> {
+  return async (m) => {
+    const { value } = await decodeMessage<AnyInputEvent>(d.registry, m); // ContractError → DLQ with its code
+    validateEvent(d.topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs }); // ProfileError → DLQ
+    const ids = normaliseIdentifiers(value, { defaultRegion: d.defaultRegion, blocklist: d.blocklist });
+    for (const x of ids.dropped) d.metrics.identifiersDropped.inc({ field: x.field, reason: x.reason });
+    try {
+      requireIdentifier(ids);
+    } catch (err) {
+      return dlq('no_identifier', err instanceof Error ? err.message : String(err));
+    }
+    return { event: value, ids };
+  };
+}
+
+export const isPrepared = (x: Prepared | Outcome): x is Prepared => 'ids' in x;

@@ -1,0 +1,65 @@
+/** The records a chunk publishes: one profile-changes record per folded profile, and profile-merged records. */
+import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
+import { profileView } from '@profile-stream/profile';
+import type { FoldResult, MergeRecord, RefusalRecord } from '@profile-stream/profile';
+
+export interface OutRecord {
+  topic: string;
+  messages: { key: string; value: Buffer }[];
+}
+
+export interface ChangeInput {
+  fold: FoldResult;
+  triggerEventId: string;
+  occurredAt: number;
+  sections: string[];
+  mergedIds: string[];
+}
+
+/** The change's id is stable across replays: a re-processed chunk republishes the same id (consumers de-duplicate). */
+export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string, changes: ChangeInput[], now: number) {
+  const topic = topics['profile-changes'].topic;
+  const messages = await Promise.all(changes.map(async (c) => ({
+    key: c.fold.profileId,
+    value: await registry.encode(topic, {
+      event_id: `${c.fold.profileId}:v${c.fold.version}`,
+      profile_id: c.fold.profileId,
+      profile_version: c.fold.version,
+      cause: 'event',
+      trigger_event_id: c.triggerEventId,
+      source_topic: sourceTopic,
+      changed_sections: c.sections,
+      occurred_at: c.occurredAt,
+      emitted_at: now,
+      profile_json: JSON.stringify(profileView(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds })),
+    }),
+  })));
+  return { topic, messages };
+}
+
+export async function profileMergedRecords(
+  registry: ContractsRegistry, topics: TopicTable,
+  items: { merge?: MergeRecord; refusal?: RefusalRecord; triggerEventId: string; occurredAt: number }[], now: number,
+) {
+  const topic = topics['profile-merged'].topic;
+  const messages = await Promise.all(items.map(async (x) => {
+    const [profileId, other, outcome, matchedOn, reason] = x.merge
+      ? [x.merge.survivor, x.merge.merged, 'merged', x.merge.matchedOn, null]
+      : [x.refusal!.target, x.refusal!.other, 'refused', x.refusal!.matchedOn, x.refusal!.reason];
+    return {
+      key: profileId,
+      value: await registry.encode(topic, {
+        event_id: `${outcome}:${profileId}<${other}:${x.triggerEventId}`,
+        profile_id: profileId,
+        merged_profile_id: other,
+        outcome,
+        matched_on: matchedOn,
+        reason,
+        trigger_event_id: x.triggerEventId,
+        occurred_at: x.occurredAt,
+        emitted_at: now,
+      }),
+    };
+  }));
+  return { topic, messages };
+}

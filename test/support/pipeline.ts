@@ -1,0 +1,105 @@
+/**
+ * Helpers for pipeline tests: produce a generated data set, start services as real processes, wait until a
+ * consumer group has committed everything, and compute the oracle's profiles for the same events.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { eventKey, type TopicId } from '@profile-stream/contracts';
+import { createProducer, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
+import type { GeneratedRecord } from '@profile-stream/generator';
+import { foldEvents, normaliseIdentifiers, hasIdentifier, type FoldInput, type NormalisedIds, type ProfileDoc } from '@profile-stream/profile';
+import { spawnTs, waitUntil, type TestEnv } from './index.ts';
+
+export const INPUTS = ['clickstream', 'purchases', 'support-tickets'] as const;
+
+export async function produceRecords(env: TestEnv, records: GeneratedRecord[]): Promise<void> {
+  const producer = createProducer(env.kafka);
+  await producer.connect();
+  const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+  for (const r of records) {
+    const topic = env.topics[r.topic].topic;
+    const value = 'malformed' in r ? Buffer.from(r.raw) : await env.registry.encode(topic, r.value);
+    const key = 'malformed' in r ? r.key : eventKey(r.topic as TopicId, r.value as never);
+    const list = byTopic.get(topic) ?? [];
+    list.push({ key, value });
+    byTopic.set(topic, list);
+  }
+  for (const [topic, messages] of byTopic) {
+    for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+  }
+  await producer.disconnect();
+}
+
+export interface ServiceProcess { child: ChildProcess; stderr(): string }
+
+export function startService(env: NodeJS.ProcessEnv, name: string): ServiceProcess {
+  const child = spawnTs(resolve(REPO_ROOT, `services/${name}/src/main.ts`), [], env);
+  let err = '';
+  child.stderr!.on('data', (d) => { err = (err + d).slice(-20_000); });
+  child.stdout!.resume();
+  return { child, stderr: () => err };
+}
+
+export async function stopService(s: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (s.child.exitCode !== null) return s.child.exitCode;
+  s.child.kill(signal);
+  const [code] = (await once(s.child, 'exit')) as [number | null];
+  return code;
+}
+
+/** Waits until `groupId` has committed the end of `topic` (every partition). */
+export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await waitUntil(`${groupId} to commit ${topic}`, async () => {
+      const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.every((e) => e.high === '0' || BigInt(c!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1') >= BigInt(e.high)) || undefined;
+    }, timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface OracleProfile { keys: string[]; doc: ProfileDoc; events: FoldInput[] }
+
+/**
+ * The oracle: valid events with a usable identifier, grouped into profiles by the identifiers they share
+ * (union-find), each profile folded by the reference fold of its sorted unique events.
+ */
+export function oracleProfiles(records: GeneratedRecord[], region = 'GB'): OracleProfile[] {
+  const inputs: FoldInput[] = [];
+  for (const r of records) {
+    if ('malformed' in r) continue;
+    const ids = normaliseIdentifiers(r.value as never, { defaultRegion: region, blocklist: new Set() });
+    if (!hasIdentifier(ids)) continue;
+    inputs.push({ topic: r.topic, event: r.value, ids } as unknown as FoldInput);
+  }
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let p = parent.get(x) ?? x;
+    while (p !== (parent.get(p) ?? p)) p = parent.get(p) ?? p;
+    parent.set(x, p);
+    return p;
+  };
+  const keysOf = (ids: NormalisedIds) => (['user_id', 'email', 'phone', 'anonymous_id'] as const).flatMap((t) => (ids[t] ? [`${t}:${ids[t]}`] : []));
+  for (const e of inputs) {
+    const [first, ...rest] = keysOf(e.ids);
+    for (const k of rest) {
+      const a = find(first!);
+      const b = find(k);
+      if (a !== b) parent.set(a, b);
+    }
+    if (first) find(first);
+  }
+  const groups = new Map<string, FoldInput[]>();
+  for (const e of inputs) {
+    const root = find(keysOf(e.ids)[0]!);
+    const g = groups.get(root) ?? [];
+    g.push(e);
+    groups.set(root, g);
+  }
+  return [...groups.values()].map((events) => ({ keys: [...new Set(events.flatMap((e) => keysOf(e.ids)))], doc: foldEvents(events), events }));
+}
