@@ -17,6 +17,8 @@ export interface RunningStitcher {
   consumer: RunningConsumer;
   opsPort: number;
   log: Logger;
+  /** Current metric values (name, labels, value), for the demo and tests. */
+  metrics(): Promise<{ name: string; labels: Record<string, string>; value: number }[]>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   log.info({ topic: topics[cfg.topicId].topic, group: cfg.groupId, ops: ops.port }, 'stitcher started');
   return {
     consumer, opsPort: ops.port, log,
+    async metrics() {
+      const all = await kit.registry.getMetricsAsJSON();
+      return all.flatMap((m) => (m.values ?? []).map((v) => ({ name: m.name, labels: Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, x]) => [k, String(x)])), value: Number(v.value) })));
+    },
     async stop() {
       await consumer.stop();
       await producer.disconnect();

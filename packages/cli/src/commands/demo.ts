@@ -4,23 +4,24 @@
  * input topic (bad records to the DLQ with reasons), then the counts, a decoded event and the dead letters.
  */
 import type { Command } from 'commander';
-import { resolveTopics, toPlainJson } from '@profile-stream/contracts';
-import {
-  createKitMetrics, createProducer, decodeMessage, ok, perKey, startConsumer, type KitMessage,
-} from '@profile-stream/consumer-kit';
+import { resolveTopics } from '@profile-stream/contracts';
+import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
 import { createStack, provision, stackUp, waitFor } from '@profile-stream/infra';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { readTopic } from '../read-topic.ts';
 import { printTable } from '../table.ts';
 import { runGenerate } from './generate.ts';
+import { lookupProfile } from './profile.ts';
+import { STITCHERS } from './run.ts';
+import { renderProfile } from '../render-profile.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('stack up, events in, results out: the two-minute tour on the embedded defaults')
+    .description('stack up, synthetic customers in, stitched profiles and dead letters out: the tour on the embedded defaults')
     .option('-c, --customers <n>', 'synthetic customers', (v) => Number(v), 2000)
     .option('-d, --days <n>', 'days of activity', (v) => Number(v), 30)
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
@@ -39,48 +40,46 @@ export function registerDemo(program: Command): void {
       say(`   produced ${gen.records} records in ${gen.seconds.toFixed(1)} s (${Math.round(gen.records / gen.seconds)}/s): ${Object.entries(gen.byTopic).map(([t, n]) => `${t} ${n}`).join(', ')}`);
       say(`   of which ${gen.malformed} malformed on purpose (what broken upstream apps send)`);
 
-      say('\n== 3. consumer-kit pipeline: decode every input event, dead-letter what cannot be decoded');
+      say('\n== 3. the three stitchers (clickstream, purchases, support-tickets) fold events into profiles in Redis');
       const clients = openClients(ctx);
       const inputs = Object.values(clients.topics).filter((t) => t.input);
-      const metrics = createKitMetrics('demo');
-      const producer = createProducer(clients.kafka);
-      await producer.connect();
-      const sample = new Map<string, Record<string, unknown>>();
-      const handled = { ok: 0, dlq: 0 };
-      const consumer = await startConsumer({
-        kafka: clients.kafka, producer, metrics, logger: ctx.log.child({}, { level: 'error' }),
-        service: 'demo', groupId: 'profile-stream-demo', topics: inputs.map((t) => t.topic),
-        handler: perKey(async (m: KitMessage) => {
-          const d = await decodeMessage<Record<string, unknown>>(clients.registry, m);
-          if (!sample.has(m.topic)) sample.set(m.topic, d.value);
-          return ok();
-        }),
-      });
+      const t3 = performance.now();
+      const stitchers = await Promise.all(STITCHERS.map((id) => startStitcher(loadStitcherConfig(id as InputTopicId, { ...process.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }))));
       const admin = clients.kafka.admin();
       await admin.connect();
-      const target = new Map<string, Map<number, string>>();
-      for (const t of inputs) target.set(t.topic, new Map((await admin.fetchTopicOffsets(t.topic)).map((x) => [x.partition, x.high])));
-      await waitFor('the demo consumer to reach the end of every input topic', async () => {
-        for (const [topic, highs] of target) {
-          const [committed] = await admin.fetchOffsets({ groupId: 'profile-stream-demo', topics: [topic] });
-          for (const [partition, high] of highs) {
-            const c = committed!.partitions.find((x) => x.partition === partition)?.offset ?? '-1';
-            if (high !== '0' && BigInt(c) < BigInt(high)) return false;
+      await waitFor('the stitchers to reach the end of every input topic', async () => {
+        for (const [i, t] of inputs.entries()) {
+          const highs = await admin.fetchTopicOffsets(t.topic);
+          const [committed] = await admin.fetchOffsets({ groupId: `profile-stream.${STITCHERS[i]}-stitcher`, topics: [t.topic] });
+          for (const h of highs) {
+            const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
+            if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
           }
         }
         return true;
-      }, 300_000);
+      }, 600_000);
       await admin.disconnect();
-      await consumer.stop();
-      await producer.disconnect();
-      const counts = await metrics.messages.get();
-      for (const v of counts.values) handled[v.labels.outcome === 'dlq' ? 'dlq' : 'ok'] += v.value;
-      say(`   this run: ${handled.ok} events decoded, ${handled.dlq} sent to DLQs (group profile-stream-demo)`);
+      const stats = await Promise.all(stitchers.map(async (st) => st.metrics()));
+      await Promise.all(stitchers.map((st) => st.stop()));
+      const sum = (name: string, label?: [string, string]) => stats.reduce((acc, m) => acc + m.filter((x) => x.name === name && (!label || x.labels[label[0]] === label[1])).reduce((a, x) => a + x.value, 0), 0);
+      say(`   caught up in ${((performance.now() - t3) / 1000).toFixed(1)} s: ${sum('ps_events_folded_total', ['result', 'applied'])} events folded, ${sum('ps_events_folded_total', ['result', 'duplicate'])} duplicates ignored`);
+      say(`   ${sum('ps_profiles_created_total')} profiles created, ${sum('ps_profile_merges_total', ['outcome', 'merged'])} merges (anonymous visitors who logged in, e-mail/phone variants), ${sum('ps_profile_merges_total', ['outcome', 'refused'])} refused`);
+      say(`   ${sum('ps_identifiers_dropped_total')} junk or invalid identifier values dropped (counted, never matched)`);
 
-      say('\n== 4. a decoded purchase (`profile-stream consume purchases`)');
-      const purchase = sample.get(clients.topic('purchases').topic);
-      if (purchase) say(`   ${JSON.stringify(toPlainJson(clients.topic('purchases').schema, purchase))}`);
-
+      say('\n== 4. a stitched customer: anonymous browsing, then logged in, bought, and opened a support ticket');
+      const region = process.env.PROFILE_DEFAULT_REGION ?? 'GB';
+      const prefix = process.env.REDIS_PREFIX ?? 'ps:';
+      let shown = 0;
+      for (const c of gen.truth.per_customer) {
+        if (shown >= 1) break;
+        const email = c.identity.emails[0];
+        if (!email || c.identity.user_ids.length === 0 || c.identity.anonymous_ids.length === 0 || c.support.tickets_count === 0 || c.transactions.orders_count === 0 || c.fragments !== 1) continue;
+        const view = (await lookupProfile(`email:${email}`, { redisUrl: ctx.conn.redis.url, prefix, region })) as Record<string, any> | undefined;
+        if (!view || (view.identity?.anonymous_ids?.length ?? 0) === 0) continue;
+        say(`   \`profile-stream profile email:${email}\``);
+        process.stdout.write(renderProfile(view).split('\n').slice(0, 45).map((l) => `   ${l}`).join('\n') + '\n');
+        shown++;
+      }
       say('\n== 5. dead letters by reason (`profile-stream dlq list clickstream`)');
       const rows: Record<string, unknown>[] = [];
       for (const t of inputs) {
@@ -93,6 +92,6 @@ export function registerDemo(program: Command): void {
       }
       printTable(rows);
       await clients.close();
-      say('\nNext: `profile-stream consume clickstream -n 5`, `profile-stream dlq list purchases`, `profile-stream stack status`.');
+      say('\nNext: `profile-stream profile email:<address>`, `profile-stream consume profile-changes -n 3`, `profile-stream dlq list purchases`, `profile-stream stack status`.');
     });
 }

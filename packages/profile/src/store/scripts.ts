@@ -18,14 +18,19 @@ if alias then return {'moved', 0, 0, 0, '[]', alias, ''} end
 local window = tonumber(ARGV[1])
 local raw = redis.call('GET', KEYS[1])
 local doc = raw and cjson.decode(raw) or {}
+-- The high-water mark includes this batch's events, so the verdict does not depend on how events were batched.
 local hw = tonumber(doc.hw or 0)
+for i = 4, #ARGV, 3 do
+  local t = tonumber(ARGV[i])
+  if t > hw then hw = t end
+end
 local applied, dups, late = 0, 0, {}
 local acc = nil
 for i = 3, #ARGV, 3 do
   local id, t = ARGV[i], tonumber(ARGV[i + 1])
   if redis.call('ZSCORE', KEYS[2], id) then
     dups = dups + 1
-  elseif hw > 0 and t < hw - window then
+  elseif t < hw - window then
     late[#late + 1] = id
   else
     redis.call('ZADD', KEYS[2], t, id)

@@ -1,0 +1,86 @@
+/**
+ * Redis goes away under a running stitcher: it waits and retries, commits nothing it has not applied, and
+ * resumes by itself when Redis is back; the profiles then equal the oracle. Uses a Redis server of its own
+ * (same Debian binary as the stack, its own port and data dir) so the shared one stays up for other tests.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { generate, type GeneratedRecord } from '@profile-stream/generator';
+import { ProfileStore } from '@profile-stream/profile';
+import { testEnv, waitUntil } from './support/index.ts';
+import { oracleProfiles, produceRecords, startService, stopService, waitCommitted } from './support/pipeline.ts';
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'ps-redis-'));
+let server: ChildProcess | undefined;
+after(() => server?.kill('SIGKILL'));
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+  await waitUntil('redis to answer', async () => {
+    const r = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try { await r.connect(); return (await r.ping()) === 'PONG'; } finally { r.disconnect(); }
+  }, 10_000);
+  return child;
+}
+
+test('Redis down: the stitcher commits nothing it has not applied and resumes by itself when Redis is back', async () => {
+  const env = await testEnv('outage');
+  const port = await freePort();
+  server = await startRedis(port);
+  const group = `${env.prefix}cs`;
+  const svc = startService({ ...env.childEnv, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'o:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' }, 'clickstream');
+  const start = Math.floor((Date.now() - 5 * DAY) / DAY) * DAY;
+  const all: GeneratedRecord[] = [...generate({ seed: 7, customers: 40, days: 4, start, malformedRate: 0 })].filter((r) => r.topic === 'clickstream');
+  const half = Math.floor(all.length / 2);
+  try {
+    await produceRecords(env, all.slice(0, half));
+    await waitCommitted(env.kafka, group, env.topics.clickstream.topic);
+
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+    await produceRecords(env, all.slice(half));
+    // While Redis is down nothing new may be committed.
+    const admin = env.kafka.admin();
+    await admin.connect();
+    const committed = async () => (await admin.fetchOffsets({ groupId: group, topics: [env.topics.clickstream.topic] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    const before = await committed();
+    await new Promise((r) => setTimeout(r, 4000)); // the outage lasts a while; the service keeps retrying
+    assert.equal(await committed(), before, 'no offset moved while Redis was down');
+    assert.equal(before, half);
+    await admin.disconnect();
+    assert.equal(svc.child.exitCode, null, 'the service is still running (no crash loop)');
+
+    server = await startRedis(port);
+    await waitCommitted(env.kafka, group, env.topics.clickstream.topic, 90_000);
+    const redis = new Redis(port);
+    try {
+      const store = new ProfileStore({ redis, prefix: 'o:', windowMs: 90 * DAY });
+      for (const p of oracleProfiles(all)) {
+        const [type, ...rest] = p.keys[0]!.split(':');
+        const pid = await store.owner(type as 'email', rest.join(':'));
+        assert.deepEqual((await store.read(pid!))!.doc, p.doc);
+      }
+    } finally {
+      redis.disconnect();
+    }
+  } finally {
+    assert.equal(await stopService(svc), 0, svc.stderr());
+  }
+});
