@@ -29,7 +29,6 @@ export function createRedis(url: string): Redis {
     maxRetriesPerRequest: 1,
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    reconnectOnError: () => true,
   });
 }
 

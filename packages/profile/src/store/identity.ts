@@ -59,6 +59,18 @@ export class IdentityResolver {
     throw new Error(`alias chain too long from ${pid}`);
   }
 
+  /** Roots of several profiles; the first alias hop of all of them in one round trip. */
+  private async roots(owners: (string | undefined)[]): Promise<(string | undefined)[]> {
+    const distinct = [...new Set(owners.filter((o): o is string => o !== undefined))];
+    if (distinct.length === 0) return owners;
+    const pipe = this.store.redis.pipeline();
+    for (const o of distinct) pipe.get(this.store.keys.profile(o).alias);
+    const aliases = ((await pipe.exec()) ?? []).map(([, v]) => v as string | null);
+    const root = new Map<string, string>();
+    await Promise.all(distinct.map(async (o, i) => root.set(o, aliases[i] ? await this.root(o) : o)));
+    return owners.map((o) => (o === undefined ? undefined : root.get(o)));
+  }
+
   async resolve(ids: Identifiers): Promise<Resolution> {
     const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined).map((t) => [t, ids[t]!] as [IdentifierType, string]);
     if (present.length === 0) throw new Error('resolve() needs at least one identifier');
@@ -74,8 +86,7 @@ export class IdentityResolver {
     const pipe = this.store.redis.pipeline();
     for (const [t, v] of present) pipe.get(this.store.keys.identifier(t, v));
     const owners = ((await pipe.exec()) ?? []).map(([, v]) => (v as string | null) ?? undefined);
-    const roots: (string | undefined)[] = [];
-    for (const o of owners) roots.push(o ? await this.root(o) : undefined);
+    const roots = await this.roots(owners);
 
     const res: Resolution = { profileId: '', created: false, merges: [], refused: [], dropped: [] };
     const [primaryType, primaryValue] = present[0]!;

@@ -5,53 +5,57 @@
 import { LUA_JOIN } from '../lua.ts';
 
 /**
- * FOLD: apply a batch of events of one profile.
- * KEYS: doc, seen, alias, meta. ARGV: window_ms, created_at, then per event: event_id, occurred_at, fragment JSON.
- * Returns {status, version, applied, duplicates, too_late_ids_json, alias, doc_json, merged_ids_json}:
- *   status 'moved' when the profile was merged away (nothing written; the caller follows the alias).
+ * FOLD: apply a batch of events of one profile, whose fragments the caller has already joined into one
+ * (the join is associative and commutative, so this is the same as joining them one by one here).
+ * KEYS: doc, seen, alias, meta. ARGV: window_ms, created_at, joined fragment JSON, then per event: event_id, occurred_at.
+ * Nothing is written unless every event is new and in the window: otherwise the reply lists the duplicates and
+ * the too-late ones, and the caller joins the rest again and retries (rare: replays and duplicates).
+ * Replies: {'moved', alias} | {'exclude', duplicates_json, too_late_json} |
+ *          {'ok', version, applied, doc_json, merged_ids_json}.
  * An event is a duplicate when its id is in the seen window; too late when older than the profile's
- * high-water mark minus the window (it cannot be told from a duplicate any more).
+ * high-water mark (this batch included) minus the window: it can no longer be told from a duplicate.
  */
 export const FOLD_SCRIPT = `${LUA_JOIN}
 local alias = redis.call('GET', KEYS[3])
-if alias then return {'moved', 0, 0, 0, '[]', alias, ''} end
+if alias then return {'moved', alias} end
 local window = tonumber(ARGV[1])
 local raw = redis.call('GET', KEYS[1])
-local doc = raw and cjson.decode(raw) or {}
--- The high-water mark includes this batch's events, so the verdict does not depend on how events were batched.
-local hw = tonumber(doc.hw or 0)
-for i = 4, #ARGV, 3 do
-  local t = tonumber(ARGV[i])
+local hw = 0
+if raw then
+  local doc0 = cjson.decode(raw)
+  hw = tonumber(doc0.hw or 0)
+end
+for i = 4, #ARGV, 2 do
+  local t = tonumber(ARGV[i + 1])
   if t > hw then hw = t end
 end
-local applied, dups, late = 0, 0, {}
-local acc = nil
-for i = 3, #ARGV, 3 do
-  local id, t = ARGV[i], tonumber(ARGV[i + 1])
-  if redis.call('ZSCORE', KEYS[2], id) then
-    dups = dups + 1
-  elseif t < hw - window then
-    late[#late + 1] = id
-  else
-    redis.call('ZADD', KEYS[2], t, id)
-    local frag = cjson.decode(ARGV[i + 2])
-    if acc then acc = ps_join(acc, frag) else acc = frag end
-    applied = applied + 1
-  end
+local dups, late = {}, {}
+for i = 4, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then dups[#dups + 1] = ARGV[i]
+  elseif tonumber(ARGV[i + 1]) < hw - window then late[#late + 1] = ARGV[i] end
+end
+if #dups > 0 or #late > 0 then
+  local d, l = '[]', '[]'
+  if #dups > 0 then d = cjson.encode(dups) end
+  if #late > 0 then l = cjson.encode(late) end
+  return {'exclude', d, l}
+end
+local applied = 0
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
+  applied = applied + 1
 end
 local version = tonumber(redis.call('HGET', KEYS[4], 'version') or 0)
 if applied > 0 then
-  doc = ps_join(doc, acc)
+  local doc = raw and cjson.decode(raw) or {}
+  doc = ps_join(doc, cjson.decode(ARGV[3]))
   raw = ps_encode(doc)
   redis.call('SET', KEYS[1], raw)
-  local newhw = tonumber(doc.hw or 0)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', newhw - window))
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', tonumber(doc.hw or 0) - window))
   version = redis.call('HINCRBY', KEYS[4], 'version', 1)
   redis.call('HSETNX', KEYS[4], 'created_at', ARGV[2])
 end
-local lateJson = '[]'
-if #late > 0 then lateJson = cjson.encode(late) end
-return {'ok', version, applied, dups, lateJson, '', raw or '{}', redis.call('HGET', KEYS[4], 'merged') or '[]'}
+return {'ok', version, applied, raw or '{}', redis.call('HGET', KEYS[4], 'merged') or '[]'}
 `;
 
 /**

@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { join } from '../join.ts';
+import type { ProfileDoc } from '../doc.ts';
 import { FOLD_SCRIPT, MERGE_SCRIPT, RESERVE_SCRIPT } from './scripts.ts';
 import { IDENTIFIER_PRIORITY, keySpace, type IdentifierType, type KeySpace } from './keys.ts';
 
@@ -41,7 +43,7 @@ export interface ProfileStoreOptions {
   now?: () => number;
 }
 
-type FoldReply = [string, number, number, number, string, string, string, string];
+type FoldReply = [string, ...(string | number)[]];
 
 const asList = (x: unknown): string[] => (Array.isArray(x) ? (x as string[]) : []);
 
@@ -83,20 +85,38 @@ export class ProfileStore {
     throw new Error(`alias chain too long from ${pid}`);
   }
 
-  /** Folds events into a profile (following aliases if it was merged meanwhile). */
+  /**
+   * Folds events into a profile (following aliases if it was merged meanwhile). Their fragments are joined
+   * here and applied in one script call; duplicates and too-late events are reported, never applied.
+   */
   async fold(pid: string, events: StoredEvent[]): Promise<FoldResult> {
-    const args: (string | number)[] = [this.windowMs, this.now()];
-    for (const e of events) args.push(e.event_id, e.occurred_at, JSON.stringify(e.fragment));
+    const duplicates = new Set<string>();
+    const tooLate = new Set<string>();
+    let batch = [...new Map(events.map((e) => [e.event_id, e])).values()];
     let target = pid;
-    for (let hops = 0; hops < 32; hops++) {
-      const r = (await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<FoldReply>>).psFold!(...this.k(target), ...args));
+    for (let round = 0; round < 64; round++) {
+      let acc: ProfileDoc = {};
+      for (const e of batch) acc = join(acc, e.fragment as ProfileDoc);
+      const args: (string | number)[] = [this.windowMs, this.now(), JSON.stringify(acc)];
+      for (const e of batch) args.push(e.event_id, e.occurred_at);
+      const r = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<FoldReply>>).psFold!(...this.k(target), ...args);
       if (r[0] === 'moved') {
-        target = r[5];
+        target = String(r[1]);
         continue;
       }
-      return { profileId: target, version: Number(r[1]), applied: Number(r[2]), duplicates: Number(r[3]), tooLate: JSON.parse(r[4]) as string[], doc: JSON.parse(r[6]) as Record<string, unknown>, mergedIds: asList(JSON.parse(r[7])) };
+      if (r[0] === 'exclude') {
+        for (const id of JSON.parse(String(r[1])) as string[]) duplicates.add(id);
+        for (const id of JSON.parse(String(r[2])) as string[]) tooLate.add(id);
+        batch = batch.filter((e) => !duplicates.has(e.event_id) && !tooLate.has(e.event_id));
+        continue;
+      }
+      return {
+        profileId: target, version: Number(r[1]), applied: Number(r[2]),
+        duplicates: events.length - Number(r[2]) - tooLate.size, tooLate: [...tooLate],
+        doc: JSON.parse(String(r[3])) as Record<string, unknown>, mergedIds: asList(JSON.parse(String(r[4]))),
+      };
     }
-    throw new Error(`alias chain too long from ${pid}`);
+    throw new Error(`fold of ${pid} did not settle (alias chain or constant contention)`);
   }
 
   /** Reads a profile (the root, following aliases). */
