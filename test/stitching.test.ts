@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
-import { testEnv, type TestEnv } from './support/index.ts';
+import { runCli, testEnv, type TestEnv } from './support/index.ts';
 import { INPUTS, oracleProfiles, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
@@ -77,6 +77,30 @@ test('generated customers (with junk ids, duplicates, malformed events) become e
   await produceRecords(env, records);
   await runAll();
   await assertEqualsOracle();
+});
+
+test('`profile` finds a customer by any spelling of their e-mail or phone or by user id; an unknown one says so', async () => {
+  const oracle = oracleProfiles(records);
+  const rich = oracle.find((p) => p.keys.some((k) => k.startsWith('email:')) && p.keys.some((k) => k.startsWith('phone:+44')) && p.keys.some((k) => k.startsWith('user_id:')));
+  assert.ok(rich, 'the data set has a customer with e-mail, UK phone and user id');
+  const email = rich.keys.find((k) => k.startsWith('email:'))!.slice(6);
+  const phone = rich.keys.find((k) => k.startsWith('phone:'))!.slice(6);
+  const user = rich.keys.find((k) => k.startsWith('user_id:'))!.slice(8);
+  const cliEnv = { ...childEnv };
+  const views = [`email:  ${email.toUpperCase()} `, `phone:0${phone.slice(3, 7)} ${phone.slice(7)}`, `user:${user}`].map((ref) => {
+    const r = runCli(['profile', ref, '--json'], { env: cliEnv });
+    assert.equal(r.status, 0, `${ref}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { profile_id: string; identity: { emails: string[]; phones: string[]; user_ids: string[] } };
+  });
+  assert.equal(new Set(views.map((v) => v.profile_id)).size, 1);
+  assert.ok(views[0]!.identity.emails.includes(email));
+  assert.ok(views[0]!.identity.phones.includes(phone));
+  const text = runCli(['profile', `user:${user}`], { env: cliEnv });
+  assert.match(text.stdout, new RegExp(`^Profile ${views[0]!.profile_id}`));
+  assert.match(text.stdout, /\n  identity\n/);
+  const missing = runCli(['profile', 'email:nobody@nowhere.example'], { env: cliEnv });
+  assert.equal(missing.status, 4);
+  assert.match(missing.stderr, /no profile for/);
 });
 
 test('a replay of every topic from offset 0 (a new consumer group) changes no profile, not even its version', async () => {
