@@ -1,0 +1,81 @@
+// The profile fields that conditions and traits may name: the stable names of the profile view
+// (packages/profile/src/view.ts `profileView`). A definition naming anything else is refused at load.
+// `<currency>` is an ISO 4217 code, `<purpose>` a consent purpose, `<key>` any map key of that object.
+
+export type FieldType = 'number' | 'string' | 'boolean' | 'timestamp' | 'list';
+
+/** Consent purposes of ClickEvent.consent.purpose (schemas/ClickEvent.avsc). */
+export const CONSENT_PURPOSES: readonly string[] = ['email', 'sms', 'push', 'analytics', 'personalization'];
+
+export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
+  'profile_id': 'string',
+  'merged_ids': 'list',
+  'last_event_at': 'timestamp',
+  'identity.user_ids': 'list',
+  'identity.emails': 'list',
+  'identity.phones': 'list',
+  'identity.anonymous_ids': 'list',
+  'acquisition.first_touch.channel': 'string',
+  'acquisition.first_touch.source': 'string',
+  'acquisition.first_touch.medium': 'string',
+  'acquisition.first_touch.campaign': 'string',
+  'acquisition.first_touch.referrer': 'string',
+  'acquisition.first_touch.landing_page': 'string',
+  'acquisition.first_touch.at': 'timestamp',
+  'acquisition.first_order_channel': 'string',
+  'demographic.country': 'string',
+  'demographic.locale': 'string',
+  'technology.devices': 'list',
+  'technology.device_types': 'list',
+  'technology.last_device.type': 'string',
+  'technology.last_device.os': 'string',
+  'technology.last_device.browser': 'string',
+  'technology.last_device.at': 'timestamp',
+  'activity.first_seen_at': 'timestamp',
+  'activity.last_seen_at': 'timestamp',
+  'activity.events.<key>': 'number',
+  'activity.page_views': 'number',
+  'activity.product_views': 'number',
+  'activity.product_views_by_category.<key>': 'number',
+  'activity.searches': 'number',
+  'activity.last_search': 'string',
+  'activity.categories': 'list',
+  'activity.cart.last_add_to_cart_at': 'timestamp',
+  'activity.cart.last_checkout_started_at': 'timestamp',
+  'activity.cart.items': 'list',
+  'transactions.orders_count': 'number',
+  'transactions.revenue_minor.<currency>': 'number',
+  'transactions.average_order_value_minor.<currency>': 'number',
+  'transactions.first_purchase_at': 'timestamp',
+  'transactions.last_purchase_at': 'timestamp',
+  'transactions.refunds_count': 'number',
+  'transactions.cancellations_count': 'number',
+  'transactions.channels': 'list',
+  'support.open_tickets': 'number',
+  'support.tickets_count': 'number',
+  'support.last_csat': 'number',
+  'support.average_csat': 'number',
+  'support.last_contact_channel': 'string',
+  'consent.<purpose>.granted': 'boolean',
+  'consent.<purpose>.source': 'string',
+  'consent.<purpose>.at': 'timestamp',
+};
+
+const WILDCARDS: Record<string, (segment: string) => boolean> = {
+  '<currency>': (s) => /^[A-Z]{3}$/.test(s),
+  '<purpose>': (s) => CONSENT_PURPOSES.includes(s),
+  '<key>': (s) => s.length > 0,
+};
+
+/** The type of a catalogued field, or undefined when conditions may not use it. */
+export function fieldType(path: string): FieldType | undefined {
+  const own = Object.hasOwn(FIELD_CATALOGUE, path) ? FIELD_CATALOGUE[path] : undefined;
+  if (own !== undefined) return own;
+  const segments = path.split('.');
+  for (const [pattern, type] of Object.entries(FIELD_CATALOGUE)) {
+    const parts = pattern.split('.');
+    if (parts.length !== segments.length) continue;
+    if (parts.every((p, i) => (Object.hasOwn(WILDCARDS, p) ? WILDCARDS[p]!(segments[i]!) : p === segments[i]))) return type;
+  }
+  return undefined;
+}

@@ -1,0 +1,43 @@
+/**
+ * Typed errors of the segments package. None is retriable: a definition is wrong until someone edits it.
+ *
+ * | code                 | meaning                                                                                  |
+ * |----------------------|------------------------------------------------------------------------------------------|
+ * | `invalid_definition` | a segment file is not valid YAML, breaks the schema, names an unknown profile field or  |
+ * |                      | parameter, or repeats another file's id (`file`, `path` and the message say which)       |
+ */
+export type SegmentErrorCode = 'invalid_definition';
+
+/** One problem in one file: `path` is the dotted path inside the document ('' for the whole file). */
+export interface DefinitionIssue {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export class SegmentDefinitionError extends Error {
+  readonly code: SegmentErrorCode = 'invalid_definition';
+  readonly retriable = false;
+  readonly file: string;
+  readonly path: string;
+  /** Every problem found (the first is also this error's file/path/message): a loader reports all at once. */
+  readonly issues: readonly DefinitionIssue[];
+
+  constructor(issues: readonly DefinitionIssue[], init: { cause?: unknown } = {}) {
+    const first = issues[0] ?? { file: '', path: '', message: 'invalid definition' };
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map(format).join('; ')})` : '';
+    super(`${format(first)}${more}`, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'SegmentDefinitionError';
+    this.file = first.file;
+    this.path = first.path;
+    this.issues = issues;
+  }
+}
+
+function format(i: DefinitionIssue): string {
+  return `${i.file}${i.path ? ` at ${i.path}` : ''}: ${i.message}`;
+}
+
+export function isSegmentDefinitionError(err: unknown): err is SegmentDefinitionError {
+  return err instanceof SegmentDefinitionError;
+}

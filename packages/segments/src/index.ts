@@ -1,0 +1,17 @@
+export { CONSENT_PURPOSES, FIELD_CATALOGUE, fieldType } from './catalogue.ts';
+export type { FieldType } from './catalogue.ts';
+export { parseCondition } from './condition.ts';
+export type { Bounds, CompareOp, Condition, Range, Scalar } from './condition.ts';
+export { definitionFromValue, parseDefinition } from './definition.ts';
+export type { ParamOverrides, SegmentDefinition } from './definition.ts';
+export { DAY_MS, parseDuration } from './duration.ts';
+export { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';
+export type { DefinitionIssue, SegmentErrorCode } from './errors.ts';
+export { candidates, conditionOf, evaluate, evaluateAll, holds, traitsOf } from './evaluate.ts';
+export type { Evaluation } from './evaluate.ts';
+export { factsOf } from './facts.ts';
+export type { Facts, PurchaseFact } from './facts.ts';
+export { loadDefinitions } from './load.ts';
+export type { LoadOptions } from './load.ts';
+export { DEFAULT_RFM_MODEL, rfmChanges, rfmModelSchema, rfmScores } from './rfm.ts';
+export type { RfmModel, RfmScores } from './rfm.ts';
