@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
 import {
-  createKafka, createKitMetrics, createProducer, decodeMessage, deleteTopics, ok, perKey, startConsumer, type KafkaClient,
+  createKafka, createKitMetrics, decodeMessage, deleteTopics, ensureTopics, ok, perKey, startConsumer, type KafkaClient,
 } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
@@ -16,8 +16,6 @@ import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
 import { rate, summarize } from './stats.ts';
-
-const DAY = 86_400_000;
 
 function clickEvents(n: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -142,10 +140,8 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     await clients.close();
     await deleteTopics(kafka, [rawTopic, `${prefix}live`, ...Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])])]);
   }
-  void DAY;
 }
 
 async function provisionRaw(ctx: CliContext, kafka: KafkaClient, topic: string): Promise<void> {
-  const { ensureTopics } = await import('@profile-stream/consumer-kit');
   await ensureTopics(kafka, [{ topic, partitions: ctx.conn.partitions }]);
 }

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveTopics } from '@profile-stream/contracts';
-import { createKafka, deleteTopics, ensureTopics, type KafkaClient } from '@profile-stream/consumer-kit';
+import { createKafka, deleteTopics, type KafkaClient } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
 import { loadStitcherConfig, startStitcher } from '@profile-stream/stitcher';
@@ -106,6 +106,5 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
   } finally {
     await clients.close();
     await deleteTopics(kafka, Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
-    void ensureTopics;
   }
 }
