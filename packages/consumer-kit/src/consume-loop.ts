@@ -27,6 +27,9 @@ export interface ConsumeOptions {
   /** Messages per handler call and commit (default 500). */
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
+  /** Fetch size limits (defaults: 4 MiB per partition, kafkajs's 10 MiB per fetch response). */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
   retry?: { minTimeout?: number; maxTimeout?: number };
   /** Group session timeout in ms (default 30 s; a crashed member's partitions move after this). */
   sessionTimeout?: number;
@@ -56,7 +59,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
   const log = o.logger.child({ group: o.groupId });
   const chunkSize = o.chunkSize ?? 500;
   await ensureTopics(o.kafka, o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })));
-  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeout ?? 30_000, heartbeatInterval: Math.min(3000, (o.sessionTimeout ?? 30_000) / 3), maxBytesPerPartition: 4 << 20 });
+  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeout ?? 30_000, heartbeatInterval: Math.min(3000, (o.sessionTimeout ?? 30_000) / 3), maxBytesPerPartition: o.maxBytesPerPartition ?? 4 << 20, ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }) });
   let inGroup = false;
   let crashed = false;
   const stopping = new AbortController();

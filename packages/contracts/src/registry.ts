@@ -93,7 +93,19 @@ export class ContractsRegistry {
   /** Validates plain JSON against the topic's schema, then encodes it with the subject's latest schema id. */
   async encode(topic: string, value: unknown): Promise<Buffer> {
     const spec = findTopic(this.topics, topic);
-    const avroValue = fromPlainJson(spec.schema, value);
+    return this.encodeAvro(spec, fromPlainJson(spec.schema, value));
+  }
+
+  /**
+   * Encodes a value the caller built itself in the Avro-value shape (every field present, nullable ones as null,
+   * times as epoch ms), skipping the plain-JSON normalisation and validation of encode. avsc still checks every
+   * value's type while writing it: a value that does not fit throws the same ContractError `invalid_event`.
+   */
+  async encodeTrusted(topic: string, avroValue: unknown): Promise<Buffer> {
+    return this.encodeAvro(findTopic(this.topics, topic), avroValue);
+  }
+
+  private async encodeAvro(spec: TopicSpec, avroValue: unknown): Promise<Buffer> {
     const id = await this.latestId(spec.subject);
     try {
       return await this.client.encode(id, avroValue);
@@ -110,6 +122,22 @@ export class ContractsRegistry {
 
   /** Decodes Confluent-framed Avro into the plain-JSON shape. */
   async decode<T = Record<string, unknown>>(buffer: Uint8Array, options: DecodeOptions = {}): Promise<DecodedValue<T>> {
+    const { schemaId, subject, value, type } = await this.decodeAvro(buffer, options);
+    const plain = toPlainJson(type, value, { times: 'millis' }) as T;
+    return subject === undefined ? { schemaId, value: plain } : { schemaId, subject, value: plain };
+  }
+
+  /**
+   * Like decode, without the copy into plain objects: the value is avsc's decoded Avro value, which with these
+   * avsc options already has the generated-interface shape (unions `["null", T]` unwrapped, times as epoch ms,
+   * every field present) but whose records are avsc record instances. For hot paths that only read the value.
+   */
+  async decodeRaw<T = Record<string, unknown>>(buffer: Uint8Array, options: DecodeOptions = {}): Promise<DecodedValue<T>> {
+    const { schemaId, subject, value } = await this.decodeAvro(buffer, options);
+    return subject === undefined ? { schemaId, value: value as T } : { schemaId, subject, value: value as T };
+  }
+
+  private async decodeAvro(buffer: Uint8Array, options: DecodeOptions): Promise<{ schemaId: number; subject: string | undefined; value: unknown; type: Type }> {
     const bytes = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer);
     if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
       throw new ContractError('not_confluent_framed', `not Confluent-framed Avro: need magic byte 0 and a 4-byte schema id (got ${bytes.length} bytes)`);
@@ -123,9 +151,7 @@ export class ContractsRegistry {
     } catch (err) {
       throw new ContractError('avro_decode_failed', `schema id ${schemaId}: ${(err as Error).message}`, { cause: err });
     }
-    const value = toPlainJson(reader ?? writer, decoded, { times: 'millis' }) as T;
-    const subject = this.subjectsById.get(schemaId);
-    return subject === undefined ? { schemaId, value } : { schemaId, subject, value };
+    return { schemaId, subject: this.subjectsById.get(schemaId), value: decoded, type: reader ?? writer };
   }
 
   /** Latest schema id of a subject (cached; the cache is filled by registerAll too). */

@@ -6,6 +6,19 @@ import type { Cell, DocObject, DocValue, ProfileDoc, RankSet } from './doc.ts';
 import { RULES } from './rules.ts';
 import type { Rule } from './rules.ts';
 
+/** A record rule's fields as a list (built once per rule: the join runs for every event). */
+const FIELD_LISTS = new WeakMap<object, [string, Rule][]>();
+function fieldList(rule: Extract<Rule, { kind: 'record' }>): [string, Rule][] {
+  let list = FIELD_LISTS.get(rule);
+  if (list === undefined) {
+    list = Object.entries(rule.fields);
+    FIELD_LISTS.set(rule, list);
+  }
+  return list;
+}
+
+const hasOwn = Object.hasOwn;
+
 export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | undefined): DocValue | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -22,7 +35,11 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
       return cmpCell(b as Cell, a as Cell) < 0 ? b : a;
     case 'set': {
       const out: RankSet = { ...(a as RankSet) };
-      for (const [k, r] of Object.entries(b as RankSet)) {
+      const bs = b as RankSet;
+      const keys = Object.keys(bs);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const r = bs[k]!;
         const cur = own(out, k);
         if (cur === undefined || r > cur) put(out, k, r);
       }
@@ -31,18 +48,31 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
     case 'map': {
       if (!isObject(a) || !isObject(b)) return a;
       const out: DocObject = { ...a };
-      for (const [k, bv] of Object.entries(b)) {
-        const v = joinValue(rule.of, own(a, k), bv);
-        if (v !== undefined) put(out, k, v);
+      const keys = Object.keys(b);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const bv = b[k];
+        if (bv === undefined) continue;
+        const av = hasOwn(a, k) ? a[k] : undefined;
+        put(out, k, av === undefined ? bv : joinValue(rule.of, av, bv)!);
       }
       return out;
     }
     case 'record': {
       if (!isObject(a) || !isObject(b)) return a;
       const out: DocObject = {};
-      for (const [f, r] of Object.entries(rule.fields)) {
-        const v = joinValue(r, own(a, f), own(b, f));
-        if (v !== undefined) out[f] = v;
+      const fields = fieldList(rule);
+      for (let i = 0; i < fields.length; i++) {
+        const [f, r] = fields[i]!;
+        const av = hasOwn(a, f) ? a[f] : undefined;
+        const bv = hasOwn(b, f) ? b[f] : undefined;
+        if (bv === undefined) {
+          if (av !== undefined) out[f] = av;
+        } else if (av === undefined) {
+          out[f] = bv;
+        } else {
+          out[f] = joinValue(r, av, bv)!;
+        }
       }
       return out;
     }

@@ -1,7 +1,7 @@
 // The stable JSON of a profile (DESIGN §5: CLI `profile --json` and the API): times as ISO-8601 UTC strings,
 // absent values as null, every object's keys sorted. Derived values (orders_count, averages, open tickets) live
 // here, computed from the document, so the document keeps only joinable facts.
-import { cmpStr } from './doc.ts';
+import { cmpStr, put } from './doc.ts';
 import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -108,9 +108,12 @@ function activityView(doc: ProfileDoc): JsonValue {
 }
 
 function sortKeys(v: JsonValue): JsonValue {
-  if (Array.isArray(v)) return v.map(sortKeys);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.keys(v).sort(cmpStr).map((k) => [k, sortKeys(v[k]!)]));
+  if (Array.isArray(v)) return v.map(sortKeys);
+  const keys = Object.keys(v).sort(cmpStr);
+  const out: { [key: string]: JsonValue } = {};
+  for (let i = 0; i < keys.length; i++) put(out, keys[i]!, sortKeys(v[keys[i]!]!));
+  return out;
 }
 
 /** The profile as the API and CLI show it. */

@@ -50,7 +50,8 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const prepare = prepareStep({ registry, topicId: cfg.topicId, defaultRegion: cfg.defaultRegion, blocklist, maxFutureMs: cfg.maxFutureMs, metrics, now });
   const consumer = await startConsumer({
     kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
-    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize,
+    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+    maxBytesPerPartition: 1 << 20, maxBytes: 32 << 20,
     handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, resolver, registry, topics, producer, metrics, log, now }),
   });
   const ops = await startOpsServer({

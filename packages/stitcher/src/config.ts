@@ -8,7 +8,8 @@ export const DEFAULT_OPS_PORTS: Record<InputTopicId, number> = { clickstream: 94
 const schema = z.object({
   STITCHER_GROUP_ID: env.optionalString(),
   STITCHER_OPS_PORT: z.coerce.number({ error: 'expected a TCP port number (0-65535)' }).int().min(0).max(65535).optional(),
-  STITCHER_CHUNK_SIZE: env.int(500, 1, 100_000),
+  STITCHER_CHUNK_SIZE: env.int(2000, 1, 100_000),
+  STITCHER_PARTITIONS_CONCURRENTLY: env.int(6, 1, 1000),
   PROFILE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 region like GB').default('GB'),
   PROFILE_JUNK_IDS: z.string().default(''),
   PROFILE_DEDUP_WINDOW_DAYS: env.int(90, 1, 3650),
@@ -23,6 +24,8 @@ export interface StitcherConfig {
   groupId: string;
   opsPort: number;
   chunkSize: number;
+  /** Partitions whose chunks are handled at the same time (their Redis and Kafka round trips overlap). */
+  partitionsConcurrently: number;
   defaultRegion: string;
   junkIds: string[];
   windowMs: number;
@@ -42,6 +45,7 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env = process.env):
     groupId: c.STITCHER_GROUP_ID ?? `profile-stream.${service}`,
     opsPort: c.STITCHER_OPS_PORT ?? DEFAULT_OPS_PORTS[topicId],
     chunkSize: c.STITCHER_CHUNK_SIZE,
+    partitionsConcurrently: c.STITCHER_PARTITIONS_CONCURRENTLY,
     defaultRegion: c.PROFILE_DEFAULT_REGION,
     junkIds: c.PROFILE_JUNK_IDS.split(',').map((s) => s.trim()).filter(Boolean),
     windowMs: c.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,

@@ -101,3 +101,22 @@ test('per-profile limits: a sixth e-mail is not attached (reported as dropped), 
   assert.equal(sixth.profileId, first.profileId);
   assert.deepEqual(sixth.dropped, [{ type: 'email', reason: 'limit_email' }]);
 });
+
+test('a merge interrupted after its alias was set, whose survivor was itself merged since, completes at the root', async () => {
+  const { resolver, store, redis } = setup();
+  const root = await resolver.resolve({ email: 'root@example.com' });
+  await new Promise((r) => setTimeout(r, 2));
+  const middle = await resolver.resolve({ phone: '+447700900999' });
+  await new Promise((r) => setTimeout(r, 2));
+  const leaf = await resolver.resolve({ anonymous_id: 'dev-leaf' });
+  await store.fold(leaf.profileId, [{ event_id: 'leaf-1', occurred_at: 1_700_000_000_000, fragment: { hw: 1_700_000_000_000 } }]);
+  // Crash simulation: leaf → middle was begun (alias only), then middle was merged into root.
+  await redis.set(store.keys.profile(leaf.profileId).alias, middle.profileId);
+  await store.merge(root.profileId, middle.profileId, []);
+  const r = await resolver.resolve({ anonymous_id: 'dev-leaf' });
+  assert.equal(r.profileId, root.profileId);
+  const p = await store.read(root.profileId);
+  assert.ok(p!.mergedIds.includes(leaf.profileId), 'the leaf was joined into the root');
+  const again = await store.fold(root.profileId, [{ event_id: 'leaf-1', occurred_at: 1_700_000_000_000, fragment: { hw: 1_700_000_000_000 } }]);
+  assert.equal(again.duplicates, 1);
+});

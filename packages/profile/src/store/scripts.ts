@@ -15,14 +15,15 @@ import { LUA_JOIN } from '../lua.ts';
  * An event is a duplicate when its id is in the seen window; too late when older than the profile's
  * high-water mark (this batch included) minus the window: it can no longer be told from a duplicate.
  */
-export const FOLD_SCRIPT = `${LUA_JOIN}
+const FOLD_BODY = `
 local alias = redis.call('GET', KEYS[3])
 if alias then return {'moved', alias} end
 local window = tonumber(ARGV[1])
 local raw = redis.call('GET', KEYS[1])
 local hw = 0
+local doc0 = nil
 if raw then
-  local doc0 = cjson.decode(raw)
+  doc0 = cjson.decode(raw)
   hw = tonumber(doc0.hw or 0)
 end
 for i = 4, #ARGV, 2 do
@@ -47,7 +48,7 @@ for i = 4, #ARGV, 2 do
 end
 local version = tonumber(redis.call('HGET', KEYS[4], 'version') or 0)
 if applied > 0 then
-  local doc = raw and cjson.decode(raw) or {}
+  local doc = doc0 or {}
   doc = ps_join(doc, cjson.decode(ARGV[3]))
   raw = ps_encode(doc)
   redis.call('SET', KEYS[1], raw)
@@ -57,6 +58,8 @@ if applied > 0 then
 end
 return {'ok', version, applied, raw or '{}', redis.call('HGET', KEYS[4], 'merged') or '[]'}
 `;
+
+export const FOLD_SCRIPT = `${LUA_JOIN}${FOLD_BODY}`;
 
 /**
  * MERGE_INTO: join a merged profile's final document and seen window into the survivor (idempotent).

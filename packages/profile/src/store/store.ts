@@ -168,7 +168,12 @@ export class ProfileStore {
     const set = await this.redis.set(m.alias, survivor, 'NX');
     if (set !== 'OK') {
       const existing = await this.redis.get(m.alias);
-      if (existing !== survivor) throw new Error(`profile ${merged} is already merged into ${existing}`);
+      if (existing && existing !== survivor) {
+        // The merge was begun towards a profile that has itself been merged since: finish it at the common root.
+        const [a, b] = await Promise.all([this.root(existing), this.root(survivor)]);
+        if (a !== b) throw new Error(`profile ${merged} is already merged into ${existing}, not into ${survivor}`);
+        survivor = a;
+      }
     }
     const [doc, seen, meta] = await Promise.all([
       this.redis.get(m.doc), this.redis.zrange(m.seen, 0, -1, 'WITHSCORES'), this.redis.hget(m.meta, 'merged'),

@@ -16,12 +16,15 @@ export interface ChangeInput {
   mergedIds: string[];
 }
 
+// Both record builders below give every schema field (nullable ones as null, times as epoch ms), so they are encoded
+// with encodeTrusted: no plain-JSON normalisation pass, avsc still type-checks every field while writing.
+
 /** The change's id is stable across replays: a re-processed chunk republishes the same id (consumers de-duplicate). */
 export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string, changes: ChangeInput[], now: number) {
   const topic = topics['profile-changes'].topic;
   const messages = await Promise.all(changes.map(async (c) => ({
     key: c.fold.profileId,
-    value: await registry.encode(topic, {
+    value: await registry.encodeTrusted(topic, {
       event_id: `${c.fold.profileId}:v${c.fold.version}`,
       profile_id: c.fold.profileId,
       profile_version: c.fold.version,
@@ -48,7 +51,7 @@ export async function profileMergedRecords(
       : [x.refusal!.target, x.refusal!.other, 'refused', x.refusal!.matchedOn, x.refusal!.reason];
     return {
       key: profileId,
-      value: await registry.encode(topic, {
+      value: await registry.encodeTrusted(topic, {
         event_id: `${outcome}:${profileId}<${other}:${x.triggerEventId}`,
         profile_id: profileId,
         merged_profile_id: other,
