@@ -10,6 +10,7 @@ import {
 import { IdentityResolver, ProfileStore } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
+import { ResolutionCache } from './resolution-cache.ts';
 import { createStitcherMetrics } from './metrics.ts';
 import { prepareStep } from './steps/prepare.ts';
 
@@ -52,7 +53,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
     topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently,
     maxBytesPerPartition: 1 << 20, maxBytes: 32 << 20,
-    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, resolver, registry, topics, producer, metrics, log, now }),
+    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, resolutions: new ResolutionCache(resolver, cfg.identityCacheSize), registry, topics, producer, metrics, log, now }),
   });
   const ops = await startOpsServer({
     port: cfg.opsPort, registry: kit.registry,

@@ -10,6 +10,7 @@ const schema = z.object({
   STITCHER_OPS_PORT: z.coerce.number({ error: 'expected a TCP port number (0-65535)' }).int().min(0).max(65535).optional(),
   STITCHER_CHUNK_SIZE: env.int(2000, 1, 100_000),
   STITCHER_PARTITIONS_CONCURRENTLY: env.int(6, 1, 1000),
+  STITCHER_IDENTITY_CACHE: env.int(200_000, 0, 100_000_000),
   PROFILE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 region like GB').default('GB'),
   PROFILE_JUNK_IDS: z.string().default(''),
   PROFILE_DEDUP_WINDOW_DAYS: env.int(90, 1, 3650),
@@ -26,6 +27,8 @@ export interface StitcherConfig {
   chunkSize: number;
   /** Partitions whose chunks are handled at the same time (their Redis and Kafka round trips overlap). */
   partitionsConcurrently: number;
+  /** Identifier sets whose resolution is kept across chunks (0 = no cache). */
+  identityCacheSize: number;
   defaultRegion: string;
   junkIds: string[];
   windowMs: number;
@@ -46,6 +49,7 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env = process.env):
     opsPort: c.STITCHER_OPS_PORT ?? DEFAULT_OPS_PORTS[topicId],
     chunkSize: c.STITCHER_CHUNK_SIZE,
     partitionsConcurrently: c.STITCHER_PARTITIONS_CONCURRENTLY,
+    identityCacheSize: c.STITCHER_IDENTITY_CACHE,
     defaultRegion: c.PROFILE_DEFAULT_REGION,
     junkIds: c.PROFILE_JUNK_IDS.split(',').map((s) => s.trim()).filter(Boolean),
     windowMs: c.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,

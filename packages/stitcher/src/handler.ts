@@ -8,7 +8,8 @@ import {
   dlq, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer,
 } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
-import { eventFragment, type IdentityResolver, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
+import { eventFragment, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
+import type { ResolutionCache } from './resolution-cache.ts';
 import type { InputTopicId } from './config.ts';
 import type { StitcherMetrics } from './metrics.ts';
 import { isPrepared, type Prepared } from './steps/prepare.ts';
@@ -18,7 +19,8 @@ export interface HandlerDeps {
   topicId: InputTopicId;
   prepare: (m: KitMessage) => Promise<Prepared | Outcome>;
   store: ProfileStore;
-  resolver: IdentityResolver;
+  /** Identity resolution, cached by identifier set across chunks. */
+  resolutions: ResolutionCache;
   registry: ContractsRegistry;
   topics: TopicTable;
   producer: Producer;
@@ -48,25 +50,12 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
   return async (messages, ctx) => {
     const resolved: Resolved[] = [];
     const index = new Map(messages.map((m, i) => [m, i]));
-    // Events of a chunk mostly repeat identifier sets (a visitor's clicks): resolve each set once per chunk.
-    // A reused resolution carries no merge/creation records (those belong to the first event); a merge that
-    // happens elsewhere meanwhile is followed by the fold (it redirects through the alias).
-    const memo = new Map<string, Promise<Resolution>>();
-    const resolveOnce = (present: Omit<NormalisedIds, 'dropped'>): Promise<Resolution> => {
-      const sig = JSON.stringify([present.user_id, present.email, present.phone, present.anonymous_id]);
-      const hit = memo.get(sig);
-      if (hit) return hit.then((r) => ({ ...r, created: false, merges: [], refused: [] }));
-      const p = d.resolver.resolve(present);
-      memo.set(sig, p);
-      p.catch(() => memo.delete(sig));
-      return p;
-    };
     const outcomes = await perKey(async (m) => {
       const p = await d.prepare(m);
       if (!isPrepared(p)) return p;
       try {
         const { dropped: _dropped, ...present } = p.ids;
-        const resolution = await resolveOnce(present);
+        const resolution = await d.resolutions.resolve(present);
         const fragment = eventFragment(d.topicId, p.event as never, attached(p.ids, resolution));
         resolved.push({ index: index.get(m)!, p, resolution, fragment });
         return ok();
