@@ -3,6 +3,7 @@
  * client can be swapped (e.g. for @confluentinc/kafka-javascript) without touching services.
  */
 import kafkajs from 'kafkajs';
+import pRetry from 'p-retry';
 import type { Admin, Kafka as KafkaClient, Producer, logCreator as LogCreator } from 'kafkajs';
 import type { Logger } from './logger.ts';
 import { ProfileStreamError } from './errors.ts';
@@ -65,7 +66,11 @@ export interface TopicSpec {
   config?: Record<string, string>;
 }
 
-/** Creates missing topics; leaves existing ones (and their partition counts) alone. Returns the created names. */
+/**
+ * Creates missing topics; leaves existing ones (and their partition counts) alone. Returns the created names.
+ * Waits until every partition of them has a leader: right after a broker start (or under many concurrent
+ * creations) metadata lags, and kafkajs' own wait gives up on "does not host this topic-partition".
+ */
 export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -74,7 +79,7 @@ export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Pro
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return [];
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((t) => ({
         topic: t.topic,
         numPartitions: t.partitions,
@@ -82,6 +87,11 @@ export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Pro
         configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+    await pRetry(async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) });
+      const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length) throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
+    }, { retries: 60, minTimeout: 100, maxTimeout: 500 });
     return missing.map((t) => t.topic);
   } finally {
     await admin.disconnect();
