@@ -48,13 +48,14 @@ export async function stopService(s: ServiceProcess, signal: NodeJS.Signals = 'S
   return code;
 }
 
-/** Waits until `groupId` has committed the end of `topic` (every partition). */
+/** Waits until `groupId` has committed the end of `topic` (every partition, as the broker reports them now). */
 export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
     await waitUntil(`${groupId} to commit ${topic}`, async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      if (ends.length === 0) return undefined; // metadata not there yet (fresh broker): ask again
       const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return ends.every((e) => e.high === '0' || BigInt(c!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1') >= BigInt(e.high)) || undefined;
     }, timeoutMs);

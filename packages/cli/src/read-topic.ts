@@ -27,7 +27,12 @@ export async function readTopic(kafka: KafkaClient, topic: string, o: ReadOption
   await admin.connect();
   const groupId = o.groupId ?? `profile-stream-cli-${randomBytes(4).toString('hex')}`;
   try {
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    let offsets = await admin.fetchTopicOffsets(topic);
+    for (let i = 0; offsets.length === 0 && i < 40; i++) { // a fresh broker may not know the partitions yet
+      await new Promise((r) => setTimeout(r, 250));
+      offsets = await admin.fetchTopicOffsets(topic);
+    }
+    const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     const committed = o.groupId ? await admin.fetchOffsets({ groupId, topics: [topic] }) : [];
     const starts = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     const remaining = new Set([...ends].filter(([p, high]) => high > (starts.get(p) ?? 0n) && high > 0n).map(([p]) => p));

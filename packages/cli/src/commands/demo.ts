@@ -50,6 +50,7 @@ export function registerDemo(program: Command): void {
       await waitFor('the stitchers to reach the end of every input topic', async () => {
         for (const [i, t] of inputs.entries()) {
           const highs = await admin.fetchTopicOffsets(t.topic);
+          if (highs.length === 0) return false; // metadata not there yet
           const [committed] = await admin.fetchOffsets({ groupId: `profile-stream.${STITCHERS[i]}-stitcher`, topics: [t.topic] });
           for (const h of highs) {
             const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
