@@ -27,6 +27,7 @@ export function registerDemo(program: Command): void {
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
     .action(async (o: { customers: number; days: number; seed: number }) => {
       const ctx = cliContext('demo');
+      if (!process.env.LOG_LEVEL) ctx.log.level = 'error'; // the tour prints its own lines; logs stay for LOG_LEVEL=info
       say('== 1. local stack (Kafka, schema registry, Redis, ClickHouse)');
       const stack = createStack(ctx.conn, ctx.log);
       const up = await stackUp(stack);
@@ -64,6 +65,9 @@ export function registerDemo(program: Command): void {
       await Promise.all(stitchers.map((st) => st.stop()));
       const sum = (name: string, label?: [string, string]) => stats.reduce((acc, m) => acc + m.filter((x) => x.name === name && (!label || x.labels[label[0]] === label[1])).reduce((a, x) => a + x.value, 0), 0);
       say(`   caught up in ${((performance.now() - t3) / 1000).toFixed(1)} s: ${sum('ps_events_folded_total', ['result', 'applied'])} events folded, ${sum('ps_events_folded_total', ['result', 'duplicate'])} duplicates ignored`);
+      if (sum('ps_events_folded_total', ['result', 'applied']) === 0 && sum('ps_events_folded_total', ['result', 'duplicate']) > 0) {
+        say('   (an earlier demo produced these same seeded events: the fold ignored them all as duplicates, by event_id)');
+      }
       say(`   ${sum('ps_profiles_created_total')} profiles created, ${sum('ps_profile_merges_total', ['outcome', 'merged'])} merges (anonymous visitors who logged in, e-mail/phone variants), ${sum('ps_profile_merges_total', ['outcome', 'refused'])} refused`);
       say(`   ${sum('ps_identifiers_dropped_total')} junk or invalid identifier values dropped (counted, never matched)`);
 
