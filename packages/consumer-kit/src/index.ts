@@ -3,6 +3,7 @@ export * from './config.ts';
 export * from './connections.ts';
 export * from './logger.ts';
 export * from './kafka.ts';
+export * from './producer.ts';
 export * from './outcome.ts';
 export * from './per-key.ts';
 export * from './dlq.ts';

@@ -4,13 +4,13 @@
  */
 import kafkajs from 'kafkajs';
 import pRetry from 'p-retry';
-import type { Admin, Kafka as KafkaClient, Producer, logCreator as LogCreator } from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, logCreator as LogCreator } from 'kafkajs';
 import type { Logger } from './logger.ts';
 import { ProfileStreamError } from './errors.ts';
 
-const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
+const { Kafka, logLevel, CompressionTypes } = kafkajs;
 export { CompressionTypes };
-export type { KafkaClient, Admin, Producer };
+export type { KafkaClient, Admin };
 
 export interface KafkaOptions {
   brokers: string[];
@@ -45,18 +45,6 @@ export function createKafka(options: KafkaOptions): KafkaClient {
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(options.logger),
     retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 5000 },
-  });
-}
-
-/** An idempotent producer (acks=all, exactly-once per partition against retries). */
-export function createProducer(kafka: KafkaClient, options: { transactionalId?: string } = {}): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // Idempotence needs unlimited retries (a limit could reorder or duplicate); the backoff is capped.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
-    ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
   });
 }
 
