@@ -25,10 +25,13 @@ export async function produceRecords(env: TestEnv, records: GeneratedRecord[]): 
     list.push({ key, value });
     byTopic.set(topic, list);
   }
-  for (const [topic, messages] of byTopic) {
-    for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+  try {
+    for (const [topic, messages] of byTopic) {
+      for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    }
+  } finally {
+    await producer.disconnect(); // also on failure, or the open connection keeps the test process alive
   }
-  await producer.disconnect();
 }
 
 export interface ServiceProcess { child: ChildProcess; stderr(): string }
