@@ -53,3 +53,15 @@ export function isRetriable(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Errors from a Redis call as the consume loop should see them: connection trouble is retriable (the loop
+ * waits and retries, committing nothing meanwhile); a script error (ReplyError) is a bug and is not; typed
+ * errors pass through.
+ */
+export function asRedisError(err: unknown): unknown {
+  if (err instanceof ProfileStreamError) return err;
+  if (err instanceof Error && err.name === 'ReplyError') return err;
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { retriable?: unknown }).retriable === 'boolean') return err;
+  return new ProfileStreamError('dependency_unavailable', `redis: ${errorMessage(err)}`, { retriable: true, cause: err });
+}

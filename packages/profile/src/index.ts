@@ -20,3 +20,4 @@ export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
 export { ProfileStore, newProfileId, type FoldResult, type StoredEvent, type StoredProfile, type ProfileStoreOptions } from './store/store.ts';
 export { IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type RefusalRecord, type Resolution } from './store/identity.ts';
 export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace } from './store/keys.ts';
+export { createRedis } from './store/redis.ts';

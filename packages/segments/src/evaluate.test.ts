@@ -19,30 +19,30 @@ describe('evaluate', () => {
     const within = def({ field: 'transactions.last_purchase_at', within_last: '30d' });
     const older = def({ field: 'transactions.last_purchase_at', older_than: '30d' });
     const end = T0 + 40 * D;
-    assert.deepEqual(evaluate(within, view, end - 1), { member: true, nextChangeAt: end });
-    assert.deepEqual(evaluate(within, view, end), { member: false, nextChangeAt: null });
-    assert.deepEqual(evaluate(older, view, end - 1), { member: false, nextChangeAt: end });
-    assert.deepEqual(evaluate(older, view, end), { member: true, nextChangeAt: null });
+    assert.deepEqual(evaluate(within, view, end - 1), { member: true, nextChangeAt: end, flippedAt: null });
+    assert.deepEqual(evaluate(within, view, end), { member: false, nextChangeAt: null, flippedAt: null });
+    assert.deepEqual(evaluate(older, view, end - 1), { member: false, nextChangeAt: end, flippedAt: null });
+    assert.deepEqual(evaluate(older, view, end), { member: true, nextChangeAt: null, flippedAt: null });
   });
 
   it('a windowed count changes as each order leaves the window', () => {
     const two = def({ count: 'purchases', within: '30d', gte: 2 });
-    assert.deepEqual(evaluate(two, view, T0 + 10 * D), { member: true, nextChangeAt: T0 + 30 * D });
+    assert.deepEqual(evaluate(two, view, T0 + 10 * D), { member: true, nextChangeAt: T0 + 30 * D, flippedAt: null });
     const one = def({ count: 'purchases', within: '30d', eq: 1 });
-    assert.deepEqual(evaluate(one, view, T0 + 10 * D), { member: false, nextChangeAt: T0 + 30 * D });
-    assert.deepEqual(evaluate(one, view, T0 + 30 * D), { member: true, nextChangeAt: T0 + 40 * D });
+    assert.deepEqual(evaluate(one, view, T0 + 10 * D), { member: false, nextChangeAt: T0 + 30 * D, flippedAt: null });
+    assert.deepEqual(evaluate(one, view, T0 + 30 * D), { member: true, nextChangeAt: T0 + 40 * D, flippedAt: null });
   });
 
   it('not/any: the earliest candidate where the whole tree differs, skipping candidates that change nothing', () => {
     // any(seen in the last 5 d, bought in the last 30 d): the first leaf flips at +25 d, which changes nothing;
     // the tree flips at +40 d, when the second leaf does too.
     const either = def({ any: [{ field: 'activity.last_seen_at', within_last: '5d' }, { field: 'transactions.last_purchase_at', within_last: '30d' }] });
-    assert.deepEqual(evaluate(either, view, T0 + 20 * D), { member: true, nextChangeAt: T0 + 40 * D });
+    assert.deepEqual(evaluate(either, view, T0 + 20 * D), { member: true, nextChangeAt: T0 + 40 * D, flippedAt: null });
     const neither = def({ not: { any: [{ field: 'activity.last_seen_at', within_last: '5d' }, { field: 'transactions.last_purchase_at', within_last: '30d' }] } });
-    assert.deepEqual(evaluate(neither, view, T0 + 20 * D), { member: false, nextChangeAt: T0 + 40 * D });
+    assert.deepEqual(evaluate(neither, view, T0 + 20 * D), { member: false, nextChangeAt: T0 + 40 * D, flippedAt: null });
     // all(seen in the last 5 d, not bought in the last 30 d): never true at the same time → never flips
     const never = def({ all: [{ field: 'activity.last_seen_at', within_last: '5d' }, { not: { field: 'transactions.last_purchase_at', within_last: '30d' } }] });
-    assert.deepEqual(evaluate(never, view, T0 + 20 * D), { member: false, nextChangeAt: null });
+    assert.deepEqual(evaluate(never, view, T0 + 20 * D), { member: false, nextChangeAt: null, flippedAt: null });
   });
 
   it('absent fields: comparisons are false except neq; exists treats an empty list as absent', () => {
@@ -110,6 +110,27 @@ describe('nextChangeAt (property)', () => {
           const t = now + Math.floor(s * (horizon - now));
           if (t < horizon) assert.equal(evaluate(d, view, t).member, r.member, `flip at ${t - now} ms after now`);
         }
+      }), { numRuns: 300 });
+  });
+});
+
+describe('flippedAt (property)', () => {
+  it('is the last flip in (since, now]: the answer differs just before it and holds from it to now', () => {
+    fc.assert(fc.property(tree, fc.array(eventArb, { maxLength: 12 }), fc.integer({ min: 0, max: 120 * 24 * 60 }), fc.integer({ min: 1, max: 90 * 24 * 60 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
+      (condition, makers, minutes, back, samples) => {
+        const d = def(condition);
+        const view = viewOf(makers.map((m) => m()));
+        const now = T0 + minutes * 60_000;
+        const since = now - back * 60_000;
+        const r = evaluate(d, view, now, since);
+        if (r.flippedAt === null) {
+          for (const s of samples) assert.equal(evaluate(d, view, since + Math.floor(s * (now - since))).member, r.member);
+          assert.equal(evaluate(d, view, since).member, r.member);
+          return;
+        }
+        assert.ok(r.flippedAt > since && r.flippedAt <= now);
+        assert.notEqual(evaluate(d, view, r.flippedAt - 1).member, r.member);
+        for (const s of samples) assert.equal(evaluate(d, view, r.flippedAt + Math.floor(s * (now - r.flippedAt))).member, r.member);
       }), { numRuns: 300 });
   });
 });

@@ -16,6 +16,11 @@ export interface Evaluation {
   member: boolean;
   /** The earliest instant > now at which `member` flips with no new event, or null if it never does. */
   nextChangeAt: number | null;
+  /**
+   * With `since`: the last instant in (since, now] at which `member` flipped by the clock alone (e.g. the
+   * moment a customer became dormant, for a view first evaluated long after), or null when it did not.
+   */
+  flippedAt: number | null;
 }
 
 /** The condition including the consent gate. */
@@ -119,22 +124,46 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
   return out;
 }
 
-function evaluateFacts(c: Condition, facts: Facts, now: number): Evaluation {
-  const member = holds(c, facts, now);
-  const instants = [...new Set(candidates(c, facts, now))].sort((a, b) => a - b);
-  for (const t of instants) if (holds(c, facts, t) !== member) return { member, nextChangeAt: t };
-  return { member, nextChangeAt: null };
+const sortedInstants = (c: Condition, facts: Facts, after: number) => [...new Set(candidates(c, facts, after))].sort((a, b) => a - b);
+
+/** The last instant in (since, now] at which c's value flipped, or null. */
+function lastFlip(c: Condition, facts: Facts, since: number, now: number): number | null {
+  let value = holds(c, facts, since);
+  let last: number | null = null;
+  for (const t of sortedInstants(c, facts, since)) {
+    if (t > now) break;
+    const v = holds(c, facts, t);
+    if (v !== value) [value, last] = [v, t];
+  }
+  return last;
 }
 
-/** Membership of a profile view at `now` and the next instant it flips by the clock alone. */
-export function evaluate(def: SegmentDefinition, view: JsonValue, now: number): Evaluation {
-  return evaluateFacts(conditionOf(def), factsOf(view), now);
+function evaluateFacts(c: Condition, facts: Facts, now: number, since: number | undefined): Evaluation {
+  const member = holds(c, facts, now);
+  const flippedAt = since === undefined || since >= now ? null : lastFlip(c, facts, since, now);
+  for (const t of sortedInstants(c, facts, now)) if (holds(c, facts, t) !== member) return { member, nextChangeAt: t, flippedAt };
+  return { member, nextChangeAt: null, flippedAt };
+}
+
+/**
+ * Membership of a profile view at `now` and the next instant it flips by the clock alone; with `since`, also
+ * the last instant in (since, now] it flipped (exact `occurred_at` for a change noticed after the fact).
+ */
+export function evaluate(def: SegmentDefinition, view: JsonValue, now: number, since?: number): Evaluation {
+  return evaluateFacts(conditionOf(def), factsOf(view), now, since);
 }
 
 /** Evaluates many definitions over one view (the view is read once). */
-export function evaluateAll(defs: readonly SegmentDefinition[], view: JsonValue, now: number): Map<string, Evaluation> {
+export function evaluateAll(defs: readonly SegmentDefinition[], view: JsonValue, now: number, since?: number): Map<string, Evaluation> {
   const facts = factsOf(view);
-  return new Map(defs.map((d) => [d.id, evaluateFacts(conditionOf(d), facts, now)]));
+  return new Map(defs.map((d) => [d.id, evaluateFacts(conditionOf(d), facts, now, since)]));
+}
+
+/** True when the definition's condition holds but its consent gate does not (an exit is a consent withdrawal). */
+export function blockedByConsent(def: SegmentDefinition, view: JsonValue, now: number): boolean {
+  if (def.requires_consent === null) return false;
+  const facts = factsOf(view);
+  return facts.value(`consent.${def.requires_consent}.granted`) !== true && holds(def.condition, facts, now);
 }
 
 /** The definition's traits as strings (lists joined with ","; absent fields left out). */

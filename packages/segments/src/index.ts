@@ -7,7 +7,7 @@ export type { ParamOverrides, SegmentDefinition } from './definition.ts';
 export { DAY_MS, parseDuration } from './duration.ts';
 export { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';
 export type { DefinitionIssue, SegmentErrorCode } from './errors.ts';
-export { candidates, conditionOf, evaluate, evaluateAll, holds, traitsOf } from './evaluate.ts';
+export { blockedByConsent, candidates, conditionOf, evaluate, evaluateAll, holds, traitsOf } from './evaluate.ts';
 export type { Evaluation } from './evaluate.ts';
 export { factsOf } from './facts.ts';
 export type { Facts, PurchaseFact } from './facts.ts';

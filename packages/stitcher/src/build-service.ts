@@ -2,12 +2,11 @@
  * A stitcher service from its config: the dependencies are built here and passed explicitly
  * (no module-level singletons), then consumer-kit runs the handler.
  */
-import { Redis } from 'ioredis';
 import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
 import {
   createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
 } from '@profile-stream/consumer-kit';
-import { IdentityResolver, ProfileStore } from '@profile-stream/profile';
+import { createRedis, IdentityResolver, ProfileStore } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
 import { ResolutionCache } from './resolution-cache.ts';
@@ -21,16 +20,6 @@ export interface RunningStitcher {
   /** Current metric values (name, labels, value), for the demo and tests. */
   metrics(): Promise<{ name: string; labels: Record<string, string>; value: number }[]>;
   stop(): Promise<void>;
-}
-
-export function createRedis(url: string): Redis {
-  // Commands fail fast while Redis is down (retriable errors: the consume loop backs off and retries,
-  // committing nothing it has not applied); the client reconnects by itself.
-  return new Redis(url, {
-    maxRetriesPerRequest: 1,
-    enableAutoPipelining: true,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
 }
 
 export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number } = {}): Promise<RunningStitcher> {

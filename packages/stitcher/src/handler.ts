@@ -5,7 +5,7 @@
  * profile-changes and profile-merged, acknowledged before the handler returns (and so before the commit).
  */
 import {
-  dlq, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer,
+  asRedisError, dlq, ok, perKey, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer,
 } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
 import { eventFragment, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
@@ -27,13 +27,6 @@ export interface HandlerDeps {
   metrics: StitcherMetrics;
   log: Logger;
   now: () => number;
-}
-
-/** Redis connection trouble is retriable (the loop waits); a script error is a bug and is not. */
-export function asRedisError(err: unknown): unknown {
-  if (err instanceof ProfileStreamError || (err instanceof Error && (err as { code?: unknown }).code && typeof (err as { retriable?: unknown }).retriable === 'boolean')) return err;
-  if (err instanceof Error && err.name === 'ReplyError') return err;
-  return new ProfileStreamError('dependency_unavailable', `redis: ${err instanceof Error ? err.message : String(err)}`, { retriable: true, cause: err });
 }
 
 interface Resolved { index: number; p: Prepared; resolution: Resolution; fragment: object }

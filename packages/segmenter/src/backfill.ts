@@ -1,0 +1,78 @@
+/**
+ * Backfill of one definition over every existing profile (a new or changed definition): each profile is read
+ * from the profile store, evaluated at `now` and written through the same atomic step as the segmenter's, so
+ * changes get reason `definition_changed` and go out through the outbox. Profiles merged away are skipped; a
+ * profile changed meanwhile by the segmenter wins (an evaluation of an older profile version is refused).
+ * A definition that no longer exists: its members exit.
+ */
+import { profileView, type ProfileDoc, type ProfileStore } from '@profile-stream/profile';
+import type { SegmentDefinition } from '@profile-stream/segments';
+import { decide } from './decide.ts';
+import type { MembershipStore } from './store.ts';
+
+export interface BackfillProgress { done: number; total: number; changed: number }
+
+export interface BackfillOptions {
+  profiles: ProfileStore;
+  memberships: MembershipStore;
+  now: () => number;
+  onProgress?: (p: BackfillProgress) => void;
+  concurrency?: number;
+}
+
+/** Profile ids in the store (roots and merged ones alike; merged ones are skipped when read). */
+async function allProfileIds(profiles: ProfileStore): Promise<string[]> {
+  const pattern = profiles.keys.profile('*').meta;
+  const ids: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await profiles.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+    cursor = next;
+    for (const k of keys) {
+      const m = /\{([^}]+)\}/.exec(k);
+      if (m) ids.push(m[1]!);
+    }
+  } while (cursor !== '0');
+  return [...new Set(ids)].sort();
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+/** Evaluates `def` over every profile; returns how many memberships changed. */
+export async function backfill(def: SegmentDefinition, o: BackfillOptions): Promise<BackfillProgress> {
+  const ids = await allProfileIds(o.profiles);
+  const progress: BackfillProgress = { done: 0, total: ids.length, changed: 0 };
+  await pool(ids, o.concurrency ?? 32, async (pid) => {
+    const p = await o.profiles.read(pid);
+    if (p !== undefined && p.profileId === pid) {
+      const view = profileView(p.doc as ProfileDoc, { profile_id: pid, merged_ids: p.mergedIds });
+      const r = await o.memberships.apply(pid, p.version, null, decide([def], view, o.now(), { kind: 'backfill' }));
+      if (r.kind === 'ok') progress.changed += r.emitted;
+    }
+    progress.done++;
+    if (progress.done % 500 === 0 || progress.done === progress.total) o.onProgress?.({ ...progress });
+  });
+  return progress;
+}
+
+/** A definition that was removed: every member exits (reason definition_changed). */
+export async function retireDefinition(id: string, version: number, o: BackfillOptions): Promise<BackfillProgress> {
+  const ids: string[] = [];
+  for (let s = 0; s < o.memberships.shards; s++) ids.push(...(await o.memberships.redis.smembers(o.memberships.keys.shard(s).members(id))));
+  const progress: BackfillProgress = { done: 0, total: ids.length, changed: 0 };
+  await pool(ids, o.concurrency ?? 32, async (pid) => {
+    const state = await o.memberships.read(pid);
+    const r = await o.memberships.apply(pid, state.profileVersion, null, [{
+      segment: id, definitionVersion: version, member: false, reason: 'definition_changed', occurredAt: o.now(), nextChangeAt: null, traits: {},
+    }]);
+    if (r.kind === 'ok') progress.changed += r.emitted;
+    progress.done++;
+    o.onProgress?.({ ...progress });
+  });
+  return progress;
+}

@@ -1,0 +1,94 @@
+/**
+ * The segmenter service from its config. Three roles, all on by default, each can run in its own processes:
+ * `evaluate` (the profile-changes consumer: one writer per profile), `relay` (outbox → Kafka) and `schedule`
+ * (due re-evaluations → ticks). The relay and the scheduler work on the shards they lease.
+ */
+import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
+import {
+  createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
+} from '@profile-stream/consumer-kit';
+import { createRedis, ProfileStore } from '@profile-stream/profile';
+import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
+import type { SegmenterConfig } from './config.ts';
+import { recordDefinitions } from './definitions.ts';
+import { segmenterHandler } from './handler.ts';
+import { ShardLeases } from './leases.ts';
+import { createSegmenterMetrics } from './metrics.ts';
+import { startRelay, type Relay } from './relay.ts';
+import { startScheduler, type Scheduler } from './scheduler.ts';
+import { MembershipStore } from './store.ts';
+
+export interface RunningSegmenter {
+  log: Logger;
+  opsPort: number;
+  defs: readonly SegmentDefinition[];
+  memberships: MembershipStore;
+  stop(): Promise<void>;
+}
+
+export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => number } = {}): Promise<RunningSegmenter> {
+  const now = o.now ?? Date.now;
+  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
+  // Definitions first: an invalid file stops the start with file, path and reason.
+  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
+  const topics = resolveTopics({ env: cfg.env });
+  const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const registry = new ContractsRegistry({ host: cfg.conn.registry.url, topics });
+  const redis = createRedis(cfg.conn.redis.url);
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
+  const memberships = new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards });
+  const profiles = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: 1, now });
+  const kit = createKitMetrics(cfg.service);
+  const metrics = createSegmenterMetrics(kit.registry);
+
+  const stale = await recordDefinitions(redis, memberships.keys, defs);
+  if (stale.length) log.warn({ segments: stale }, `definitions new or changed since their last backfill: run \`profile-stream segments backfill <id>\` for ${stale.join(', ')} (until then a profile is re-evaluated on its next change)`);
+
+  const stops: (() => Promise<void>)[] = [];
+  let consumer: RunningConsumer | undefined;
+  if (cfg.roles.has('evaluate')) {
+    consumer = await startConsumer({
+      kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
+      topics: [topics['profile-changes'].topic, topics['profile-erased'].topic],
+      chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+      handler: segmenterHandler({ defs, registry, topics, memberships, profiles, metrics, log, now }),
+    });
+    stops.push(() => consumer!.stop());
+  }
+  let relay: Relay | undefined;
+  let scheduler: Scheduler | undefined;
+  const blocking = redis.duplicate({ enableAutoPipelining: false });
+  blocking.on('error', () => undefined);
+  if (cfg.roles.has('relay')) {
+    const leases = new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s).outbox}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name: 'relay' });
+    await leases.start();
+    relay = startRelay({ blocking, memberships, leases, registry, topics, producer, metrics, log, now });
+    stops.push(async () => { await relay!.stop(); await leases.stop(); });
+  }
+  if (cfg.roles.has('schedule')) {
+    const leases = new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s).due}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name: 'scheduler' });
+    await leases.start();
+    scheduler = startScheduler({ memberships, leases, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
+    stops.push(async () => { await scheduler!.stop(); await leases.stop(); });
+  }
+  const ops = await startOpsServer({
+    port: cfg.opsPort, registry: kit.registry,
+    checks: {
+      ...(consumer ? { kafka: () => consumer!.healthy() } : {}),
+      redis: async () => (await redis.ping()) === 'PONG',
+    },
+  });
+  log.info({ roles: [...cfg.roles], segments: defs.length, shards: cfg.shards, ops: ops.port }, 'segmenter started');
+  return {
+    log, opsPort: ops.port, defs, memberships,
+    async stop() {
+      for (const s of stops) await s();
+      await producer.disconnect();
+      await ops.close();
+      blocking.disconnect();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The segmenter's batch handler over `profile-changes` (and `profile-erased`), both keyed by profile id: per
+ * key in offset order (one writer per profile), cross-key concurrently. For each change: retire the profiles
+ * it absorbed (they exit with reason profile_merged), evaluate every definition over the new view and write
+ * the membership changes with their outbox records in one Redis step. A scheduled tick carries no view: the
+ * profile is read from the profile store. Nothing is published here; the relay does that from the outbox.
+ */
+import {
+  asRedisError, decodeMessage, drop, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome,
+} from '@profile-stream/consumer-kit';
+import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
+import { profileView, type JsonValue, type ProfileDoc, type ProfileStore } from '@profile-stream/profile';
+import type { SegmentDefinition } from '@profile-stream/segments';
+import { decide, type Trigger } from './decide.ts';
+import type { SegmenterMetrics } from './metrics.ts';
+import type { MembershipStore } from './store.ts';
+
+export interface HandlerDeps {
+  defs: readonly SegmentDefinition[];
+  registry: ContractsRegistry;
+  topics: TopicTable;
+  memberships: MembershipStore;
+  profiles: ProfileStore;
+  metrics: SegmenterMetrics;
+  log: Logger;
+  now: () => number;
+}
+
+/** Remembers profiles already retired, so a survivor's every change does not re-run the retire script. */
+class RetiredSet {
+  private readonly set = new Set<string>();
+  private readonly max: number;
+  constructor(max = 100_000) { this.max = max; }
+  has(pid: string): boolean { return this.set.has(pid); }
+  add(pid: string): void {
+    if (this.set.size >= this.max) this.set.delete(this.set.values().next().value!);
+    this.set.add(pid);
+  }
+}
+
+export function segmenterHandler(d: HandlerDeps): BatchHandler {
+  const retired = new RetiredSet();
+  const erasedTopic = d.topics['profile-erased'].topic;
+
+  async function evaluateAndApply(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null): Promise<Outcome> {
+    const now = d.now();
+    const t0 = performance.now();
+    const decisions = decide(d.defs, view, now, trigger);
+    d.metrics.evaluateSeconds.observe((performance.now() - t0) / 1000);
+    const r = await d.memberships.apply(pid, version, triggerId, decisions);
+    if (r.kind === 'ok') {
+      d.metrics.changes.inc({ result: 'applied' });
+      if (r.emitted) d.metrics.membershipChanges.inc(r.emitted);
+      return ok();
+    }
+    if (r.kind === 'stale') {
+      d.metrics.changes.inc({ result: 'stale' });
+      return drop('stale_profile_version');
+    }
+    d.metrics.changes.inc({ result: 'dead_profile' });
+    d.log.debug({ profile_id: pid, dead: r.dead }, 'change for a merged or erased profile ignored');
+    return drop(r.dead.startsWith('merged:') ? 'profile_merged' : 'profile_erased');
+  }
+
+  async function retire(pid: string, how: { merged_into: string } | { erased: true }, at: number, triggerId: string | null): Promise<void> {
+    if (retired.has(pid)) return;
+    const exits = await d.memberships.retire(pid, how, at, triggerId);
+    if (exits) d.metrics.membershipChanges.inc(exits);
+    retired.add(pid);
+  }
+
+  async function onChange(c: ProfileChanged): Promise<Outcome> {
+    if (c.cause === 'tick') {
+      // The profile as it is now (following a merge alias: a merged profile retires instead).
+      const p = await d.profiles.read(c.profile_id);
+      if (p === undefined) return drop('profile_missing');
+      if (p.profileId !== c.profile_id) {
+        await retire(c.profile_id, { merged_into: p.profileId }, c.occurred_at, null);
+        return drop('profile_merged');
+      }
+      const view = profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds });
+      return evaluateAndApply(p.profileId, p.version, view, { kind: 'tick', at: c.occurred_at }, null);
+    }
+    if (c.cause === 'erase' || c.profile_json === null) {
+      await retire(c.profile_id, { erased: true }, c.occurred_at, c.trigger_event_id);
+      return ok();
+    }
+    const view = JSON.parse(c.profile_json) as JsonValue;
+    const merged = (view as { merged_ids?: unknown }).merged_ids;
+    for (const m of Array.isArray(merged) ? merged : []) {
+      if (typeof m === 'string') await retire(m, { merged_into: c.profile_id }, c.occurred_at, c.trigger_event_id);
+    }
+    return evaluateAndApply(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id);
+  }
+
+  async function onErased(e: ProfileErased): Promise<Outcome> {
+    for (const pid of [e.profile_id, ...e.merged_ids]) await retire(pid, { erased: true }, e.occurred_at, e.event_id);
+    return ok();
+  }
+
+  return perKey(async (m: KitMessage) => {
+    const decoded = await decodeMessage<ProfileChanged | ProfileErased>(d.registry, m);
+    try {
+      return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased) : await onChange(decoded.value as ProfileChanged);
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
+      throw asRedisError(err);
+    }
+  });
+}

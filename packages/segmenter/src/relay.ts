@@ -1,0 +1,95 @@
+/**
+ * The relay: publishes the outbox to `segment-membership-changed`, shard by shard (only the shards it leases).
+ * Entries are read after the shard's cursor, published with acks=all, and only then is the cursor moved and
+ * the entries dropped, so a crash at any point republishes (same event ids) and never loses one.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger, Producer } from '@profile-stream/consumer-kit';
+import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
+import type { ShardLeases } from './leases.ts';
+import type { SegmenterMetrics } from './metrics.ts';
+import { MembershipStore, membershipEventId, type OutboxEvent } from './store.ts';
+
+export interface RelayDeps {
+  /** A connection of its own: XREAD BLOCK holds it. */
+  blocking: Redis;
+  memberships: MembershipStore;
+  leases: ShardLeases;
+  registry: ContractsRegistry;
+  topics: TopicTable;
+  producer: Producer;
+  metrics: SegmenterMetrics;
+  log: Logger;
+  now: () => number;
+  /** Entries per read (default 2000) and the longest wait for new ones (default 500 ms). */
+  batch?: number;
+  blockMs?: number;
+}
+
+export interface Relay { stop(): Promise<void> }
+
+type XReadReply = [string, [string, string[]][]][] | null;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function startRelay(d: RelayDeps): Relay {
+  const topic = d.topics['segment-membership-changed'].topic;
+  const cursors = new Map<number, string>();
+  let stopped = false;
+  let failures = 0;
+
+  async function once(): Promise<void> {
+    const shards = [...d.leases.owned].sort((a, b) => a - b);
+    for (const s of [...cursors.keys()]) if (!d.leases.owned.has(s)) cursors.delete(s);
+    if (shards.length === 0) {
+      await sleep(250);
+      return;
+    }
+    // A shard newly owned starts from its stored cursor (another relay may have moved it).
+    for (const s of shards) if (!cursors.has(s)) cursors.set(s, await d.memberships.cursor(s));
+    const keys = shards.map((s) => d.memberships.keys.shard(s).outbox);
+    const reply = (await d.blocking.xread('COUNT', d.batch ?? 2000, 'BLOCK', d.blockMs ?? 500, 'STREAMS', ...keys, ...shards.map((s) => cursors.get(s)!))) as XReadReply;
+    if (reply === null || stopped) return;
+    const now = d.now();
+    const done: { shard: number; ids: string[] }[] = [];
+    const events: OutboxEvent[] = [];
+    for (const [key, entries] of reply) {
+      const shard = shards[keys.indexOf(key)]!;
+      done.push({ shard, ids: entries.map(([id]) => id) });
+      for (const [, fields] of entries) events.push(MembershipStore.parseOutbox(fields));
+    }
+    const messages = await Promise.all(events.map(async (e) => ({
+      key: e.profile_id,
+      value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),
+    })));
+    await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+    for (const { shard, ids } of done) {
+      await d.memberships.relayed(shard, ids[ids.length - 1]!, ids);
+      cursors.set(shard, ids[ids.length - 1]!);
+    }
+    d.metrics.relayed.inc(events.length);
+    for (const e of events) d.metrics.emitLag.observe({ kind: e.reason === 'time_elapsed' ? 'time' : 'event' }, Math.max(0, now - e.occurred_at) / 1000);
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await once();
+        failures = 0;
+      } catch (err) {
+        // Kafka or Redis unavailable: nothing moved, so the same entries are tried again (same event ids).
+        failures++;
+        cursors.clear();
+        d.log.warn({ err: err instanceof Error ? err.message : String(err), failures }, 'relay: publish failed, retrying');
+        await sleep(Math.min(200 * 2 ** Math.min(failures, 4), 3000));
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/** The membership store's atomic steps on the real Redis (the local stack), each test under its own prefix. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { MembershipStore, membershipEventId, type Decision, type OutboxEvent } from './store.ts';
+
+const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
+const clients: Redis[] = [];
+after(() => clients.forEach((c) => c.disconnect()));
+
+function setup(shards = 4) {
+  const redis = new Redis(url);
+  clients.push(redis);
+  return new MembershipStore(redis, { prefix: `t-${randomBytes(4).toString('hex')}:`, shards });
+}
+
+async function outbox(store: MembershipStore): Promise<OutboxEvent[]> {
+  const out: OutboxEvent[] = [];
+  for (let s = 0; s < store.shards; s++) {
+    for (const [, fields] of await store.redis.xrange(store.keys.shard(s).outbox, '-', '+')) out.push(MembershipStore.parseOutbox(fields));
+  }
+  return out;
+}
+
+const d = (segment: string, member: boolean, extra: Partial<Decision> = {}): Decision => ({
+  segment, definitionVersion: 1, member, reason: member ? 'rule_matched' : 'rule_unmatched', occurredAt: 1_000, nextChangeAt: null, traits: {}, ...extra,
+});
+
+test('a change is written with its outbox record; the same decision again writes nothing', async () => {
+  const store = setup();
+  assert.deepEqual(await store.apply('p1', 1, 'e1', [d('loyal', true, { traits: { 'transactions.orders_count': '4' } }), d('dormant', false)]), { kind: 'ok', emitted: 1 });
+  assert.deepEqual(await store.apply('p1', 1, 'e1', [d('loyal', true), d('dormant', false)]), { kind: 'ok', emitted: 0 });
+  const events = await outbox(store);
+  assert.deepEqual(events, [{
+    profile_id: 'p1', segment_id: 'loyal', segment_version: 1, change: 'entered', reason: 'rule_matched', membership_version: 1,
+    occurred_at: 1_000, trigger_event_id: 'e1', traits: { 'transactions.orders_count': '4' },
+  }]);
+  assert.equal(membershipEventId(events[0]!), 'p1:loyal:m1');
+  const state = await store.read('p1');
+  assert.deepEqual(state.segments.get('loyal'), { member: true, version: 1, definitionVersion: 1, occurredAt: 1_000 });
+  assert.deepEqual(state.segments.get('dormant'), { member: false, version: 0, definitionVersion: 1, occurredAt: 0 });
+  assert.equal((await store.size('loyal', 5)).members, 1);
+});
+
+test('membership versions count changes; occurred_at never goes back; an older profile version is refused', async () => {
+  const store = setup();
+  await store.apply('p1', 3, null, [d('loyal', true, { occurredAt: 5_000 })]);
+  assert.deepEqual(await store.apply('p1', 2, null, [d('loyal', false)]), { kind: 'stale', profileVersion: 3 });
+  await store.apply('p1', 4, null, [d('loyal', false, { occurredAt: 4_000 })]);
+  const events = await outbox(store);
+  assert.deepEqual(events.map((e) => [e.change, e.membership_version, e.occurred_at]), [['entered', 1, 5_000], ['exited', 2, 5_000]]);
+  assert.equal((await store.size('loyal')).members, 0);
+});
+
+test('the schedule holds the earliest next change over all segments, and unschedule keeps a rescheduled entry', async () => {
+  const store = setup(1);
+  await store.apply('p1', 1, null, [d('a', false, { nextChangeAt: 9_000 }), d('b', true, { nextChangeAt: 7_000 })]);
+  assert.deepEqual(await store.dueBefore(0, 10_000, 10), [['p1', 7_000]]);
+  await store.apply('p1', 1, null, [d('b', true, { nextChangeAt: null })]);
+  assert.deepEqual(await store.dueBefore(0, 10_000, 10), [['p1', 9_000]]);
+  await store.unschedule(0, [['p1', 7_000]]);
+  assert.deepEqual(await store.dueBefore(0, 10_000, 10), [['p1', 9_000]], 'a stale unschedule leaves the new due time');
+  await store.unschedule(0, [['p1', 9_000]]);
+  assert.deepEqual(await store.dueBefore(0, 10_000, 10), []);
+});
+
+test('a changed definition version turns the change reason into definition_changed', async () => {
+  const store = setup();
+  await store.apply('p1', 1, null, [d('loyal', true)]);
+  await store.apply('p1', 1, null, [d('loyal', false, { definitionVersion: 2 })]);
+  const events = await outbox(store);
+  assert.deepEqual(events.map((e) => [e.reason, e.segment_version]), [['rule_matched', 1], ['definition_changed', 2]]);
+});
+
+test('retire: a merged profile exits every segment once, leaves the schedule and refuses later evaluations', async () => {
+  const store = setup(1);
+  await store.apply('m1', 1, null, [d('loyal', true, { nextChangeAt: 50_000 }), d('dormant', true), d('at-risk', false)]);
+  assert.equal(await store.retire('m1', { merged_into: 's1' }, 2_000, 'e9'), 2);
+  assert.equal(await store.retire('m1', { merged_into: 's1' }, 3_000, 'e9'), 0, 'idempotent');
+  const exits = (await outbox(store)).filter((e) => e.change === 'exited');
+  assert.deepEqual(exits.map((e) => [e.segment_id, e.reason, e.membership_version, e.occurred_at, e.trigger_event_id]).sort(), [
+    ['dormant', 'profile_merged', 2, 2_000, 'e9'], ['loyal', 'profile_merged', 2, 2_000, 'e9'],
+  ]);
+  assert.deepEqual(await store.dueBefore(0, Number.MAX_SAFE_INTEGER, 10), []);
+  assert.deepEqual(await store.apply('m1', 5, null, [d('loyal', true)]), { kind: 'dead', dead: 'merged:s1' });
+  assert.equal((await store.size('loyal')).members, 0);
+});
