@@ -1,5 +1,8 @@
-/** `/health` (200 when every check passes, else 503, with the checks as JSON) and `/metrics` (Prometheus). */
-import { createServer, type Server } from 'node:http';
+/**
+ * `/health` (200 when every check passes, else 503, with the checks as JSON) and `/metrics` (Prometheus); a
+ * service may serve more paths with `extra` (it returns false for paths it does not know: 404).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -11,7 +14,9 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-export async function startOpsServer(o: { port: number; host?: string; registry: Registry; checks: Record<string, HealthCheck> }): Promise<OpsServer> {
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export async function startOpsServer(o: { port: number; host?: string; registry: Registry; checks: Record<string, HealthCheck>; extra?: ExtraRoutes }): Promise<OpsServer> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
@@ -29,7 +34,7 @@ export async function startOpsServer(o: { port: number; host?: string; registry:
     } else if (path === '/metrics') {
       res.writeHead(200, { 'content-type': o.registry.contentType });
       res.end(await o.registry.metrics());
-    } else {
+    } else if (!(o.extra && (await o.extra(req, res)))) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found', paths: ['/health', '/metrics'] }));
     }

@@ -11,6 +11,7 @@ export const SERVICES: Record<string, string> = {
   clickstream: 'services/clickstream/src/main.ts',
   purchases: 'services/purchases/src/main.ts',
   'support-tickets': 'services/support-tickets/src/main.ts',
+  warehouse: 'services/warehouse/src/main.ts',
   segmenter: 'services/segmenter/src/main.ts',
 };
 export const STITCHERS = ['clickstream', 'purchases', 'support-tickets'];

@@ -1,0 +1,45 @@
+/**
+ * Erasure (profile-erased): every row of the profile and of the profiles merged into it is deleted with
+ * lightweight DELETEs — raw events by any of its identifiers (from the stored snapshots, plus the event's
+ * identifier hashes, which match stored e-mail/phone hashes), snapshots, membership changes and merges by
+ * profile id. Daily aggregates keep no identifiers and stay. The erasure itself is recorded in `erasures`.
+ */
+import type { ClickHouseClient } from '@profile-stream/clickhouse';
+import type { Logger } from '@profile-stream/consumer-kit';
+import type { ProfileErased } from '@profile-stream/contracts';
+
+const list = (values: Iterable<string>) => [...new Set(values)].map((s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(',');
+
+export async function eraseProfile(client: ClickHouseClient, db: string, e: ProfileErased, log: Logger): Promise<number> {
+  const ids = [e.profile_id, ...e.merged_ids];
+  const rs = await client.query({
+    query: `SELECT arrayDistinct(flatten(groupArray(user_ids))) AS u, arrayDistinct(flatten(groupArray(anonymous_ids))) AS a,
+                   arrayDistinct(flatten(groupArray(emails))) AS e, arrayDistinct(flatten(groupArray(phones))) AS p
+            FROM ${db}.profiles WHERE profile_id IN (${list(ids)})`,
+    format: 'JSONEachRow',
+  });
+  const [known] = await rs.json<{ u: string[]; a: string[]; e: string[]; p: string[] }>();
+  const users = known?.u ?? [];
+  const anons = known?.a ?? [];
+  const emails = [...(known?.e ?? []), ...e.identifier_hashes];
+  const phones = [...(known?.p ?? []), ...e.identifier_hashes];
+  const keys = [...users, ...anons, ...emails, ...phones];
+  const byIdentifier = [
+    users.length ? `user_id IN (${list(users)})` : '',
+    anons.length ? `anonymous_id IN (${list(anons)})` : '',
+    emails.length ? `email IN (${list(emails)})` : '',
+    phones.length ? `phone IN (${list(phones)})` : '',
+    keys.length ? `customer_key IN (${list(keys)})` : '',
+  ].filter(Boolean).join(' OR ');
+  const statements = [
+    ...(byIdentifier ? ['clickstream_events', 'purchases', 'support_tickets'].map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
+    ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${list(keys)})`] : []),
+    `DELETE FROM ${db}.profiles WHERE profile_id IN (${list(ids)})`,
+    `DELETE FROM ${db}.segment_membership_changes WHERE profile_id IN (${list(ids)})`,
+    `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${list(ids)}) OR merged_profile_id IN (${list(ids)})`,
+  ];
+  for (const query of statements) await client.command({ query, clickhouse_settings: { max_query_size: '104857600' } });
+  await client.insert({ table: `${db}.erasures`, values: [{ event_id: e.event_id, profile_id: e.profile_id, merged_ids: e.merged_ids, occurred_at: e.occurred_at }], format: 'JSONEachRow' });
+  if (!known || keys.length === 0) log.warn({ profile: e.profile_id }, 'erasure found no stored snapshot or identifier hashes: raw events of this profile could not be matched');
+  return statements.length;
+}

@@ -1,0 +1,197 @@
+/**
+ * The batch sink. Handlers of any partition or topic hand it their rows and wait: rows are inserted when
+ * WAREHOUSE_BATCH_ROWS have gathered or WAREHOUSE_BATCH_MS after the first of them, and each waiting handler
+ * returns (so its offsets are committed) only after ClickHouse acknowledged every row of its chunk.
+ *
+ * Idempotent: before inserting, ids already stored are looked up per table (in the batch's time range) and left
+ * out, and duplicates within the batch are dropped, so a replay inserts nothing twice and the materialized views
+ * never count an event twice. Flushes run one at a time, so a check and its insert cannot interleave with another.
+ *
+ * Failures: a ClickHouse data error (a value it refuses) isolates the batch entry by entry, and the entries it
+ * refuses come back as DLQ outcomes; anything else (unreachable, overloaded, a fault) rejects every waiter with a
+ * retriable error: the consume loop backs off, heartbeats and hands the same chunks in again (nothing committed).
+ */
+import type { ClickHouseClient } from '@profile-stream/clickhouse';
+import { dlq, ok, type Logger, type Outcome } from '@profile-stream/consumer-kit';
+import type { ProfileErased } from '@profile-stream/contracts';
+import { eraseProfile } from './erase.ts';
+import { WarehouseError } from './errors.ts';
+import { TABLES, rowCount, type Row, type TableName, type TableRows } from './rows.ts';
+import type { WarehouseMetrics } from './metrics.ts';
+
+/** What one message contributes: rows for tables, or an erasure (applied after the batch's inserts). */
+export type Entry = { rows: TableRows } | { erase: ProfileErased };
+
+interface Waiter { entries: Entry[]; resolve: (o: Outcome[]) => void; reject: (e: unknown) => void }
+
+export interface SinkOptions {
+  client: ClickHouseClient;
+  database: string;
+  maxRows: number;
+  maxMs: number;
+  log: Logger;
+  metrics?: WarehouseMetrics;
+  /** Erasure: resolve identifiers of stored e-mail/phone values the erasure event names by hash. */
+  storePii: (type: 'email' | 'phone', value: string) => string;
+}
+
+/** ClickHouse refuses the data itself (parse/type/range errors): retrying the same rows cannot help. */
+export function isDataError(err: unknown): boolean {
+  const type = err && typeof err === 'object' && 'type' in err ? String((err as { type: unknown }).type) : '';
+  return /PARSE|CANNOT_READ|CANNOT_CONVERT|TOO_LARGE|OUT_OF_RANGE|TYPE_MISMATCH|INCORRECT_DATA|ILLEGAL_TYPE|CANNOT_INSERT_NULL|INCORRECT_NUMBER_OF_COLUMNS|UNKNOWN_FIELD|ATTEMPT_TO_READ_AFTER_EOF|BAD_ARGUMENTS/.test(type);
+}
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export class BatchSink {
+  private readonly o: SinkOptions;
+  private waiting: Waiter[] = [];
+  private rows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private due = false;
+  private flushing: Promise<void> | undefined;
+
+  constructor(o: SinkOptions) {
+    this.o = o;
+  }
+
+  /** Resolves with one outcome per entry once its batch is in ClickHouse; rejects (retriable) when the batch failed. */
+  write(entries: Entry[]): Promise<Outcome[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ entries, resolve, reject });
+      for (const e of entries) this.rows += 'rows' in e ? rowCount(e.rows) : 1;
+      if (this.rows >= this.o.maxRows || entries.some((e) => 'erase' in e)) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.o.maxMs);
+    });
+  }
+
+  /** Flush what is waiting now (used on stop). */
+  async drain(): Promise<void> {
+    if (this.waiting.length) this.kick();
+    while (this.flushing) await this.flushing;
+  }
+
+  private kick(): void {
+    this.due = true;
+    this.flushing ??= this.loop().finally(() => { this.flushing = undefined; });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.due) {
+      this.due = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      const batch = this.waiting;
+      this.waiting = [];
+      this.rows = 0;
+      if (batch.length === 0) continue;
+      try {
+        const outcomes = await this.flush(batch.flatMap((w) => w.entries));
+        let i = 0;
+        for (const w of batch) {
+          w.resolve(outcomes.slice(i, i + w.entries.length));
+          i += w.entries.length;
+        }
+      } catch (err) {
+        const e = err instanceof WarehouseError && err.retriable ? err
+          : new WarehouseError('clickhouse_unavailable', `insert failed: ${err instanceof Error ? err.message : String(err)}`, { retriable: true, cause: err });
+        for (const w of batch) w.reject(e);
+      }
+      if (this.rows >= this.o.maxRows) this.due = true;
+      else if (this.waiting.length && !this.timer) this.timer = setTimeout(() => this.kick(), this.o.maxMs);
+    }
+  }
+
+  /** Inserts one batch; returns one outcome per entry. */
+  private async flush(entries: Entry[]): Promise<Outcome[]> {
+    const t0 = performance.now();
+    try {
+      await this.insertAll(entries.flatMap((e) => ('rows' in e ? [e.rows] : [])));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      return this.isolate(entries, err);
+    }
+    await this.eraseAll(entries);
+    this.o.metrics?.flushSeconds.observe((performance.now() - t0) / 1000);
+    return entries.map(() => ok());
+  }
+
+  /** A data error somewhere in the batch: insert entry by entry; the ones ClickHouse refuses go to the DLQ. */
+  private async isolate(entries: Entry[], first: unknown): Promise<Outcome[]> {
+    this.o.log.warn({ err: first instanceof Error ? first.message : String(first), entries: entries.length }, 'ClickHouse refused a batch: inserting entry by entry');
+    const out: Outcome[] = [];
+    for (const e of entries) {
+      if (!('rows' in e)) {
+        out.push(ok());
+        continue;
+      }
+      try {
+        await this.insertAll([e.rows]);
+        out.push(ok());
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        out.push(dlq('clickhouse_rejected', err instanceof Error ? err.message : String(err)));
+      }
+    }
+    await this.eraseAll(entries);
+    return out;
+  }
+
+  private async insertAll(parts: TableRows[]): Promise<void> {
+    const byTable = new Map<TableName, Row[]>();
+    for (const part of parts) {
+      for (const [table, rows] of Object.entries(part) as [TableName, Row[]][]) {
+        const list = byTable.get(table);
+        if (list) list.push(...rows);
+        else byTable.set(table, [...rows]);
+      }
+    }
+    for (const [table, rows] of byTable) {
+      const fresh = TABLES[table].dedup ? await this.unseen(table, rows) : rows;
+      if (fresh.length === 0) continue;
+      await this.o.client.insert({ table: `${this.o.database}.${table}`, values: fresh, format: 'JSONEachRow' });
+      this.o.metrics?.rows.inc({ table }, fresh.length);
+      if (fresh.length < rows.length) this.o.metrics?.duplicates.inc({ table }, rows.length - fresh.length);
+    }
+  }
+
+  /** Rows whose event_id is neither stored already nor earlier in this batch (all rows of one event are kept together). */
+  private async unseen(table: TableName, rows: Row[]): Promise<Row[]> {
+    const ids = [...new Set(rows.map((r) => r.event_id as string))];
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const r of rows) {
+      const t = r.occurred_at as number;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const stored = new Set<string>();
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const list = ids.slice(i, i + 20_000).map(quote).join(',');
+      const rs = await this.o.client.query({
+        query: `SELECT DISTINCT event_id FROM ${this.o.database}.${table} WHERE occurred_at BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: { max_query_size: '104857600' },
+      });
+      for (const [id] of await rs.json<[string]>()) stored.add(id);
+    }
+    const seen = new Set<string>(); // duplicates within the batch (order lines are told apart by line number)
+    return rows.filter((r) => {
+      const id = r.event_id as string;
+      const key = r.line === undefined ? id : `${id}#${String(r.line)}`;
+      if (stored.has(id) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  private async eraseAll(entries: Entry[]): Promise<void> {
+    for (const e of entries) {
+      if (!('erase' in e)) continue;
+      const removed = await eraseProfile(this.o.client, this.o.database, e.erase, this.o.log);
+      this.o.metrics?.erasures.inc();
+      this.o.log.info({ profile: e.erase.profile_id, statements: removed }, 'profile erased from the warehouse');
+    }
+  }
+}
