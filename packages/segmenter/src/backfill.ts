@@ -47,6 +47,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => P
 export async function backfill(def: SegmentDefinition, o: BackfillOptions): Promise<BackfillProgress> {
   const ids = await allProfileIds(o.profiles);
   const progress: BackfillProgress = { done: 0, total: ids.length, changed: 0 };
+  o.onProgress?.({ ...progress });
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const p = await o.profiles.read(pid);
     if (p !== undefined && p.profileId === pid) {

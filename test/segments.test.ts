@@ -1,0 +1,261 @@
+/**
+ * The segmenter as a real process on the real stack, behind the three stitchers: generated customers end in
+ * exactly the oracle's memberships, announced by well-formed event sequences; a replay from offset 0 emits
+ * nothing new; kill -9 between the Redis write and the Kafka publish loses nothing; a time-driven exit carries
+ * the exact instant as occurred_at, also across a restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { REPO_ROOT } from '@profile-stream/consumer-kit';
+import { generate, type GeneratedRecord } from '@profile-stream/generator';
+import { ProfileStore, profileView, type ProfileDoc } from '@profile-stream/profile';
+import { evaluateAll, loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
+import { MembershipStore } from '@profile-stream/segmenter';
+import { runCli, testEnv, waitUntil, type TestEnv } from './support/index.ts';
+import { INPUTS, oracleProfiles, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
+
+const DAY = 86_400_000;
+
+interface MembershipEvent {
+  event_id: string; profile_id: string; segment_id: string; segment_version: number; change: 'entered' | 'exited'; reason: string;
+  membership_version: number; occurred_at: number; emitted_at: number; trigger_event_id: string | null; traits: Record<string, string>;
+}
+
+interface Ctx { env: TestEnv; redis: Redis; profiles: ProfileStore; memberships: MembershipStore; childEnv: NodeJS.ProcessEnv }
+
+async function setup(name: string, extra: NodeJS.ProcessEnv = {}): Promise<Ctx> {
+  const env = await testEnv(name);
+  const prefix = `${env.prefix}ps:`;
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env.childEnv, REDIS_PREFIX: prefix, STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0', SEGMENTER_SHARDS: '4',
+    PROFILE_DEDUP_WINDOW_DAYS: '3650', SEGMENTER_GROUP_ID: `${env.prefix}segmenter`, ...extra,
+  };
+  const redis = new Redis(env.conn.redis.url);
+  return {
+    env, redis, childEnv,
+    profiles: new ProfileStore({ redis, prefix, windowMs: 3650 * DAY }),
+    memberships: new MembershipStore(redis, { prefix, shards: 4 }),
+  };
+}
+
+async function stitch(c: Ctx, records: GeneratedRecord[]): Promise<void> {
+  await produceRecords(c.env, records);
+  const services: ServiceProcess[] = INPUTS.map((n) => startService({ ...c.childEnv, STITCHER_GROUP_ID: `${c.env.prefix}${n}` }, n));
+  try {
+    for (const n of INPUTS) await waitCommitted(c.env.kafka, `${c.env.prefix}${n}`, c.env.topics[n].topic);
+  } finally {
+    for (const s of services) assert.equal(await stopService(s), 0, s.stderr());
+  }
+}
+
+function membershipEvents(c: Ctx): MembershipEvent[] {
+  const r = runCli(['consume', c.env.topics['segment-membership-changed'].topic], { env: c.childEnv });
+  assert.equal(r.status, 0, r.stderr);
+  // The CLI prints times as ISO-8601; back to epoch ms.
+  return r.stdout.split('\n').filter(Boolean).map((l) => {
+    const e = JSON.parse(l) as MembershipEvent & { occurred_at: string; emitted_at: string };
+    return { ...e, occurred_at: Date.parse(e.occurred_at), emitted_at: Date.parse(e.emitted_at) };
+  });
+}
+
+/** Waits until the segmenter has committed profile-changes, nothing is due and the outbox is empty. */
+async function settle(c: Ctx, group = `${c.env.prefix}segmenter`): Promise<void> {
+  await waitCommitted(c.env.kafka, group, c.env.topics['profile-changes'].topic);
+  await waitUntil('nothing due and the outbox relayed', async () => {
+    const b = await c.memberships.backlog();
+    return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now() + 2000);
+  }, 60_000);
+  // A tick handed on just before the check is in profile-changes: wait for it, then for what it wrote.
+  await waitCommitted(c.env.kafka, group, c.env.topics['profile-changes'].topic);
+  await waitUntil('the outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 60_000);
+}
+
+/** Sequences per (profile, segment): versions 1..n, entered/exited alternating from entered, time never back. */
+function assertWellFormed(events: MembershipEvent[], defs: readonly SegmentDefinition[]): Map<string, MembershipEvent[]> {
+  const byId = new Map<string, MembershipEvent>();
+  for (const e of events) {
+    const prev = byId.get(e.event_id);
+    if (prev) assert.deepEqual({ ...e, emitted_at: 0 }, { ...prev, emitted_at: 0 }, `a duplicate of ${e.event_id} differs`);
+    byId.set(e.event_id, e);
+  }
+  const seqs = new Map<string, MembershipEvent[]>();
+  for (const e of byId.values()) {
+    assert.equal(e.event_id, `${e.profile_id}:${e.segment_id}:m${e.membership_version}`);
+    assert.equal(e.segment_version, defs.find((d) => d.id === e.segment_id)?.version, `segment ${e.segment_id}`);
+    const k = `${e.profile_id} ${e.segment_id}`;
+    seqs.set(k, [...(seqs.get(k) ?? []), e]);
+  }
+  for (const [k, list] of seqs) {
+    list.sort((a, b) => a.membership_version - b.membership_version);
+    list.forEach((e, i) => {
+      assert.equal(e.membership_version, i + 1, `${k}: versions without gaps`);
+      assert.equal(e.change, i % 2 === 0 ? 'entered' : 'exited', `${k}: v${e.membership_version} alternates`);
+      if (i > 0) assert.ok(e.occurred_at >= list[i - 1]!.occurred_at, `${k}: occurred_at never goes back`);
+    });
+  }
+  return seqs;
+}
+
+describe('segmenter end to end', () => {
+  let c: Ctx;
+  let defs: SegmentDefinition[];
+  const records: GeneratedRecord[] = [];
+  before(async () => {
+    // Small stitcher chunks: more intermediate profile versions, so exits by rule show up too.
+    c = await setup('seg', { STITCHER_CHUNK_SIZE: '25' });
+    defs = await loadDefinitions(resolve(REPO_ROOT, 'segments'));
+  });
+  after(() => c.redis.disconnect());
+
+  test('generated customers end in exactly the oracle\'s memberships; merged profiles exit; kill -9 mid-run loses nothing', async () => {
+    const start = Math.floor((Date.now() - 420 * DAY) / DAY) * DAY;
+    for (const r of generate({ seed: 505, customers: 90, days: 415, start, junkRate: 0.02, malformedRate: 0, duplicateRate: 0.02 })) records.push(r);
+    await stitch(c, records);
+
+    // First run killed with SIGKILL once some membership events went out, then a second run finishes.
+    const first = startService(c.childEnv, 'segmenter');
+    await waitUntil('first membership events relayed', async () => (await c.memberships.backlog()).outbox === 0 && membershipEvents(c).length > 0, 60_000);
+    await stopService(first, 'SIGKILL');
+    const second = startService(c.childEnv, 'segmenter');
+    try {
+      await settle(c);
+    } finally {
+      assert.equal(await stopService(second), 0, second.stderr());
+    }
+
+    const now = Date.now();
+    const events = membershipEvents(c);
+    const seqs = assertWellFormed(events, defs);
+    let compared = 0;
+    let boundary = 0;
+    const survivors = new Set<string>();
+    for (const p of oracleProfiles(records)) {
+      const [type, ...rest] = p.keys[0]!.split(':');
+      const pid = await c.profiles.root((await c.profiles.owner(type as 'email', rest.join(':')))!);
+      survivors.add(pid);
+      const stored = (await c.profiles.read(pid))!;
+      assert.deepEqual(stored.doc, p.doc, 'the stitchers built the oracle profile');
+      const view = profileView(p.doc as ProfileDoc, { profile_id: pid, merged_ids: stored.mergedIds });
+      const evals = evaluateAll(defs, view, now);
+      for (const d of defs) {
+        const e = evals.get(d.id)!;
+        // A flip within seconds of the check may legitimately be on either side of it.
+        if (e.nextChangeAt !== null && e.nextChangeAt < now + 5_000) { boundary++; continue; }
+        const seq = seqs.get(`${pid} ${d.id}`) ?? [];
+        const member = seq.length > 0 && seq[seq.length - 1]!.change === 'entered';
+        assert.equal(member, e.member, `${pid} in ${d.id}: events say ${member}, the oracle ${e.member} (events: ${seq.map((x) => `${x.change}/${x.reason}`).join(' ')})`);
+        compared++;
+      }
+      for (const m of stored.mergedIds) {
+        for (const [k, seq] of seqs) {
+          if (!k.startsWith(`${m} `)) continue;
+          const last = seq[seq.length - 1]!;
+          assert.equal(last.change, 'exited', `merged profile ${m} left ${k}`);
+          assert.equal(last.reason, 'profile_merged');
+        }
+      }
+    }
+    assert.ok(compared > 500 && boundary < 10, `compared ${compared}, at a boundary ${boundary}`);
+    for (const pid of new Set(events.map((e) => e.profile_id))) {
+      if (survivors.has(pid)) continue;
+      const state = await c.memberships.read(pid);
+      assert.match(state.dead ?? '', /^merged:/, `${pid} has membership events but is neither a customer's profile nor merged`);
+    }
+    // The member sets (segment sizes) agree with the events.
+    for (const d of defs) {
+      const inNow = [...seqs].filter(([k, seq]) => k.endsWith(` ${d.id}`) && seq[seq.length - 1]!.change === 'entered').length;
+      assert.equal((await c.memberships.size(d.id)).members, inNow, `size of ${d.id}`);
+    }
+    const reasons = new Set(events.map((e) => e.reason));
+    for (const r of ['rule_matched', 'rule_unmatched', 'time_elapsed', 'profile_merged']) assert.ok(reasons.has(r), `some event has reason ${r} (${[...reasons].join(', ')})`);
+  });
+
+  test('a replay of profile-changes from offset 0 by a new group emits no new membership event', async () => {
+    const before = membershipEvents(c);
+    const replay = startService({ ...c.childEnv, SEGMENTER_GROUP_ID: `${c.env.prefix}segmenter-replay` }, 'segmenter');
+    try {
+      await settle(c, `${c.env.prefix}segmenter-replay`);
+    } finally {
+      assert.equal(await stopService(replay), 0, replay.stderr());
+    }
+    const ids = (es: MembershipEvent[]) => [...new Set(es.map((e) => e.event_id))].sort();
+    assert.deepEqual(ids(membershipEvents(c)), ids(before));
+  });
+});
+
+test('kill -9 of the segmenter between the Redis write and the Kafka publish: the outbox is published after restart', async () => {
+  // The relay role is off in the first process: every change is written (membership + outbox) but none published.
+  const c = await setup('seg-kill', { SEGMENTER_ROLES: 'evaluate,schedule' });
+  try {
+    const start = Math.floor((Date.now() - 200 * DAY) / DAY) * DAY;
+    await stitch(c, [...generate({ seed: 77, customers: 25, days: 190, start, junkRate: 0, malformedRate: 0, duplicateRate: 0 })]);
+    const first = startService(c.childEnv, 'segmenter');
+    await waitCommitted(c.env.kafka, `${c.env.prefix}segmenter`, c.env.topics['profile-changes'].topic);
+    const pending = (await c.memberships.backlog()).outbox;
+    assert.ok(pending > 20, `changes written to the outbox: ${pending}`);
+    await stopService(first, 'SIGKILL');
+    assert.equal(membershipEvents(c).length, 0, 'nothing was published before the kill');
+
+    const second = startService({ ...c.childEnv, SEGMENTER_ROLES: 'relay' }, 'segmenter');
+    try {
+      await waitUntil('outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 60_000);
+    } finally {
+      assert.equal(await stopService(second), 0, second.stderr());
+    }
+    const events = membershipEvents(c);
+    assert.equal(new Set(events.map((e) => e.event_id)).size, pending, 'every outbox record published once (by id)');
+    assertWellFormed(events, await loadDefinitions(resolve(REPO_ROOT, 'segments')));
+  } finally {
+    c.redis.disconnect();
+  }
+});
+
+test('a time-driven exit carries the exact instant as occurred_at, also when the segmenter was down at that instant', async () => {
+  // Two short windows on one visit: the first closes while the segmenter runs, the second while it is down.
+  const dir = mkdtempSync(join(tmpdir(), 'segments-'));
+  for (const [id, window] of [['seen-20s', '20s'], ['seen-35s', '35s']]) {
+    writeFileSync(join(dir, `${id}.yaml`), [
+      `id: ${id}`, 'version: 1', `name: Seen in the last ${window}`, 'description: A short window for the test.',
+      'condition:', '  field: activity.last_seen_at', `  within_last: ${window}`, '',
+    ].join('\n'));
+  }
+  const c = await setup('seg-time', { SEGMENTS_DIR: dir });
+  try {
+    const seenAt = Date.now();
+    await stitch(c, [{
+      topic: 'clickstream',
+      value: {
+        event_id: 'e-visit', occurred_at: seenAt, anonymous_id: null, user_id: 'visitor-1', email: null, phone: null, type: 'page_view',
+        page: { url: 'https://shop.example/', referrer: null, title: null }, utm: null, device: null, country: null, locale: null, product: null,
+        search_query: null, consent: null,
+      },
+    } as unknown as GeneratedRecord]);
+    let seg = startService(c.childEnv, 'segmenter');
+    const exitsOf = (id: string) => membershipEvents(c).filter((e) => e.segment_id === id && e.change === 'exited');
+    try {
+      await waitUntil('entered both', () => membershipEvents(c).filter((e) => e.change === 'entered').length === 2, 20_000);
+      await waitUntil('left seen-20s', () => exitsOf('seen-20s').length === 1, 40_000);
+    } finally {
+      assert.equal(await stopService(seg), 0, seg.stderr());
+    }
+    // Down across the second due instant, up again after it: the schedule is in Redis.
+    await waitUntil('past the second due instant', () => Date.now() > seenAt + 36_000, 40_000);
+    seg = startService(c.childEnv, 'segmenter');
+    try {
+      await waitUntil('left seen-35s', () => exitsOf('seen-35s').length === 1, 30_000);
+    } finally {
+      assert.equal(await stopService(seg), 0, seg.stderr());
+    }
+    const exits = membershipEvents(c).filter((e) => e.change === 'exited').sort((a, b) => a.occurred_at - b.occurred_at);
+    assert.deepEqual(exits.map((e) => [e.segment_id, e.reason, e.occurred_at, e.membership_version]), [
+      ['seen-20s', 'time_elapsed', seenAt + 20_000, 2], ['seen-35s', 'time_elapsed', seenAt + 35_000, 2],
+    ]);
+    for (const e of exits) assert.ok(e.emitted_at >= e.occurred_at, 'never emitted before it happened');
+  } finally {
+    c.redis.disconnect();
+  }
+});
