@@ -5,6 +5,7 @@
  * the exact instant as occurred_at, also across a restart.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore, profileView, type ProfileDoc } from '@profile-stream/profile';
 import { evaluateAll, loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import { MembershipStore } from '@profile-stream/segmenter';
-import { runCli, testEnv, waitUntil, type TestEnv } from './support/index.ts';
+import { runCli, spawnTs, testEnv, waitUntil, type TestEnv } from './support/index.ts';
 import { INPUTS, oracleProfiles, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
@@ -104,6 +105,8 @@ describe('segmenter end to end', () => {
   let c: Ctx;
   let defs: SegmentDefinition[];
   const records: GeneratedRecord[] = [];
+  /** The customers' profile views (survivors), for the backfill's oracle. */
+  const views = new Map<string, ReturnType<typeof profileView>>();
   before(async () => {
     // Small stitcher chunks: more intermediate profile versions, so exits by rule show up too.
     c = await setup('seg', { STITCHER_CHUNK_SIZE: '25' });
@@ -140,6 +143,7 @@ describe('segmenter end to end', () => {
       const stored = (await c.profiles.read(pid))!;
       assert.deepEqual(stored.doc, p.doc, 'the stitchers built the oracle profile');
       const view = profileView(p.doc as ProfileDoc, { profile_id: pid, merged_ids: stored.mergedIds });
+      views.set(pid, view);
       const evals = evaluateAll(defs, view, now);
       for (const d of defs) {
         const e = evals.get(d.id)!;
@@ -150,13 +154,10 @@ describe('segmenter end to end', () => {
         assert.equal(member, e.member, `${pid} in ${d.id}: events say ${member}, the oracle ${e.member} (events: ${seq.map((x) => `${x.change}/${x.reason}`).join(' ')})`);
         compared++;
       }
+      // A merged profile is in no segment any more (it left by rule before, or with reason profile_merged).
       for (const m of stored.mergedIds) {
-        for (const [k, seq] of seqs) {
-          if (!k.startsWith(`${m} `)) continue;
-          const last = seq[seq.length - 1]!;
-          assert.equal(last.change, 'exited', `merged profile ${m} left ${k}`);
-          assert.equal(last.reason, 'profile_merged');
-        }
+        assert.match((await c.memberships.read(m)).dead ?? "", /^merged:/, `${m} retired (merged into ${pid})`);
+        for (const [k, seq] of seqs) if (k.startsWith(`${m} `)) assert.equal(seq[seq.length - 1]!.change, 'exited', `merged profile ${m} left ${k}`);
       }
     }
     assert.ok(compared > 500 && boundary < 10, `compared ${compared}, at a boundary ${boundary}`);
@@ -174,6 +175,25 @@ describe('segmenter end to end', () => {
     for (const r of ['rule_matched', 'rule_unmatched', 'time_elapsed', 'profile_merged']) assert.ok(reasons.has(r), `some event has reason ${r} (${[...reasons].join(', ')})`);
   });
 
+  test('the example campaign trigger acts once on each entry it has an action for, and cancels on exit', async () => {
+    const child = spawnTs(resolve(REPO_ROOT, 'examples/campaign-trigger/src/main.ts'), ['--from-beginning', '--max-age-days', '100000', '--until-idle', '4000'], {
+      ...c.childEnv, CAMPAIGN_GROUP_ID: `${c.env.prefix}campaigns`, TOPIC_SEGMENT_MEMBERSHIP_CHANGED: c.env.topics['segment-membership-changed'].topic,
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { err += d; });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, err);
+    const ids = (verb: string) => out.split('\n').filter((l) => l.startsWith(verb)).map((l) => /\[([^\]]+)\]$/.exec(l)![1]!).sort();
+    const events = membershipEvents(c);
+    const expect = (segment: string, change: string) => [...new Set(events.filter((e) => e.segment_id === segment && e.change === change).map((e) => e.event_id))].sort();
+    assert.ok(expect('dormant', 'entered').length > 0);
+    assert.deepEqual(ids('send win-back to '), expect('dormant', 'entered'));
+    assert.deepEqual(ids('start welcome series for '), expect('first-time-buyer', 'entered'));
+    assert.deepEqual(ids('cancel cart reminder for '), expect('cart-abandoner', 'exited'));
+  });
+
   test('a replay of profile-changes from offset 0 by a new group emits no new membership event', async () => {
     const before = membershipEvents(c);
     const replay = startService({ ...c.childEnv, SEGMENTER_GROUP_ID: `${c.env.prefix}segmenter-replay` }, 'segmenter');
@@ -184,6 +204,42 @@ describe('segmenter end to end', () => {
     }
     const ids = (es: MembershipEvent[]) => [...new Set(es.map((e) => e.event_id))].sort();
     assert.deepEqual(ids(membershipEvents(c)), ids(before));
+  });
+
+  test('segments backfill after a parameter change: the changes go out with reason definition_changed; list and show agree', async () => {
+    const params = { 'high-value': { threshold_gbp_minor: 5_000, threshold_eur_minor: 6_000, threshold_usd_minor: 6_500 } };
+    const lowered = { ...c.childEnv, SEGMENT_PARAMS: JSON.stringify(params) };
+    const listed = () => {
+      const r = runCli(['segments', 'list', '--json'], { env: lowered });
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { segments: { id: string; members: number; state: string }[] }).segments.find((x) => x.id === 'high-value')!;
+    };
+    assert.equal(listed().state, 'changed: run segments backfill');
+    const before = new Set(membershipEvents(c).map((e) => e.event_id));
+    const r = runCli(['segments', 'backfill', 'high-value'], { env: lowered });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`high-value: ${views.size} profile\\(s\\) evaluated`));
+    const relay = startService({ ...lowered, SEGMENTER_ROLES: 'relay' }, 'segmenter');
+    try {
+      await waitUntil('outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 30_000);
+    } finally {
+      assert.equal(await stopService(relay), 0, relay.stderr());
+    }
+    const fresh = membershipEvents(c).filter((e) => !before.has(e.event_id));
+    const loweredDef = (await loadDefinitions(resolve(REPO_ROOT, 'segments'), { params })).find((d) => d.id === 'high-value')!;
+    const now = Date.now();
+    const expected = [...views].filter(([, v]) => evaluateAll([loweredDef], v, now).get('high-value')!.member).map(([pid]) => pid).sort();
+    assert.ok(fresh.length > 0, 'a lower threshold lets customers in');
+    for (const e of fresh) assert.deepEqual([e.segment_id, e.change, e.reason, e.segment_version], ['high-value', 'entered', 'definition_changed', 1]);
+    assert.equal(listed().members, expected.length);
+    assert.equal(listed().state, 'current');
+    const shown = runCli(['segments', 'show', 'high-value', '-n', '3'], { env: lowered });
+    assert.equal(shown.status, 0, shown.stderr);
+    const s = JSON.parse(shown.stdout) as { members: number; sample: string[]; params: Record<string, number> };
+    assert.equal(s.members, expected.length);
+    assert.equal(s.params.threshold_gbp_minor, 5_000);
+    assert.equal(s.sample.length, Math.min(3, expected.length));
+    for (const pid of s.sample) assert.ok(expected.includes(pid), `${pid} is a member by the oracle`);
   });
 });
 

@@ -13,6 +13,7 @@ import { registerGenerate } from './commands/generate.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRun } from './commands/run.ts';
+import { registerSegments } from './commands/segments.ts';
 import { registerSql } from './commands/sql.ts';
 import { registerStack } from './commands/stack.ts';
 
@@ -29,6 +30,7 @@ registerDlq(program);
 registerDemo(program);
 registerRun(program);
 registerProfile(program);
+registerSegments(program);
 registerSql(program);
 registerBench(program);
 

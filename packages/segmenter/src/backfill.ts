@@ -10,7 +10,13 @@ import type { SegmentDefinition } from '@profile-stream/segments';
 import { decide } from './decide.ts';
 import type { MembershipStore } from './store.ts';
 
-export interface BackfillProgress { done: number; total: number; changed: number }
+export interface BackfillProgress {
+  done: number;
+  total: number;
+  /** Profiles evaluated (the others were merged into another one). */
+  evaluated: number;
+  changed: number;
+}
 
 export interface BackfillOptions {
   profiles: ProfileStore;
@@ -46,13 +52,14 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => P
 /** Evaluates `def` over every profile; returns how many memberships changed. */
 export async function backfill(def: SegmentDefinition, o: BackfillOptions): Promise<BackfillProgress> {
   const ids = await allProfileIds(o.profiles);
-  const progress: BackfillProgress = { done: 0, total: ids.length, changed: 0 };
+  const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   o.onProgress?.({ ...progress });
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const p = await o.profiles.read(pid);
     if (p !== undefined && p.profileId === pid) {
       const view = profileView(p.doc as ProfileDoc, { profile_id: pid, merged_ids: p.mergedIds });
       const r = await o.memberships.apply(pid, p.version, null, decide([def], view, o.now(), { kind: 'backfill' }));
+      progress.evaluated++;
       if (r.kind === 'ok') progress.changed += r.emitted;
     }
     progress.done++;
@@ -65,12 +72,13 @@ export async function backfill(def: SegmentDefinition, o: BackfillOptions): Prom
 export async function retireDefinition(id: string, version: number, o: BackfillOptions): Promise<BackfillProgress> {
   const ids: string[] = [];
   for (let s = 0; s < o.memberships.shards; s++) ids.push(...(await o.memberships.redis.smembers(o.memberships.keys.shard(s).members(id))));
-  const progress: BackfillProgress = { done: 0, total: ids.length, changed: 0 };
+  const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const state = await o.memberships.read(pid);
     const r = await o.memberships.apply(pid, state.profileVersion, null, [{
       segment: id, definitionVersion: version, member: false, reason: 'definition_changed', occurredAt: o.now(), nextChangeAt: null, traits: {},
     }]);
+    progress.evaluated++;
     if (r.kind === 'ok') progress.changed += r.emitted;
     progress.done++;
     o.onProgress?.({ ...progress });

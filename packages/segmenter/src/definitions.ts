@@ -6,7 +6,18 @@ import type { Redis } from 'ioredis';
 import type { SegmentDefinition } from '@profile-stream/segments';
 import type { SegmentKeys } from './store.ts';
 
-export interface RecordedDefinition { version: number; name: string; params: Record<string, unknown>; backfilled_version: number | null }
+export interface RecordedDefinition {
+  version: number;
+  name: string;
+  params: Record<string, unknown>;
+  /** Version and parameters: a changed parameter (SEGMENT_PARAMS) changes the segment as much as a new version. */
+  fingerprint: string;
+  /** The fingerprint last backfilled (or in use at the first start), null if never. */
+  backfilled: string | null;
+}
+
+export const fingerprintOf = (def: SegmentDefinition) =>
+  `v${def.version} ${JSON.stringify(Object.fromEntries(Object.entries(def.params).sort(([a], [b]) => (a < b ? -1 : 1))))}`;
 
 export async function recordedDefinitions(redis: Redis, keys: SegmentKeys): Promise<Map<string, RecordedDefinition>> {
   const h = await redis.hgetall(keys.defs);
@@ -19,12 +30,12 @@ export async function recordDefinitions(redis: Redis, keys: SegmentKeys, defs: r
   const stale: string[] = [];
   for (const def of defs) {
     const prev = before.get(def.id);
-    const done = backfilled.has(def.id) ? def.version : (prev?.backfilled_version ?? null);
-    // Shipped with the first start: nothing to backfill yet (there are no profiles the segmenter has not seen).
-    const first = before.size === 0;
-    const rec: RecordedDefinition = { version: def.version, name: def.name, params: { ...def.params }, backfilled_version: first ? def.version : done };
+    const fingerprint = fingerprintOf(def);
+    // At the very first start there is nothing to backfill: every profile the segmenter sees is evaluated anyway.
+    const backfilledNow = backfilled.has(def.id) || before.size === 0;
+    const rec: RecordedDefinition = { version: def.version, name: def.name, params: { ...def.params }, fingerprint, backfilled: backfilledNow ? fingerprint : (prev?.backfilled ?? null) };
     await redis.hset(keys.defs, def.id, JSON.stringify(rec));
-    if (rec.backfilled_version !== def.version) stale.push(def.id);
+    if (rec.backfilled !== fingerprint) stale.push(def.id);
   }
   return stale;
 }

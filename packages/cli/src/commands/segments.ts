@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import {
-  backfill, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
+  backfill, fingerprintOf, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
 } from '@profile-stream/segmenter';
 import { progressBar } from '../progress.ts';
 
@@ -49,7 +49,7 @@ export function registerSegments(program: Command): void {
         const rows = [];
         for (const d of o.defs) {
           const r = recorded.get(d.id);
-          const state = r === undefined ? 'not seen by a segmenter yet' : r.backfilled_version === d.version ? 'current' : `needs backfill (v${r.backfilled_version ?? '-'} backfilled)`;
+          const state = r === undefined ? 'not seen by a segmenter yet' : r.backfilled === fingerprintOf(d) ? 'current' : 'changed: run segments backfill';
           rows.push({ id: d.id, version: d.version, members: (await o.memberships.size(d.id)).members, state, name: d.name });
         }
         const b = await o.memberships.backlog();
@@ -109,7 +109,7 @@ export function registerSegments(program: Command): void {
           throw Object.assign(new Error(`no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} and none recorded in Redis`), { code: 'config_invalid' });
         }
         const b = await o.memberships.backlog();
-        process.stdout.write(`${id}: ${result.total} profile(s) evaluated, ${result.changed} membership change(s) written; ${b.outbox} event(s) in the outbox (published by a running segmenter's relay)\n`);
+        process.stdout.write(`${id}: ${result.evaluated} profile(s) evaluated (${result.total - result.evaluated} merged away, skipped), ${result.changed} membership change(s) written; ${b.outbox} event(s) in the outbox (published by a running segmenter's relay)\n`);
       } finally {
         o.redis.disconnect();
       }
