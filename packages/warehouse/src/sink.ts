@@ -49,7 +49,7 @@ export class BatchSink {
   private rows = 0;
   private timer: NodeJS.Timeout | undefined;
   private due = false;
-  private flushing: Promise<void> | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(o: SinkOptions) {
     this.o = o;
@@ -69,15 +69,25 @@ export class BatchSink {
   /** Flush what is waiting now (used on stop). */
   async drain(): Promise<void> {
     if (this.waiting.length) this.kick();
-    while (this.flushing) await this.flushing;
+    while (this.running) await this.running;
   }
 
   private kick(): void {
     this.due = true;
-    this.flushing ??= this.loop().finally(() => { this.flushing = undefined; });
+    this.running ??= this.loop();
   }
 
+  /** Flushes while a flush is due; `running` is cleared in the same tick as the last check of `due` (no lost kick). */
   private async loop(): Promise<void> {
+    try {
+      await this.flushDue();
+    } finally {
+      this.running = undefined;
+      if (this.due) this.kick(); // a kick that came while the last flush was settling
+    }
+  }
+
+  private async flushDue(): Promise<void> {
     while (this.due) {
       this.due = false;
       clearTimeout(this.timer);
