@@ -3,6 +3,8 @@ CREATE TABLE IF NOT EXISTS {{db}}.profiles
 (
     profile_id          String,
     version             UInt64,
+    -- the profile-changes event id (<profile id>:v<version>); the sink skips ids already stored
+    event_id            String,
     updated_at          DateTime64(3, 'UTC'),
     cause               LowCardinality(String),
     merged_ids          Array(String),

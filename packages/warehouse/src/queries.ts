@@ -51,14 +51,15 @@ FROM rfm GROUP BY r_score, f_score ORDER BY r_score DESC, f_score DESC`,
   {
     id: 'customer_history',
     title: "One customer's history: clicks, purchases and tickets in time order",
-    sql: `SELECT occurred_at, 'click' AS source, event_type AS what, coalesce(page_url, product_sku, search_query, '') AS detail
-FROM clickstream_events WHERE customer_key = {customer}
-UNION ALL
-SELECT occurred_at, 'purchase', status, concat(order_id, ' ', toString(total_minor), ' ', currency)
-FROM purchases WHERE customer_key = {customer}
-UNION ALL
-SELECT occurred_at, 'ticket', status, concat(ticket_id, ' ', channel, ' ', priority)
-FROM support_tickets WHERE customer_key = {customer}
+    sql: `SELECT * FROM (
+    SELECT occurred_at, 'click' AS source, event_type AS what, coalesce(page_url, product_sku, search_query, '') AS detail
+    FROM clickstream_events WHERE customer_key = {customer}
+    UNION ALL
+    SELECT occurred_at, 'purchase', status, concat(order_id, ' ', toString(total_minor), ' ', currency)
+    FROM purchases WHERE customer_key = {customer}
+    UNION ALL
+    SELECT occurred_at, 'ticket', status, concat(ticket_id, ' ', channel, ' ', priority)
+    FROM support_tickets WHERE customer_key = {customer})
 ORDER BY occurred_at, source, what`,
   },
   {

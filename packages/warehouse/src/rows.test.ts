@@ -75,7 +75,7 @@ test('profile snapshots: fields from the profile view, e-mail and phone hashed, 
   };
   const [row] = profileRows(change, opts())!.profiles!;
   assert.deepEqual({ ...row }, {
-    profile_id: 'P1', version: 3, updated_at: NOW - 5000, cause: 'event', merged_ids: ['P0'], user_ids: ['u-1'], anonymous_ids: ['a1'],
+    profile_id: 'P1', version: 3, event_id: 'P1:v3', updated_at: NOW - 5000, cause: 'event', merged_ids: ['P0'], user_ids: ['u-1'], anonymous_ids: ['a1'],
     emails: [identifierHash(KEY, 'email', 'ann@example.com')], phones: [], first_seen_at: Date.UTC(2026, 4, 1), last_seen_at: Date.UTC(2026, 4, 31),
     orders_count: 2, revenue_minor: { GBP: 900 }, first_purchase_at: null, last_purchase_at: Date.UTC(2026, 4, 30), tickets_count: 2, open_tickets: 1,
     last_csat: 4, consent: { email: true },

@@ -12,15 +12,18 @@ import { WarehouseError } from './errors.ts';
 
 export type Row = Record<string, unknown>;
 
-/** Tables the sink writes; `dedup` tables feed materialized views, so the sink skips event ids already stored. */
+/**
+ * Tables the sink writes, each with its event-id column and the time column that bounds the look-up of ids already
+ * stored (the sink skips those, so replays insert nothing twice and materialized views never count twice).
+ */
 export const TABLES = {
-  clickstream_events: { dedup: true },
-  purchases: { dedup: true },
-  purchase_items: { dedup: true },
-  support_tickets: { dedup: true },
-  segment_membership_changes: { dedup: true },
-  profiles: { dedup: false },
-  identity_merges: { dedup: false },
+  clickstream_events: { time: 'occurred_at' },
+  purchases: { time: 'occurred_at' },
+  purchase_items: { time: 'occurred_at' },
+  support_tickets: { time: 'occurred_at' },
+  segment_membership_changes: { time: 'occurred_at' },
+  profiles: { time: 'updated_at' },
+  identity_merges: { time: 'occurred_at' },
 } as const;
 export type TableName = keyof typeof TABLES;
 
@@ -187,7 +190,7 @@ export function profileRows(e: ProfileChanged, o: Pick<RowOptions, 'storePii'>):
   return {
     profiles: [{
       profile_id: str(e.profile_id, 'id', 'profile_id'), version: int(e.profile_version, 'profile_version', 0, INT64),
-      updated_at: time(e.occurred_at, 'occurred_at'), cause: e.cause, merged_ids: strings(p.merged_ids),
+      event_id: str(e.event_id, 'text', 'event_id'), updated_at: time(e.occurred_at, 'occurred_at'), cause: e.cause, merged_ids: strings(p.merged_ids),
       user_ids: strings(identity.user_ids), anonymous_ids: strings(identity.anonymous_ids),
       emails: strings(identity.emails).map((v) => o.storePii('email', v)), phones: strings(identity.phones).map((v) => o.storePii('phone', v)),
       first_seen_at: isoTime(activity.first_seen_at, 'activity.first_seen_at'), last_seen_at: isoTime(activity.last_seen_at, 'activity.last_seen_at'),

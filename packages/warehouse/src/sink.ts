@@ -158,7 +158,7 @@ export class BatchSink {
       }
     }
     for (const [table, rows] of byTable) {
-      const fresh = TABLES[table].dedup ? await this.unseen(table, rows) : rows;
+      const fresh = await this.unseen(table, rows);
       if (fresh.length === 0) continue;
       await this.o.client.insert({ table: `${this.o.database}.${table}`, values: fresh, format: 'JSONEachRow' });
       this.o.metrics?.rows.inc({ table }, fresh.length);
@@ -171,8 +171,9 @@ export class BatchSink {
     const ids = [...new Set(rows.map((r) => r.event_id as string))];
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
+    const time = TABLES[table].time;
     for (const r of rows) {
-      const t = r.occurred_at as number;
+      const t = r[time] as number;
       if (t < lo) lo = t;
       if (t > hi) hi = t;
     }
@@ -180,7 +181,7 @@ export class BatchSink {
     for (let i = 0; i < ids.length; i += 20_000) {
       const list = ids.slice(i, i + 20_000).map(quote).join(',');
       const rs = await this.o.client.query({
-        query: `SELECT DISTINCT event_id FROM ${this.o.database}.${table} WHERE occurred_at BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
+        query: `SELECT DISTINCT event_id FROM ${this.o.database}.${table} WHERE ${time} BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
         format: 'JSONCompactEachRow',
         clickhouse_settings: { max_query_size: '104857600' },
       });
