@@ -54,6 +54,8 @@ export class ContractsRegistry {
   private readonly latestIds = new Map<string, Promise<number>>();
   private readonly subjectsById = new Map<number, string>();
   private readonly resolvers = new Map<string, Resolver>();
+  /** Schemas by id, as promises: a burst of first decodes shares one fetch and one parse of the schema. */
+  private readonly schemas = new Map<number, Promise<Type>>();
 
   constructor(options: ContractsRegistryOptions) {
     if (typeof options !== 'object' || options === null) throw invalidOption('options', 'must be an object');
@@ -165,10 +167,19 @@ export class ContractsRegistry {
     return id;
   }
 
-  private async schema(id: number): Promise<Type> {
-    const schema = await this.call(`schema id ${id}`, () => this.client.getSchema(id), id);
-    if (!isAvroType(schema)) throw new ContractError('avro_decode_failed', `schema id ${id} is not an Avro schema`);
-    return schema;
+  private schema(id: number): Promise<Type> {
+    let p = this.schemas.get(id);
+    if (p === undefined) {
+      // The registry client caches too, but every caller waiting on its first fetch parses the schema again
+      // (thousands at a consumer's start). A failure is not cached: the next call asks again.
+      p = this.call(`schema id ${id}`, () => this.client.getSchema(id), id).then((schema) => {
+        if (!isAvroType(schema)) throw new ContractError('avro_decode_failed', `schema id ${id} is not an Avro schema`);
+        return schema;
+      });
+      this.schemas.set(id, p);
+      p.catch(() => this.schemas.delete(id));
+    }
+    return p;
   }
 
   private resolver(reader: Type, writer: Type, id: number): Resolver {

@@ -3,7 +3,7 @@
  * change would have happened (pure: `now` injected). The store compares with what it holds and writes changes.
  */
 import type { JsonValue } from '@profile-stream/profile';
-import { blockedByConsent, evaluateAll, traitsOf, type SegmentDefinition } from '@profile-stream/segments';
+import { blockedByConsent, evaluateAll, factsOf, traitsOf, type SegmentDefinition } from '@profile-stream/segments';
 import type { Decision } from './store.ts';
 
 export type Trigger =
@@ -19,17 +19,18 @@ export function decide(defs: readonly SegmentDefinition[], view: JsonValue, now:
   // view evaluated long after); otherwise the change happened when the trigger did (never later than now).
   const since = trigger.kind === 'backfill' ? undefined : Math.min(trigger.at, now) - (trigger.kind === 'tick' ? 1 : 0);
   const base = trigger.kind === 'backfill' ? now : Math.min(trigger.at, now);
-  const evaluations = evaluateAll(defs, view, now, since);
+  const facts = factsOf(view); // read once for every definition, its traits and the consent check
+  const evaluations = evaluateAll(defs, facts, now, since);
   return defs.map((def) => {
     const e = evaluations.get(def.id)!;
     let reason: Decision['reason'];
     if (trigger.kind === 'backfill') reason = 'definition_changed';
     else if (trigger.kind === 'tick' || e.flippedAt !== null) reason = 'time_elapsed';
     else if (e.member) reason = 'rule_matched';
-    else reason = blockedByConsent(def, view, now) ? 'consent_withdrawn' : 'rule_unmatched';
+    else reason = blockedByConsent(def, facts, now) ? 'consent_withdrawn' : 'rule_unmatched';
     return {
       segment: def.id, definitionVersion: def.version, member: e.member, reason,
-      occurredAt: e.flippedAt ?? base, nextChangeAt: e.nextChangeAt, traits: traitsOf(def, view),
+      occurredAt: e.flippedAt ?? base, nextChangeAt: e.nextChangeAt, traits: traitsOf(def, facts),
     };
   });
 }

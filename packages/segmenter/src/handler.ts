@@ -106,5 +106,5 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
       if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
       throw asRedisError(err);
     }
-  });
+  }, { concurrency: 256 });
 }

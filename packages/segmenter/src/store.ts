@@ -100,18 +100,21 @@ end
  */
 export const APPLY_SCRIPT = `${LUA_COMMON}
 local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
-local dead = redis.call('HGET', state, 'dead')
-if dead then return {'dead', dead} end
+-- One read of the whole state; only what changed is written back.
+local flat = redis.call('HGETALL', state)
+local h = {}
+for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+if h['dead'] then return {'dead', h['dead']} end
 local pid, pv, trigger = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local cur = tonumber(redis.call('HGET', state, 'pv') or '-1')
-if pv < cur then return {'stale', tostring(cur)} end
-redis.call('HSET', state, 'pv', ARGV[2])
+if pv < tonumber(h['pv'] or '-1') then return {'stale', h['pv']} end
+local set, del = {'pv', ARGV[2]}, {}
 local emitted = 0
 local i = 0
 for b = 4, #ARGV, 7 do
   i = i + 1
   local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
-  local om, n, odv, oat = parse(redis.call('HGET', state, 's:' .. seg))
+  local sf, df = 's:' .. seg, 'd:' .. seg
+  local om, n, odv, oat = parse(h[sf])
   if m ~= om then
     n = n + 1
     if at < oat then at = oat end
@@ -121,10 +124,24 @@ for b = 4, #ARGV, 7 do
     emitted = emitted + 1
     oat = at
   end
-  redis.call('HSET', state, 's:' .. seg, m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat))
-  if nxt == '' then redis.call('HDEL', state, 'd:' .. seg) else redis.call('HSET', state, 'd:' .. seg, nxt) end
+  local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
+  if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
+  if nxt == '' then
+    if h[df] then del[#del + 1] = df; h[df] = nil end
+  elseif h[df] ~= nxt then
+    set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
+  end
 end
-reschedule(state, due, pid)
+redis.call('HSET', state, unpack(set))
+if #del > 0 then redis.call('HDEL', state, unpack(del)) end
+local min = nil
+for f, v in pairs(h) do
+  if string.sub(f, 1, 2) == 'd:' then
+    local t = tonumber(v)
+    if min == nil or t < min then min = t end
+  end
+end
+if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
 return {'ok', emitted}
 `;
 

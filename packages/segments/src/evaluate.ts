@@ -154,21 +154,26 @@ export function evaluate(def: SegmentDefinition, view: JsonValue, now: number, s
 }
 
 /** Evaluates many definitions over one view (the view is read once). */
-export function evaluateAll(defs: readonly SegmentDefinition[], view: JsonValue, now: number, since?: number): Map<string, Evaluation> {
-  const facts = factsOf(view);
+/** A view, or its facts already read once (callers evaluating many definitions over one view pass these). */
+export type ViewOrFacts = JsonValue | Facts;
+const isFacts = (x: ViewOrFacts): x is Facts => typeof x === 'object' && x !== null && typeof (x as { value?: unknown }).value === 'function';
+const asFacts = (x: ViewOrFacts): Facts => (isFacts(x) ? x : factsOf(x));
+
+export function evaluateAll(defs: readonly SegmentDefinition[], view: ViewOrFacts, now: number, since?: number): Map<string, Evaluation> {
+  const facts = asFacts(view);
   return new Map(defs.map((d) => [d.id, evaluateFacts(conditionOf(d), facts, now, since)]));
 }
 
 /** True when the definition's condition holds but its consent gate does not (an exit is a consent withdrawal). */
-export function blockedByConsent(def: SegmentDefinition, view: JsonValue, now: number): boolean {
+export function blockedByConsent(def: SegmentDefinition, view: ViewOrFacts, now: number): boolean {
   if (def.requires_consent === null) return false;
-  const facts = factsOf(view);
+  const facts = asFacts(view);
   return facts.value(`consent.${def.requires_consent}.granted`) !== true && holds(def.condition, facts, now);
 }
 
 /** The definition's traits as strings (lists joined with ","; absent fields left out). */
-export function traitsOf(def: SegmentDefinition, view: JsonValue): Record<string, string> {
-  const facts = factsOf(view);
+export function traitsOf(def: SegmentDefinition, view: ViewOrFacts): Record<string, string> {
+  const facts = asFacts(view);
   const out: Record<string, string> = {};
   for (const path of def.traits) {
     const v = facts.value(path);

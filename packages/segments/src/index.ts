@@ -8,7 +8,7 @@ export { DAY_MS, parseDuration } from './duration.ts';
 export { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';
 export type { DefinitionIssue, SegmentErrorCode } from './errors.ts';
 export { blockedByConsent, candidates, conditionOf, evaluate, evaluateAll, holds, traitsOf } from './evaluate.ts';
-export type { Evaluation } from './evaluate.ts';
+export type { Evaluation, ViewOrFacts } from './evaluate.ts';
 export { factsOf } from './facts.ts';
 export type { Facts, PurchaseFact } from './facts.ts';
 export { loadDefinitions } from './load.ts';

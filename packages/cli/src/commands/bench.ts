@@ -2,22 +2,28 @@
 import type { Command } from 'commander';
 import { createStack, stackUp } from '@profile-stream/infra';
 import { benchKafka } from '../bench/kafka.ts';
+import { benchSegments } from '../bench/segments.ts';
 import { benchStitch } from '../bench/stitch.ts';
 import { cliContext } from '../context.ts';
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, stitch)')
-    .argument('[scenario]', 'kafka | stitch', 'kafka')
+    .description('benchmarks (scenarios: kafka, stitch, segments)')
+    .argument('[scenario]', 'kafka | stitch | segments', 'kafka')
     .option('-n, --events <n>', 'events', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
-    .action(async (scenario: string, o: { events: number; rate: number }) => {
+    .option('--rates <list>', 'segments: input rates for the latency runs (events/s)', (v) => v.split(',').map(Number), [5000, 10000])
+    .option('--seconds <n>', 'segments: seconds per latency run', (v) => Number(v), 10)
+    .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit', (v) => Number(v), 100_000)
+    .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
+    .action(async (scenario: string, o: { events: number; rate: number; rates: number[]; seconds: number; scheduled: number; window: number }) => {
       const ctx = cliContext('bench');
       ctx.log.level = 'warn';
       await stackUp(createStack(ctx.conn, ctx.log));
       if (scenario === 'kafka') await benchKafka(ctx, o);
       else if (scenario === 'stitch') await benchStitch(ctx, o);
-      else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch)`);
+      else if (scenario === 'segments') await benchSegments(ctx, o);
+      else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments)`);
     });
 }

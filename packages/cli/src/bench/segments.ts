@@ -1,0 +1,217 @@
+/**
+ * `bench segments`, on the real stack with the services as their own processes:
+ *   1. latency from an input event produced to the membership event it causes, consumed from
+ *      `segment-membership-changed`, through the purchases stitcher and the segmenter, at fixed rates
+ *      (default 5k and 10k events/s), with the raw produce → consume latency of the same run as the baseline;
+ *   2. the lag of time-driven exits (consumed − occurred_at) with 100k profiles scheduled, their exits spread
+ *      over a window (the scheduler, the segmenter and the relay under load).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
+import { createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
+import { generate } from '@profile-stream/generator';
+import { provision } from '@profile-stream/infra';
+import { eventFragment, normaliseIdentifiers, profileView, ProfileStore, type ProfileDoc } from '@profile-stream/profile';
+import { loadDefinitions } from '@profile-stream/segments';
+import { decide, MembershipStore } from '@profile-stream/segmenter';
+import { openClients, type Clients } from '../clients.ts';
+import type { CliContext } from '../context.ts';
+import { Sender } from '../sender.ts';
+import { printTable } from '../table.ts';
+import { summarize } from './stats.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
+
+interface Bench { prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
+
+async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
+  const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
+  const topics = resolveTopics({ prefix });
+  await provision(ctx.conn, topics, ctx.log);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
+    STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
+  };
+  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
+  return { prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
+}
+
+function startService(b: Bench, name: string): void {
+  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], { cwd: REPO_ROOT, env: b.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  b.children.push(child);
+}
+
+async function teardown(b: Bench): Promise<void> {
+  for (const c of b.children) {
+    if (c.exitCode === null) {
+      c.kill('SIGTERM');
+      await once(c, 'exit');
+    }
+  }
+  await b.clients.close();
+  await deleteTopics(b.kafka, Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
+}
+
+/** Waits until a group has members that were assigned every partition of its topic (services are up). */
+async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const { groups } = await admin.describeGroups([groupId]);
+      if (groups[0]?.state === 'Stable') return;
+      await sleep(200);
+    }
+    throw new Error(`group ${groupId} did not become stable`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
+async function latencyAt(b: Bench, rate: number, seconds: number, seed: number): Promise<{ rate: number; sent: number; matched: number; lat: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize> }> {
+  const topic = b.topics.purchases.topic;
+  const sentAt = new Map<string, number>();
+  const lat: number[] = [];
+  const raw: number[] = [];
+  const members = b.kafka.consumer({ groupId: `${b.prefix}lat-${rate}` });
+  const rawConsumer = b.kafka.consumer({ groupId: `${b.prefix}raw-${rate}` });
+  for (const [c, t] of [[members, b.topics['segment-membership-changed'].topic], [rawConsumer, topic]] as const) {
+    await c.connect();
+    await c.subscribe({ topic: t, fromBeginning: false });
+  }
+  void members.run({ eachMessage: async ({ message }) => {
+    const now = Date.now();
+    const d = await b.clients.registry.decode<{ trigger_event_id: string | null }>(message.value!);
+    const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
+    if (at !== undefined) lat.push(now - at);
+  } });
+  void rawConsumer.run({ eachMessage: async ({ message }) => {
+    const now = Date.now();
+    const id = message.headers?.['bench-id']?.toString();
+    const at = id === undefined ? undefined : sentAt.get(id);
+    if (at !== undefined) raw.push(now - at);
+  } });
+  await waitForGroup(b.kafka, `${b.prefix}lat-${rate}`);
+  await waitForGroup(b.kafka, `${b.prefix}raw-${rate}`);
+  // Generated and encoded before the clock starts, so the send loop only sends.
+  const total = rate * seconds;
+  const prepared: { id: string; key: string | null; value: Buffer }[] = [];
+  for (const r of generate({ seed, customers: total * 3, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 })) {
+    if (r.topic !== 'purchases' || 'malformed' in r) continue;
+    const value = r.value as { event_id: string };
+    prepared.push({ id: value.event_id, key: r.key, value: await b.clients.registry.encode(topic, value) });
+    if (prepared.length === total) break;
+  }
+  const sender = new Sender(await b.clients.producer(), { batchSize: 50, inFlight: 8 });
+  const start = performance.now();
+  let i = 0;
+  for (const m of prepared) {
+    const due = start + (i / rate) * 1000;
+    if (due - performance.now() > 1) await sleep(due - performance.now());
+    sentAt.set(m.id, Date.now());
+    await sender.add(topic, { key: m.key, value: m.value, headers: { 'bench-id': m.id } });
+    if (i % 20 === 19) await sender.flush();
+    i++;
+  }
+  await sender.flush();
+  const sendMs = performance.now() - start;
+  // Let the pipeline drain (a backlog shows as latency, not as lost samples).
+  let last = -1;
+  while (lat.length !== last) { last = lat.length; await sleep(3000); }
+  await members.disconnect();
+  await rawConsumer.disconnect();
+  return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw) };
+}
+
+/** Part 2: `profiles` profiles in a `within_last` segment whose exits fall uniformly over `windowS` seconds. */
+async function scheduledExits(ctx: CliContext, profiles: number, windowS: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-segments-'));
+  const lead = 20_000;
+  const span = windowS * 1000;
+  // Everyone is seen in [t0 - W, t0): with a window of W + lead, exits fall in [t0 + lead, t0 + lead + W).
+  writeFileSync(join(dir, 'seen-recently.yaml'), [
+    'id: seen-recently', 'version: 1', 'name: Seen recently', 'description: Benchmark segment.',
+    'condition:', '  field: activity.last_seen_at', `  within_last: ${Math.round((span + lead) / 1000)}s`, '',
+  ].join('\n'));
+  const b = await setup(ctx, 'exits', { SEGMENTS_DIR: dir });
+  const redis = new Redis(ctx.conn.redis.url);
+  try {
+    const defs = await loadDefinitions(dir);
+    const store = new ProfileStore({ redis, prefix: `${b.prefix}ps:`, windowMs: 90 * 86_400_000 });
+    const memberships = new MembershipStore(redis, { prefix: `${b.prefix}ps:`, shards: 16 });
+    const t0 = Date.now() + 5_000 + Math.ceil(profiles / 10_000) * 1500; // time to build the profiles first
+    process.stderr.write(`building ${profiles} profiles in Redis, their exits due between +${Math.round((t0 + lead - Date.now()) / 1000)} s and +${Math.round((t0 + lead + span - Date.now()) / 1000)} s...\n`);
+    const build = async (k: number) => {
+      const seen = t0 - span + Math.floor((k / profiles) * span);
+      const event = {
+        event_id: `bench-${k}`, occurred_at: seen, anonymous_id: `anon-${k}`, user_id: null, email: null, phone: null, type: 'page_view' as const,
+        page: null, utm: null, device: null, country: null, locale: null, product: null, search_query: null, consent: null,
+      };
+      const ids = normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() });
+      const pid = `pbench${String(k).padStart(8, '0')}`;
+      const fold = await store.fold(pid, [{ event_id: event.event_id, occurred_at: seen, fragment: eventFragment('clickstream', event as never, ids) }]);
+      const view = profileView(fold.doc as ProfileDoc, { profile_id: pid, merged_ids: [] });
+      await memberships.apply(pid, fold.version, event.event_id, decide(defs, view, Date.now(), { kind: 'event', at: seen }));
+    };
+    for (let k = 0; k < profiles; k += 500) await Promise.all(Array.from({ length: Math.min(500, profiles - k) }, (_, j) => build(k + j)));
+    const backlog = await memberships.backlog();
+    // Drop the entries (not the point here) so only the exits are measured.
+    for (let s = 0; s < 16; s++) await redis.del(memberships.keys.shard(s).outbox);
+    process.stderr.write(`${backlog.scheduled} profiles scheduled; starting the segmenter...\n`);
+
+    const lag: number[] = [];
+    const consumer = b.kafka.consumer({ groupId: `${b.prefix}exits` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: b.topics['segment-membership-changed'].topic, fromBeginning: true });
+    void consumer.run({ eachMessage: async ({ message }) => {
+      const now = Date.now();
+      const d = await b.clients.registry.decode<{ change: string; occurred_at: number }>(message.value!);
+      if (d.value.change === 'exited') lag.push(now - d.value.occurred_at);
+    } });
+    startService(b, 'segmenter');
+    const until = t0 + lead + span + 5_000;
+    while (Date.now() < until || lag.length < profiles) {
+      if (Date.now() > until + 60_000) break;
+      await sleep(500);
+    }
+    await consumer.disconnect();
+    const s = summarize(lag);
+    process.stdout.write(`\ntime-driven exits with ${backlog.scheduled} profiles scheduled, due over ${windowS} s (${Math.round(profiles / windowS)}/s): consumed − occurred_at\n`);
+    printTable([{ exits: s.n, of: profiles, p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
+  } finally {
+    redis.disconnect();
+    await teardown(b);
+  }
+}
+
+export async function benchSegments(ctx: CliContext, o: { rates: number[]; seconds: number; scheduled: number; window: number }): Promise<void> {
+  const b = await setup(ctx, 'seg');
+  try {
+    startService(b, 'purchases');
+    startService(b, 'segmenter');
+    await waitForGroup(b.kafka, `${b.prefix}stitcher`);
+    await waitForGroup(b.kafka, `${b.prefix}segmenter`);
+    const rows = [];
+    for (const [i, rate] of o.rates.entries()) {
+      process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
+      const r = await latencyAt(b, rate, o.seconds, 1000 + i);
+      rows.push({
+        'target/s': rate, 'achieved/s': r.rate, events: r.sent, 'membership events': r.matched,
+        p50_ms: r.lat.p50, p95_ms: r.lat.p95, p99_ms: r.lat.p99, max_ms: r.lat.max, 'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
+      });
+    }
+    process.stdout.write('\ninput event produced → membership event consumed (raw = the same input consumed straight from its topic):\n');
+    printTable(rows);
+  } finally {
+    await teardown(b);
+  }
+  await scheduledExits(ctx, o.scheduled, o.window);
+}
