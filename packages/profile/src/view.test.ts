@@ -58,7 +58,7 @@ describe('profileView', () => {
   });
 
   it('support: open tickets by latest status, CSAT last and average, last contact channel', () => {
-    assert.deepEqual(get(view, 'support'), { average_csat: 4.5, last_contact_channel: 'chat', last_csat: 5, open_tickets: 1, tickets_count: 3 });
+    assert.deepEqual(get(view, 'support'), { average_csat: 4.5, last_contact_channel: 'chat', last_csat: 5, open_tickets: 1, open_urgent_tickets: 0, tickets_count: 3 });
   });
 
   it('keeps the stable names, ISO times, sorted arrays and sorted keys', () => {

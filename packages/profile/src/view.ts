@@ -77,8 +77,10 @@ function transactionsView(doc: ProfileDoc): JsonValue {
 function supportView(doc: ProfileDoc): JsonValue {
   const s = doc.support ?? {};
   const tickets = Object.values(s.tickets ?? {});
+  const open = tickets.filter((t) => t.status !== undefined && OPEN_TICKET_STATUSES.has(t.status.v));
   return {
-    open_tickets: tickets.filter((t) => t.status !== undefined && OPEN_TICKET_STATUSES.has(t.status.v)).length,
+    open_tickets: open.length,
+    open_urgent_tickets: open.filter((t) => t.priority?.v === 'urgent').length,
     tickets_count: tickets.length,
     last_csat: cellValue(s.last_csat),
     average_csat: s.csat_count ? Math.round((100 * (s.csat_sum ?? 0)) / s.csat_count) / 100 : null,

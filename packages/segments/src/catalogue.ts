@@ -52,6 +52,7 @@ export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'transactions.cancellations_count': 'number',
   'transactions.channels': 'list',
   'support.open_tickets': 'number',
+  'support.open_urgent_tickets': 'number',
   'support.tickets_count': 'number',
   'support.last_csat': 'number',
   'support.average_csat': 'number',

@@ -86,8 +86,9 @@ describe('shipped segments', () => {
     ]);
   });
 
-  it('unhappy-customer: an open ticket or a low last CSAT', () => {
+  it('unhappy-customer: an open urgent ticket or a low last CSAT', () => {
     runTimeline(defs, ['unhappy-customer'], [
+      { at: T0 - H, events: [ticket(T0 - H, 't0', 'opened', null, 'high')], members: [], note: 'an open ticket that is not urgent' },
       { at: T0, events: [ticket(T0, 't1', 'opened')], members: ['unhappy-customer'], next: { 'unhappy-customer': null } },
       { at: T0 + H, events: [ticket(T0 + H, 't1', 'resolved', 4)], members: [] },
       { at: T0 + 2 * H, events: [ticket(T0 + 2 * H, 't2', 'opened'), ticket(T0 + 3 * H, 't2', 'closed', 2)], members: ['unhappy-customer'] },

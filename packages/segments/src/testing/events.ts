@@ -34,9 +34,12 @@ export function click(at: number, type: ClickType, opts: { consent?: { purpose: 
 
 export const consent = (at: number, purpose: 'email' | 'sms', granted: boolean) => click(at, 'consent_updated', { consent: { purpose, granted } });
 
-export function ticket(at: number, ticket_id: string, status: EventOf<'support-tickets'>['status'], satisfaction: number | null = null): FoldInput {
+export function ticket(
+  at: number, ticket_id: string, status: EventOf<'support-tickets'>['status'], satisfaction: number | null = null,
+  priority: EventOf<'support-tickets'>['priority'] = 'urgent',
+): FoldInput {
   return input('support-tickets', {
-    ...WHO, event_id: nextId('t'), occurred_at: at, ticket_id, status, channel: 'chat', priority: 'urgent', category: null, subject: null, satisfaction,
+    ...WHO, event_id: nextId('t'), occurred_at: at, ticket_id, status, channel: 'chat', priority, category: null, subject: null, satisfaction,
   });
 }
 
