@@ -4,13 +4,14 @@ import { createStack, stackUp } from '@profile-stream/infra';
 import { benchKafka } from '../bench/kafka.ts';
 import { benchSegments } from '../bench/segments.ts';
 import { benchStitch } from '../bench/stitch.ts';
+import { benchWarehouse } from '../bench/warehouse.ts';
 import { cliContext } from '../context.ts';
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, stitch, segments)')
-    .argument('[scenario]', 'kafka | stitch | segments', 'kafka')
+    .description('benchmarks (scenarios: kafka, stitch, segments, warehouse)')
+    .argument('[scenario]', 'kafka | stitch | segments | warehouse', 'kafka')
     .option('-n, --events <n>', 'events', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
     .option('--rates <list>', 'segments: input rates for the latency runs (events/s)', (v) => v.split(',').map(Number), [5000, 10000])
@@ -24,6 +25,7 @@ export function registerBench(program: Command): void {
       if (scenario === 'kafka') await benchKafka(ctx, o);
       else if (scenario === 'stitch') await benchStitch(ctx, o);
       else if (scenario === 'segments') await benchSegments(ctx, o);
-      else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments)`);
+      else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
+      else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse)`);
     });
 }
