@@ -59,15 +59,16 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
   const kit = createKitMetrics(cfg.service);
   const metrics = createWarehouseMetrics(kit.registry);
   const storePii = piiStorer(cfg.pii, cfg.piiKey);
-  const sink = new BatchSink({ client, database: cfg.database, maxRows: cfg.batchRows, maxMs: cfg.batchMs, log, metrics, storePii });
+  const sink = new BatchSink({ client, database: cfg.database, maxRows: cfg.batchRows, maxMs: cfg.batchMs, quietMs: cfg.batchQuietMs, log, metrics, storePii });
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
+  const identities = new Map();
   const consumer = await startConsumer({
     kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
     topics: WAREHOUSE_TOPICS.map((id) => topics[id].topic), chunkSize: cfg.chunkSize,
     partitionsConsumedConcurrently: cfg.partitionsConcurrently, maxBytesPerPartition: 2 << 20, maxBytes: 64 << 20,
     handler: warehouseHandler({
       registry, topics, sink,
-      rowOptions: () => ({ storePii, defaultRegion: cfg.defaultRegion, blocklist, now: now(), maxFutureMs: cfg.maxFutureMs }),
+      rowOptions: () => ({ storePii, defaultRegion: cfg.defaultRegion, blocklist, now: now(), maxFutureMs: cfg.maxFutureMs, identities }),
     }),
   });
   const ops = await startOpsServer({

@@ -13,8 +13,9 @@ const schema = z.object({
   WAREHOUSE_OPS_PORT: z.coerce.number({ error: 'expected a TCP port number (0-65535)' }).int('expected a TCP port number (0-65535)').min(0).max(65535).default(DEFAULT_WAREHOUSE_PORT),
   WAREHOUSE_BATCH_ROWS: env.int(50_000, 1, 10_000_000),
   WAREHOUSE_BATCH_MS: env.int(1000, 1, 600_000),
+  WAREHOUSE_BATCH_QUIET_MS: env.int(50, 0, 600_000),
   WAREHOUSE_CHUNK_SIZE: env.int(5000, 1, 100_000),
-  WAREHOUSE_PARTITIONS_CONCURRENTLY: env.int(12, 1, 1000),
+  WAREHOUSE_PARTITIONS_CONCURRENTLY: env.int(42, 1, 1000),
   WAREHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name (letters, digits, _)').default('profile_stream'),
   WAREHOUSE_DATA_DIR: env.optionalString(),
   WAREHOUSE_MIGRATIONS_DIR: env.string(resolve(REPO_ROOT, 'infra/clickhouse')),
@@ -33,6 +34,8 @@ export interface WarehouseConfig {
   opsPort: number;
   batchRows: number;
   batchMs: number;
+  /** Flush early after this long without new rows (every running handler is waiting); ≥ batchMs disables it. */
+  batchQuietMs: number;
   chunkSize: number;
   partitionsConcurrently: number;
   database: string;
@@ -63,6 +66,7 @@ export function loadWarehouseConfig(e: Env = process.env): WarehouseConfig {
     opsPort: c.WAREHOUSE_OPS_PORT,
     batchRows: c.WAREHOUSE_BATCH_ROWS,
     batchMs: c.WAREHOUSE_BATCH_MS,
+    batchQuietMs: c.WAREHOUSE_BATCH_QUIET_MS,
     chunkSize: c.WAREHOUSE_CHUNK_SIZE,
     partitionsConcurrently: c.WAREHOUSE_PARTITIONS_CONCURRENTLY,
     database: c.WAREHOUSE_DATABASE,

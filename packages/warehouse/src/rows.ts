@@ -35,7 +35,12 @@ export interface RowOptions {
   blocklist: ReadonlySet<string>;
   now: number;
   maxFutureMs: number;
+  /** Stored identity by raw identifier values, kept across chunks (phone parsing and hashing are the costly part). */
+  identities?: Map<string, StoredIdentity | Error>;
 }
+
+export interface StoredIdentity { customer_key: string; anonymous_id: string | null; user_id: string | null; email: string | null; phone: string | null }
+const IDENTITY_CACHE_LIMIT = 200_000;
 
 const MAX_TIME = Date.UTC(2100, 0, 1);
 const LIMITS = { id: 512, label: 256, text: 16_384 } as const;
@@ -64,7 +69,7 @@ const INT64 = Number.MAX_SAFE_INTEGER;
 const INT32 = 2_147_483_647;
 
 /** Normalised, stored identifiers of an input event and its customer key (user_id > email > phone > anonymous_id). */
-function identity(ids: NormalisedIds, o: RowOptions) {
+function identity(ids: NormalisedIds, o: RowOptions): StoredIdentity {
   const email = ids.email === undefined ? null : o.storePii('email', ids.email);
   const phone = ids.phone === undefined ? null : o.storePii('phone', ids.phone);
   const anonymous_id = str(ids.anonymous_id ?? null, 'id', 'anonymous_id');
@@ -75,9 +80,29 @@ function identity(ids: NormalisedIds, o: RowOptions) {
 function prepareInput(topic: 'clickstream' | 'purchases' | 'support-tickets', e: ClickEvent | Purchase | SupportTicket, o: RowOptions) {
   time(e.occurred_at, 'occurred_at');
   validateEvent(topic, e as never, { now: o.now, maxFutureMs: o.maxFutureMs });
-  const ids = normaliseIdentifiers(e, { defaultRegion: o.defaultRegion, blocklist: o.blocklist });
-  requireIdentifier(ids);
-  return { event_id: str(e.event_id, 'id', 'event_id'), occurred_at: e.occurred_at, ...identity(ids, o) };
+  return { event_id: str(e.event_id, 'id', 'event_id'), occurred_at: e.occurred_at, ...storedIdentity(e, o) };
+}
+
+function storedIdentity(e: ClickEvent | Purchase | SupportTicket, o: RowOptions): StoredIdentity {
+  const compute = () => {
+    const ids = normaliseIdentifiers(e, { defaultRegion: o.defaultRegion, blocklist: o.blocklist });
+    requireIdentifier(ids);
+    return identity(ids, o);
+  };
+  if (!o.identities) return compute();
+  const key = `${e.user_id}\u0000${e.email}\u0000${e.phone}\u0000${e.anonymous_id}`;
+  let hit = o.identities.get(key);
+  if (hit === undefined) {
+    try {
+      hit = compute();
+    } catch (err) {
+      hit = err as Error;
+    }
+    if (o.identities.size >= IDENTITY_CACHE_LIMIT) o.identities.clear();
+    o.identities.set(key, hit);
+  }
+  if (hit instanceof Error) throw hit;
+  return hit;
 }
 
 export function clickRows(e: ClickEvent, o: RowOptions): TableRows {

@@ -29,6 +29,11 @@ export interface SinkOptions {
   database: string;
   maxRows: number;
   maxMs: number;
+  /**
+   * Flush after this long without a new write (default: never). Every handler the consumer may run at once is then
+   * waiting for this batch, so waiting longer only stalls the pipeline.
+   */
+  quietMs?: number;
   log: Logger;
   metrics?: WarehouseMetrics;
   /** Erasure: resolve identifiers of stored e-mail/phone values the erasure event names by hash. */
@@ -48,6 +53,7 @@ export class BatchSink {
   private waiting: Waiter[] = [];
   private rows = 0;
   private timer: NodeJS.Timeout | undefined;
+  private quiet: NodeJS.Timeout | undefined;
   private due = false;
   private running: Promise<void> | undefined;
 
@@ -62,7 +68,13 @@ export class BatchSink {
       this.waiting.push({ entries, resolve, reject });
       for (const e of entries) this.rows += 'rows' in e ? rowCount(e.rows) : 1;
       if (this.rows >= this.o.maxRows || entries.some((e) => 'erase' in e)) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.o.maxMs);
+      else {
+        this.timer ??= setTimeout(() => this.kick(), this.o.maxMs);
+        if (this.o.quietMs !== undefined && this.o.quietMs < this.o.maxMs) {
+          clearTimeout(this.quiet);
+          this.quiet = setTimeout(() => this.kick(), this.o.quietMs);
+        }
+      }
     });
   }
 
@@ -91,6 +103,7 @@ export class BatchSink {
     while (this.due) {
       this.due = false;
       clearTimeout(this.timer);
+      clearTimeout(this.quiet);
       this.timer = undefined;
       const batch = this.waiting;
       this.waiting = [];
@@ -166,22 +179,24 @@ export class BatchSink {
     }
   }
 
-  /** Rows whose event_id is neither stored already nor earlier in this batch (all rows of one event are kept together). */
+  /**
+   * Rows whose event_id is neither stored already nor earlier in this batch. Only rows no later than the newest
+   * row stored at or after the batch's earliest time can be stored already (an event's copies share its time), so
+   * only their ids are looked up, and only in that time range.
+   */
   private async unseen(table: TableName, rows: Row[]): Promise<Row[]> {
-    const ids = [...new Set(rows.map((r) => r.event_id as string))];
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
     const time = TABLES[table].time;
-    for (const r of rows) {
-      const t = r[time] as number;
-      if (t < lo) lo = t;
-      if (t > hi) hi = t;
-    }
+    const t = `${this.o.database}.${table}`;
+    let lo = Number.POSITIVE_INFINITY;
+    for (const r of rows) if ((r[time] as number) < lo) lo = r[time] as number;
+    const newest = await this.o.client.query({ query: `SELECT toUnixTimestamp64Milli(max(${time})) AS hi FROM ${t} WHERE ${time} >= fromUnixTimestamp64Milli(${lo})`, format: 'JSONCompactEachRow' });
+    const hi = Number((await newest.json<[string]>())[0]?.[0] ?? 0);
+    const ids = [...new Set(rows.flatMap((r) => ((r[time] as number) <= hi ? [r.event_id as string] : [])))];
     const stored = new Set<string>();
     for (let i = 0; i < ids.length; i += 20_000) {
       const list = ids.slice(i, i + 20_000).map(quote).join(',');
       const rs = await this.o.client.query({
-        query: `SELECT DISTINCT event_id FROM ${this.o.database}.${table} WHERE ${time} BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
+        query: `SELECT DISTINCT event_id FROM ${t} WHERE ${time} BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
         format: 'JSONCompactEachRow',
         clickhouse_settings: { max_query_size: '104857600' },
       });
