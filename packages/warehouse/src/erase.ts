@@ -7,15 +7,15 @@
 import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import type { Logger } from '@profile-stream/consumer-kit';
 import type { ProfileErased } from '@profile-stream/contracts';
+import { sqlList } from './sql.ts';
 
-const list = (values: Iterable<string>) => [...new Set(values)].map((s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(',');
 
 export async function eraseProfile(client: ClickHouseClient, db: string, e: ProfileErased, log: Logger): Promise<number> {
   const ids = [e.profile_id, ...e.merged_ids];
   const rs = await client.query({
     query: `SELECT arrayDistinct(flatten(groupArray(user_ids))) AS u, arrayDistinct(flatten(groupArray(anonymous_ids))) AS a,
                    arrayDistinct(flatten(groupArray(emails))) AS e, arrayDistinct(flatten(groupArray(phones))) AS p
-            FROM ${db}.profiles WHERE profile_id IN (${list(ids)})`,
+            FROM ${db}.profiles WHERE profile_id IN (${sqlList(ids)})`,
     format: 'JSONEachRow',
   });
   const [known] = await rs.json<{ u: string[]; a: string[]; e: string[]; p: string[] }>();
@@ -25,18 +25,18 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
   const phones = [...(known?.p ?? []), ...e.identifier_hashes];
   const keys = [...users, ...anons, ...emails, ...phones];
   const byIdentifier = [
-    users.length ? `user_id IN (${list(users)})` : '',
-    anons.length ? `anonymous_id IN (${list(anons)})` : '',
-    emails.length ? `email IN (${list(emails)})` : '',
-    phones.length ? `phone IN (${list(phones)})` : '',
-    keys.length ? `customer_key IN (${list(keys)})` : '',
+    users.length ? `user_id IN (${sqlList(users)})` : '',
+    anons.length ? `anonymous_id IN (${sqlList(anons)})` : '',
+    emails.length ? `email IN (${sqlList(emails)})` : '',
+    phones.length ? `phone IN (${sqlList(phones)})` : '',
+    keys.length ? `customer_key IN (${sqlList(keys)})` : '',
   ].filter(Boolean).join(' OR ');
   const statements = [
     ...(byIdentifier ? ['clickstream_events', 'purchases', 'support_tickets'].map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
-    ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${list(keys)})`] : []),
-    `DELETE FROM ${db}.profiles WHERE profile_id IN (${list(ids)})`,
-    `DELETE FROM ${db}.segment_membership_changes WHERE profile_id IN (${list(ids)})`,
-    `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${list(ids)}) OR merged_profile_id IN (${list(ids)})`,
+    ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${sqlList(keys)})`] : []),
+    `DELETE FROM ${db}.profiles WHERE profile_id IN (${sqlList(ids)})`,
+    `DELETE FROM ${db}.segment_membership_changes WHERE profile_id IN (${sqlList(ids)})`,
+    `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${sqlList(ids)}) OR merged_profile_id IN (${sqlList(ids)})`,
   ];
   for (const query of statements) await client.command({ query, clickhouse_settings: { max_query_size: '104857600' } });
   await client.insert({ table: `${db}.erasures`, values: [{ event_id: e.event_id, profile_id: e.profile_id, merged_ids: e.merged_ids, occurred_at: e.occurred_at }], format: 'JSONEachRow' });

@@ -3,6 +3,8 @@
  * the warehouse's database is the default one in every mode. `{customer}` is a customer key (a user id, or the
  * stored e-mail/phone/anonymous id of a customer without one).
  */
+import { sqlString } from './sql.ts';
+
 export interface AnalystQuery { id: string; title: string; sql: string }
 
 export const ANALYST_QUERIES: readonly AnalystQuery[] = [
@@ -89,6 +91,5 @@ FROM daily_orders GROUP BY channel ORDER BY channel`,
 
 /** The query's SQL with `{customer}` filled in as a quoted literal. */
 export function analystSql(q: AnalystQuery, params: { customer?: string } = {}): string {
-  const lit = `'${(params.customer ?? '').replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  return q.sql.replaceAll('{customer}', lit);
+  return q.sql.replaceAll('{customer}', sqlString(params.customer ?? ''));
 }

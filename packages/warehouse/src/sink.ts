@@ -15,6 +15,7 @@ import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import { dlq, ok, type Logger, type Outcome } from '@profile-stream/consumer-kit';
 import type { ProfileErased } from '@profile-stream/contracts';
 import { eraseProfile } from './erase.ts';
+import { sqlString } from './sql.ts';
 import { WarehouseError } from './errors.ts';
 import { TABLES, rowCount, type Row, type TableName, type TableRows } from './rows.ts';
 import type { WarehouseMetrics } from './metrics.ts';
@@ -46,7 +47,6 @@ export function isDataError(err: unknown): boolean {
   return /PARSE|CANNOT_READ|CANNOT_CONVERT|TOO_LARGE|OUT_OF_RANGE|TYPE_MISMATCH|INCORRECT_DATA|ILLEGAL_TYPE|CANNOT_INSERT_NULL|INCORRECT_NUMBER_OF_COLUMNS|UNKNOWN_FIELD|ATTEMPT_TO_READ_AFTER_EOF|BAD_ARGUMENTS/.test(type);
 }
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export class BatchSink {
   private readonly o: SinkOptions;
@@ -194,7 +194,7 @@ export class BatchSink {
     const ids = [...new Set(rows.flatMap((r) => ((r[time] as number) <= hi ? [r.event_id as string] : [])))];
     const stored = new Set<string>();
     for (let i = 0; i < ids.length; i += 20_000) {
-      const list = ids.slice(i, i + 20_000).map(quote).join(',');
+      const list = ids.slice(i, i + 20_000).map(sqlString).join(',');
       const rs = await this.o.client.query({
         query: `SELECT DISTINCT event_id FROM ${t} WHERE ${time} BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
         format: 'JSONCompactEachRow',
