@@ -30,6 +30,44 @@ function kafkajsProducer(kafka: KafkaClient, transactionalId?: string): KafkajsP
   });
 }
 
+/**
+ * Bytes per produce request. A request carries one record batch per partition, and the broker refuses a batch
+ * over message.max.bytes (1 MiB by default) with a non-retriable error, so large sends (a chunk's profile
+ * changes, each with its profile JSON) are split into requests below that, sent in order.
+ */
+export const MAX_REQUEST_BYTES = 768 * 1024;
+
+type TopicMessages = ProducerBatch['topicMessages'] extends (infer T)[] | undefined ? T : never;
+
+const sizeOf = (m: TopicMessages['messages'][number]) =>
+  64 + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0)
+  + Object.entries(m.headers ?? {}).reduce((a, [k, v]) => a + k.length + (v ? Buffer.byteLength(String(v)) : 0), 0);
+
+/** Splits topic messages into batches of at most `max` bytes (a record larger than that goes alone). */
+export function splitBatch(topicMessages: TopicMessages[], max = MAX_REQUEST_BYTES): TopicMessages[][] {
+  const out: TopicMessages[][] = [];
+  let cur: TopicMessages[] = [];
+  let bytes = 0;
+  for (const tm of topicMessages) {
+    let part: TopicMessages = { ...tm, messages: [] };
+    for (const m of tm.messages) {
+      const n = sizeOf(m);
+      if (bytes + n > max && bytes > 0) {
+        if (part.messages.length) cur.push(part);
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+        part = { ...tm, messages: [] };
+      }
+      part.messages.push(m);
+      bytes += n;
+    }
+    if (part.messages.length) cur.push(part);
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 /** An idempotent producer (acks=all, exactly-once per partition against ordinary retries). */
 export function createProducer(kafka: KafkaClient, options: { transactionalId?: string } = {}): Producer {
   if (options.transactionalId) return kafkajsProducer(kafka, options.transactionalId);
@@ -57,7 +95,16 @@ export function createProducer(kafka: KafkaClient, options: { transactionalId?: 
       connected = false;
       await current.disconnect();
     },
-    send: (record: ProducerRecord): Promise<RecordMetadata[]> => again(() => current.send(record)),
-    sendBatch: (batch: ProducerBatch): Promise<RecordMetadata[]> => again(() => current.sendBatch(batch)),
+    send: async (record: ProducerRecord): Promise<RecordMetadata[]> => {
+      const { topic, messages, ...rest } = record;
+      const out: RecordMetadata[] = [];
+      for (const part of splitBatch([{ topic, messages }])) out.push(...(await again(() => current.send({ ...rest, topic, messages: part[0]!.messages }))));
+      return out;
+    },
+    sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+      const out: RecordMetadata[] = [];
+      for (const part of splitBatch(batch.topicMessages ?? [])) out.push(...(await again(() => current.sendBatch({ ...batch, topicMessages: part }))));
+      return out;
+    },
   };
 }
