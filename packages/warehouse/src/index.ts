@@ -2,7 +2,7 @@ export { loadWarehouseConfig, DEFAULT_WAREHOUSE_PORT, type WarehouseConfig } fro
 export { startWarehouse, openWarehouseDb, type RunningWarehouse, type WarehouseDeps } from './build-service.ts';
 export { runWarehouseMain } from './main.ts';
 export { migrate, loadMigrations, statements, applyClickstreamTtl } from './migrations.ts';
-export { BatchSink, isDataError, type Entry } from './sink.ts';
+export { BatchSink, insertRows, isDataError, type Entry } from './sink.ts';
 export { warehouseHandler, toEntry, WAREHOUSE_TOPICS } from './handler.ts';
 export { clickRows, purchaseRows, ticketRows, membershipRows, mergeRows, profileRows, TABLES, type Row, type TableName, type TableRows, type RowOptions } from './rows.ts';
 export { identifierHash, piiStorer, type IdentifierType, type PiiMode } from './pii.ts';

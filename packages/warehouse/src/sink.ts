@@ -48,6 +48,15 @@ export function isDataError(err: unknown): boolean {
 }
 
 
+/**
+ * One insert of rows that share their columns (rows of one table): JSONCompactEachRow with an explicit column list,
+ * which chDB parses about a quarter faster than JSONEachRow.
+ */
+export async function insertRows(client: ClickHouseClient, table: string, rows: Row[]): Promise<void> {
+  const columns = Object.keys(rows[0]!) as [string, ...string[]];
+  await client.insert({ table, columns, values: rows.map((r) => columns.map((c) => r[c])), format: 'JSONCompactEachRow' });
+}
+
 export class BatchSink {
   private readonly o: SinkOptions;
   private waiting: Waiter[] = [];
@@ -173,7 +182,7 @@ export class BatchSink {
     for (const [table, rows] of byTable) {
       const fresh = await this.unseen(table, rows);
       if (fresh.length === 0) continue;
-      await this.o.client.insert({ table: `${this.o.database}.${table}`, values: fresh, format: 'JSONEachRow' });
+      await insertRows(this.o.client, `${this.o.database}.${table}`, fresh);
       this.o.metrics?.rows.inc({ table }, fresh.length);
       if (fresh.length < rows.length) this.o.metrics?.duplicates.inc({ table }, rows.length - fresh.length);
     }

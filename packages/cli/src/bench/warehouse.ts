@@ -14,7 +14,7 @@ import { deleteTopics } from '@profile-stream/consumer-kit';
 import { generate, isJunk } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
 import {
-  ANALYST_QUERIES, analystSql, clickRows, loadWarehouseConfig, migrate, piiStorer, purchaseRows, startWarehouse, ticketRows,
+  ANALYST_QUERIES, analystSql, clickRows, insertRows, loadWarehouseConfig, migrate, piiStorer, purchaseRows, startWarehouse, ticketRows,
   type Row, type RowOptions, type TableName, type TableRows,
 } from '@profile-stream/warehouse';
 import { openClients } from '../clients.ts';
@@ -77,11 +77,11 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
     await migrate(client, { database: 'bench_direct', dir: cfg.migrationsDir, log: ctx.log });
     const t0 = performance.now();
     for (const [table, rows] of direct) {
-      for (let i = 0; i < rows.length; i += cfg.batchRows) await client.insert({ table: `bench_direct.${table}`, values: rows.slice(i, i + cfg.batchRows), format: 'JSONEachRow' });
+      for (let i = 0; i < rows.length; i += cfg.batchRows) await insertRows(client, `bench_direct.${table}`, rows.slice(i, i + cfg.batchRows));
     }
     const directMs = performance.now() - t0;
     printTable([
-      { path: 'direct bulk insert (@clickhouse/client, JSONEachRow, same rows and MVs)', events, rows: totalRows, 'rows/s': rate(totalRows, directMs), ratio: '1.00' },
+      { path: 'direct bulk insert (@clickhouse/client, JSONCompactEachRow, same rows and MVs)', events, rows: totalRows, 'rows/s': rate(totalRows, directMs), ratio: '1.00' },
       { path: 'warehouse: Kafka → decode → rows → de-duplicated batch insert → commit', events, rows: totalRows, 'rows/s': rate(totalRows, warehouseMs), ratio: (directMs / warehouseMs).toFixed(2) },
     ]);
 
