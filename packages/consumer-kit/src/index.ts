@@ -12,3 +12,4 @@ export * from './consume-loop.ts';
 export * from './http.ts';
 export * from './lifecycle.ts';
 export * from './decode.ts';
+export * from './service-parts.ts';

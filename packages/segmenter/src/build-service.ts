@@ -3,9 +3,8 @@
  * `evaluate` (the profile-changes consumer: one writer per profile), `relay` (outbox → Kafka) and `schedule`
  * (due re-evaluations → ticks). The relay and the scheduler work on the shards they lease.
  */
-import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
 import {
-  createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
+  createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer,
 } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
@@ -28,14 +27,9 @@ export interface RunningSegmenter {
 
 export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => number } = {}): Promise<RunningSegmenter> {
   const now = o.now ?? Date.now;
-  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
   // Definitions first: an invalid file stops the start with file, path and reason.
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
-  const topics = resolveTopics({ env: cfg.env });
-  const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  const registry = new ContractsRegistry({ host: cfg.conn.registry.url, topics });
+  const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
   const memberships = new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards });

@@ -4,52 +4,35 @@
  * the entries dropped, so a crash at any point republishes (same event ids) and never loses one.
  */
 import type { Redis } from 'ioredis';
-import type { Logger, Producer } from '@profile-stream/consumer-kit';
-import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
-import type { ShardLeases } from './leases.ts';
-import type { SegmenterMetrics } from './metrics.ts';
+import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
 import { MembershipStore, membershipEventId, type OutboxEvent } from './store.ts';
 
-export interface RelayDeps {
+export interface RelayDeps extends ShardWorkerDeps {
   /** A connection of its own: XREAD BLOCK holds it. */
   blocking: Redis;
-  memberships: MembershipStore;
-  leases: ShardLeases;
-  registry: ContractsRegistry;
-  topics: TopicTable;
-  producer: Producer;
-  metrics: SegmenterMetrics;
-  log: Logger;
-  now: () => number;
   /** Entries per read (default 2000) and the longest wait for new ones (default 500 ms). */
   batch?: number;
   blockMs?: number;
 }
 
-export interface Relay { stop(): Promise<void> }
+export type Relay = Worker;
 
 type XReadReply = [string, [string, string[]][]][] | null;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function startRelay(d: RelayDeps): Relay {
   const topic = d.topics['segment-membership-changed'].topic;
   const cursors = new Map<number, string>();
-  let stopped = false;
-  let failures = 0;
 
-  async function once(): Promise<void> {
+  /** One read-publish-advance round; XREAD BLOCK is the wait, so the next round starts at once. */
+  async function once(): Promise<number> {
     const shards = [...d.leases.owned].sort((a, b) => a - b);
     for (const s of [...cursors.keys()]) if (!d.leases.owned.has(s)) cursors.delete(s);
-    if (shards.length === 0) {
-      await sleep(250);
-      return;
-    }
+    if (shards.length === 0) return 250;
     // A shard newly owned starts from its stored cursor (another relay may have moved it).
     for (const s of shards) if (!cursors.has(s)) cursors.set(s, await d.memberships.cursor(s));
     const keys = shards.map((s) => d.memberships.keys.shard(s).outbox);
     const reply = (await d.blocking.xread('COUNT', d.batch ?? 2000, 'BLOCK', d.blockMs ?? 500, 'STREAMS', ...keys, ...shards.map((s) => cursors.get(s)!))) as XReadReply;
-    if (reply === null || stopped) return;
+    if (reply === null) return 0;
     const now = d.now();
     const done: { shard: number; ids: string[] }[] = [];
     const events: OutboxEvent[] = [];
@@ -69,27 +52,9 @@ export function startRelay(d: RelayDeps): Relay {
     }
     d.metrics.relayed.inc(events.length);
     for (const e of events) d.metrics.emitLag.observe({ kind: e.reason === 'time_elapsed' ? 'time' : 'event' }, Math.max(0, now - e.occurred_at) / 1000);
+    return 0;
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        await once();
-        failures = 0;
-      } catch (err) {
-        // Kafka or Redis unavailable: nothing moved, so the same entries are tried again (same event ids).
-        failures++;
-        cursors.clear();
-        d.log.warn({ err: err instanceof Error ? err.message : String(err), failures }, 'relay: publish failed, retrying');
-        await sleep(Math.min(200 * 2 ** Math.min(failures, 4), 3000));
-      }
-    }
-  })();
-
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+  // After a failure nothing moved: the same entries are read and published again (same event ids).
+  return runLoop('relay', d.log, once, () => cursors.clear());
 }

@@ -4,34 +4,18 @@
  * joins that profile's one writer). A due entry is removed after the tick is acknowledged, and only if it was not
  * rescheduled meanwhile; a crash in between repeats the tick, which changes nothing the second time.
  */
-import type { Logger, Producer } from '@profile-stream/consumer-kit';
-import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
-import type { ShardLeases } from './leases.ts';
-import type { SegmenterMetrics } from './metrics.ts';
-import type { MembershipStore } from './store.ts';
+import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
 
-export interface SchedulerDeps {
-  memberships: MembershipStore;
-  leases: ShardLeases;
-  registry: ContractsRegistry;
-  topics: TopicTable;
-  producer: Producer;
-  metrics: SegmenterMetrics;
-  log: Logger;
-  now: () => number;
+export interface SchedulerDeps extends ShardWorkerDeps {
   tickMs: number;
   /** Due profiles taken per shard and round (default 2000). */
   batch?: number;
 }
 
-export interface Scheduler { stop(): Promise<void>; }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export type Scheduler = Worker;
 
 export function startScheduler(d: SchedulerDeps): Scheduler {
   const topic = d.topics['profile-changes'].topic;
-  let stopped = false;
-  let failures = 0;
 
   /** One round over the owned shards; true when some shard had a full batch (more is due right away). */
   async function round(): Promise<boolean> {
@@ -58,27 +42,9 @@ export function startScheduler(d: SchedulerDeps): Scheduler {
     return more;
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      const t0 = Date.now();
-      let more = false;
-      try {
-        more = await round();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        d.log.warn({ err: err instanceof Error ? err.message : String(err), failures }, 'scheduler: round failed, retrying');
-        await sleep(Math.min(200 * 2 ** Math.min(failures, 4), 3000));
-        continue;
-      }
-      if (!more) await sleep(Math.max(0, d.tickMs - (Date.now() - t0)));
-    }
-  })();
-
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+  return runLoop('scheduler', d.log, async () => {
+    const t0 = Date.now();
+    // A full batch means more is due right away; otherwise look again after the tick.
+    return (await round()) ? 0 : Math.max(0, d.tickMs - (Date.now() - t0));
+  });
 }

@@ -2,9 +2,8 @@
  * A stitcher service from its config: the dependencies are built here and passed explicitly
  * (no module-level singletons), then consumer-kit runs the handler.
  */
-import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
 import {
-  createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
+  createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer,
 } from '@profile-stream/consumer-kit';
 import { createRedis, IdentityResolver, ProfileStore } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
@@ -24,12 +23,7 @@ export interface RunningStitcher {
 
 export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number } = {}): Promise<RunningStitcher> {
   const now = o.now ?? Date.now;
-  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
-  const topics = resolveTopics({ env: cfg.env });
-  const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  const registry = new ContractsRegistry({ host: cfg.conn.registry.url, topics });
+  const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
   const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs, now });

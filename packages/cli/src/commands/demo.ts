@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { resolveTopics } from '@profile-stream/contracts';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
+import { loadSegmenterConfig, startSegmenter } from '@profile-stream/segmenter';
 import { createStack, provision, stackUp, waitFor } from '@profile-stream/infra';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
@@ -46,6 +47,9 @@ export function registerDemo(program: Command): void {
       const inputs = Object.values(clients.topics).filter((t) => t.input);
       const t3 = performance.now();
       const stitchers = await Promise.all(STITCHERS.map((id) => startStitcher(loadStitcherConfig(id as InputTopicId, { ...process.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }))));
+      // The segmenter runs alongside: it follows profile-changes as the stitchers publish them.
+      const segCfg = loadSegmenterConfig({ ...process.env, LOG_LEVEL: 'error', SEGMENTER_OPS_PORT: '0' });
+      const segmenter = await startSegmenter(segCfg);
       const admin = clients.kafka.admin();
       await admin.connect();
       await waitFor('the stitchers to reach the end of every input topic', async () => {
@@ -85,7 +89,41 @@ export function registerDemo(program: Command): void {
         process.stdout.write(renderProfile(view).split('\n').slice(0, 45).map((l) => `   ${l}`).join('\n') + '\n');
         shown++;
       }
-      say('\n== 5. dead letters by reason (`profile-stream dlq list clickstream`)');
+      say(`\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`);
+      const t5 = performance.now();
+      const changesTopic = clients.topics['profile-changes'].topic;
+      const admin5 = clients.kafka.admin();
+      await admin5.connect();
+      await waitFor('the segmenter to reach the end of profile-changes and relay its outbox', async () => {
+        const highs = await admin5.fetchTopicOffsets(changesTopic);
+        const [committed] = await admin5.fetchOffsets({ groupId: segCfg.groupId, topics: [changesTopic] });
+        for (const h of highs) {
+          const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
+          if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
+        }
+        const b = await segmenter.memberships.backlog();
+        return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now());
+      }, 600_000);
+      await admin5.disconnect();
+      const sizes = [];
+      for (const d of segmenter.defs) sizes.push({ segment: d.id, members: (await segmenter.memberships.size(d.id)).members, name: d.name });
+      const backlog = await segmenter.memberships.backlog();
+      await segmenter.stop();
+      say(`   caught up in ${((performance.now() - t5) / 1000).toFixed(1)} s (\`profile-stream segments list\`):`);
+      printTable(sizes);
+      say(`   ${backlog.scheduled} profiles have a re-evaluation scheduled (next ${backlog.nextDue === null ? 'none' : new Date(backlog.nextDue).toISOString()}), e.g. the moment they turn dormant`);
+      const samples = new Map<string, Record<string, unknown>>();
+      await readTopic(clients.kafka, clients.topics['segment-membership-changed'].topic, {}, async (r) => {
+        const e = (await clients.registry.decode<Record<string, unknown>>(r.value!)).value;
+        const key = `${e.segment_id as string}/${e.reason as string}`;
+        if (!samples.has(key) && ['dormant/time_elapsed', 'first-time-buyer/rule_matched', 'first-time-buyer/profile_merged'].includes(key)) samples.set(key, e);
+      });
+      say('   segment-membership-changed (what campaign engines subscribe to; try `node examples/campaign-trigger/src/main.ts --from-beginning`):');
+      for (const e of samples.values()) {
+        say(`     ${e.change as string} ${e.segment_id as string} (${e.reason as string}) at ${new Date(e.occurred_at as number).toISOString()}  profile ${e.profile_id as string}  event_id ${e.event_id as string}`);
+      }
+
+      say('\n== 6. dead letters by reason (`profile-stream dlq list clickstream`)');
       const rows: Record<string, unknown>[] = [];
       for (const t of inputs) {
         const reasons = new Map<string, number>();
