@@ -235,6 +235,16 @@ test('erasure: no row with the profile\'s identifiers remains, other customers s
   assert.deepEqual(await q("SELECT count() AS n FROM profiles WHERE profile_id = 'PX'"), [{ n: 0 }]);
   const after = await tableCounts(ch);
   assert.ok(after.clickstream_events < before.clickstream_events && after.clickstream_events > 0, 'only that customer\'s clicks went');
+
+  // a later event of the erased customer (a new event id) is not stored: the erasure left tombstones
+  const theirs = valid().find((r) => r.topic === 'clickstream' && ids.user_ids.includes(r.value.user_id?.trim() ?? ''))!;
+  const late = createProducer(env.kafka);
+  await late.connect();
+  await late.send({ topic: env.topics.clickstream.topic, acks: -1, messages: [{ key: 'late', value: await env.registry.encode(env.topics.clickstream.topic, { ...theirs.value, event_id: 'after-erasure' }) }] });
+  await late.disconnect();
+  await waitCommitted(env.kafka, `${env.prefix}wh-replay`, env.topics.clickstream.topic);
+  assert.deepEqual(await q("SELECT count() AS n FROM clickstream_events WHERE event_id = 'after-erasure'"), [{ n: 0 }]);
+  assert.deepEqual(await tableCounts(ch), after);
 });
 
 test('bad config stops start-up naming the variable', async () => {

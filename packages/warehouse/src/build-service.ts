@@ -12,7 +12,7 @@ import type { WarehouseConfig } from './config.ts';
 import { WAREHOUSE_TOPICS, warehouseHandler } from './handler.ts';
 import { createWarehouseMetrics } from './metrics.ts';
 import { applyClickstreamTtl, migrate } from './migrations.ts';
-import { piiStorer } from './pii.ts';
+import { piiStorer, tombstoner } from './pii.ts';
 import { clickHouseHttp } from './query.ts';
 import { BatchSink } from './sink.ts';
 
@@ -59,7 +59,7 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
   const kit = createKitMetrics(cfg.service);
   const metrics = createWarehouseMetrics(kit.registry);
   const storePii = piiStorer(cfg.pii, cfg.piiKey);
-  const sink = new BatchSink({ client, database: cfg.database, maxRows: cfg.batchRows, maxMs: cfg.batchMs, quietMs: cfg.batchQuietMs, log, metrics, storePii });
+  const sink = new BatchSink({ client, database: cfg.database, maxRows: cfg.batchRows, maxMs: cfg.batchMs, quietMs: cfg.batchQuietMs, log, metrics, tombstoneOf: tombstoner(cfg.pii, cfg.piiKey) });
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const identities = new Map();
   const consumer = await startConsumer({

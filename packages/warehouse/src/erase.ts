@@ -2,15 +2,20 @@
  * Erasure (profile-erased): every row of the profile and of the profiles merged into it is deleted with
  * lightweight DELETEs — raw events by any of its identifiers (from the stored snapshots, plus the event's
  * identifier hashes, which match stored e-mail/phone hashes), snapshots, membership changes and merges by
- * profile id. Daily aggregates keep no identifiers and stay. The erasure itself is recorded in `erasures`.
+ * profile id. Daily aggregates keep no identifiers and stay. The erasure is recorded in `erasures` with the hashes
+ * of the profile's identifiers (tombstones: the sink does not store later events that carry one of them).
  */
 import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import type { Logger } from '@profile-stream/consumer-kit';
 import type { ProfileErased } from '@profile-stream/contracts';
+import type { IdentifierType } from './pii.ts';
 import { sqlList } from './sql.ts';
 
+/** The identifier hash of a value as stored in the warehouse (e-mail/phone may be stored hashed already). */
+export type TombstoneOf = (type: IdentifierType, stored: string) => string;
 
-export async function eraseProfile(client: ClickHouseClient, db: string, e: ProfileErased, log: Logger): Promise<number> {
+/** Erases the profile; returns its identifier hashes (the tombstones). */
+export async function eraseProfile(client: ClickHouseClient, db: string, e: ProfileErased, log: Logger, tombstoneOf: TombstoneOf): Promise<string[]> {
   const ids = [e.profile_id, ...e.merged_ids];
   const rs = await client.query({
     query: `SELECT arrayDistinct(flatten(groupArray(user_ids))) AS u, arrayDistinct(flatten(groupArray(anonymous_ids))) AS a,
@@ -39,7 +44,15 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${sqlList(ids)}) OR merged_profile_id IN (${sqlList(ids)})`,
   ];
   for (const query of statements) await client.command({ query, clickhouse_settings: { max_query_size: '104857600' } });
-  await client.insert({ table: `${db}.erasures`, values: [{ event_id: e.event_id, profile_id: e.profile_id, merged_ids: e.merged_ids, occurred_at: e.occurred_at }], format: 'JSONEachRow' });
+  const tombstones = [...new Set([
+    ...users.map((u) => tombstoneOf('user_id', u)), ...anons.map((a) => tombstoneOf('anonymous_id', a)),
+    ...(known?.e ?? []).map((v) => tombstoneOf('email', v)), ...(known?.p ?? []).map((v) => tombstoneOf('phone', v)), ...e.identifier_hashes,
+  ])];
+  await client.insert({
+    table: `${db}.erasures`, format: 'JSONEachRow',
+    values: [{ event_id: e.event_id, profile_id: e.profile_id, merged_ids: e.merged_ids, occurred_at: e.occurred_at, identifier_hashes: tombstones }],
+  });
   if (!known || keys.length === 0) log.warn({ profile: e.profile_id }, 'erasure found no stored snapshot or identifier hashes: raw events of this profile could not be matched');
-  return statements.length;
+  log.info({ profile: e.profile_id, statements: statements.length, tombstones: tombstones.length }, 'profile erased from the warehouse');
+  return tombstones;
 }

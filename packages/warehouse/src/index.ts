@@ -5,7 +5,7 @@ export { migrate, loadMigrations, statements, applyClickstreamTtl } from './migr
 export { BatchSink, insertRows, isDataError, type Entry } from './sink.ts';
 export { warehouseHandler, toEntry, WAREHOUSE_TOPICS } from './handler.ts';
 export { clickRows, purchaseRows, ticketRows, membershipRows, mergeRows, profileRows, TABLES, type Row, type TableName, type TableRows, type RowOptions } from './rows.ts';
-export { identifierHash, piiStorer, type IdentifierType, type PiiMode } from './pii.ts';
+export { identifierHash, piiStorer, tombstoner, type IdentifierType, type PiiMode } from './pii.ts';
 export { assertReadOnly, clickHouseHttp } from './query.ts';
 export { openAnalystClient, type AnalystClient } from './analyst.ts';
 export { ANALYST_QUERIES, analystSql, type AnalystQuery } from './queries.ts';

@@ -12,6 +12,11 @@ export function identifierHash(key: string, type: IdentifierType, value: string)
   return createHmac('sha256', key).update(`${type}:${value}`).digest('hex');
 }
 
+/** The identifier hash of a value as the warehouse stores it (e-mail and phone are stored hashed in `hash` mode). */
+export function tombstoner(mode: PiiMode, key: string): (type: IdentifierType, stored: string) => string {
+  return (type, stored) => (mode === 'hash' && (type === 'email' || type === 'phone') ? stored : identifierHash(key, type, stored));
+}
+
 /** How e-mail and phone values are stored: the keyed hash, or as they are. */
 export function piiStorer(mode: PiiMode, key: string): (type: 'email' | 'phone', value: string) => string {
   return mode === 'plain' ? (_type, value) => value : (type, value) => identifierHash(key, type, value);

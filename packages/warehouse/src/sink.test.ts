@@ -10,13 +10,14 @@ import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhous
 import { createLogger, isRetriable, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { Purchase } from '@profile-stream/contracts';
 import { migrate } from './migrations.ts';
-import { identifierHash, piiStorer } from './pii.ts';
+import { identifierHash, piiStorer, tombstoner } from './pii.ts';
 import { clickRows, profileRows, purchaseRows, type RowOptions } from './rows.ts';
 import { BatchSink, type Entry } from './sink.ts';
 
 const log = createLogger({ name: 'sink-test', level: 'silent' });
 const KEY = 'sink-test-key-0123456789';
 const storePii = piiStorer('hash', KEY);
+const tombstoneOf = tombstoner('hash', KEY);
 const o: RowOptions = { storePii, defaultRegion: 'GB', blocklist: new Set(), now: Date.UTC(2026, 5, 1), maxFutureMs: 86_400_000 };
 let client: ClickHouseClient;
 let db = '';
@@ -32,7 +33,7 @@ async function freshDb(): Promise<string> {
 }
 const one = async <T = Record<string, unknown>>(query: string) => (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0]!;
 const count = async (table: string) => Number((await one<{ n: string }>(`SELECT count() AS n FROM ${db}.${table}`)).n);
-const sink = (over: Partial<ConstructorParameters<typeof BatchSink>[0]> = {}) => new BatchSink({ client, database: db, maxRows: 1000, maxMs: 20, log, storePii, ...over });
+const sink = (over: Partial<ConstructorParameters<typeof BatchSink>[0]> = {}) => new BatchSink({ client, database: db, maxRows: 1000, maxMs: 20, log, tombstoneOf, ...over });
 
 const purchase = (id: string, status: Purchase['status'], day: number, user = 'u-1'): Entry => ({
   rows: purchaseRows({
@@ -95,7 +96,7 @@ test('ClickHouse failing: every waiter gets a retriable error and nothing is hal
       return Reflect.get(target, prop, receiver);
     },
   });
-  const s = new BatchSink({ client: flaky, database: db, maxRows: 1000, maxMs: 10, log, storePii });
+  const s = new BatchSink({ client: flaky, database: db, maxRows: 1000, maxMs: 10, log, tombstoneOf });
   const batch = [purchase('f1', 'completed', 1), purchase('f2', 'cancelled', 1)];
   for (let attempt = 0; attempt < 2; attempt++) {
     await assert.rejects(s.write(batch), (err: unknown) => isRetriable(err) && (err as { code: string }).code === 'clickhouse_unavailable');
@@ -139,4 +140,10 @@ test('erasure removes every row carrying the profile\'s identifiers, its snapsho
   assert.equal(await count('purchase_items'), 0);
   assert.equal(await count('profiles'), 0);
   assert.equal(await count('erasures'), 1);
+  // tombstones: later events with any identifier of the erased profile are not stored (also after a restart)
+  for (const later of [sink(), sink()]) {
+    const out = await later.write([click('k5', { email: ' ERASE.me@example.com' }), click('k6', { anonymous_id: 'anon-erase', user_id: 'u-new' }), click('k7', { user_id: 'u-keep' })]);
+    assert.deepEqual(out.map((x) => (x.kind === 'drop' ? x.reason : x.kind)), ['erased', 'erased', 'ok']);
+  }
+  assert.equal(await count('clickstream_events'), 2);
 });

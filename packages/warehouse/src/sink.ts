@@ -12,9 +12,9 @@
  * retriable error: the consume loop backs off, heartbeats and hands the same chunks in again (nothing committed).
  */
 import type { ClickHouseClient } from '@profile-stream/clickhouse';
-import { dlq, ok, type Logger, type Outcome } from '@profile-stream/consumer-kit';
+import { dlq, drop, ok, type Logger, type Outcome } from '@profile-stream/consumer-kit';
 import type { ProfileErased } from '@profile-stream/contracts';
-import { eraseProfile } from './erase.ts';
+import { eraseProfile, type TombstoneOf } from './erase.ts';
 import { sqlString } from './sql.ts';
 import { WarehouseError } from './errors.ts';
 import { TABLES, rowCount, type Row, type TableName, type TableRows } from './rows.ts';
@@ -37,8 +37,8 @@ export interface SinkOptions {
   quietMs?: number;
   log: Logger;
   metrics?: WarehouseMetrics;
-  /** Erasure: resolve identifiers of stored e-mail/phone values the erasure event names by hash. */
-  storePii: (type: 'email' | 'phone', value: string) => string;
+  /** The identifier hash of a stored identifier value (erasure tombstones). */
+  tombstoneOf: TombstoneOf;
 }
 
 /** ClickHouse refuses the data itself (parse/type/range errors): retrying the same rows cannot help. */
@@ -63,6 +63,8 @@ export class BatchSink {
   private rows = 0;
   private timer: NodeJS.Timeout | undefined;
   private quiet: NodeJS.Timeout | undefined;
+  /** Identifier hashes of erased profiles (loaded at the first flush, then kept up to date). */
+  private erased: Set<string> | undefined;
   private due = false;
   private running: Promise<void> | undefined;
 
@@ -136,17 +138,45 @@ export class BatchSink {
   }
 
   /** Inserts one batch; returns one outcome per entry. */
-  private async flush(entries: Entry[]): Promise<Outcome[]> {
+  private async flush(all: Entry[]): Promise<Outcome[]> {
     const t0 = performance.now();
+    const erased = await this.tombstones();
+    const outcomes: Outcome[] = all.map((e) => ('rows' in e && this.isErased(e.rows, erased) ? drop('erased') : ok()));
+    const entries = all.filter((_, i) => outcomes[i]!.kind === 'ok');
     try {
       await this.insertAll(entries.flatMap((e) => ('rows' in e ? [e.rows] : [])));
     } catch (err) {
       if (!isDataError(err)) throw err;
-      return this.isolate(entries, err);
+      const isolated = await this.isolate(entries, err);
+      let j = 0;
+      return outcomes.map((o) => (o.kind === 'ok' ? isolated[j++]! : o));
     }
     await this.eraseAll(entries);
     this.o.metrics?.flushSeconds.observe((performance.now() - t0) / 1000);
-    return entries.map(() => ok());
+    return outcomes;
+  }
+
+  private async tombstones(): Promise<Set<string>> {
+    if (!this.erased) {
+      const rs = await this.o.client.query({ query: `SELECT DISTINCT arrayJoin(identifier_hashes) AS h FROM ${this.o.database}.erasures`, format: 'JSONCompactEachRow' });
+      this.erased = new Set((await rs.json<[string]>()).map(([h]) => h));
+    }
+    return this.erased;
+  }
+
+  /** True when the event's row carries an identifier of an erased profile (events after the erasure stay out). */
+  private isErased(rows: TableRows, erased: Set<string>): boolean {
+    if (erased.size === 0) return false;
+    for (const list of Object.values(rows)) {
+      const r = list[0];
+      if (!r || !('customer_key' in r) || !('email' in r)) continue;
+      for (const type of ['user_id', 'anonymous_id', 'email', 'phone'] as const) {
+        const v = r[type];
+        if (typeof v === 'string' && erased.has(this.o.tombstoneOf(type, v))) return true;
+      }
+      return false;
+    }
+    return false;
   }
 
   /** A data error somewhere in the batch: insert entry by entry; the ones ClickHouse refuses go to the DLQ. */
@@ -224,9 +254,9 @@ export class BatchSink {
   private async eraseAll(entries: Entry[]): Promise<void> {
     for (const e of entries) {
       if (!('erase' in e)) continue;
-      const removed = await eraseProfile(this.o.client, this.o.database, e.erase, this.o.log);
+      const tombstones = await eraseProfile(this.o.client, this.o.database, e.erase, this.o.log, this.o.tombstoneOf);
+      for (const h of tombstones) this.erased?.add(h);
       this.o.metrics?.erasures.inc();
-      this.o.log.info({ profile: e.erase.profile_id, statements: removed }, 'profile erased from the warehouse');
     }
   }
 }
