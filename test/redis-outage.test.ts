@@ -4,46 +4,23 @@
  * (same Debian binary as the stack, its own port and data dir) so the shared one stays up for other tests.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
-import { testEnv, waitUntil } from './support/index.ts';
+import { testEnv } from './support/index.ts';
+import { freePort, ownRedis, type OwnRedis } from './support/redis-server.ts';
 import { oracleProfiles, produceRecords, startService, stopService, waitCommitted } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
-const dir = mkdtempSync(join(tmpdir(), 'ps-redis-'));
-let server: ChildProcess | undefined;
-after(() => server?.kill('SIGKILL'));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
-  await waitUntil('redis to answer', async () => {
-    const r = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => {});
-    try { await r.connect(); return (await r.ping()) === 'PONG'; } finally { r.disconnect(); }
-  }, 10_000);
-  return child;
-}
+let redisServer: OwnRedis | undefined;
+after(() => redisServer?.kill());
 
 test('Redis down: the stitcher commits nothing it has not applied and resumes by itself when Redis is back', async () => {
   const env = await testEnv('outage');
   const port = await freePort();
-  server = await startRedis(port);
+  redisServer = ownRedis(port);
+  await redisServer.start();
   const group = `${env.prefix}cs`;
   const svc = startService({ ...env.childEnv, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'o:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' }, 'clickstream');
   const start = Math.floor((Date.now() - 5 * DAY) / DAY) * DAY;
@@ -53,8 +30,7 @@ test('Redis down: the stitcher commits nothing it has not applied and resumes by
     await produceRecords(env, all.slice(0, half));
     await waitCommitted(env.kafka, group, env.topics.clickstream.topic);
 
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await redisServer.stop();
     await produceRecords(env, all.slice(half));
     // While Redis is down nothing new may be committed.
     const admin = env.kafka.admin();
@@ -67,7 +43,7 @@ test('Redis down: the stitcher commits nothing it has not applied and resumes by
     await admin.disconnect();
     assert.equal(svc.child.exitCode, null, 'the service is still running (no crash loop)');
 
-    server = await startRedis(port);
+    await redisServer.start();
     await waitCommitted(env.kafka, group, env.topics.clickstream.topic, 90_000);
     const redis = new Redis(port);
     try {

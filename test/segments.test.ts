@@ -63,6 +63,20 @@ function membershipEvents(c: Ctx): MembershipEvent[] {
   });
 }
 
+/**
+ * Runs `fn` while `svc` runs, then stops it: it must drain and exit 0. When `fn` fails the service is stopped and
+ * `fn`'s error is what the test reports (with the service's stderr).
+ */
+async function whileRunning(svc: ServiceProcess, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    await stopService(svc);
+    throw Object.assign(err as Error, { message: `${(err as Error).message}\n--- service stderr ---\n${svc.stderr()}` });
+  }
+  assert.equal(await stopService(svc), 0, svc.stderr());
+}
+
 /** Waits until the segmenter has committed profile-changes, nothing is due and the outbox is empty. */
 async function settle(c: Ctx, group = `${c.env.prefix}segmenter`): Promise<void> {
   await waitCommitted(c.env.kafka, group, c.env.topics['profile-changes'].topic);
@@ -124,11 +138,9 @@ describe('segmenter end to end', () => {
     await waitUntil('first membership events relayed', async () => (await c.memberships.backlog()).outbox === 0 && membershipEvents(c).length > 0, 60_000);
     await stopService(first, 'SIGKILL');
     const second = startService(c.childEnv, 'segmenter');
-    try {
+    await whileRunning(second, async () => {
       await settle(c);
-    } finally {
-      assert.equal(await stopService(second), 0, second.stderr());
-    }
+    });
 
     const now = Date.now();
     const events = membershipEvents(c);
@@ -197,11 +209,9 @@ describe('segmenter end to end', () => {
   test('a replay of profile-changes from offset 0 by a new group emits no new membership event', async () => {
     const before = membershipEvents(c);
     const replay = startService({ ...c.childEnv, SEGMENTER_GROUP_ID: `${c.env.prefix}segmenter-replay` }, 'segmenter');
-    try {
+    await whileRunning(replay, async () => {
       await settle(c, `${c.env.prefix}segmenter-replay`);
-    } finally {
-      assert.equal(await stopService(replay), 0, replay.stderr());
-    }
+    });
     const ids = (es: MembershipEvent[]) => [...new Set(es.map((e) => e.event_id))].sort();
     assert.deepEqual(ids(membershipEvents(c)), ids(before));
   });
@@ -220,11 +230,9 @@ describe('segmenter end to end', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`high-value: ${views.size} profile\\(s\\) evaluated`));
     const relay = startService({ ...lowered, SEGMENTER_ROLES: 'relay' }, 'segmenter');
-    try {
+    await whileRunning(relay, async () => {
       await waitUntil('outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 30_000);
-    } finally {
-      assert.equal(await stopService(relay), 0, relay.stderr());
-    }
+    });
     const fresh = membershipEvents(c).filter((e) => !before.has(e.event_id));
     const loweredDef = (await loadDefinitions(resolve(REPO_ROOT, 'segments'), { params })).find((d) => d.id === 'high-value')!;
     const now = Date.now();
@@ -257,11 +265,9 @@ test('kill -9 of the segmenter between the Redis write and the Kafka publish: th
     assert.equal(membershipEvents(c).length, 0, 'nothing was published before the kill');
 
     const second = startService({ ...c.childEnv, SEGMENTER_ROLES: 'relay' }, 'segmenter');
-    try {
+    await whileRunning(second, async () => {
       await waitUntil('outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 60_000);
-    } finally {
-      assert.equal(await stopService(second), 0, second.stderr());
-    }
+    });
     const events = membershipEvents(c);
     assert.equal(new Set(events.map((e) => e.event_id)).size, pending, 'every outbox record published once (by id)');
     assertWellFormed(events, await loadDefinitions(resolve(REPO_ROOT, 'segments')));
@@ -292,20 +298,16 @@ test('a time-driven exit carries the exact instant as occurred_at, also when the
     } as unknown as GeneratedRecord]);
     let seg = startService(c.childEnv, 'segmenter');
     const exitsOf = (id: string) => membershipEvents(c).filter((e) => e.segment_id === id && e.change === 'exited');
-    try {
+    await whileRunning(seg, async () => {
       await waitUntil('entered both', () => membershipEvents(c).filter((e) => e.change === 'entered').length === 2, 20_000);
       await waitUntil('left seen-20s', () => exitsOf('seen-20s').length === 1, 40_000);
-    } finally {
-      assert.equal(await stopService(seg), 0, seg.stderr());
-    }
+    });
     // Down across the second due instant, up again after it: the schedule is in Redis.
     await waitUntil('past the second due instant', () => Date.now() > seenAt + 36_000, 40_000);
     seg = startService(c.childEnv, 'segmenter');
-    try {
+    await whileRunning(seg, async () => {
       await waitUntil('left seen-35s', () => exitsOf('seen-35s').length === 1, 30_000);
-    } finally {
-      assert.equal(await stopService(seg), 0, seg.stderr());
-    }
+    });
     const exits = membershipEvents(c).filter((e) => e.change === 'exited').sort((a, b) => a.occurred_at - b.occurred_at);
     assert.deepEqual(exits.map((e) => [e.segment_id, e.reason, e.occurred_at, e.membership_version]), [
       ['seen-20s', 'time_elapsed', seenAt + 20_000, 2], ['seen-35s', 'time_elapsed', seenAt + 35_000, 2],

@@ -37,10 +37,23 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
   const kit = createKitMetrics(cfg.service);
   const metrics = createSegmenterMetrics(kit.registry);
 
-  const stale = await recordDefinitions(redis, memberships.keys, defs);
-  if (stale.length) log.warn({ segments: stale }, `definitions new or changed since their last backfill: run \`profile-stream segments backfill <id>\` for ${stale.join(', ')} (until then a profile is re-evaluated on its next change)`);
+  let stopping = false;
+  // Recorded in the background: Redis being down at start must not stop the start (every role waits for it itself).
+  const recorded = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const stale = await recordDefinitions(redis, memberships.keys, defs);
+        if (stale.length) log.warn({ segments: stale }, `definitions new or changed since their last backfill: run \`profile-stream segments backfill <id>\` for ${stale.join(', ')} (until then a profile is re-evaluated on its next change)`);
+        return;
+      } catch (err) {
+        if (stopping) return;
+        if (attempt === 1) log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis not reachable yet; waiting');
+        await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2000)));
+      }
+    }
+  })();
 
-  const stops: (() => Promise<void>)[] = [];
+  const stops: (() => Promise<void>)[] = [() => { stopping = true; return recorded; }];
   let consumer: RunningConsumer | undefined;
   if (cfg.roles.has('evaluate')) {
     consumer = await startConsumer({
