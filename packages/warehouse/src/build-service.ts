@@ -4,10 +4,7 @@
  * server (/health, /metrics and read-only SQL). Dependencies are built here and passed explicitly.
  */
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
-import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
-import {
-  createKafka, createKitMetrics, createLogger, createProducer, startConsumer, startOpsServer, type Logger, type RunningConsumer,
-} from '@profile-stream/consumer-kit';
+import { createKitMetrics, serviceParts, startConsumer, startOpsServer, type Logger, type RunningConsumer } from '@profile-stream/consumer-kit';
 import type { WarehouseConfig } from './config.ts';
 import { WAREHOUSE_TOPICS, warehouseHandler } from './handler.ts';
 import { createWarehouseMetrics } from './metrics.ts';
@@ -48,14 +45,12 @@ export async function openWarehouseDb(cfg: WarehouseConfig, log: Logger, client?
 
 export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps = {}): Promise<RunningWarehouse> {
   const now = deps.now ?? Date.now;
-  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
+  const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   if (cfg.pii === 'hash' && cfg.piiKeyIsDefault) log.warn('PII_HASH_KEY is not set: e-mail and phone are hashed with the development key');
-  const { client, mode } = await openWarehouseDb(cfg, log, deps.client);
-  const topics = resolveTopics({ env: cfg.env });
-  const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  const registry = new ContractsRegistry({ host: cfg.conn.registry.url, topics });
+  const { client, mode } = await openWarehouseDb(cfg, log, deps.client).catch(async (err: unknown) => {
+    await producer.disconnect();
+    throw err;
+  });
   const kit = createKitMetrics(cfg.service);
   const metrics = createWarehouseMetrics(kit.registry);
   const storePii = piiStorer(cfg.pii, cfg.piiKey);
