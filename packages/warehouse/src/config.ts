@@ -14,7 +14,7 @@ const schema = z.object({
   WAREHOUSE_BATCH_ROWS: env.int(50_000, 1, 10_000_000),
   WAREHOUSE_BATCH_MS: env.int(1000, 1, 600_000),
   WAREHOUSE_BATCH_QUIET_MS: env.int(50, 0, 600_000),
-  WAREHOUSE_CHUNK_SIZE: env.int(5000, 1, 100_000),
+  WAREHOUSE_CHUNK_SIZE: env.int(10_000, 1, 100_000),
   WAREHOUSE_PARTITIONS_CONCURRENTLY: env.int(42, 1, 1000),
   WAREHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name (letters, digits, _)').default('profile_stream'),
   WAREHOUSE_DATA_DIR: env.optionalString(),
