@@ -37,7 +37,7 @@ export type ProfileDoc = {
   technology?: { devices?: RankSet; device_types?: RankSet; last_device?: Cell<DeviceValue> };
   activity?: {
     first_seen_at?: number; last_seen_at?: number; events?: { [kind: string]: number };
-    page_views?: number; product_views?: number; product_views_by_category?: { [category: string]: number };
+    page_views?: number; product_views?: number; product_views_by_category?: { [category: string]: number }; recent_product_views?: RankSet;
     searches?: number; last_search?: Cell<string>; categories?: RankSet;
     cart?: { last_add_to_cart_at?: number; last_checkout_started_at?: number; items?: { [sku: string]: Cell<boolean> } };
   };

@@ -72,6 +72,7 @@ function clickPart(e: ClickEvent): ProfileDoc {
       page_views: e.type === 'page_view' ? 1 : undefined,
       product_views: e.type === 'product_view' ? 1 : undefined,
       product_views_by_category: e.type === 'product_view' ? only(category, 1) : undefined,
+      recent_product_views: e.type === 'product_view' ? { [e.event_id]: t } : undefined,
       searches: e.type === 'search' ? 1 : undefined,
       last_search: query && c(query),
       categories: only(category, t),

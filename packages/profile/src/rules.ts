@@ -35,7 +35,7 @@ const record = <F extends { readonly [field: string]: Rule }>(fields: F) => ({ k
 export const IDENTITY_LIMITS = { user_ids: 1, emails: 5, phones: 5, anonymous_ids: 100 } as const;
 
 /** Bounds of the other sets of the document. */
-export const SET_LIMITS = { devices: 10, device_types: 4, categories: 20, purchase_channels: 5 } as const;
+export const SET_LIMITS = { devices: 10, device_types: 4, categories: 20, purchase_channels: 5, recent_product_views: 50 } as const;
 
 export const RULES = record({
   /** High-water mark: the greatest occurred_at applied (the store's too-late window is measured from it). */
@@ -68,6 +68,8 @@ export const RULES = record({
     page_views: sum,
     product_views: sum,
     product_views_by_category: map(sum),
+    /** The latest product views (event id → occurred_at): windowed counts ("5 views in 30 d") are exact up to the limit. */
+    recent_product_views: set(SET_LIMITS.recent_product_views),
     searches: sum,
     last_search: lww,
     /** Categories of interest (viewed, carted, bought) → last seen. */

@@ -98,6 +98,8 @@ function activityView(doc: ProfileDoc): JsonValue {
     page_views: a.page_views ?? 0,
     product_views: a.product_views ?? 0,
     product_views_by_category: { ...(a.product_views_by_category ?? {}) },
+    /** Times of the latest product views (at most SET_LIMITS.recent_product_views), oldest first. */
+    recent_product_view_times: Object.values(a.recent_product_views ?? {}).sort((x, y) => x - y).map((t) => iso(t)),
     searches: a.searches ?? 0,
     last_search: cellValue(a.last_search),
     categories: ranked(a.categories),

@@ -24,7 +24,7 @@ export type Condition =
   | { kind: 'after'; field: string; other: string }
   | { kind: 'within_last' | 'older_than'; field: string; ms: number }
   | {
-    kind: 'aggregate'; fn: 'count' | 'sum'; of: 'purchases' | 'total_minor' | 'net_minor'; currency: string | null;
+    kind: 'aggregate'; fn: 'count' | 'sum'; of: 'purchases' | 'product_views' | 'total_minor' | 'net_minor'; currency: string | null;
     within: number | null; ending: 'now' | 'last_purchase'; bounds: Bounds;
   }
   | { kind: 'rfm'; r: Range; f: Range; m: Range; model: RfmModel };
@@ -57,7 +57,7 @@ const SCHEMAS = {
     lt: z.number().optional(), lte: z.number().optional(), in: z.array(scalar).min(1).optional(), contains: scalar.optional(),
     exists: z.boolean().optional(), within_last: duration.optional(), older_than: duration.optional(), after: z.string().optional(),
   }),
-  count: z.strictObject({ count: z.literal('purchases'), within: duration.optional(), ending: z.enum(['now', 'last_purchase']).optional(), ...boundsShape }),
+  count: z.strictObject({ count: z.enum(['purchases', 'product_views']), within: duration.optional(), ending: z.enum(['now', 'last_purchase']).optional(), ...boundsShape }),
   sum: z.strictObject({
     sum: z.enum(['total_minor', 'net_minor']), currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code'),
     within: duration.optional(), ending: z.enum(['now', 'last_purchase']).optional(), ...boundsShape,
@@ -149,7 +149,7 @@ export function parseCondition(ctx: ParseContext, path: Path, raw: unknown): Con
     const bounds = checkBounds(ctx, path, { eq: a.eq, gt: a.gt, gte: a.gte, lt: a.lt, lte: a.lte });
     if (bounds === undefined) return undefined;
     return {
-      kind: 'aggregate', fn: kind, of: 'count' in a ? 'purchases' : a.sum, currency: 'currency' in a ? a.currency : null,
+      kind: 'aggregate', fn: kind, of: 'count' in a ? a.count : a.sum, currency: 'currency' in a ? a.currency : null,
       within: a.within === undefined ? null : parseDuration(a.within)!, ending: a.ending ?? 'now', bounds,
     };
   }

@@ -72,6 +72,7 @@ const leaf = fc.oneof(
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), older_than: dur }),
   fc.record({ count: fc.constant('purchases'), within: dur, gte: fc.integer({ min: 0, max: 4 }) }),
   fc.record({ count: fc.constant('purchases'), within: dur, lte: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({ count: fc.constant('product_views'), within: dur, gte: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ sum: fc.constant('net_minor'), currency: fc.constant('GBP'), within: dur, gte: fc.integer({ min: 0, max: 5000 }) }),
   fc.record({ count: fc.constant('purchases'), within: dur, ending: fc.constant('last_purchase'), gte: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ rfm: fc.record({ r: score, f: score }), model: fc.constant({ recency: ['1d', '3d', '10d', '40d'], frequency: [2, 3, 4, 5], monetary: { GBP: [1000, 2000, 3000, 4000] } }) }),
@@ -89,7 +90,7 @@ const at = fc.integer({ min: 0, max: 60 * 24 }).map((h) => T0 + h * H);
 const eventArb: fc.Arbitrary<() => FoldInput> = fc.oneof(
   fc.tuple(at, fc.constantFrom('o1', 'o2', 'o3', 'o4', 'o5'), fc.constantFrom('completed', 'completed', 'cancelled', 'refunded') as fc.Arbitrary<'completed' | 'cancelled' | 'refunded'>, fc.integer({ min: 100, max: 3000 }))
     .map(([t, o, status, total]) => () => purchase(t, o, { status, total })),
-  fc.tuple(at, fc.constantFrom('add_to_cart', 'page_view', 'checkout_started') as fc.Arbitrary<'add_to_cart' | 'page_view' | 'checkout_started'>).map(([t, type]) => () => click(t, type)),
+  fc.tuple(at, fc.constantFrom('add_to_cart', 'page_view', 'checkout_started', 'product_view') as fc.Arbitrary<'add_to_cart' | 'page_view' | 'checkout_started' | 'product_view'>).map(([t, type]) => () => click(t, type)),
 );
 
 describe('nextChangeAt (property)', () => {

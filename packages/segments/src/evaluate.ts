@@ -36,8 +36,16 @@ function inBounds(v: number, b: Bounds): boolean {
 
 const inRange = (v: number, [lo, hi]: Range) => v >= lo && v <= hi;
 
-function windowPoints(c: Extract<Condition, { kind: 'aggregate' }>, facts: Facts, t: number): readonly PurchaseFact[] {
-  const points = c.currency === null ? facts.purchases : facts.purchases.filter((p) => p.currency === c.currency);
+type Aggregate = Extract<Condition, { kind: 'aggregate' }>;
+
+/** The points an aggregate counts or sums: orders (of one currency for sums) or product views. */
+function pointsOf(c: Aggregate, facts: Facts): readonly PurchaseFact[] {
+  if (c.of === 'product_views') return facts.productViews;
+  return c.currency === null ? facts.purchases : facts.purchases.filter((p) => p.currency === c.currency);
+}
+
+function windowPoints(c: Aggregate, facts: Facts, t: number): readonly PurchaseFact[] {
+  const points = pointsOf(c, facts);
   if (c.ending === 'last_purchase') {
     const end = facts.lastPurchaseAt;
     if (end === null) return [];
@@ -115,7 +123,7 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
     }
     case 'aggregate':
       if (c.ending === 'now' && c.within !== null) {
-        for (const p of facts.purchases) if (p.at + c.within > now) out.push(p.at + c.within);
+        for (const p of pointsOf(c, facts)) if (p.at + c.within > now) out.push(p.at + c.within);
       }
       break;
     case 'rfm': out.push(...rfmChanges(c.model, facts.lastPurchaseAt, now)); break;

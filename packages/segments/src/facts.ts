@@ -16,6 +16,8 @@ export interface Facts {
   time(path: string): number | null;
   /** Completed, not cancelled orders by time. */
   readonly purchases: readonly PurchaseFact[];
+  /** The latest product views (`activity.recent_product_view_times`) by time, as points without amounts. */
+  readonly productViews: readonly PurchaseFact[];
   readonly lastPurchaseAt: number | null;
   readonly ordersCount: number;
   readonly revenue: Readonly<Record<string, number>>;
@@ -51,12 +53,18 @@ export function factsOf(view: JsonValue): Facts {
       refunded_minor: typeof p.refunded_minor === 'number' ? p.refunded_minor : 0,
     }];
   }).sort((a, b) => a.at - b.at);
+  const viewTimes = at(view, 'activity.recent_product_view_times');
+  const productViews = (Array.isArray(viewTimes) ? viewTimes : []).flatMap((x) => {
+    const t = toTime(x);
+    return t === null ? [] : [{ at: t, currency: '', total_minor: 0, refunded_minor: 0 }];
+  }).sort((a, b) => a.at - b.at);
   const revenue = at(view, 'transactions.revenue_minor');
   const orders = at(view, 'transactions.orders_count');
   return {
     value: (path) => at(view, path),
     time,
     purchases,
+    productViews,
     lastPurchaseAt: time('transactions.last_purchase_at'),
     ordersCount: typeof orders === 'number' ? orders : 0,
     revenue: isObject(revenue) ? Object.fromEntries(Object.entries(revenue).filter((e): e is [string, number] => typeof e[1] === 'number')) : {},

@@ -75,14 +75,16 @@ describe('shipped segments', () => {
     ]);
   });
 
-  it('browser-not-buyer: five product views, active in 30 d, never bought', () => {
+  it('browser-not-buyer: five product views in the last 30 d, never bought; leaves as views age out', () => {
     const views = [0, 1, 2, 3, 4].map((i) => click(T0 + i * H, 'product_view'));
     runTimeline(defs, ['browser-not-buyer'], [
       { at: T0 + 4 * H, events: views.slice(0, 4), members: [] },
-      { at: T0 + 4 * H, events: views.slice(4), members: ['browser-not-buyer'], next: { 'browser-not-buyer': T0 + 4 * H + 30 * D } },
-      { at: T0 + 4 * H + 30 * D, members: [] },
-      { at: T0 + 40 * D, events: [click(T0 + 40 * D, 'page_view')], members: ['browser-not-buyer'], note: 'seen again' },
-      { at: T0 + 41 * D, events: [purchase(T0 + 41 * D, 'o1')], members: [] },
+      { at: T0 + 4 * H, events: views.slice(4), members: ['browser-not-buyer'], next: { 'browser-not-buyer': T0 + 30 * D }, note: 'the first view leaves the window' },
+      { at: T0 + 10 * D, events: [click(T0 + 10 * D, 'product_view'), click(T0 + 10 * D, 'page_view')], members: ['browser-not-buyer'], next: { 'browser-not-buyer': T0 + H + 30 * D }, note: 'a sixth view (page views do not count)' },
+      { at: T0 + H + 30 * D, members: [] },
+      { at: T0 + 40 * D, events: [click(T0 + 40 * D, 'page_view')], members: [], note: 'seen again, but only one view in 30 d' },
+      { at: T0 + 41 * D, events: [0, 1, 2, 3, 4].map((i) => click(T0 + 41 * D + i, 'product_view')), members: ['browser-not-buyer'] },
+      { at: T0 + 42 * D, events: [purchase(T0 + 42 * D, 'o1')], members: [] },
     ]);
   });
 
