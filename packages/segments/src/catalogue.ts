@@ -6,6 +6,8 @@ export type FieldType = 'number' | 'string' | 'boolean' | 'timestamp' | 'list';
 
 /** Consent purposes of ClickEvent.consent.purpose (schemas/ClickEvent.avsc). */
 export const CONSENT_PURPOSES: readonly string[] = ['email', 'sms', 'push', 'analytics', 'personalization'];
+/** Names a definition may use for a purpose (DESIGN §6 writes `marketing_email`; the Avro enum says `email`). */
+export const CONSENT_ALIASES: Readonly<Record<string, string>> = { marketing_email: 'email', marketing_sms: 'sms', marketing_push: 'push' };
 
 export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'profile_id': 'string',

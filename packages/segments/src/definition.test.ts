@@ -36,6 +36,7 @@ describe('parseDefinition', () => {
     - { rfm: { r: 5, f: [2, 4] } }
 `, 'f.yaml');
     assert.equal(d.requires_consent, 'email');
+    assert.equal(parseDefinition(`${HEAD}requires_consent: marketing_email\ncondition: { field: identity.emails, exists: true }\n`, 'x.yaml').requires_consent, 'email', 'the DESIGN name is an alias');
     assert.deepEqual(d.params, { n: 4 });
     assert.equal(d.condition.kind, 'all');
     const of = (d.condition as { of: readonly { kind: string }[] }).of;

@@ -2,7 +2,7 @@
 // checked against the catalogue. Problems are collected (file, path, reason) and thrown together.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { CONSENT_PURPOSES, fieldType } from './catalogue.ts';
+import { CONSENT_ALIASES, CONSENT_PURPOSES, fieldType } from './catalogue.ts';
 import { parseCondition } from './condition.ts';
 import type { Condition, ParseContext } from './condition.ts';
 import { SegmentDefinitionError } from './errors.ts';
@@ -34,7 +34,7 @@ const definitionSchema = z.strictObject({
   version: z.int().min(1),
   name: z.string().min(1),
   description: z.string().min(1),
-  requires_consent: z.enum(CONSENT_PURPOSES as [string, ...string[]]).optional(),
+  requires_consent: z.enum([...CONSENT_PURPOSES, ...Object.keys(CONSENT_ALIASES)] as [string, ...string[]]).transform((p) => CONSENT_ALIASES[p] ?? p).optional(),
   traits: z.array(z.string()).optional(),
   params: z.record(z.string().regex(PARAM_NAME, 'expected a snake_case parameter name'), z.unknown()).optional(),
   condition: z.unknown(),
