@@ -1,7 +1,8 @@
 /**
  * Erasure (profile-erased): every row of the profile and of the profiles merged into it is deleted with
- * lightweight DELETEs — raw events by any of its identifiers (from the stored snapshots, plus the event's
- * identifier hashes, which match stored e-mail/phone hashes), snapshots, membership changes and merges by
+ * lightweight DELETEs — raw events by any of its identifiers (from the stored snapshots, and from the event's
+ * identifier hashes: stored e-mail/phone hashes match directly, other values by hashing the distinct stored
+ * ones), snapshots, membership changes and merges by
  * profile id. Daily aggregates keep no identifiers and stay. The erasure is recorded in `erasures` with the hashes
  * of the profile's identifiers (tombstones: the sink does not store later events that carry one of them).
  */
@@ -14,6 +15,22 @@ import { sqlList } from './sql.ts';
 /** The identifier hash of a value as stored in the warehouse (e-mail/phone may be stored hashed already). */
 export type TombstoneOf = (type: IdentifierType, stored: string) => string;
 
+const RAW = ['clickstream_events', 'purchases', 'support_tickets'] as const;
+
+/**
+ * Distinct stored values of an identifier column whose hash is wanted (a scan of the column's distinct values:
+ * erasures are rare). Nothing to scan when there is no hash or the column stores the hash itself.
+ */
+async function storedMatching(client: ClickHouseClient, db: string, column: IdentifierType, wanted: Set<string>, tombstoneOf: TombstoneOf): Promise<string[]> {
+  const probe = 'probe';
+  if (wanted.size === 0 || tombstoneOf(column, probe) === probe) return [];
+  const rs = await client.query({
+    query: RAW.map((t) => `SELECT DISTINCT ${column} AS v FROM ${db}.${t} WHERE ${column} IS NOT NULL`).join(' UNION DISTINCT '),
+    format: 'JSONCompactEachRow',
+  });
+  return (await rs.json<[string]>()).map(([v]) => v).filter((v) => wanted.has(tombstoneOf(column, v)));
+}
+
 /** Erases the profile; returns its identifier hashes (the tombstones). */
 export async function eraseProfile(client: ClickHouseClient, db: string, e: ProfileErased, log: Logger, tombstoneOf: TombstoneOf): Promise<string[]> {
   const ids = [e.profile_id, ...e.merged_ids];
@@ -24,10 +41,12 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     format: 'JSONEachRow',
   });
   const [known] = await rs.json<{ u: string[]; a: string[]; e: string[]; p: string[] }>();
-  const users = known?.u ?? [];
-  const anons = known?.a ?? [];
-  const emails = [...(known?.e ?? []), ...e.identifier_hashes];
-  const phones = [...(known?.p ?? []), ...e.identifier_hashes];
+  // Identifiers named only by hash (no snapshot yet, or one that lacks them): stored values whose hash matches.
+  const byHash = (column: IdentifierType) => storedMatching(client, db, column, new Set(e.identifier_hashes), tombstoneOf);
+  const users = [...(known?.u ?? []), ...(await byHash('user_id'))];
+  const anons = [...(known?.a ?? []), ...(await byHash('anonymous_id'))];
+  const emails = [...(known?.e ?? []), ...e.identifier_hashes, ...(await byHash('email'))];
+  const phones = [...(known?.p ?? []), ...e.identifier_hashes, ...(await byHash('phone'))];
   const keys = [...users, ...anons, ...emails, ...phones];
   const byIdentifier = [
     users.length ? `user_id IN (${sqlList(users)})` : '',
@@ -37,7 +56,7 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     keys.length ? `customer_key IN (${sqlList(keys)})` : '',
   ].filter(Boolean).join(' OR ');
   const statements = [
-    ...(byIdentifier ? ['clickstream_events', 'purchases', 'support_tickets'].map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
+    ...(byIdentifier ? RAW.map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
     ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${sqlList(keys)})`] : []),
     `DELETE FROM ${db}.profiles WHERE profile_id IN (${sqlList(ids)})`,
     `DELETE FROM ${db}.segment_membership_changes WHERE profile_id IN (${sqlList(ids)})`,

@@ -147,3 +147,18 @@ test('erasure removes every row carrying the profile\'s identifiers, its snapsho
   }
   assert.equal(await count('clickstream_events'), 2);
 });
+
+test('erasure by identifier hashes alone (no snapshot stored) still finds the raw rows', async () => {
+  await freshDb();
+  const s = sink();
+  const click = (id: string, ids: { user_id?: string; anonymous_id?: string }): Entry => ({
+    rows: clickRows({
+      event_id: id, occurred_at: Date.UTC(2026, 4, 2), anonymous_id: null, user_id: null, email: null, phone: null, type: 'page_view', page: null, utm: null,
+      device: null, country: null, locale: null, product: null, search_query: null, consent: null, ...ids,
+    }, o),
+  });
+  await s.write([click('h1', { user_id: 'u-gone' }), click('h2', { anonymous_id: 'dev-gone' }), click('h3', { user_id: 'u-stays' })]);
+  const hashes = [identifierHash(KEY, 'user_id', 'u-gone'), identifierHash(KEY, 'anonymous_id', 'dev-gone')];
+  await s.write([{ erase: { event_id: 'x2', profile_id: 'P-none', merged_ids: [], identifier_hashes: hashes, requested_by: null, reason: null, occurred_at: Date.UTC(2026, 4, 3), emitted_at: Date.UTC(2026, 4, 3) } }]);
+  assert.deepEqual(await (await client.query({ query: `SELECT user_id FROM ${db}.clickstream_events`, format: 'JSONEachRow' })).json(), [{ user_id: 'u-stays' }]);
+});
