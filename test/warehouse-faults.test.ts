@@ -32,6 +32,7 @@ before(async () => {
 const settings = (group: string, dataDir: string, port: number): NodeJS.ProcessEnv => ({
   ...env.childEnv, WAREHOUSE_GROUP_ID: `${env.prefix}${group}`, WAREHOUSE_DATA_DIR: dataDir, WAREHOUSE_OPS_PORT: String(port),
   WAREHOUSE_BATCH_ROWS: '400', WAREHOUSE_BATCH_MS: '100', WAREHOUSE_CHUNK_SIZE: '150', WAREHOUSE_PARTITIONS_CONCURRENTLY: '4',
+  WAREHOUSE_SESSION_TIMEOUT_MS: '8000', // the killed member's partitions move after 8 s instead of 30 s
 });
 
 async function assertExact(ch: ClickHouseClient | ReturnType<typeof createClient>): Promise<void> {

@@ -60,7 +60,7 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
   const consumer = await startConsumer({
     kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
     topics: WAREHOUSE_TOPICS.map((id) => topics[id].topic), chunkSize: cfg.chunkSize,
-    partitionsConsumedConcurrently: cfg.partitionsConcurrently, maxBytesPerPartition: 8 << 20, maxBytes: 128 << 20,
+    partitionsConsumedConcurrently: cfg.partitionsConcurrently, sessionTimeout: cfg.sessionTimeoutMs, maxBytesPerPartition: 8 << 20, maxBytes: 128 << 20,
     handler: warehouseHandler({
       registry, topics, sink,
       rowOptions: () => ({ storePii, defaultRegion: cfg.defaultRegion, blocklist, now: now(), maxFutureMs: cfg.maxFutureMs, identities }),

@@ -16,6 +16,7 @@ const schema = z.object({
   WAREHOUSE_BATCH_QUIET_MS: env.int(50, 0, 600_000),
   WAREHOUSE_CHUNK_SIZE: env.int(10_000, 1, 100_000),
   WAREHOUSE_PARTITIONS_CONCURRENTLY: env.int(42, 1, 1000),
+  WAREHOUSE_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000),
   WAREHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name (letters, digits, _)').default('profile_stream'),
   WAREHOUSE_DATA_DIR: env.optionalString(),
   WAREHOUSE_MIGRATIONS_DIR: env.string(resolve(REPO_ROOT, 'infra/clickhouse')),
@@ -38,6 +39,8 @@ export interface WarehouseConfig {
   batchQuietMs: number;
   chunkSize: number;
   partitionsConcurrently: number;
+  /** Group session timeout: how long a crashed warehouse's partitions wait before they move. */
+  sessionTimeoutMs: number;
   database: string;
   /** chDB data directory (embedded mode). */
   dataDir: string;
@@ -69,6 +72,7 @@ export function loadWarehouseConfig(e: Env = process.env): WarehouseConfig {
     batchQuietMs: c.WAREHOUSE_BATCH_QUIET_MS,
     chunkSize: c.WAREHOUSE_CHUNK_SIZE,
     partitionsConcurrently: c.WAREHOUSE_PARTITIONS_CONCURRENTLY,
+    sessionTimeoutMs: c.WAREHOUSE_SESSION_TIMEOUT_MS,
     database: c.WAREHOUSE_DATABASE,
     dataDir: resolve(c.WAREHOUSE_DATA_DIR ?? conn.clickhouse.dataDir),
     migrationsDir: resolve(c.WAREHOUSE_MIGRATIONS_DIR),
