@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // The purchases stitcher process (`profile-stream run purchases`): its own consumer group, /health and /metrics.
-import { runStitcherMain } from '@profile-stream/stitcher';
+import { runEntry } from '@profile-stream/consumer-kit/entry';
 
-await runStitcherMain('purchases');
+await runEntry('purchases-stitcher', async () => {
+  const { runStitcherMain } = await import('@profile-stream/stitcher');
+  return () => runStitcherMain('purchases');
+});

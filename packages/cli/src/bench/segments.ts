@@ -29,7 +29,7 @@ import { summarize } from './stats.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
 
-interface Bench { prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
+interface Bench { redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
 
 async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
   const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
@@ -40,7 +40,7 @@ async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {
     STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
   };
   for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
-  return { prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
+  return { redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
 }
 
 function startService(b: Bench, name: string): void {
@@ -70,6 +70,23 @@ async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> 
       await sleep(200);
     }
     throw new Error(`group ${groupId} did not become stable`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until `group` has committed the end of `topic`. */
+async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const behind = ends.some((e) => e.high !== '0' && BigInt(c!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1') < BigInt(e.high));
+      if (!behind) return;
+      await sleep(200);
+    }
   } finally {
     await admin.disconnect();
   }
@@ -123,9 +140,16 @@ async function latencyAt(b: Bench, rate: number, seconds: number, seed: number):
   }
   await sender.flush();
   const sendMs = performance.now() - start;
-  // Let the pipeline drain (a backlog shows as latency, not as lost samples).
+  // Let the pipeline drain (a backlog shows as latency, not as lost samples): the stitcher and the segmenter at the
+  // end of their topics, the outbox empty, then a moment for the last events to reach this consumer.
+  await caughtUp(b.kafka, `${b.prefix}stitcher`, topic);
+  await caughtUp(b.kafka, `${b.prefix}segmenter`, b.topics['profile-changes'].topic);
+  const probe = new Redis(b.redisUrl);
+  const outbox = new MembershipStore(probe, { prefix: `${b.prefix}ps:`, shards: 16 });
+  while ((await outbox.backlog()).outbox > 0) await sleep(200);
+  probe.disconnect();
   let last = -1;
-  while (lat.length !== last) { last = lat.length; await sleep(3000); }
+  while (lat.length !== last) { last = lat.length; await sleep(2000); }
   await members.disconnect();
   await rawConsumer.disconnect();
   return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw) };
