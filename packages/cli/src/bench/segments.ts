@@ -44,7 +44,7 @@ async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {
 }
 
 function startService(b: Bench, name: string): void {
-  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], { cwd: REPO_ROOT, env: b.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : []), resolve(REPO_ROOT, `services/${name}/src/main.ts`)], { cwd: REPO_ROOT, env: b.env, stdio: ['ignore', 'ignore', 'inherit'] });
   b.children.push(child);
 }
 
@@ -93,14 +93,16 @@ async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promi
 }
 
 /** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
-async function latencyAt(b: Bench, rate: number, seconds: number, seed: number): Promise<{ rate: number; sent: number; matched: number; lat: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize> }> {
+async function latencyAt(b: Bench, rate: number, seconds: number, seed: number): Promise<{ rate: number; sent: number; matched: number; lat: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize>; change: ReturnType<typeof summarize> }> {
   const topic = b.topics.purchases.topic;
   const sentAt = new Map<string, number>();
   const lat: number[] = [];
   const raw: number[] = [];
   const members = b.kafka.consumer({ groupId: `${b.prefix}lat-${rate}` });
   const rawConsumer = b.kafka.consumer({ groupId: `${b.prefix}raw-${rate}` });
-  for (const [c, t] of [[members, b.topics['segment-membership-changed'].topic], [rawConsumer, topic]] as const) {
+  const changes = b.kafka.consumer({ groupId: `${b.prefix}chg-${rate}` });
+  const toChange: number[] = [];
+  for (const [c, t] of [[members, b.topics['segment-membership-changed'].topic], [rawConsumer, topic], [changes, b.topics['profile-changes'].topic]] as const) {
     await c.connect();
     await c.subscribe({ topic: t, fromBeginning: false });
   }
@@ -116,6 +118,13 @@ async function latencyAt(b: Bench, rate: number, seconds: number, seed: number):
     const at = id === undefined ? undefined : sentAt.get(id);
     if (at !== undefined) raw.push(now - at);
   } });
+  void changes.run({ eachMessage: async ({ message }) => {
+    const now = Date.now();
+    const d = await b.clients.registry.decodeRaw<{ trigger_event_id: string | null }>(message.value!);
+    const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
+    if (at !== undefined) toChange.push(now - at);
+  } });
+  await waitForGroup(b.kafka, `${b.prefix}chg-${rate}`);
   await waitForGroup(b.kafka, `${b.prefix}lat-${rate}`);
   await waitForGroup(b.kafka, `${b.prefix}raw-${rate}`);
   // Generated and encoded before the clock starts, so the send loop only sends.
@@ -152,7 +161,8 @@ async function latencyAt(b: Bench, rate: number, seconds: number, seed: number):
   while (lat.length !== last) { last = lat.length; await sleep(2000); }
   await members.disconnect();
   await rawConsumer.disconnect();
-  return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw) };
+  await changes.disconnect();
+  return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw), change: summarize(toChange) };
 }
 
 /** Part 2: `profiles` profiles in a `within_last` segment whose exits fall uniformly over `windowS` seconds. */
@@ -229,7 +239,7 @@ export async function benchSegments(ctx: CliContext, o: { rates: number[]; secon
       const r = await latencyAt(b, rate, o.seconds, 1000 + i);
       rows.push({
         'target/s': rate, 'achieved/s': r.rate, events: r.sent, 'membership events': r.matched,
-        p50_ms: r.lat.p50, p95_ms: r.lat.p95, p99_ms: r.lat.p99, max_ms: r.lat.max, 'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
+        p50_ms: r.lat.p50, p95_ms: r.lat.p95, p99_ms: r.lat.p99, max_ms: r.lat.max, '→ profile-changes p50/p99 ms': `${r.change.p50}/${r.change.p99}`, 'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
       });
     }
     process.stdout.write('\ninput event produced → membership event consumed (raw = the same input consumed straight from its topic):\n');
