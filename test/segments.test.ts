@@ -32,7 +32,7 @@ async function setup(name: string, extra: NodeJS.ProcessEnv = {}): Promise<Ctx> 
   const env = await testEnv(name);
   const prefix = `${env.prefix}ps:`;
   const childEnv: NodeJS.ProcessEnv = {
-    ...env.childEnv, REDIS_PREFIX: prefix, STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0', SEGMENTER_SHARDS: '4',
+    ...env.childEnv, LOG_LEVEL: 'info', REDIS_PREFIX: prefix, STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0', SEGMENTER_SHARDS: '4',
     PROFILE_DEDUP_WINDOW_DAYS: '3650', SEGMENTER_GROUP_ID: `${env.prefix}segmenter`, ...extra,
   };
   const redis = new Redis(env.conn.redis.url);
@@ -70,6 +70,8 @@ function membershipEvents(c: Ctx): MembershipEvent[] {
 async function whileRunning(svc: ServiceProcess, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
+    // A signal during Node's own start-up (before any code of ours runs) kills the process: stop it once it is up.
+    await waitUntil('the service to have started', () => svc.started(), 60_000);
   } catch (err) {
     await stopService(svc);
     throw Object.assign(err as Error, { message: `${(err as Error).message}\n--- service stderr ---\n${svc.stderr()}` });

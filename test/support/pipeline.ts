@@ -34,14 +34,23 @@ export async function produceRecords(env: TestEnv, records: GeneratedRecord[]): 
   }
 }
 
-export interface ServiceProcess { child: ChildProcess; stderr(): string }
+export interface ServiceProcess {
+  child: ChildProcess;
+  stderr(): string;
+  /** True once the service logged its `… started` line (needs LOG_LEVEL info or lower). */
+  started(): boolean;
+}
 
 export function startService(env: NodeJS.ProcessEnv, name: string): ServiceProcess {
   const child = spawnTs(resolve(REPO_ROOT, `services/${name}/src/main.ts`), [], env);
   let err = '';
-  child.stderr!.on('data', (d) => { err = (err + d).slice(-20_000); });
+  let started = false;
+  child.stderr!.on('data', (d) => {
+    err = (err + d).slice(-20_000);
+    if (!started && /"msg":"[a-z -]+ started"/.test(err.slice(-4_000))) started = true;
+  });
   child.stdout!.resume();
-  return { child, stderr: () => err };
+  return { child, stderr: () => err, started: () => started };
 }
 
 export async function stopService(s: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

@@ -1,12 +1,15 @@
 /**
- * `demo`: the whole path on the embedded defaults. Stack up (fetching what is missing), contracts
- * registered, synthetic customers generated and produced as Avro, a consumer-kit pipeline decoding every
- * input topic (bad records to the DLQ with reasons), then the counts, a decoded event and the dead letters.
+ * `demo`: the whole path on the embedded defaults. Stack up (fetching what is missing), contracts registered,
+ * synthetic customers generated and produced as Avro; the three stitchers, the segmenter and the warehouse run
+ * (in this process) until they have caught up; then the counts, a stitched customer, segment sizes and membership
+ * events, analyst queries on ClickHouse, and the dead letters with their reasons.
  */
 import type { Command } from 'commander';
 import { resolveTopics } from '@profile-stream/contracts';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
 import { loadSegmenterConfig, startSegmenter } from '@profile-stream/segmenter';
+import { ANALYST_QUERIES, analystSql, loadWarehouseConfig, startWarehouse, WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
+import type { KafkaClient } from '@profile-stream/consumer-kit';
 import { createStack, provision, stackUp, waitFor } from '@profile-stream/infra';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
@@ -19,10 +22,30 @@ import { renderProfile } from '../render-profile.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
+/** True when `groupId` has committed the current end of every partition of every topic. */
+async function caughtUp(kafka: KafkaClient, groupId: string, topics: string[]): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const highs = await admin.fetchTopicOffsets(topic);
+      if (highs.length === 0) return false; // metadata not there yet
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const h of highs) {
+        const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
+        if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
+      }
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('stack up, synthetic customers in, stitched profiles and dead letters out: the tour on the embedded defaults')
+    .description('stack up, synthetic customers in; stitched profiles, segments, ClickHouse results and dead letters out: the tour on the embedded defaults')
     .option('-c, --customers <n>', 'synthetic customers', (v) => Number(v), 2000)
     .option('-d, --days <n>', 'days of activity', (v) => Number(v), 30)
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
@@ -46,25 +69,18 @@ export function registerDemo(program: Command): void {
       const clients = openClients(ctx);
       const inputs = Object.values(clients.topics).filter((t) => t.input);
       const t3 = performance.now();
-      const stitchers = await Promise.all(STITCHERS.map((id) => startStitcher(loadStitcherConfig(id as InputTopicId, { ...process.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }))));
+      const stitcherCfgs = STITCHERS.map((id) => loadStitcherConfig(id as InputTopicId, { ...process.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }));
+      const stitchers = await Promise.all(stitcherCfgs.map((cfg) => startStitcher(cfg)));
       // The segmenter runs alongside: it follows profile-changes as the stitchers publish them.
       const segCfg = loadSegmenterConfig({ ...process.env, LOG_LEVEL: 'error', SEGMENTER_OPS_PORT: '0' });
       const segmenter = await startSegmenter(segCfg);
-      const admin = clients.kafka.admin();
-      await admin.connect();
+      // And the warehouse, into ClickHouse (embedded chDB under .data/, or CLICKHOUSE_URL).
+      const whCfg = loadWarehouseConfig({ ...process.env, LOG_LEVEL: 'error', WAREHOUSE_OPS_PORT: '0' });
+      const warehouse = await startWarehouse(whCfg);
       await waitFor('the stitchers to reach the end of every input topic', async () => {
-        for (const [i, t] of inputs.entries()) {
-          const highs = await admin.fetchTopicOffsets(t.topic);
-          if (highs.length === 0) return false; // metadata not there yet
-          const [committed] = await admin.fetchOffsets({ groupId: `profile-stream.${STITCHERS[i]}-stitcher`, topics: [t.topic] });
-          for (const h of highs) {
-            const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
-            if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
-          }
-        }
+        for (const [i, t] of inputs.entries()) if (!(await caughtUp(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
         return true;
       }, 600_000);
-      await admin.disconnect();
       const stats = await Promise.all(stitchers.map(async (st) => st.metrics()));
       await Promise.all(stitchers.map((st) => st.stop()));
       const sum = (name: string, label?: [string, string]) => stats.reduce((acc, m) => acc + m.filter((x) => x.name === name && (!label || x.labels[label[0]] === label[1])).reduce((a, x) => a + x.value, 0), 0);
@@ -92,19 +108,11 @@ export function registerDemo(program: Command): void {
       say(`\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`);
       const t5 = performance.now();
       const changesTopic = clients.topics['profile-changes'].topic;
-      const admin5 = clients.kafka.admin();
-      await admin5.connect();
       await waitFor('the segmenter to reach the end of profile-changes and relay its outbox', async () => {
-        const highs = await admin5.fetchTopicOffsets(changesTopic);
-        const [committed] = await admin5.fetchOffsets({ groupId: segCfg.groupId, topics: [changesTopic] });
-        for (const h of highs) {
-          const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
-          if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
-        }
+        if (!(await caughtUp(clients.kafka, segCfg.groupId, [changesTopic]))) return false;
         const b = await segmenter.memberships.backlog();
         return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now());
       }, 600_000);
-      await admin5.disconnect();
       const sizes = [];
       for (const d of segmenter.defs) sizes.push({ segment: d.id, members: (await segmenter.memberships.size(d.id)).members, name: d.name });
       const backlog = await segmenter.memberships.backlog();
@@ -123,7 +131,20 @@ export function registerDemo(program: Command): void {
         say(`     ${e.change as string} ${e.segment_id as string} (${e.reason as string}) at ${new Date(e.occurred_at as number).toISOString()}  profile ${e.profile_id as string}  event_id ${e.event_id as string}`);
       }
 
-      say('\n== 6. dead letters by reason (`profile-stream dlq list clickstream`)');
+      say('\n== 6. the warehouse: every event, membership change and profile snapshot in ClickHouse (embedded chDB)');
+      const whTopics = WAREHOUSE_TOPICS.map((id) => clients.topics[id].topic);
+      await waitFor('the warehouse to reach the end of its seven topics', () => caughtUp(clients.kafka, whCfg.groupId, whTopics), 600_000);
+      for (const id of ['revenue_by_channel_category_day', 'active_customers_by_device', 'segment_growth']) {
+        const q = ANALYST_QUERIES.find((x) => x.id === id)!;
+        const rs = await warehouse.client.query({ query: analystSql(q), format: 'JSONEachRow' });
+        const rows = (await rs.json<Record<string, unknown>>()).slice(0, 6);
+        say(`   ${q.title} (first rows):`);
+        printTable(rows);
+      }
+      await warehouse.stop();
+      say(`   the ten analyst queries are in the README; try \`profile-stream sql "SELECT count() FROM clickstream_events"\``);
+
+      say('\n== 7. dead letters by reason (`profile-stream dlq list clickstream`)');
       const rows: Record<string, unknown>[] = [];
       for (const t of inputs) {
         const reasons = new Map<string, number>();
