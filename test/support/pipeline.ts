@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { eventKey, type TopicId } from '@profile-stream/contracts';
-import { createProducer, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
+import { committedToEnd, createProducer, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
 import type { GeneratedRecord } from '@profile-stream/generator';
 import { foldEvents, normaliseIdentifiers, hasIdentifier, type FoldInput, type NormalisedIds, type ProfileDoc } from '@profile-stream/profile';
 import { spawnTs, waitUntil, type TestEnv } from './index.ts';
@@ -65,12 +65,7 @@ export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await waitUntil(`${groupId} to commit ${topic}`, async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      if (ends.length === 0) return undefined; // metadata not there yet (fresh broker): ask again
-      const [c] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return ends.every((e) => e.high === '0' || BigInt(c!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1') >= BigInt(e.high)) || undefined;
-    }, timeoutMs);
+    await waitUntil(`${groupId} to commit ${topic}`, () => committedToEnd(kafka, groupId, [topic], admin), timeoutMs);
   } finally {
     await admin.disconnect();
   }

@@ -6,9 +6,18 @@
 import { ContractError, type ContractsRegistry, type DecodedValue } from '@profile-stream/contracts';
 import type { KitMessage } from './outcome.ts';
 
-export async function decodeMessage<T>(registry: ContractsRegistry, m: KitMessage): Promise<DecodedValue<T>> {
+function framed(m: KitMessage): Buffer {
   if (!m.value || m.value.length === 0) {
     throw new ContractError('not_confluent_framed', `empty value at ${m.topic}/${m.partition}@${m.offset}`);
   }
-  return registry.decode<T>(m.value, { topic: m.topic });
+  return m.value;
+}
+
+export async function decodeMessage<T>(registry: ContractsRegistry, m: KitMessage): Promise<DecodedValue<T>> {
+  return registry.decode<T>(framed(m), { topic: m.topic });
+}
+
+/** The same checks without the copy into plain objects (ContractsRegistry.decodeRaw), for hot paths that only read. */
+export async function decodeMessageRaw<T>(registry: ContractsRegistry, m: KitMessage): Promise<DecodedValue<T>> {
+  return registry.decodeRaw<T>(framed(m), { topic: m.topic });
 }

@@ -114,3 +114,26 @@ export async function deleteTopics(kafka: KafkaClient, topics: string[]): Promis
     await admin.disconnect();
   }
 }
+
+/**
+ * True when `groupId` has committed the current end of every partition of every topic (false while a fresh
+ * broker does not report the partitions yet). With `admin`, that connected client is used (pollers keep one).
+ */
+export async function committedToEnd(kafka: KafkaClient, groupId: string, topics: string[], admin?: Admin): Promise<boolean> {
+  const a = admin ?? kafka.admin();
+  if (!admin) await a.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await a.fetchTopicOffsets(topic);
+      if (ends.length === 0) return false;
+      const [committed] = await a.fetchOffsets({ groupId, topics: [topic] });
+      for (const e of ends) {
+        const c = committed!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
+        if (e.high !== '0' && BigInt(c) < BigInt(e.high)) return false;
+      }
+    }
+    return true;
+  } finally {
+    if (!admin) await a.disconnect();
+  }
+}

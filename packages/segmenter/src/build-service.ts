@@ -13,8 +13,8 @@ import { recordDefinitions } from './definitions.ts';
 import { segmenterHandler } from './handler.ts';
 import { ShardLeases } from './leases.ts';
 import { createSegmenterMetrics } from './metrics.ts';
-import { startRelay, type Relay } from './relay.ts';
-import { startScheduler, type Scheduler } from './scheduler.ts';
+import { startRelay } from './relay.ts';
+import { startScheduler } from './scheduler.ts';
 import { MembershipStore } from './store.ts';
 
 export interface RunningSegmenter {
@@ -64,21 +64,21 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     });
     stops.push(() => consumer!.stop());
   }
-  let relay: Relay | undefined;
-  let scheduler: Scheduler | undefined;
-  const blocking = redis.duplicate({ enableAutoPipelining: false });
-  blocking.on('error', () => undefined);
+  const leases = (of: 'outbox' | 'due', name: string) =>
+    new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s)[of]}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name });
   if (cfg.roles.has('relay')) {
-    const leases = new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s).outbox}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name: 'relay' });
-    await leases.start();
-    relay = startRelay({ blocking, memberships, leases, registry, topics, producer, metrics, log, now });
-    stops.push(async () => { await relay!.stop(); await leases.stop(); });
+    const blocking = redis.duplicate({ enableAutoPipelining: false }); // XREAD BLOCK holds a connection
+    blocking.on('error', () => undefined);
+    const owned = leases('outbox', 'relay');
+    await owned.start();
+    const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now });
+    stops.push(async () => { await relay.stop(); await owned.stop(); blocking.disconnect(); });
   }
   if (cfg.roles.has('schedule')) {
-    const leases = new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s).due}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name: 'scheduler' });
-    await leases.start();
-    scheduler = startScheduler({ memberships, leases, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
-    stops.push(async () => { await scheduler!.stop(); await leases.stop(); });
+    const owned = leases('due', 'scheduler');
+    await owned.start();
+    const scheduler = startScheduler({ memberships, leases: owned, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
+    stops.push(async () => { await scheduler.stop(); await owned.stop(); });
   }
   const ops = await startOpsServer({
     port: cfg.opsPort, registry: kit.registry,
@@ -94,7 +94,6 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       for (const s of stops) await s();
       await producer.disconnect();
       await ops.close();
-      blocking.disconnect();
       redis.disconnect();
     },
   };

@@ -6,9 +6,9 @@
  * profile is read from the profile store. Nothing is published here; the relay does that from the outbox.
  */
 import {
-  asRedisError, drop, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome,
+  asRedisError, decodeMessageRaw, drop, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome,
 } from '@profile-stream/consumer-kit';
-import { ContractError, type ContractsRegistry, type ProfileChanged, type ProfileErased, type TopicTable } from '@profile-stream/contracts';
+import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
 import { profileView, type JsonValue, type ProfileDoc, type ProfileStore } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
 import { decide, type Trigger } from './decide.ts';
@@ -100,8 +100,7 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
 
   return perKey(async (m: KitMessage) => {
     // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
-    if (!m.value || m.value.length === 0) throw new ContractError('not_confluent_framed', `empty value at ${m.topic}/${m.partition}@${m.offset}`);
-    const decoded = await d.registry.decodeRaw<ProfileChanged | ProfileErased>(m.value, { topic: m.topic });
+    const decoded = await decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m);
     try {
       return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased) : await onChange(decoded.value as ProfileChanged);
     } catch (err) {

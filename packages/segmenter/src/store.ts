@@ -289,7 +289,7 @@ export class MembershipStore {
     return { profileVersion: h.pv === undefined ? -1 : Number(h.pv), dead: h.dead ?? null, segments, due };
   }
 
-  /** Outbox entries of one shard after `cursor` (oldest first). */
+  /** An outbox entry's fields (as XRANGE/XREAD return them) → the membership event. */
   static parseOutbox(fields: string[]): OutboxEvent {
     const f: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;

@@ -3,9 +3,9 @@
  * batch sink and return only when they are in ClickHouse. A message that cannot become rows is a DLQ outcome with
  * its reason (and never holds up the rest); ClickHouse trouble makes the whole chunk retriable (nothing committed).
  */
-import { dlq, drop, isRetriable, ok, retry, type BatchHandler, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
+import { decodeMessageRaw, dlq, drop, isRetriable, ok, retry, type BatchHandler, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
 import {
-  ContractError, type ClickEvent, type ContractsRegistry, type ProfileChanged, type ProfileErased, type ProfileMerged, type Purchase,
+  type ClickEvent, type ContractsRegistry, type ProfileChanged, type ProfileErased, type ProfileMerged, type Purchase,
   type SegmentMembershipChanged, type SupportTicket, type TopicId, type TopicTable,
 } from '@profile-stream/contracts';
 import { clickRows, membershipRows, mergeRows, profileRows, purchaseRows, ticketRows, type RowOptions } from './rows.ts';
@@ -51,13 +51,12 @@ export function warehouseHandler(d: HandlerDeps): BatchHandler {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       try {
-        if (!m.value || m.value.length === 0) throw new ContractError('not_confluent_framed', `empty value at ${m.topic}/${m.partition}@${m.offset}`);
         const id = idOf.get(m.topic);
         if (!id) {
           outcomes[i] = dlq('unknown_topic', `${m.topic} is not a warehouse topic`);
           continue;
         }
-        const { value } = await d.registry.decodeRaw(m.value, { topic: m.topic });
+        const { value } = await decodeMessageRaw(d.registry, m);
         const entry = toEntry(id, value, o);
         if (isOutcome(entry)) outcomes[i] = entry;
         else {

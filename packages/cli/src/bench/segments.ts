@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
-import { createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
+import { committedToEnd, createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
 import { eventFragment, normaliseIdentifiers, profileView, ProfileStore, type ProfileDoc } from '@profile-stream/profile';
@@ -77,19 +77,7 @@ async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> 
 
 /** Waits until `group` has committed the end of `topic`. */
 async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const behind = ends.some((e) => e.high !== '0' && BigInt(c!.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1') < BigInt(e.high));
-      if (!behind) return;
-      await sleep(200);
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  while (!(await committedToEnd(kafka, group, [topic]))) await sleep(200);
 }
 
 /** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */

@@ -9,7 +9,7 @@ import { resolveTopics } from '@profile-stream/contracts';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
 import { loadSegmenterConfig, startSegmenter } from '@profile-stream/segmenter';
 import { ANALYST_QUERIES, analystSql, loadWarehouseConfig, startWarehouse, WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
-import type { KafkaClient } from '@profile-stream/consumer-kit';
+import { committedToEnd } from '@profile-stream/consumer-kit';
 import { createStack, provision, stackUp, waitFor } from '@profile-stream/infra';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
@@ -21,26 +21,6 @@ import { STITCHERS } from './run.ts';
 import { renderProfile } from '../render-profile.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
-
-/** True when `groupId` has committed the current end of every partition of every topic. */
-async function caughtUp(kafka: KafkaClient, groupId: string, topics: string[]): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const highs = await admin.fetchTopicOffsets(topic);
-      if (highs.length === 0) return false; // metadata not there yet
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      for (const h of highs) {
-        const c = committed!.partitions.find((x) => x.partition === h.partition)?.offset ?? '-1';
-        if (h.high !== '0' && BigInt(c) < BigInt(h.high)) return false;
-      }
-    }
-    return true;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export function registerDemo(program: Command): void {
   program
@@ -78,7 +58,7 @@ export function registerDemo(program: Command): void {
       const whCfg = loadWarehouseConfig({ ...process.env, LOG_LEVEL: 'error', WAREHOUSE_OPS_PORT: '0' });
       const warehouse = await startWarehouse(whCfg);
       await waitFor('the stitchers to reach the end of every input topic', async () => {
-        for (const [i, t] of inputs.entries()) if (!(await caughtUp(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
+        for (const [i, t] of inputs.entries()) if (!(await committedToEnd(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
         return true;
       }, 600_000);
       const stats = await Promise.all(stitchers.map(async (st) => st.metrics()));
@@ -109,7 +89,7 @@ export function registerDemo(program: Command): void {
       const t5 = performance.now();
       const changesTopic = clients.topics['profile-changes'].topic;
       await waitFor('the segmenter to reach the end of profile-changes and relay its outbox', async () => {
-        if (!(await caughtUp(clients.kafka, segCfg.groupId, [changesTopic]))) return false;
+        if (!(await committedToEnd(clients.kafka, segCfg.groupId, [changesTopic]))) return false;
         const b = await segmenter.memberships.backlog();
         return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now());
       }, 600_000);
@@ -133,7 +113,7 @@ export function registerDemo(program: Command): void {
 
       say('\n== 6. the warehouse: every event, membership change and profile snapshot in ClickHouse (embedded chDB)');
       const whTopics = WAREHOUSE_TOPICS.map((id) => clients.topics[id].topic);
-      await waitFor('the warehouse to reach the end of its seven topics', () => caughtUp(clients.kafka, whCfg.groupId, whTopics), 600_000);
+      await waitFor('the warehouse to reach the end of its seven topics', () => committedToEnd(clients.kafka, whCfg.groupId, whTopics), 600_000);
       for (const id of ['revenue_by_channel_category_day', 'active_customers_by_device', 'segment_growth']) {
         const q = ANALYST_QUERIES.find((x) => x.id === id)!;
         const rs = await warehouse.client.query({ query: analystSql(q), format: 'JSONEachRow' });

@@ -2,8 +2,8 @@
  * decode → validate → normalise identifiers. Pure apart from the registry lookup; anything wrong with the
  * event becomes a DLQ outcome with a reason code (ContractError / ProfileError codes, `no_identifier`).
  */
-import { dlq, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
-import { ContractError, type ContractsRegistry } from '@profile-stream/contracts';
+import { decodeMessageRaw, dlq, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
+import type { ContractsRegistry } from '@profile-stream/contracts';
 import { normaliseIdentifiers, requireIdentifier, validateEvent, type EventOf, type NormalisedIds } from '@profile-stream/profile';
 import type { InputTopicId } from '../config.ts';
 import type { StitcherMetrics } from '../metrics.ts';
@@ -28,10 +28,8 @@ export interface PrepareDeps {
 
 export function prepareStep(d: PrepareDeps): (m: KitMessage) => Promise<Prepared | Outcome> {
   return async (m) => {
-    // ContractError → DLQ with its code (the same checks as consumer-kit's decodeMessage, without the copy into
-    // plain objects: the event is only read here and in the fold).
-    if (!m.value || m.value.length === 0) throw new ContractError('not_confluent_framed', `empty value at ${m.topic}/${m.partition}@${m.offset}`);
-    const { value } = await d.registry.decodeRaw<AnyInputEvent>(m.value, { topic: m.topic });
+    // ContractError → DLQ with its code (raw: the event is only read here and in the fold).
+    const { value } = await decodeMessageRaw<AnyInputEvent>(d.registry, m);
     validateEvent(d.topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs }); // ProfileError → DLQ
     const ids = normaliseIdentifiers(value, { defaultRegion: d.defaultRegion, blocklist: d.blocklist });
     for (const x of ids.dropped) d.metrics.identifiersDropped.inc({ field: x.field, reason: x.reason });
