@@ -17,15 +17,15 @@ export async function freePort(): Promise<number> {
 
 export interface OwnRedis { port: number; url: string; start(): Promise<void>; stop(): Promise<void>; kill(): void }
 
-/** A Redis with AOF in a temporary directory: stop() and start() again keep its data. */
-export function ownRedis(port: number): OwnRedis {
+/** A Redis with AOF in a temporary directory: stop() and start() again keep its data. `args`: more server options. */
+export function ownRedis(port: number, args: string[] = []): OwnRedis {
   const dir = mkdtempSync(join(tmpdir(), 'ps-redis-'));
   let child: ChildProcess | undefined;
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', ...args], { stdio: 'ignore' });
       await waitUntil('redis to answer', async () => {
         const r = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
         r.on('error', () => {});

@@ -55,13 +55,28 @@ export function errorMessage(err: unknown): string {
 }
 
 /**
- * Errors from a Redis call as the consume loop should see them: connection trouble is retriable (the loop
- * waits and retries, committing nothing meanwhile); a script error (ReplyError) is a bug and is not; typed
- * errors pass through.
+ * Redis error replies that say "not now" rather than "never": a script running too long (BUSY), a restart reading its
+ * data (LOADING), a replica or a failover (READONLY, MASTERDOWN, NOREPLICAS), Redis Cluster moving slots or failing
+ * over (TRYAGAIN, CLUSTERDOWN), persistence failing (MISCONF) or memory full (OOM). The event is fine: waiting helps.
+ */
+export const TRANSIENT_REDIS_REPLIES = ['BUSY', 'LOADING', 'READONLY', 'MASTERDOWN', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN', 'MISCONF', 'OOM'] as const;
+
+function transientReply(err: Error): string | undefined {
+  const word = /^(?:ERR |UNKILLABLE )?([A-Z]+)/.exec(err.message)?.[1];
+  return TRANSIENT_REDIS_REPLIES.find((w) => w === word);
+}
+
+/**
+ * Errors from a Redis call as the consume loop should see them: connection trouble and transient error replies are
+ * retriable (the loop waits and retries while heartbeating, committing nothing meanwhile); any other error reply
+ * (a script error) is a bug and is not; typed errors pass through.
  */
 export function asRedisError(err: unknown): unknown {
   if (err instanceof ProfileStreamError) return err;
-  if (err instanceof Error && err.name === 'ReplyError') return err;
+  if (err instanceof Error && err.name === 'ReplyError') {
+    const reply = transientReply(err);
+    return reply ? new ProfileStreamError('dependency_unavailable', `redis: ${err.message}`, { retriable: true, cause: err, details: { reply } }) : err;
+  }
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { retriable?: unknown }).retriable === 'boolean') return err;
   return new ProfileStreamError('dependency_unavailable', `redis: ${errorMessage(err)}`, { retriable: true, cause: err });
 }
