@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { eventKey, type TopicId } from '@profile-stream/contracts';
 import { committedToEnd, createProducer, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
 import type { GeneratedRecord } from '@profile-stream/generator';
-import { foldEvents, normaliseIdentifiers, hasIdentifier, type FoldInput, type NormalisedIds, type ProfileDoc } from '@profile-stream/profile';
 import { spawnTs, waitUntil, type TestEnv } from './index.ts';
 
 export const INPUTS = ['clickstream', 'purchases', 'support-tickets'] as const;
@@ -71,43 +70,4 @@ export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: 
   }
 }
 
-export interface OracleProfile { keys: string[]; doc: ProfileDoc; events: FoldInput[] }
-
-/**
- * The oracle: valid events with a usable identifier, grouped into profiles by the identifiers they share
- * (union-find), each profile folded by the reference fold of its sorted unique events.
- */
-export function oracleProfiles(records: GeneratedRecord[], region = 'GB'): OracleProfile[] {
-  const inputs: FoldInput[] = [];
-  for (const r of records) {
-    if ('malformed' in r) continue;
-    const ids = normaliseIdentifiers(r.value as never, { defaultRegion: region, blocklist: new Set() });
-    if (!hasIdentifier(ids)) continue;
-    inputs.push({ topic: r.topic, event: r.value, ids } as unknown as FoldInput);
-  }
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let p = parent.get(x) ?? x;
-    while (p !== (parent.get(p) ?? p)) p = parent.get(p) ?? p;
-    parent.set(x, p);
-    return p;
-  };
-  const keysOf = (ids: NormalisedIds) => (['user_id', 'email', 'phone', 'anonymous_id'] as const).flatMap((t) => (ids[t] ? [`${t}:${ids[t]}`] : []));
-  for (const e of inputs) {
-    const [first, ...rest] = keysOf(e.ids);
-    for (const k of rest) {
-      const a = find(first!);
-      const b = find(k);
-      if (a !== b) parent.set(a, b);
-    }
-    if (first) find(first);
-  }
-  const groups = new Map<string, FoldInput[]>();
-  for (const e of inputs) {
-    const root = find(keysOf(e.ids)[0]!);
-    const g = groups.get(root) ?? [];
-    g.push(e);
-    groups.set(root, g);
-  }
-  return [...groups.values()].map((events) => ({ keys: [...new Set(events.flatMap((e) => keysOf(e.ids)))], doc: foldEvents(events), events }));
-}
+export { oracleProfiles, type OracleProfile } from '@profile-stream/profile/testing';

@@ -1,6 +1,6 @@
 /**
- * Typed errors of the profile package. Every event code is a DLQ reason; none is retriable (the
- * event itself is wrong).
+ * Typed errors of the profile package. Every event code is a DLQ reason and not retriable (the event itself is
+ * wrong); `identity_contention` is the one retriable code.
  *
  * | code                   | meaning                                                                         |
  * |------------------------|---------------------------------------------------------------------------------|
@@ -12,6 +12,7 @@
  * | `invalid_timestamp`    | occurred_at is not a non-negative safe integer of epoch milliseconds            |
  * | `invalid_satisfaction` | a CSAT score that is not an integer from 1 to 5                                 |
  * | `invalid_options`      | a configuration option is invalid (`path` names it); a start-up error, not a DLQ |
+ * | `identity_contention`  | retriable: identity or a merge kept meeting concurrent changes; the chunk is retried |
  */
 export type ProfileErrorCode =
   | 'no_identifier'
@@ -21,24 +22,28 @@ export type ProfileErrorCode =
   | 'future_timestamp'
   | 'invalid_timestamp'
   | 'invalid_satisfaction'
-  | 'invalid_options';
+  | 'invalid_options'
+  | 'identity_contention';
 
 export interface ProfileErrorInit {
   path?: string;
   cause?: unknown;
+  /** Only `identity_contention` is retriable: the event is fine, the moment was not. */
+  retriable?: boolean;
 }
 
 export class ProfileError extends Error {
   readonly code: ProfileErrorCode;
   /** Dotted path of the offending field (`items.2.quantity`); '' when not about one field. */
   readonly path: string;
-  readonly retriable = false;
+  readonly retriable: boolean;
 
   constructor(code: ProfileErrorCode, message: string, init: ProfileErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'ProfileError';
     this.code = code;
     this.path = init.path ?? '';
+    this.retriable = init.retriable ?? false;
   }
 }
 

@@ -17,7 +17,14 @@ export type { FoldInput } from './fold.ts';
 export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
-export { ProfileStore, newProfileId, type FoldResult, type StoredEvent, type StoredProfile, type ProfileStoreOptions } from './store/store.ts';
-export { IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type RefusalRecord, type Resolution } from './store/identity.ts';
-export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace } from './store/keys.ts';
+export {
+  ProfileStore, newProfileId, type FoldResult, type StitchedChunk, type StitchItem, type StoredEvent, type StoredProfile, type ProfileStoreOptions,
+} from './store/store.ts';
+export {
+  IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type PendingMerge, type RefusalRecord, type Resolution,
+  type ResolvedChunk, type ResolveItem,
+} from './store/identity.ts';
+export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace, type ProfileKeys } from './store/keys.ts';
+export { Merger, SEEN_PAGE } from './store/merge.ts';
+export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.ts';
 export { createRedis } from './store/redis.ts';

@@ -26,22 +26,6 @@ export interface BackfillOptions {
   concurrency?: number;
 }
 
-/** Profile ids in the store (roots and merged ones alike; merged ones are skipped when read). */
-async function allProfileIds(profiles: ProfileStore): Promise<string[]> {
-  const pattern = profiles.keys.profile('*').meta;
-  const ids: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await profiles.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-    cursor = next;
-    for (const k of keys) {
-      const m = /\{([^}]+)\}/.exec(k);
-      if (m) ids.push(m[1]!);
-    }
-  } while (cursor !== '0');
-  return [...new Set(ids)].sort();
-}
-
 async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -51,7 +35,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => P
 
 /** Evaluates `def` over every profile; returns how many memberships changed. */
 export async function backfill(def: SegmentDefinition, o: BackfillOptions): Promise<BackfillProgress> {
-  const ids = await allProfileIds(o.profiles);
+  const ids = await o.profiles.profileIds();
   const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   o.onProgress?.({ ...progress });
   await pool(ids, o.concurrency ?? 32, async (pid) => {

@@ -5,12 +5,20 @@
 import {
   createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer,
 } from '@profile-stream/consumer-kit';
-import { createRedis, IdentityResolver, ProfileStore } from '@profile-stream/profile';
+import { createRedis, ProfileStore, type Gate } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
-import { ResolutionCache } from './resolution-cache.ts';
 import { createStitcherMetrics } from './metrics.ts';
 import { prepareStep } from './steps/prepare.ts';
+import { sweepMerges } from './sweep.ts';
+
+/** Fault tests: a gate that kills this process with SIGKILL at a step (its n-th time), as a crash there would. */
+function killGate(at: { step: string; n: number }): Gate {
+  let seen = 0;
+  return (step) => {
+    if (step === at.step && ++seen === at.n) process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 export interface RunningStitcher {
   consumer: RunningConsumer;
@@ -26,18 +34,28 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
-  const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs, now });
-  const resolver = new IdentityResolver({ store });
+  const store = new ProfileStore({
+    redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs, now, identityCacheSize: cfg.identityCacheSize,
+    ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
+  });
   const kit = createKitMetrics(cfg.service);
   const metrics = createStitcherMetrics(kit.registry);
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const prepare = prepareStep({ registry, topicId: cfg.topicId, defaultRegion: cfg.defaultRegion, blocklist, maxFutureMs: cfg.maxFutureMs, metrics, now });
   const consumer = await startConsumer({
     kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
-    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently, sessionTimeout: cfg.sessionTimeoutMs,
     maxBytesPerPartition: 1 << 20, maxBytes: 32 << 20,
-    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, resolutions: new ResolutionCache(resolver, cfg.identityCacheSize), registry, topics, producer, metrics, log, now }),
+    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, registry, topics, producer, metrics, log, now }),
   });
+  // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago).
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = (olderThanMs: number) => {
+    sweeping = sweepMerges({ store, registry, topics, producer, log, now }, olderThanMs)
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'merge sweep failed; next time'));
+  };
+  const sweeper = cfg.sweepMs > 0 ? setInterval(() => sweep(cfg.sweepMs), cfg.sweepMs) : undefined;
+  if (cfg.sweepMs > 0) sweep(cfg.sweepMs);
   const ops = await startOpsServer({
     port: cfg.opsPort, registry: kit.registry,
     checks: { kafka: () => consumer.healthy(), redis: async () => (await redis.ping()) === 'PONG' },
@@ -50,7 +68,9 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
       return all.flatMap((m) => (m.values ?? []).map((v) => ({ name: m.name, labels: Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, x]) => [k, String(x)])), value: Number(v.value) })));
     },
     async stop() {
+      clearInterval(sweeper);
       await consumer.stop();
+      await sweeping;
       await producer.disconnect();
       await ops.close();
       redis.disconnect();

@@ -11,11 +11,14 @@ const schema = z.object({
   STITCHER_CHUNK_SIZE: env.int(2000, 1, 100_000),
   STITCHER_PARTITIONS_CONCURRENTLY: env.int(6, 1, 1000),
   STITCHER_IDENTITY_CACHE: env.int(200_000, 0, 100_000_000),
+  STITCHER_SWEEP_MS: env.int(30_000, 0, 86_400_000),
+  STITCHER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000),
+  STITCHER_KILL_AT: z.string().regex(/^[a-z:-]+(#[1-9][0-9]*)?$/, 'expected <gate step>[#n], e.g. merge:seal#1').optional(),
   PROFILE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 region like GB').default('GB'),
   PROFILE_JUNK_IDS: z.string().default(''),
   PROFILE_DEDUP_WINDOW_DAYS: env.int(90, 1, 3650),
   PROFILE_MAX_FUTURE_HOURS: env.int(24, 0, 24 * 365),
-  REDIS_PREFIX: env.string('ps:'),
+  REDIS_PREFIX: env.string('ps:').refine((v) => !/[{}]/.test(v), 'may not contain { or } (they would change the Redis hash tags)'),
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -29,6 +32,12 @@ export interface StitcherConfig {
   partitionsConcurrently: number;
   /** Identifier sets whose resolution is kept across chunks (0 = no cache). */
   identityCacheSize: number;
+  /** Consumer-group session timeout (a crashed stitcher's partitions move after it). */
+  sessionTimeoutMs: number;
+  /** How often (and after how long) merges another process left unfinished are finished (0 = never). */
+  sweepMs: number;
+  /** Fault tests only: SIGKILL this process when it reaches a gate step (the n-th time). */
+  killAt: { step: string; n: number } | undefined;
   defaultRegion: string;
   junkIds: string[];
   windowMs: number;
@@ -50,6 +59,9 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env = process.env):
     chunkSize: c.STITCHER_CHUNK_SIZE,
     partitionsConcurrently: c.STITCHER_PARTITIONS_CONCURRENTLY,
     identityCacheSize: c.STITCHER_IDENTITY_CACHE,
+    sweepMs: c.STITCHER_SWEEP_MS,
+    sessionTimeoutMs: c.STITCHER_SESSION_TIMEOUT_MS,
+    killAt: c.STITCHER_KILL_AT === undefined ? undefined : { step: c.STITCHER_KILL_AT.split('#')[0]!, n: Number(c.STITCHER_KILL_AT.split('#')[1] ?? 1) },
     defaultRegion: c.PROFILE_DEFAULT_REGION,
     junkIds: c.PROFILE_JUNK_IDS.split(',').map((s) => s.trim()).filter(Boolean),
     windowMs: c.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,

@@ -24,7 +24,7 @@ export async function lookupProfile(ref: string, o: { redisUrl: string; prefix: 
       pid = await store.owner(type, value);
     }
     if (!pid) return undefined;
-    const p = await store.read(pid);
+    const p = await store.read(pid, { complete: true });
     return p ? profileView(p.doc as never, { profile_id: p.profileId, merged_ids: p.mergedIds }) : undefined;
   } finally {
     redis.disconnect();

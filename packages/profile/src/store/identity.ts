@@ -1,11 +1,20 @@
 /**
- * Identity resolution: which profile an event belongs to. Driven by the event's highest-priority identifier
- * (user_id > email > phone > anonymous_id); identifiers are claimed with SET NX, so two services seeing the
- * same new e-mail at once end with one profile; other profiles the event links to are merged into the older
- * one, unless the merged identity would break a per-profile limit (then the merge is refused and logged).
+ * Identity resolution: which profile each event of a chunk belongs to, decided for the whole chunk by ONE script on
+ * the identity slot (identity-scripts.ts), so claims, limits, merge decisions and the repoint of a merged profile's
+ * identifiers are atomic with respect to every other resolver. Data moves of decided merges are then completed
+ * here (merge.ts) before the chunk's events are folded: no event is folded into a survivor whose merges are pending.
+ * Decided merges stay in the journal until the caller has announced them (profile-merged) and settles them.
+ *
+ * Known identifier sets are cached (bounded LRU): a cached root may have been merged since, which the fold follows
+ * (its alias) and waits for (pending); an entry is cached only once the merges pending into its root are complete.
  */
-import { IDENTIFIER_PRIORITY, type IdentifierType } from './keys.ts';
-import { newProfileId, type ProfileStore } from './store.ts';
+import type { Redis } from 'ioredis';
+import { ProfileError } from '../errors.ts';
+import { scriptCommand, type ScriptCall } from './commands.ts';
+import { openGate, type Gate } from './gate.ts';
+import { DONE_SCRIPT, PENDING_SCRIPT, RESOLVE_SCRIPT } from './identity-scripts.ts';
+import { IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace } from './keys.ts';
+import type { Merger } from './merge.ts';
 
 export type Identifiers = Partial<Record<IdentifierType, string>>;
 export type Limits = Record<IdentifierType, number>;
@@ -15,157 +24,195 @@ export interface MergeRecord { survivor: string; merged: string; matchedOn: Iden
 export interface RefusalRecord { target: string; other: string; matchedOn: IdentifierType; reason: string }
 
 export interface Resolution {
+  /** The live root the event is folded into. */
   profileId: string;
   created: boolean;
+  /** Merges this event decided (announced through `ResolvedChunk.merges`). */
   merges: MergeRecord[];
   refused: RefusalRecord[];
   /** Identifiers not attached because the profile is at its limit for that type. */
   dropped: { type: IdentifierType; reason: string }[];
 }
 
-export interface ResolverOptions {
-  store: ProfileStore;
-  limits?: Limits;
+/** A merge decided in the identity index: the journal entry, until its data move is complete and announced. */
+export interface PendingMerge {
+  merged: string;
+  /** The survivor when the merge was decided, and the root that holds the merged data now. */
+  survivor: string;
+  root: string;
+  matchedOn: IdentifierType;
+  triggerEventId: string;
+  occurredAt: number;
+  decidedAt: number;
 }
 
-const RETRIES = 8;
+export interface ResolveItem {
+  ids: Identifiers;
+  /** The event that may cause a merge (kept in the journal and the merge log). */
+  eventId?: string;
+  occurredAt?: number;
+}
+
+export interface ResolvedChunk {
+  resolutions: Resolution[];
+  /** Merges into this chunk's roots, complete now, to announce and then settle(). */
+  merges: PendingMerge[];
+}
+
+export interface ResolverOptions {
+  redis: Redis;
+  keys: KeySpace;
+  merger: Merger;
+  newProfileId: () => string;
+  now: () => number;
+  limits?: Limits;
+  gate?: Gate;
+  /** Identifier sets whose root is kept in memory (0 = none). */
+  cacheSize?: number;
+}
+
+interface ScriptEvent { pid: string; created: boolean; merges: [string, string, IdentifierType][] | object; refused: [string, IdentifierType, string][] | object; dropped: IdentifierType[] | object }
+interface JournalEntry { merged: string; survivor: string; root: string; on: IdentifierType; trigger: string; at: string; decided: string }
+
+/** cjson encodes an empty Lua table as {}: read it as an empty list. */
+const list = <T>(x: T[] | object): T[] => (Array.isArray(x) ? x : []);
+
+const toPending = (j: JournalEntry): PendingMerge => ({
+  merged: j.merged, survivor: j.survivor, root: j.root, matchedOn: j.on, triggerEventId: j.trigger,
+  occurredAt: Number(j.at), decidedAt: Number(j.decided),
+});
+
+const signature = (ids: Identifiers): string => IDENTIFIER_PRIORITY.map((t) => ids[t] ?? '').join('\u0000');
 
 export class IdentityResolver {
-  private readonly store: ProfileStore;
+  private readonly redis: Redis;
+  private readonly keys: KeySpace;
+  private readonly merger: Merger;
   private readonly limits: Limits;
-  /** Merges known to be complete (alias followed and the survivor lists the merged id). */
-  private readonly verified = new Set<string>();
+  private readonly gate: Gate;
+  private readonly newProfileId: () => string;
+  private readonly now: () => number;
+  private readonly cacheSize: number;
+  private readonly cache = new Map<string, { profileId: string; dropped: Resolution['dropped'] }>();
+  private readonly resolveScript: ScriptCall<string>;
+  private readonly pendingScript: ScriptCall<string>;
+  private readonly doneScript: ScriptCall<number>;
+  cacheHits = 0;
+  cacheMisses = 0;
 
   constructor(o: ResolverOptions) {
-    this.store = o.store;
+    this.redis = o.redis;
+    this.keys = o.keys;
+    this.merger = o.merger;
     this.limits = o.limits ?? DEFAULT_LIMITS;
-  }
-
-  /** Root of a profile; a merge interrupted after its alias was set is completed on the way. */
-  async root(pid: string): Promise<string> {
-    let cur = pid;
-    for (let hops = 0; hops < 32; hops++) {
-      const next = await this.store.redis.get(this.store.keys.profile(cur).alias);
-      if (!next) return cur;
-      const key = `${cur}>${next}`;
-      if (!this.verified.has(key)) {
-        const merged = await this.store.redis.hget(this.store.keys.profile(next).meta, 'merged');
-        const list = merged ? (JSON.parse(merged) as unknown) : [];
-        if (!Array.isArray(list) || !list.includes(cur)) await this.store.merge(next, cur, []);
-        this.verified.add(key);
-      }
-      cur = next;
+    this.gate = o.gate ?? openGate;
+    this.newProfileId = o.newProfileId;
+    this.now = o.now;
+    this.cacheSize = o.cacheSize ?? 0;
+    for (const t of IDENTIFIER_PRIORITY) {
+      if (!Number.isInteger(this.limits[t]) || this.limits[t] < 1) throw new ProfileError('invalid_options', `limits.${t} must be an integer >= 1`, { path: `limits.${t}` });
     }
-    throw new Error(`alias chain too long from ${pid}`);
-  }
-
-  /** Roots of several profiles; the first alias hop of all of them in one round trip. */
-  private async roots(owners: (string | undefined)[]): Promise<(string | undefined)[]> {
-    const distinct = [...new Set(owners.filter((o): o is string => o !== undefined))];
-    if (distinct.length === 0) return owners;
-    const pipe = this.store.redis.pipeline();
-    for (const o of distinct) pipe.get(this.store.keys.profile(o).alias);
-    const aliases = ((await pipe.exec()) ?? []).map(([, v]) => v as string | null);
-    const root = new Map<string, string>();
-    await Promise.all(distinct.map(async (o, i) => root.set(o, aliases[i] ? await this.root(o) : o)));
-    return owners.map((o) => (o === undefined ? undefined : root.get(o)));
-  }
-
-  async resolve(ids: Identifiers): Promise<Resolution> {
-    const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined).map((t) => [t, ids[t]!] as [IdentifierType, string]);
-    if (present.length === 0) throw new Error('resolve() needs at least one identifier');
-    for (let attempt = 0; attempt < RETRIES; attempt++) {
-      const r = await this.tryResolve(present);
-      if (r) return r;
-    }
-    throw Object.assign(new Error('identity resolution kept racing with other writers'), { retriable: true, code: 'identity_contention' });
-  }
-
-  /** One attempt; undefined when a concurrent claim changed the picture (the caller retries). */
-  private async tryResolve(present: [IdentifierType, string][]): Promise<Resolution | undefined> {
-    const pipe = this.store.redis.pipeline();
-    for (const [t, v] of present) pipe.get(this.store.keys.identifier(t, v));
-    const owners = ((await pipe.exec()) ?? []).map(([, v]) => (v as string | null) ?? undefined);
-    const roots = await this.roots(owners);
-
-    const res: Resolution = { profileId: '', created: false, merges: [], refused: [], dropped: [] };
-    const [primaryType, primaryValue] = present[0]!;
-    // The target: the primary identifier's profile, else the best-ranked owned one that can take the primary.
-    let target = roots[0];
-    if (!target) {
-      for (let i = 1; i < present.length && !target; i++) {
-        const candidate = roots[i];
-        if (candidate && (await this.hasRoom(candidate, primaryType))) target = candidate;
-      }
-      if (!target) {
-        const pid = newProfileId(this.store.now());
-        if ((await this.claim(primaryType, primaryValue, pid)) !== pid) return undefined;
-        target = pid;
-        res.created = true;
-      } else if ((await this.claim(primaryType, primaryValue, target)) !== target) {
-        return undefined; // raced, or the candidate filled up meanwhile: look again
-      }
-    }
-    // The other identifiers: claim the free ones, merge the profiles they belong to (within the limits).
-    return this.attachOthers(present, roots, target, res);
-  }
-
-  private async attachOthers(present: [IdentifierType, string][], roots: (string | undefined)[], first: string, res: Resolution): Promise<Resolution | undefined> {
-    let target = first;
-    for (let i = 1; i < present.length; i++) {
-      const [type, value] = present[i]!;
-      const root = roots[i];
-      if (root === target) continue;
-      if (!root) {
-        const owner = await this.claim(type, value, target);
-        if (owner === target) continue;
-        if (owner === 'full') {
-          res.dropped.push({ type, reason: `limit_${type}` });
-          continue;
-        }
-        return undefined; // someone claimed it meanwhile: look again
-      }
-      const conflict = await this.mergeConflict(target, root);
-      if (conflict) {
-        res.refused.push({ target, other: root, matchedOn: type, reason: conflict });
-        continue;
-      }
-      const [survivor, merged] = target < root ? [target, root] : [root, target];
-      const mergedIdentity = await this.store.identity(merged);
-      await this.store.merge(survivor, merged, IDENTIFIER_PRIORITY.flatMap((t) => mergedIdentity[t].map((v) => [t, v] as [IdentifierType, string])));
-      res.merges.push({ survivor, merged, matchedOn: type });
-      target = survivor;
-    }
-    res.profileId = target;
-    return res;
+    this.resolveScript = scriptCommand(o.redis, 'psResolve', RESOLVE_SCRIPT, 1);
+    this.pendingScript = scriptCommand(o.redis, 'psPending', PENDING_SCRIPT, 1);
+    this.doneScript = scriptCommand(o.redis, 'psDone', DONE_SCRIPT, 1);
   }
 
   /**
-   * Claims an identifier for a profile: room is reserved in the profile first (atomic limit check), then
-   * the identifier key is set NX. Returns pid on success, 'full', or the profile that owns it already.
+   * Resolves a chunk's identifier sets in order (identity depends on order), then completes every merge pending
+   * into the chunk's roots. Resolutions come back in the items' order.
    */
-  private async claim(type: IdentifierType, value: string, pid: string): Promise<string> {
-    const reserved = await this.store.reserve(pid, type, value, this.limits[type]);
-    if (reserved === 'full') return 'full';
-    if (reserved.startsWith('moved:')) return reserved.slice(6);
-    const key = this.store.keys.identifier(type, value);
-    if ((await this.store.redis.set(key, pid, 'NX')) === 'OK') return pid;
-    const owner = await this.store.redis.get(key);
-    const root = owner ? await this.root(owner) : undefined;
-    if (root !== pid) await this.store.unreserve(pid, type, value);
-    return root ?? pid;
-  }
+  async resolveMany(items: readonly ResolveItem[]): Promise<ResolvedChunk> {
+    const resolutions: Resolution[] = new Array(items.length);
+    const misses: number[] = [];
+    items.forEach((item, i) => {
+      if (!IDENTIFIER_PRIORITY.some((t) => item.ids[t] !== undefined)) throw new ProfileError('no_identifier', 'resolve() needs at least one identifier');
+      const hit = this.cacheSize > 0 ? this.cache.get(signature(item.ids)) : undefined;
+      if (hit) {
+        this.cacheHits++;
+        this.remember(signature(item.ids), hit);
+        resolutions[i] = { profileId: hit.profileId, created: false, merges: [], refused: [], dropped: hit.dropped };
+      } else {
+        this.cacheMisses++;
+        misses.push(i);
+      }
+    });
+    if (misses.length === 0) return { resolutions, merges: [] };
 
-  private async hasRoom(pid: string, type: IdentifierType): Promise<boolean> {
-    return (await this.store.identity(pid))[type].length < this.limits[type];
-  }
-
-  /** Why two profiles may not be merged (a limit the union would break), or undefined. */
-  private async mergeConflict(a: string, b: string): Promise<string | undefined> {
-    const [ia, ib] = await Promise.all([this.store.identity(a), this.store.identity(b)]);
-    for (const t of IDENTIFIER_PRIORITY) {
-      if (new Set([...ia[t], ...ib[t]]).size > this.limits[t]) return `limit_${t}`;
+    const args: (string | number)[] = [this.keys.index, ...IDENTIFIER_PRIORITY.map((t) => this.limits[t]), this.now(), misses.length];
+    for (const i of misses) {
+      const { ids, eventId, occurredAt } = items[i]!;
+      const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined);
+      args.push(this.newProfileId(), eventId ?? '', occurredAt ?? this.now(), present.length);
+      for (const t of present) args.push(t, ids[t]!);
     }
-    return undefined;
+    await this.gate('resolve', {});
+    const reply = JSON.parse(await this.resolveScript([this.keys.journal], args)) as { events: ScriptEvent[]; pending: Record<string, JournalEntry[]> | [] };
+    misses.forEach((i, j) => {
+      const e = reply.events[j]!;
+      resolutions[i] = {
+        profileId: e.pid,
+        created: e.created,
+        merges: list(e.merges).map(([survivor, merged, matchedOn]) => ({ survivor, merged, matchedOn })),
+        refused: list(e.refused).map(([other, matchedOn, reason]) => ({ target: '', other, matchedOn, reason })),
+        dropped: list(e.dropped).map((type) => ({ type, reason: `limit_${type}` })),
+      };
+    });
+    // A refusal's target is the profile the event went to (its root after the chunk).
+    for (const i of misses) for (const r of resolutions[i]!.refused) r.target = resolutions[i]!.profileId;
+
+    const merges = Object.values(Array.isArray(reply.pending) ? {} : reply.pending).flat().map(toPending);
+    await this.completeAll(merges);
+    if (this.cacheSize > 0) {
+      for (const i of misses) this.remember(signature(items[i]!.ids), resolutions[i]!);
+    }
+    return { resolutions, merges };
+  }
+
+  /** One identifier set (tests, tools): resolves, completes and settles the merges it decided. */
+  async resolve(ids: Identifiers, trigger: { eventId?: string; occurredAt?: number } = {}): Promise<Resolution> {
+    const r = await this.resolveMany([{ ids, ...trigger }]);
+    await this.settle(r.merges);
+    return r.resolutions[0]!;
+  }
+
+  /** Completes the data moves of decided merges (per root in order, roots concurrently). */
+  async completeAll(merges: readonly PendingMerge[]): Promise<void> {
+    const byRoot = new Map<string, PendingMerge[]>();
+    for (const m of merges) byRoot.set(m.root, [...(byRoot.get(m.root) ?? []), m]);
+    await Promise.all([...byRoot].map(async ([root, ms]) => {
+      for (const m of ms.sort((a, b) => a.decidedAt - b.decidedAt)) await this.merger.complete(m.merged, root);
+    }));
+  }
+
+  /** Completed and announced merges leave the journal. */
+  async settle(merges: readonly PendingMerge[]): Promise<void> {
+    if (merges.length === 0) return;
+    await this.gate('journal:done', {});
+    await this.doneScript([this.keys.journal], [this.keys.index, ...new Set(merges.map((m) => m.merged))]);
+  }
+
+  /** Journal entries: of merges into the given roots, or every one (a sweep after a crash). */
+  async pending(roots?: readonly string[]): Promise<PendingMerge[]> {
+    if (roots && roots.length === 0) return [];
+    const raw = await this.pendingScript([this.keys.journal], [this.keys.index, ...(roots ?? [])]);
+    return (JSON.parse(raw) as JournalEntry[]).map(toPending);
+  }
+
+  async owner(type: IdentifierType, value: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.identifier(type, value))) ?? undefined;
+  }
+
+  /** The identifiers a root owns, per type (the sets the limits are counted on). */
+  async identity(pid: string): Promise<Record<IdentifierType, string[]>> {
+    const pipe = this.redis.pipeline();
+    for (const t of IDENTIFIER_PRIORITY) pipe.smembers(this.keys.owned(pid, t));
+    const r = (await pipe.exec()) ?? [];
+    return Object.fromEntries(IDENTIFIER_PRIORITY.map((t, i) => [t, ((r[i]?.[1] as string[]) ?? []).sort()])) as Record<IdentifierType, string[]>;
+  }
+
+  private remember(sig: string, r: { profileId: string; dropped: Resolution['dropped'] }): void {
+    this.cache.delete(sig);
+    this.cache.set(sig, { profileId: r.profileId, dropped: r.dropped });
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 }

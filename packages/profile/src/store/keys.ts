@@ -1,33 +1,73 @@
 /**
- * Redis key layout. Every profile key carries the hash tag `{<profile id>}` and every identifier key its own
- * `{<type>:<value>}` tag, so a script only ever touches keys of one slot and the store runs on Redis Cluster.
- *   <prefix>id:{email:a@b.c}        → profile id that owns the identifier (SET NX: atomic per identifier)
- *   <prefix>p:{<pid>}:doc           → the profile document (JSON)
- *   <prefix>p:{<pid>}:seen          → ZSET event_id → occurred_at (de-duplication window)
- *   <prefix>p:{<pid>}:alias         → the surviving profile id once this one was merged
- *   <prefix>p:{<pid>}:meta          → HASH version, created_at, merged (JSON list of merged ids)
- *   <prefix>p:{<pid>}:ids:<type>    → SET of the identifiers of that type the profile owns (limits checked here)
- *   <prefix>mergelog                → STREAM of merges and refused merges
+ * Redis key layout. Two kinds of slots, so the store runs on Redis Cluster with every script touching one slot:
+ *
+ * The identity index: every key shares the hash tag `{<prefix>ix}` (one slot), so one script decides a whole chunk's
+ * identity atomically (which profile each identifier set belongs to, claims, merges, refusals, the repoint).
+ *   <prefix>{<prefix>ix}:id:<type>:<value>  → the live root profile that owns the identifier
+ *   <prefix>{<prefix>ix}:ids:<pid>:<type>   → SET of the identifiers of that type the root owns (limits counted here)
+ *   <prefix>{<prefix>ix}:merging            → HASH merged pid → JSON of a decided merge whose data move is not yet
+ *                                             confirmed (survivor, current root, matched_on, trigger, times): the journal
+ *   <prefix>{<prefix>ix}:into:<root>        → SET of the merged pids in the journal whose current root is <root>
+ *   <prefix>{<prefix>ix}:mergelog           → STREAM of every merge and refused merge (written by the deciding script)
+ *
+ * A profile: every key carries the hash tag `{<pid>}` (profile data is sharded by profile).
+ *   <prefix>p:{<pid>}:doc      → the profile document (JSON)
+ *   <prefix>p:{<pid>}:seen     → ZSET event_id → arrival time (ms): the de-duplication window
+ *   <prefix>p:{<pid>}:meta     → HASH version, created_at
+ *   <prefix>p:{<pid>}:alias    → the survivor, once this profile was sealed for a merge (kept for redirection)
+ *   <prefix>p:{<pid>}:pending  → SET of profiles being absorbed into this one (folds wait for them)
+ *   <prefix>p:{<pid>}:merged   → SET of every profile absorbed into this one, transitively
+ * Once absorbed, a merged profile keeps only its alias.
  */
+import { ProfileError } from '../errors.ts';
+
 export type IdentifierType = 'user_id' | 'email' | 'phone' | 'anonymous_id';
 export const IDENTIFIER_PRIORITY: readonly IdentifierType[] = ['user_id', 'email', 'phone', 'anonymous_id'];
 
-export interface KeySpace {
-  identifier(type: IdentifierType, value: string): string;
-  profile(pid: string): { doc: string; seen: string; alias: string; meta: string; ids: (type: IdentifierType) => string };
-  mergeLog: string;
+export interface ProfileKeys {
+  doc: string;
+  seen: string;
+  meta: string;
+  alias: string;
+  pending: string;
+  merged: string;
 }
 
+export interface KeySpace {
+  readonly prefix: string;
+  /** Prefix of every identity-index key (ends with ':'); the Lua scripts build their keys from it. */
+  readonly index: string;
+  identifier(type: IdentifierType, value: string): string;
+  /** The identity index's SET of the identifiers of one type a root owns. */
+  owned(pid: string, type: IdentifierType): string;
+  journal: string;
+  into(root: string): string;
+  mergeLog: string;
+  profile(pid: string): ProfileKeys;
+  /** The keys of a profile in the order every profile script takes them (KEYS[1..6]). */
+  profileArgs(pid: string): string[];
+}
+
+/** A key prefix may not contain braces: they would change the hash tags above. */
 export function keySpace(prefix = 'ps:'): KeySpace {
+  if (/[{}]/.test(prefix)) throw new ProfileError('invalid_options', `key prefix ${JSON.stringify(prefix)} may not contain { or }`, { path: 'prefix' });
+  const index = `${prefix}{${prefix}ix}:`;
+  const profile = (pid: string): ProfileKeys => {
+    const p = `${prefix}p:{${pid}}:`;
+    return { doc: `${p}doc`, seen: `${p}seen`, meta: `${p}meta`, alias: `${p}alias`, pending: `${p}pending`, merged: `${p}merged` };
+  };
   return {
-    identifier: (type, value) => `${prefix}id:{${type}:${value}}`,
-    profile: (pid) => ({
-      doc: `${prefix}p:{${pid}}:doc`,
-      seen: `${prefix}p:{${pid}}:seen`,
-      alias: `${prefix}p:{${pid}}:alias`,
-      meta: `${prefix}p:{${pid}}:meta`,
-      ids: (type: IdentifierType) => `${prefix}p:{${pid}}:ids:${type}`,
-    }),
-    mergeLog: `${prefix}mergelog`,
+    prefix,
+    index,
+    identifier: (type, value) => `${index}id:${type}:${value}`,
+    owned: (pid, type) => `${index}ids:${pid}:${type}`,
+    journal: `${index}merging`,
+    into: (root) => `${index}into:${root}`,
+    mergeLog: `${index}mergelog`,
+    profile,
+    profileArgs: (pid) => {
+      const k = profile(pid);
+      return [k.doc, k.seen, k.meta, k.alias, k.pending, k.merged];
+    },
   };
 }

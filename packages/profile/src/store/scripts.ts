@@ -1,100 +1,120 @@
 /**
- * The store's Lua scripts, built around the profile join (LUA_JOIN, generated from the declared RULES).
- * Each runs atomically on the keys of one profile.
+ * The profile scripts, built around the profile join (LUA_JOIN, generated from the declared RULES). Each runs
+ * atomically on the keys of ONE profile, always given as KEYS = doc, seen, meta, alias, pending, merged
+ * (KeySpace.profileArgs). Together they move a merged profile's data into its survivor exactly once:
+ *   PREPARE(survivor)  the survivor will absorb m: its folds wait until m is absorbed (pending)
+ *   SEAL(m)            m takes an alias; from then on nothing is folded into m, and its data is final
+ *   COPY_SEEN(survivor) m's de-duplication window, page by page (idempotent)
+ *   ABSORB(survivor)   m's document is joined in once (the merged set is the idempotency key), pending cleared
+ *   CLEANUP(m)         m's data is removed; only its alias stays
+ * Invariants the order gives: a profile is sealed only while nothing is pending into it; m is sealed towards a
+ * survivor only after that survivor was prepared for m; so a fold never lands on a survivor that lacks data (or
+ * de-duplication entries) of a profile sealed into it.
  */
 import { LUA_JOIN } from '../lua.ts';
 
+const PROFILE_HEAD = `
+local K_DOC, K_SEEN, K_META, K_ALIAS, K_PENDING, K_MERGED = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+`;
+
 /**
- * FOLD: apply a batch of events of one profile, whose fragments the caller has already joined into one
- * (the join is associative and commutative, so this is the same as joining them one by one here).
- * KEYS: doc, seen, alias, meta. ARGV: window_ms, created_at, joined fragment JSON, then per event: event_id, occurred_at.
- * Nothing is written unless every event is new and in the window: otherwise the reply lists the duplicates and
- * the too-late ones, and the caller joins the rest again and retries (rare: replays and duplicates).
- * Replies: {'moved', alias} | {'exclude', duplicates_json, too_late_json} |
- *          {'ok', version, applied, doc_json, merged_ids_json}.
- * An event is a duplicate when its id is in the seen window; too late when older than the profile's
- * high-water mark (this batch included) minus the window: it can no longer be told from a duplicate.
+ * FOLD: apply a batch of events of one profile, whose fragments the caller has already joined into one (the join is
+ * associative and commutative, so this is the same as joining them one by one here).
+ * ARGV: window_ms, now (arrival time, ms), joined fragment JSON, then the events' ids.
+ * Nothing is written unless every event is new: otherwise the reply lists the duplicates and the caller joins the
+ * rest again and retries (rare: replays and redeliveries). The window is measured on arrival: an event id stays in
+ * `seen` for window_ms after it was applied, whatever its occurred_at.
+ * Replies: {'moved', alias} | {'busy', pending...} | {'dups', json list} | {'ok', version, applied, doc_json, merged...}
  */
-const FOLD_BODY = `
-local alias = redis.call('GET', KEYS[3])
+export const FOLD_SCRIPT = `${LUA_JOIN}${PROFILE_HEAD}
+local alias = redis.call('GET', K_ALIAS)
 if alias then return {'moved', alias} end
-local window = tonumber(ARGV[1])
-local raw = redis.call('GET', KEYS[1])
-local hw = 0
-local doc0 = nil
-if raw then
-  doc0 = cjson.decode(raw)
-  hw = tonumber(doc0.hw or 0)
+local pending = redis.call('SMEMBERS', K_PENDING)
+if #pending > 0 then return {'busy', unpack(pending)} end
+local now = tonumber(ARGV[2])
+local dups = {}
+for i = 4, #ARGV do
+  if redis.call('ZSCORE', K_SEEN, ARGV[i]) then dups[#dups + 1] = ARGV[i] end
 end
-for i = 4, #ARGV, 2 do
-  local t = tonumber(ARGV[i + 1])
-  if t > hw then hw = t end
-end
-local dups, late = {}, {}
-for i = 4, #ARGV, 2 do
-  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then dups[#dups + 1] = ARGV[i]
-  elseif tonumber(ARGV[i + 1]) < hw - window then late[#late + 1] = ARGV[i] end
-end
-if #dups > 0 or #late > 0 then
-  local d, l = '[]', '[]'
-  if #dups > 0 then d = cjson.encode(dups) end
-  if #late > 0 then l = cjson.encode(late) end
-  return {'exclude', d, l}
-end
-local applied = 0
-for i = 4, #ARGV, 2 do
-  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
-  applied = applied + 1
-end
-local version = tonumber(redis.call('HGET', KEYS[4], 'version') or 0)
+if #dups > 0 then return {'dups', cjson.encode(dups)} end
+local raw = redis.call('GET', K_DOC)
+local version = tonumber(redis.call('HGET', K_META, 'version') or 0)
+local applied = #ARGV - 3
 if applied > 0 then
-  local doc = doc0 or {}
-  doc = ps_join(doc, cjson.decode(ARGV[3]))
-  raw = ps_encode(doc)
-  redis.call('SET', KEYS[1], raw)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', tonumber(doc.hw or 0) - window))
-  version = redis.call('HINCRBY', KEYS[4], 'version', 1)
-  redis.call('HSETNX', KEYS[4], 'created_at', ARGV[2])
-end
-return {'ok', version, applied, raw or '{}', redis.call('HGET', KEYS[4], 'merged') or '[]'}
-`;
-
-export const FOLD_SCRIPT = `${LUA_JOIN}${FOLD_BODY}`;
-
-/**
- * MERGE_INTO: join a merged profile's final document and seen window into the survivor (idempotent).
- * KEYS: survivor doc, seen, alias, meta. ARGV: merged_id, merged doc JSON (or ''), merged ids JSON list,
- * then pairs of (event_id, occurred_at) from the merged profile's seen window.
- */
-export const MERGE_SCRIPT = `${LUA_JOIN}
-local alias = redis.call('GET', KEYS[3])
-if alias then return {'moved', alias} end
-local mergedRaw = redis.call('HGET', KEYS[4], 'merged')
-local merged = mergedRaw and cjson.decode(mergedRaw) or {}
-for _, m in ipairs(merged) do if m == ARGV[1] then return {'already', ''} end end
-if ARGV[2] ~= '' then
-  local raw = redis.call('GET', KEYS[1])
+  for i = 4, #ARGV do redis.call('ZADD', K_SEEN, now, ARGV[i]) end
+  redis.call('ZREMRANGEBYSCORE', K_SEEN, '-inf', '(' .. string.format('%d', now - tonumber(ARGV[1])))
   local doc = raw and cjson.decode(raw) or {}
-  redis.call('SET', KEYS[1], ps_encode(ps_join(doc, cjson.decode(ARGV[2]))))
+  raw = ps_encode(ps_join(doc, cjson.decode(ARGV[3])))
+  redis.call('SET', K_DOC, raw)
+  version = redis.call('HINCRBY', K_META, 'version', 1)
+  redis.call('HSETNX', K_META, 'created_at', ARGV[2])
 end
-for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i]) end
-merged[#merged + 1] = ARGV[1]
-for _, m in ipairs(cjson.decode(ARGV[3])) do merged[#merged + 1] = m end
-table.sort(merged)
-redis.call('HSET', KEYS[4], 'merged', cjson.encode(merged))
-redis.call('HINCRBY', KEYS[4], 'version', 1)
-return {'merged', ''}
+return {'ok', version, applied, raw or '{}', unpack(redis.call('SMEMBERS', K_MERGED))}
+`;
+
+/** PREPARE: ARGV: m. Replies {'moved', alias} (this profile was sealed itself) | {'done'} (m absorbed) | {'ok'}. */
+export const PREPARE_SCRIPT = `${PROFILE_HEAD}
+local alias = redis.call('GET', K_ALIAS)
+if alias then return {'moved', alias} end
+if redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 then return {'done'} end
+redis.call('SADD', K_PENDING, ARGV[1])
+return {'ok'}
 `;
 
 /**
- * RESERVE: add an identifier to a profile's identity set if the profile has room for one more of its type.
- * KEYS: the profile's ids:<type> set, its alias. ARGV: value, limit. Returns 'ok', 'full' or 'moved:<id>'.
+ * SEAL: ARGV: survivor. Sets the alias unless set (a profile is sealed once, towards one survivor), unless merges
+ * into this profile are pending (reply {'busy', pending...}: they complete first). Reply {'sealed', alias, doc or '',
+ * seen size, merged...}: the alias that holds (it may be another survivor's) and the now final data.
  */
-export const RESERVE_SCRIPT = `
-local alias = redis.call('GET', KEYS[2])
-if alias then return 'moved:' .. alias end
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ok' end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 'full' end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 'ok'
+export const SEAL_SCRIPT = `${PROFILE_HEAD}
+local alias = redis.call('GET', K_ALIAS)
+if not alias then
+  local pending = redis.call('SMEMBERS', K_PENDING)
+  if #pending > 0 then return {'busy', unpack(pending)} end
+  redis.call('SET', K_ALIAS, ARGV[1])
+  alias = ARGV[1]
+end
+return {'sealed', alias, redis.call('GET', K_DOC) or '', redis.call('ZCARD', K_SEEN), unpack(redis.call('SMEMBERS', K_MERGED))}
+`;
+
+/** UNPREPARE: ARGV: m, sealed towards another survivor: it is not pending here. */
+export const UNPREPARE_SCRIPT = `${PROFILE_HEAD}
+return redis.call('SREM', K_PENDING, ARGV[1])
+`;
+
+/**
+ * COPY_SEEN: ARGV: m, then (arrival, event_id) pairs of m's window. Kept at the later arrival. Skipped once m is
+ * absorbed or this profile sealed (a late helper: the first absorber copied everything). Reply: pairs written.
+ */
+export const COPY_SEEN_SCRIPT = `${PROFILE_HEAD}
+if redis.call('EXISTS', K_ALIAS) == 1 or redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 then return 0 end
+if #ARGV > 1 then redis.call('ZADD', K_SEEN, 'GT', unpack(ARGV, 2)) end
+return (#ARGV - 1) / 2
+`;
+
+/**
+ * ABSORB: ARGV: m, m's final doc JSON (or ''), then the ids m had absorbed. Joins m's document once, records m and
+ * its absorbed ids as merged, clears m from pending. Replies {'ok', version} | {'already'} (absorbed before; or this
+ * profile is sealed, which it can only be once m, pending here, was absorbed).
+ */
+export const ABSORB_SCRIPT = `${LUA_JOIN}${PROFILE_HEAD}
+if redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 or redis.call('EXISTS', K_ALIAS) == 1 then
+  redis.call('SREM', K_PENDING, ARGV[1])
+  return {'already'}
+end
+if ARGV[2] ~= '' then
+  local raw = redis.call('GET', K_DOC)
+  local doc = raw and cjson.decode(raw) or {}
+  redis.call('SET', K_DOC, ps_encode(ps_join(doc, cjson.decode(ARGV[2]))))
+end
+redis.call('SADD', K_MERGED, ARGV[1], unpack(ARGV, 3))
+redis.call('SREM', K_PENDING, ARGV[1])
+return {'ok', redis.call('HINCRBY', K_META, 'version', 1)}
+`;
+
+/** CLEANUP: removes a sealed profile's data (its alias stays for redirection). Reply: 1, or 0 when not sealed. */
+export const CLEANUP_SCRIPT = `${PROFILE_HEAD}
+if redis.call('EXISTS', K_ALIAS) == 0 then return 0 end
+redis.call('DEL', K_DOC, K_SEEN, K_META, K_PENDING, K_MERGED)
+return 1
 `;

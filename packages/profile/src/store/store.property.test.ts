@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { eventFragment, foldEvents } from '../fold.ts';
 import { streamArb } from '../testing/arbitraries.ts';
-import { ProfileStore, newProfileId } from './store.ts';
+import { ProfileStore } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const redis = new Redis(url);
@@ -25,9 +25,13 @@ test('fold + merge in Redis equals the oracle for any order, duplicates, batchin
       fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 40, maxLength: 40 }),
       fc.boolean(),
       async ([events, arrivals], owner, batchSizes, chain) => {
-        const prefix = `prop-${randomBytes(4).toString('hex')}:`;
-        const store = new ProfileStore({ redis, prefix, windowMs: CENTURY });
-        const pids = [0, 1, 2].map((i) => newProfileId(1_700_000_000_000 + i));
+        const prefix = `t-prop-${randomBytes(4).toString('hex')}:`;
+        let t = 1_700_000_000_000;
+        const store = new ProfileStore({ redis, prefix, windowMs: CENTURY, now: () => t++ });
+        // Three customers, created oldest first; merges are decided by events that link their identifiers.
+        const idsOf = [{ email: 'e0@x.com' }, { phone: '+447700900001' }, { anonymous_id: 'a2' }];
+        const pids: string[] = [];
+        for (const ids of idsOf) pids.push((await store.resolver.resolve(ids)).profileId);
         // Each distinct event belongs to one profile (as identity resolution guarantees); redeliveries follow it.
         const ids = [...new Set(events.map((e) => e.event.event_id))];
         const profileOf = new Map(ids.map((id, i) => [id, pids[owner[i % owner.length]!]!]));
@@ -49,11 +53,11 @@ test('fold + merge in Redis equals the oracle for any order, duplicates, batchin
         };
         await deliver(early);
         if (chain) {
-          await store.merge(pids[1]!, pids[2]!, []);
-          await store.merge(pids[0]!, pids[1]!, []);
+          await store.resolver.resolve({ ...idsOf[1], ...idsOf[2] });
+          await store.resolver.resolve({ ...idsOf[0], ...idsOf[1] });
         } else {
-          await store.merge(pids[0]!, pids[2]!, []);
-          await store.merge(pids[0]!, pids[1]!, []);
+          await store.resolver.resolve({ ...idsOf[0], ...idsOf[2] });
+          await store.resolver.resolve({ ...idsOf[0], ...idsOf[1] });
         }
         await deliver(late);
         const stored = await store.read(pids[2]!);

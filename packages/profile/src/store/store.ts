@@ -1,14 +1,18 @@
 /**
- * ProfileStore: the profile documents in Redis. Folding a batch of events into one profile is one
- * atomic script; merging a profile into another is alias-first (no write lands on the merged profile
- * after its alias is set), then an idempotent join into the survivor.
+ * ProfileStore: customer profiles in Redis. The identity index decides which profile an event belongs to
+ * (`resolver`, identity.ts), the merge executor moves merged profiles' data (`merger`, merge.ts), and folding a
+ * batch of events into one profile is one atomic script that follows a merged profile's alias and waits for (helps
+ * complete) merges pending into it. The invariants and how they are tested: packages/profile/README.md.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { join } from '../join.ts';
 import type { ProfileDoc } from '../doc.ts';
-import { FOLD_SCRIPT, MERGE_SCRIPT, RESERVE_SCRIPT } from './scripts.ts';
-import { IDENTIFIER_PRIORITY, keySpace, type IdentifierType, type KeySpace } from './keys.ts';
+import { ProfileError } from '../errors.ts';
+import { openGate, type Gate } from './gate.ts';
+import { IdentityResolver, type Identifiers, type Limits, type PendingMerge, type Resolution } from './identity.ts';
+import { keySpace, type IdentifierType, type KeySpace } from './keys.ts';
+import { Merger, profileScripts, type ProfileScripts } from './merge.ts';
 
 export interface StoredEvent {
   event_id: string;
@@ -17,11 +21,11 @@ export interface StoredEvent {
 }
 
 export interface FoldResult {
+  /** The live profile the events went to (the one asked for, or its survivor). */
   profileId: string;
   version: number;
   applied: number;
   duplicates: number;
-  tooLate: string[];
   /** The profile document after the fold, and the profiles merged into it. */
   doc: Record<string, unknown>;
   mergedIds: string[];
@@ -38,164 +42,176 @@ export interface StoredProfile {
 export interface ProfileStoreOptions {
   redis: Redis;
   prefix?: string;
-  /** De-duplication window (ms): events older than the profile's newest event minus this are `too_late`. */
+  /**
+   * De-duplication window (ms), measured on arrival: an event id is remembered this long after it was applied, so a
+   * redelivery or replay within it changes nothing. Keep it longer than the input topics' retention.
+   */
   windowMs: number;
   now?: () => number;
+  limits?: Limits;
+  /** Identifier sets whose resolution is cached in memory (0 = none). */
+  identityCacheSize?: number;
+  /** Test hook between round trips (see gate.ts). */
+  gate?: Gate;
 }
 
-type FoldReply = [string, ...(string | number)[]];
+type Reply = (string | number)[];
 
-const asList = (x: unknown): string[] => (Array.isArray(x) ? (x as string[]) : []);
+/** One event of a chunk to stitch: its identifiers and how its fragment follows from its resolution. */
+export interface StitchItem {
+  ids: Identifiers;
+  eventId: string;
+  occurredAt: number;
+  fragment: (r: Resolution) => object;
+}
 
-/** Time-ordered profile ids: the older profile has the smaller id. */
+export interface StitchedChunk {
+  /** Per item, in order. */
+  resolutions: Resolution[];
+  /** Per profile folded: the fold and the indexes of its items. */
+  folds: { fold: FoldResult; items: number[] }[];
+  /** Completed merges into the chunk's profiles: announce them, then resolver.settle() them. */
+  merges: PendingMerge[];
+}
+
+/** Time-ordered profile ids: the older profile has the smaller id (byte order). */
 export function newProfileId(now: number): string {
   return `p${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
 
+const MAX_ROUNDS = 64;
+
 export class ProfileStore {
   readonly keys: KeySpace;
-  readonly redis: Redis;
   readonly windowMs: number;
   readonly now: () => number;
+  readonly resolver: IdentityResolver;
+  readonly merger: Merger;
+  private readonly redis: Redis;
+  private readonly scripts: ProfileScripts;
+  private readonly gate: Gate;
 
   constructor(o: ProfileStoreOptions) {
-    if (!(o.windowMs > 0)) throw new Error('windowMs must be > 0');
+    if (!(o.windowMs > 0)) throw new ProfileError('invalid_options', 'windowMs must be > 0', { path: 'windowMs' });
     this.redis = o.redis;
     this.keys = keySpace(o.prefix);
     this.windowMs = o.windowMs;
     this.now = o.now ?? Date.now;
-    this.redis.defineCommand('psFold', { numberOfKeys: 4, lua: FOLD_SCRIPT });
-    this.redis.defineCommand('psMerge', { numberOfKeys: 4, lua: MERGE_SCRIPT });
-    this.redis.defineCommand('psReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
+    this.gate = o.gate ?? openGate;
+    this.scripts = profileScripts(o.redis);
+    this.merger = new Merger({ redis: o.redis, keys: this.keys, scripts: this.scripts, gate: this.gate });
+    this.resolver = new IdentityResolver({
+      redis: o.redis, keys: this.keys, merger: this.merger, gate: this.gate, now: this.now,
+      newProfileId: () => newProfileId(this.now()), cacheSize: o.identityCacheSize ?? 0, ...(o.limits ? { limits: o.limits } : {}),
+    });
   }
 
-  private k(pid: string): string[] {
-    const p = this.keys.profile(pid);
-    return [p.doc, p.seen, p.alias, p.meta];
-  }
-
-  /** Follows merge aliases to the surviving profile. */
+  /** Follows merge aliases to the live profile. */
   async root(pid: string): Promise<string> {
     let cur = pid;
-    for (let hops = 0; hops < 32; hops++) {
+    for (let hops = 0; hops < 64; hops++) {
       const next = await this.redis.get(this.keys.profile(cur).alias);
       if (!next) return cur;
       cur = next;
     }
-    throw new Error(`alias chain too long from ${pid}`);
+    throw new ProfileError('identity_contention', `alias chain too long from ${pid}`, { retriable: true });
   }
 
   /**
-   * Folds events into a profile (following aliases if it was merged meanwhile). Their fragments are joined
-   * here and applied in one script call; duplicates and too-late events are reported, never applied.
+   * Folds events into a profile, following its alias if it was merged and completing merges pending into it first.
+   * The fragments are joined here and applied in one script call; duplicates (in the window) are never applied.
    */
-  async fold(pid: string, events: StoredEvent[]): Promise<FoldResult> {
+  async fold(pid: string, events: readonly StoredEvent[]): Promise<FoldResult> {
     const duplicates = new Set<string>();
-    const tooLate = new Set<string>();
     let batch = [...new Map(events.map((e) => [e.event_id, e])).values()];
     let target = pid;
-    for (let round = 0; round < 64; round++) {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
       let acc: ProfileDoc = {};
       for (const e of batch) acc = join(acc, e.fragment as ProfileDoc);
-      const args: (string | number)[] = [this.windowMs, this.now(), JSON.stringify(acc)];
-      for (const e of batch) args.push(e.event_id, e.occurred_at);
-      const r = await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<FoldReply>>).psFold!(...this.k(target), ...args);
+      await this.gate('fold', { profile: target });
+      const r: Reply = await this.scripts.fold(this.keys.profileArgs(target), [this.windowMs, this.now(), JSON.stringify(acc), ...batch.map((e) => e.event_id)]);
       if (r[0] === 'moved') {
         target = String(r[1]);
         continue;
       }
-      if (r[0] === 'exclude') {
-        for (const id of JSON.parse(String(r[1])) as string[]) duplicates.add(id);
-        for (const id of JSON.parse(String(r[2])) as string[]) tooLate.add(id);
-        batch = batch.filter((e) => !duplicates.has(e.event_id) && !tooLate.has(e.event_id));
+      if (r[0] === 'busy') {
+        for (const m of r.slice(1)) await this.merger.complete(String(m), target);
         continue;
       }
+      if (r[0] === 'dups') {
+        for (const id of JSON.parse(String(r[1])) as string[]) duplicates.add(id);
+        batch = batch.filter((e) => !duplicates.has(e.event_id));
+        continue;
+      }
+      const [, version, applied, doc, ...merged] = r;
       return {
-        profileId: target, version: Number(r[1]), applied: Number(r[2]),
-        duplicates: events.length - Number(r[2]) - tooLate.size, tooLate: [...tooLate],
-        doc: JSON.parse(String(r[3])) as Record<string, unknown>, mergedIds: asList(JSON.parse(String(r[4]))),
+        profileId: target, version: Number(version), applied: Number(applied), duplicates: events.length - Number(applied),
+        doc: JSON.parse(String(doc)) as Record<string, unknown>, mergedIds: merged.map(String).sort(),
       };
     }
-    throw new Error(`fold of ${pid} did not settle (alias chain or constant contention)`);
+    throw new ProfileError('identity_contention', `fold into ${pid} did not settle in ${MAX_ROUNDS} rounds`, { retriable: true });
   }
 
-  /** Reads a profile (the root, following aliases). */
-  async read(pid: string): Promise<StoredProfile | undefined> {
-    const root = await this.root(pid);
+  /**
+   * A chunk of events into their profiles (what a stitcher does between decoding and publishing): identity for the
+   * whole chunk in order (one atomic step, merges pending into its profiles completed), then one fold per profile.
+   */
+  async stitch(items: readonly StitchItem[]): Promise<StitchedChunk> {
+    const { resolutions, merges } = await this.resolver.resolveMany(items);
+    const groups = new Map<string, number[]>();
+    resolutions.forEach((r, i) => groups.set(r.profileId, [...(groups.get(r.profileId) ?? []), i]));
+    const folds = await Promise.all([...groups].map(async ([pid, idx]) => ({
+      fold: await this.fold(pid, idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) }))),
+      items: idx,
+    })));
+    return { resolutions, folds, merges };
+  }
+
+  /**
+   * Reads a profile (the live root, following aliases). With `complete`, merges decided into it whose data move is
+   * not finished (a stitcher crashed half-way) are completed first, so the reader sees every merged profile's data.
+   */
+  async read(pid: string, o: { complete?: boolean } = {}): Promise<StoredProfile | undefined> {
+    let root = await this.root(pid);
+    if (o.complete) {
+      await this.resolver.completeAll(await this.resolver.pending([root]));
+      root = await this.root(root);
+    }
     const p = this.keys.profile(root);
-    const [doc, meta] = await Promise.all([this.redis.get(p.doc), this.redis.hgetall(p.meta)]);
+    const [doc, meta, merged] = await Promise.all([this.redis.get(p.doc), this.redis.hgetall(p.meta), this.redis.smembers(p.merged)]);
     if (!doc) return undefined;
-    const merged = meta.merged ? (JSON.parse(meta.merged) as unknown) : [];
     return {
       profileId: root,
       doc: JSON.parse(doc) as Record<string, unknown>,
       version: Number(meta.version ?? 0),
-      mergedIds: Array.isArray(merged) ? (merged as string[]) : [],
+      mergedIds: merged.sort(),
       createdAt: meta.created_at ? Number(meta.created_at) : undefined,
     };
   }
 
-  /** The identifiers a profile owns, per type (the sets the limits are counted on). */
-  async identity(pid: string): Promise<Record<IdentifierType, string[]>> {
-    const p = this.keys.profile(pid);
-    const pipe = this.redis.pipeline();
-    for (const t of IDENTIFIER_PRIORITY) pipe.smembers(p.ids(t));
-    const r = (await pipe.exec()) ?? [];
-    return Object.fromEntries(IDENTIFIER_PRIORITY.map((t, i) => [t, ((r[i]?.[1] as string[]) ?? []).sort()])) as Record<IdentifierType, string[]>;
-  }
-
-  /** Reserves room for an identifier in a profile (atomic limit check): 'ok', 'full' or 'moved:<survivor>'. */
-  async reserve(pid: string, type: IdentifierType, value: string, limit: number): Promise<string> {
-    const p = this.keys.profile(pid);
-    return (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<string>>).psReserve!(p.ids(type), p.alias, value, limit);
-  }
-
-  async unreserve(pid: string, type: IdentifierType, value: string): Promise<void> {
-    await this.redis.srem(this.keys.profile(pid).ids(type), value);
-  }
-
-  async owner(type: IdentifierType, value: string): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.identifier(type, value))) ?? undefined;
-  }
-
-  /**
-   * Merges `merged` into `survivor`: alias first (from then on every write to `merged` is redirected),
-   * then its final document and seen window are joined into the survivor, then its identifiers repointed.
-   * Idempotent: re-running after a crash completes the merge.
-   */
-  async merge(survivor: string, merged: string, identifiers: [IdentifierType, string][]): Promise<void> {
-    const m = this.keys.profile(merged);
-    const set = await this.redis.set(m.alias, survivor, 'NX');
-    if (set !== 'OK') {
-      const existing = await this.redis.get(m.alias);
-      if (existing && existing !== survivor) {
-        // The merge was begun towards a profile that has itself been merged since: finish it at the common root.
-        const [a, b] = await Promise.all([this.root(existing), this.root(survivor)]);
-        if (a !== b) throw new Error(`profile ${merged} is already merged into ${existing}, not into ${survivor}`);
-        survivor = a;
+  /** Ids of the profiles with data (roots, and merged ones not yet cleaned up), sorted. */
+  async profileIds(): Promise<string[]> {
+    const pattern = this.keys.profile('*').meta;
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+      cursor = next;
+      for (const k of keys) {
+        const m = /\{([^}]+)\}/.exec(k);
+        if (m) ids.add(m[1]!);
       }
-    }
-    const [doc, seen, meta] = await Promise.all([
-      this.redis.get(m.doc), this.redis.zrange(m.seen, 0, -1, 'WITHSCORES'), this.redis.hget(m.meta, 'merged'),
-    ]);
-    const mergedIds = meta ? (JSON.parse(meta) as unknown) : [];
-    const r = (await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<[string, string]>>).psMerge!(
-      ...this.k(survivor), merged, doc ?? '', JSON.stringify(Array.isArray(mergedIds) ? mergedIds : []), ...seen,
-    ));
-    if (r[0] === 'moved') return this.merge(r[1], merged, identifiers);
-    const owned = identifiers.length ? identifiers : Object.entries(await this.identity(merged)).flatMap(([t, vs]) => vs.map((v) => [t as IdentifierType, v] as [IdentifierType, string]));
-    if (owned.length) {
-      const s = this.keys.profile(survivor);
-      const pipe = this.redis.pipeline();
-      for (const [type, value] of owned) {
-        pipe.sadd(s.ids(type), value);
-        pipe.set(this.keys.identifier(type, value), survivor);
-      }
-      await pipe.exec();
-    }
+    } while (cursor !== '0');
+    return [...ids].sort();
   }
 
-  async logMerge(entry: Record<string, string>): Promise<void> {
-    await this.redis.xadd(this.keys.mergeLog, 'MAXLEN', '~', '1000000', '*', ...Object.entries(entry).flat());
+  /** The live root that owns an identifier (normalised value), if any. */
+  owner(type: IdentifierType, value: string): Promise<string | undefined> {
+    return this.resolver.owner(type, value);
+  }
+
+  /** The identifiers a root owns, per type. */
+  identity(pid: string): Promise<Record<IdentifierType, string[]>> {
+    return this.resolver.identity(pid);
   }
 }

@@ -1,7 +1,7 @@
 /** The records a chunk publishes: one profile-changes record per folded profile, and profile-merged records. */
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
 import { profileView } from '@profile-stream/profile';
-import type { FoldResult, MergeRecord, RefusalRecord } from '@profile-stream/profile';
+import type { FoldResult, MergeRecord, PendingMerge, RefusalRecord, Resolution } from '@profile-stream/profile';
 
 export interface OutRecord {
   topic: string;
@@ -40,10 +40,23 @@ export async function profileChangeRecords(registry: ContractsRegistry, topics: 
   return { topic, messages };
 }
 
-export async function profileMergedRecords(
-  registry: ContractsRegistry, topics: TopicTable,
-  items: { merge?: MergeRecord; refusal?: RefusalRecord; triggerEventId: string; occurredAt: number }[], now: number,
-) {
+export interface MergeItem { merge?: MergeRecord; refusal?: RefusalRecord; triggerEventId: string; occurredAt: number }
+
+/**
+ * What a chunk announces on profile-merged: every completed merge from the identity journal (decided by this chunk,
+ * or by a process that stopped before announcing it) and every refusal this chunk's events met.
+ */
+export function mergeItems(merges: readonly PendingMerge[], resolved: readonly { resolution: Resolution; triggerEventId: string; occurredAt: number }[]): MergeItem[] {
+  const items: MergeItem[] = merges.map((m) => ({
+    merge: { survivor: m.survivor, merged: m.merged, matchedOn: m.matchedOn }, triggerEventId: m.triggerEventId, occurredAt: m.occurredAt,
+  }));
+  for (const r of resolved) {
+    for (const refusal of r.resolution.refused) items.push({ refusal, triggerEventId: r.triggerEventId, occurredAt: r.occurredAt });
+  }
+  return items;
+}
+
+export async function profileMergedRecords(registry: ContractsRegistry, topics: TopicTable, items: readonly MergeItem[], now: number) {
   const topic = topics['profile-merged'].topic;
   const messages = await Promise.all(items.map(async (x) => {
     const [profileId, other, outcome, matchedOn, reason] = x.merge
