@@ -143,3 +143,29 @@ test('bad configuration fails at start with one line naming the variable', () =>
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
   }
 });
+
+test('stack clean removes a test\'s Redis keys, topics and consumer groups, and nothing of a deployment\'s own', async () => {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(env.conn.redis.url);
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    const mine = `${env.prefix}ps:p:{x}:doc`;
+    const kept = `keep-${env.prefix}ps:p:{x}:doc`;
+    await redis.set(mine, '{}');
+    await redis.set(kept, '{}');
+    const r = runCli(['stack', 'clean', '--prefix', env.prefix], { env: env.childEnv });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /removed [1-9]\d* Redis keys, [1-9]\d* topics/);
+    assert.equal(await redis.exists(mine), 0);
+    assert.equal(await redis.exists(kept), 1);
+    assert.deepEqual((await admin.listTopics()).filter((t) => t.startsWith(env.prefix)), []);
+    const refused = runCli(['stack', 'clean', '--prefix', 'ps:'], { env: env.childEnv });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /config_invalid: --prefix: stack clean only removes test and benchmark data/);
+    await redis.del(kept);
+  } finally {
+    await admin.disconnect();
+    redis.disconnect();
+  }
+});

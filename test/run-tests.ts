@@ -3,14 +3,15 @@
  *   1. type check (tsc -b), the generated-code drift check and docker-compose.yml validation,
  *   2. the local stack up (the project's own stack scripts; nothing is skipped when a part is missing),
  *   3. every *.test.ts under packages/, services/, infra/ and test/ with node's test runner,
- *   4. the stack parts this run started are stopped again.
+ *   4. what the tests left on the stack is removed (`stack clean`: keys, topics and groups named t-… or bench-…;
+ *      kept with PS_KEEP_DATA=1), and the stack parts this run started are stopped again.
  * Extra arguments are passed to `node --test` (e.g. a file list or --test-name-pattern).
  */
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { resolveTopics } from '@profile-stream/contracts';
 import { createLogger, loadConnections, REPO_ROOT } from '@profile-stream/consumer-kit';
-import { createStack, provision, stackDown, stackUp } from '@profile-stream/infra';
+import { cleanScratch, createStack, provision, stackDown, stackUp } from '@profile-stream/infra';
 
 const args = process.argv.slice(2);
 const explicitFiles = args.filter((a) => a.endsWith('.ts'));
@@ -54,6 +55,10 @@ const result = spawnSync(
 );
 process.stdout.write(`tests took ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
+if (!process.env.PS_KEEP_DATA) {
+  const c = await cleanScratch(conn, log);
+  process.stdout.write(`✔ test data removed (${c.keys} Redis keys, ${c.topics} topics, ${c.groups} consumer groups)\n`);
+}
 const started = Object.entries(up.states).filter(([, s]) => s === 'started').map(([name]) => name);
 if (started.length && !process.env.PS_KEEP_STACK) await stackDown(stack, started);
 process.exit(result.status ?? 1);

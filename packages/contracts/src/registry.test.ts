@@ -11,7 +11,7 @@ import { resolveTopics } from './topics.ts';
 
 /** The real registry that `./profile-stream test` brings up (SCHEMA_REGISTRY_URL overrides). */
 const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${process.env.SCHEMA_REGISTRY_PORT ?? 8081}`;
-const PREFIX = `unit-${randomBytes(3).toString('hex')}.`;
+const PREFIX = `t-unit-${randomBytes(3).toString('hex')}.`;
 
 async function registerRaw(subject: string, schema: object): Promise<number> {
   const res = await fetch(`${REGISTRY_URL}/subjects/${subject}/versions`, {

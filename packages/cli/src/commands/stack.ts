@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveTopics } from '@profile-stream/contracts';
-import { createStack, provision, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
+import { cleanScratch, createStack, provision, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
 import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 
@@ -35,6 +35,15 @@ export function registerStack(program: Command): void {
       const { conn, log } = cliContext('stack');
       const stopped = await stackDown(createStack(conn, log));
       process.stdout.write(stopped.length ? `stopped: ${stopped.join(', ')}\n` : 'nothing was running\n');
+    });
+  stack
+    .command('clean')
+    .description('remove what tests and benchmarks left on the stack: Redis keys, topics and consumer groups named t-… or bench-…')
+    .option('--prefix <prefix...>', 'only these (each starting t- or bench-)')
+    .action(async (opts: { prefix?: string[] }) => {
+      const { conn, log } = cliContext('stack');
+      const r = await cleanScratch(conn, log, opts.prefix);
+      process.stdout.write(`removed ${r.keys} Redis keys, ${r.topics} topics, ${r.groups} consumer groups of tests and benchmarks\n`);
     });
   stack
     .command('status')
