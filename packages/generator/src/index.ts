@@ -185,3 +185,4 @@ export function hasUsableIdentifier(v: Identifiers): boolean {
 export { isJunk, JUNK_IDENTIFIERS, normaliseEmail, normalisePhone } from './identity.ts';
 export { identifierKeys, type CustomerTruth, type GroundTruth } from './truth.ts';
 export * from './types.ts';
+export { identitySoak, type IdentitySoak, type IdentitySoakOptions } from './identity-soak.ts';

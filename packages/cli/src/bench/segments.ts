@@ -6,79 +6,19 @@
  *   2. the lag of time-driven exits (consumed − occurred_at) with 100k profiles scheduled, their exits spread
  *      over a window (the scheduler, the segmenter and the relay under load).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
-import { committedToEnd, createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
-import { provision } from '@profile-stream/infra';
 import { eventFragment, normaliseIdentifiers, profileView, ProfileStore, type ProfileDoc } from '@profile-stream/profile';
 import { loadDefinitions } from '@profile-stream/segments';
 import { decide, MembershipStore } from '@profile-stream/segmenter';
-import { openClients, type Clients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
+import { caughtUp, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { summarize } from './stats.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
-
-interface Bench { redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
-
-async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
-  const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
-  const topics = resolveTopics({ prefix });
-  await provision(ctx.conn, topics, ctx.log);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
-    STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
-  };
-  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
-  return { redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
-}
-
-function startService(b: Bench, name: string): void {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : []), resolve(REPO_ROOT, `services/${name}/src/main.ts`)], { cwd: REPO_ROOT, env: b.env, stdio: ['ignore', 'ignore', 'inherit'] });
-  b.children.push(child);
-}
-
-async function teardown(b: Bench): Promise<void> {
-  for (const c of b.children) {
-    if (c.exitCode === null) {
-      c.kill('SIGTERM');
-      await once(c, 'exit');
-    }
-  }
-  await b.clients.close();
-  await deleteTopics(b.kafka, Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
-}
-
-/** Waits until a group has members that were assigned every partition of its topic (services are up). */
-async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (let i = 0; i < 300; i++) {
-      const { groups } = await admin.describeGroups([groupId]);
-      if (groups[0]?.state === 'Stable') return;
-      await sleep(200);
-    }
-    throw new Error(`group ${groupId} did not become stable`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Waits until `group` has committed the end of `topic`. */
-async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promise<void> {
-  while (!(await committedToEnd(kafka, group, [topic]))) await sleep(200);
-}
 
 /** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
 async function latencyAt(b: Bench, rate: number, seconds: number, seed: number): Promise<{ rate: number; sent: number; matched: number; lat: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize>; change: ReturnType<typeof summarize> }> {

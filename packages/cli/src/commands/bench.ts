@@ -1,6 +1,7 @@
 /** `bench [scenario]`: throughput and latency percentiles on the real stack, each with a raw baseline from the same run. */
 import type { Command } from 'commander';
 import { createStack, stackUp } from '@profile-stream/infra';
+import { benchIdentity } from '../bench/identity.ts';
 import { benchKafka } from '../bench/kafka.ts';
 import { benchSegments } from '../bench/segments.ts';
 import { benchStitch } from '../bench/stitch.ts';
@@ -10,15 +11,18 @@ import { cliContext } from '../context.ts';
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, stitch, segments, warehouse)')
-    .argument('[scenario]', 'kafka | stitch | segments | warehouse', 'kafka')
+    .description('benchmarks (scenarios: kafka, stitch, segments, warehouse) and the identity soak (identity)')
+    .argument('[scenario]', 'kafka | stitch | segments | warehouse | identity', 'kafka')
     .option('-n, --events <n>', 'events', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
     .option('--rates <list>', 'segments: input rates for the latency runs (events/s)', (v) => v.split(',').map(Number), [5000, 10000])
     .option('--seconds <n>', 'segments: seconds per latency run', (v) => Number(v), 10)
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
-    .action(async (scenario: string, o: { events: number; rate: number; rates: number[]; seconds: number; scheduled: number; window: number }) => {
+    .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
+    .option('--customers <n>', 'identity: customers per round', (v) => Number(v), 2000)
+    .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
+    .action(async (scenario: string, o: { events: number; rate: number; rates: number[]; seconds: number; scheduled: number; window: number; rounds: number; customers: number; seed: number }) => {
       const ctx = cliContext('bench');
       ctx.log.level = 'warn';
       await stackUp(createStack(ctx.conn, ctx.log));
@@ -26,6 +30,8 @@ export function registerBench(program: Command): void {
       else if (scenario === 'stitch') await benchStitch(ctx, o);
       else if (scenario === 'segments') await benchSegments(ctx, o);
       else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
-      else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse)`);
+      else if (scenario === 'identity') {
+        if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
+      } else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
     });
 }

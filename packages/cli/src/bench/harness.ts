@@ -1,0 +1,78 @@
+/**
+ * What the benchmarks share: a fresh topic prefix (provisioned) and Redis prefix per run, the services as child
+ * processes (stopped with SIGTERM and drained on teardown; killed if the bench itself exits first), and waits on
+ * consumer groups.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
+import { committedToEnd, createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
+import { provision } from '@profile-stream/infra';
+import { openClients, type Clients } from '../clients.ts';
+import type { CliContext } from '../context.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
+
+export interface Bench { redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
+
+export async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
+  const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
+  const topics = resolveTopics({ prefix });
+  await provision(ctx.conn, topics, ctx.log);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
+    STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
+  };
+  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
+  return { redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
+
+export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], {
+    cwd: REPO_ROOT, env: { ...b.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  b.children.push(child);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+export async function teardown(b: Bench): Promise<void> {
+  for (const c of b.children) {
+    if (c.exitCode === null) {
+      c.kill('SIGTERM');
+      await once(c, 'exit');
+    }
+  }
+  await b.clients.close();
+  await deleteTopics(b.kafka, Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
+}
+
+/** Waits until a group has members that were assigned every partition of its topic (services are up). */
+export async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const { groups } = await admin.describeGroups([groupId]);
+      if (groups[0]?.state === 'Stable') return;
+      await sleep(200);
+    }
+    throw new Error(`group ${groupId} did not become stable`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until `group` has committed the end of `topic`. */
+export async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promise<void> {
+  while (!(await committedToEnd(kafka, group, [topic]))) await sleep(200);
+}
+
