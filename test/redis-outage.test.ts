@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
-import { ProfileStore } from '@profile-stream/profile';
 import { testEnv } from './support/index.ts';
 import { freePort, ownRedis, type OwnRedis } from './support/redis-server.ts';
-import { oracleProfiles, produceRecords, startService, stopService, waitCommitted } from './support/pipeline.ts';
+import { assertOracleProfiles, produceRecords, startService, stopService, waitCommitted } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
 let redisServer: OwnRedis | undefined;
@@ -47,12 +46,7 @@ test('Redis down: the stitcher commits nothing it has not applied and resumes by
     await waitCommitted(env.kafka, group, env.topics.clickstream.topic, 90_000);
     const redis = new Redis(port);
     try {
-      const store = new ProfileStore({ redis, prefix: 'o:', windowMs: 90 * DAY });
-      for (const p of oracleProfiles(all)) {
-        const [type, ...rest] = p.keys[0]!.split(':');
-        const pid = await store.owner(type as 'email', rest.join(':'));
-        assert.deepEqual((await store.read(pid!))!.doc, p.doc);
-      }
+      await assertOracleProfiles(redis, 'o:', all);
     } finally {
       redis.disconnect();
     }

@@ -2,13 +2,19 @@
  * Helpers for pipeline tests: produce a generated data set, start services as real processes, wait until a
  * consumer group has committed everything, and compute the oracle's profiles for the same events.
  */
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { eventKey, type TopicId } from '@profile-stream/contracts';
 import { committedToEnd, createProducer, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
 import type { GeneratedRecord } from '@profile-stream/generator';
+import type { Redis } from 'ioredis';
+import { ProfileStore } from '@profile-stream/profile';
+import { oracleProfiles } from '@profile-stream/profile/testing';
 import { spawnTs, waitUntil, type TestEnv } from './index.ts';
+
+export { oracleProfiles, type OracleProfile } from '@profile-stream/profile/testing';
 
 export const INPUTS = ['clickstream', 'purchases', 'support-tickets'] as const;
 
@@ -70,4 +76,14 @@ export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: 
   }
 }
 
-export { oracleProfiles, type OracleProfile } from '@profile-stream/profile/testing';
+
+/** Every oracle customer's profile (found by its first identifier) holds exactly the oracle's document. */
+export async function assertOracleProfiles(redis: Redis, prefix: string, records: GeneratedRecord[]): Promise<void> {
+  const store = new ProfileStore({ redis, prefix, windowMs: 90 * 86_400_000 });
+  for (const p of oracleProfiles(records)) {
+    const [type, ...rest] = p.keys[0]!.split(':');
+    const pid = await store.owner(type as 'email', rest.join(':'));
+    assert.ok(pid, `no profile owns ${p.keys[0]}`);
+    assert.deepEqual((await store.read(pid))?.doc, p.doc, `the profile of ${p.keys[0]}`);
+  }
+}

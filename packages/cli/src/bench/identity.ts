@@ -6,13 +6,12 @@
  * A round fails on any difference; the command exits 1 when any round failed. A correctness soak, not a speed test:
  * the round time is printed for information only.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
 import { eventKey, type TopicId } from '@profile-stream/contracts';
 import { identitySoak } from '@profile-stream/generator';
 import { cleanScratch } from '@profile-stream/infra';
-import { keySpace, ProfileStore } from '@profile-stream/profile';
-import { oracleProfiles, snapshot, violations } from '@profile-stream/profile/testing';
+import { ProfileStore } from '@profile-stream/profile';
+import { checkConvergence, oracleProfiles } from '@profile-stream/profile/testing';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
@@ -38,30 +37,10 @@ async function roundErrors(b: Bench, redis: Redis, records: Parameters<typeof or
   } finally {
     await admin.disconnect();
   }
-  const keys = keySpace(`${b.prefix}ps:`);
-  const store = new ProfileStore({ redis, prefix: keys.prefix, windowMs: 3650 * DAY });
+  const store = new ProfileStore({ redis, prefix: `${b.prefix}ps:`, windowMs: 3650 * DAY });
   const oracle = oracleProfiles(records);
-  const rootOf = new Map<string, number>();
-  let merges = 0;
-  const check = async (p: (typeof oracle)[number], n: number) => {
-    const owners = new Set(await Promise.all(p.keys.map(async (k) => {
-      const [type, ...value] = k.split(':');
-      return (await store.owner(type as never, value.join(':'))) ?? `(no owner of ${k})`;
-    })));
-    if (owners.size !== 1) {
-      errors.push(`customer [${p.keys.join(', ')}] is split over ${[...owners].join(', ')}`);
-      return;
-    }
-    const root = [...owners][0]!;
-    if (rootOf.has(root)) errors.push(`customers ${rootOf.get(root)} and ${n} share profile ${root}`);
-    rootOf.set(root, n);
-    const stored = await store.read(root);
-    if (!stored || !isDeepStrictEqual(stored.doc, p.doc)) errors.push(`customer [${p.keys.join(', ')}]: profile ${root} is not the oracle's fold`);
-    merges += stored?.mergedIds.length ?? 0;
-  };
-  for (let i = 0; i < oracle.length; i += 200) await Promise.all(oracle.slice(i, i + 200).map((p, j) => check(p, i + j)));
-  errors.push(...violations(await snapshot(redis, keys), { settled: true }));
-  return { errors, customers: oracle.length, merges };
+  const r = await checkConvergence(redis, store, oracle.map((p) => ({ identifiers: p.keys, doc: p.doc })));
+  return { errors: [...errors, ...r.errors], customers: oracle.length, merges: r.merges };
 }
 
 async function round(ctx: CliContext, o: IdentityBenchOptions, n: number): Promise<RoundResult> {

@@ -191,6 +191,25 @@ describe('a merge interrupted at any step (its process died) is completed exactl
   }
 });
 
+describe('a cache hit after the cached profile was merged', () => {
+  test('the cached root is followed to its survivor: new events land there, redeliveries are known there', async () => {
+    const w = world();
+    const cached = w.open({ cache: 100 });
+    const first = ev({ email: 'e@x.com' }, 1000);
+    const s = ev({ user_id: 'U' });
+    await w.stitch(w.open(), [s]);
+    const m = (await w.stitch(cached, [first])).resolutions[0]!.profileId; // caches {E} → M
+    const link = ev({ user_id: 'U', email: 'e@x.com' });
+    await w.stitch(w.open(), [link]);
+    const later = ev({ email: 'e@x.com' }, 7);
+    const r = await w.stitch(cached, [later, first]);
+    assert.equal(cached.resolver.cacheHits, 2, 'both resolved from the cache');
+    assert.equal(r.resolutions[0]!.profileId, m, 'the cache still said M');
+    assert.equal(r.folds[0]!.fold.profileId, await w.checker.owner('user_id', 'U'), 'the fold went to the survivor');
+    assert.deepEqual(await w.errors([s, first, link, later]), []);
+  });
+});
+
 describe('two resolvers create the same customer at once', () => {
   test('both stopped before the identity step, then released together: one profile, both events on it', async () => {
     const w = world();

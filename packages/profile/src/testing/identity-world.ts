@@ -63,32 +63,49 @@ export function oracleCustomers(events: readonly TestEvent[]): OracleCustomer[] 
   }));
 }
 
+/** A customer as an oracle sees it: its identifiers (`<type>:<value>`) and its document. */
+export interface ExpectedCustomer { identifiers: readonly string[]; doc: ProfileDoc }
+
+export interface Convergence {
+  /** Empty when the store holds exactly the expected customers and every invariant holds. */
+  errors: string[];
+  /** Profiles absorbed into the customers' roots. */
+  merges: number;
+}
+
 /**
- * What is wrong with the store after `events` went in (empty = right): the invariants (settled), and per oracle
- * customer: all its identifiers on one root, no two customers on one root, the root's document the oracle's.
+ * What is wrong with the store against the expected customers: the invariants (settled by default), and per customer:
+ * all its identifiers on one root, no two customers on one root, the root's document the expected one.
  */
-export async function convergenceErrors(redis: Redis, store: ProfileStore, events: readonly TestEvent[], o: { limits?: Limits; settled?: boolean } = {}): Promise<string[]> {
+export async function checkConvergence(redis: Redis, store: ProfileStore, customers: readonly ExpectedCustomer[], o: { limits?: Limits; settled?: boolean } = {}): Promise<Convergence> {
   const errors = violations(await snapshot(redis, store.keys), { settled: o.settled ?? true, ...(o.limits ? { limits: o.limits } : {}) });
-  const seen = new Map<string, number>();
-  const customers = oracleCustomers(events);
-  for (const [n, c] of customers.entries()) {
+  const rootOf = new Map<string, number>();
+  let merges = 0;
+  const check = async (c: ExpectedCustomer, n: number) => {
     const owners = new Set(await Promise.all(c.identifiers.map(async (k) => {
       const [type, ...value] = k.split(':');
       return (await store.owner(type as never, value.join(':'))) ?? `(none for ${k})`;
     })));
     if (owners.size !== 1) {
       errors.push(`customer ${n} [${c.identifiers.join(', ')}] is split over ${[...owners].join(', ')}`);
-      continue;
+      return;
     }
     const root = [...owners][0]!;
-    if (seen.has(root)) errors.push(`customers ${seen.get(root)} and ${n} share profile ${root}`);
-    seen.set(root, n);
+    if (rootOf.has(root)) errors.push(`customers ${rootOf.get(root)} and ${n} share profile ${root}`);
+    rootOf.set(root, n);
     const stored = await store.read(root);
+    merges += stored?.mergedIds.length ?? 0;
     const want = JSON.stringify(sortKeys(c.doc));
     const got = JSON.stringify(sortKeys(stored?.doc ?? {}));
     if (want !== got) errors.push(`customer ${n} [${c.identifiers.join(', ')}] on ${root}: document ${got} is not the oracle's ${want}`);
-  }
-  return errors;
+  };
+  for (let i = 0; i < customers.length; i += 200) await Promise.all(customers.slice(i, i + 200).map((c, j) => check(c, i + j)));
+  return { errors, merges };
+}
+
+/** What is wrong with the store after `events` went in (empty = right). */
+export async function convergenceErrors(redis: Redis, store: ProfileStore, events: readonly TestEvent[], o: { limits?: Limits; settled?: boolean } = {}): Promise<string[]> {
+  return (await checkConvergence(redis, store, oracleCustomers(events), o)).errors;
 }
 
 function sortKeys(v: unknown): unknown {

@@ -2,4 +2,6 @@
 export { oracleProfiles, type OracleProfile, type OracleRecord } from './oracle.ts';
 export { snapshot, violations, type IdentitySnapshot } from './invariants.ts';
 export { Crash, Gates, prng, Scheduler, type Pause } from './gates.ts';
-export { convergenceErrors, fragmentOf, oracleCustomers, stitchItem, type OracleCustomer, type TestEvent } from './identity-world.ts';
+export {
+  checkConvergence, convergenceErrors, fragmentOf, oracleCustomers, stitchItem, type Convergence, type ExpectedCustomer, type OracleCustomer, type TestEvent,
+} from './identity-world.ts';
