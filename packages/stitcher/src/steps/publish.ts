@@ -9,18 +9,20 @@ export interface OutRecord {
 }
 
 export interface ChangeInput {
-  fold: FoldResult;
+  fold: Pick<FoldResult, 'profileId' | 'version' | 'doc'>;
   triggerEventId: string;
   occurredAt: number;
   sections: string[];
   mergedIds: string[];
+  /** 'event' (a chunk's events folded) or 'merge' (merged profiles absorbed, announced by the sweep). */
+  cause?: 'event' | 'merge';
 }
 
 // Both record builders below give every schema field (nullable ones as null, times as epoch ms), so they are encoded
 // with encodeTrusted: no plain-JSON normalisation pass, avsc still type-checks every field while writing.
 
 /** The change's id is stable across replays: a re-processed chunk republishes the same id (consumers de-duplicate). */
-export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string, changes: ChangeInput[], now: number) {
+export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string | null, changes: ChangeInput[], now: number) {
   const topic = topics['profile-changes'].topic;
   const messages = await Promise.all(changes.map(async (c) => ({
     key: c.fold.profileId,
@@ -28,7 +30,7 @@ export async function profileChangeRecords(registry: ContractsRegistry, topics: 
       event_id: `${c.fold.profileId}:v${c.fold.version}`,
       profile_id: c.fold.profileId,
       profile_version: c.fold.version,
-      cause: 'event',
+      cause: c.cause ?? 'event',
       trigger_event_id: c.triggerEventId,
       source_topic: sourceTopic,
       changed_sections: c.sections,
