@@ -3,10 +3,12 @@
  * consume of the same topic in the same run; then event → profile latency at a fixed rate.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { resolveTopics } from '@profile-stream/contracts';
 import { createKafka, deleteTopics, type KafkaClient } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
+import { ProfileStore } from '@profile-stream/profile';
 import { loadStitcherConfig, startStitcher } from '@profile-stream/stitcher';
 import { openClients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
@@ -22,6 +24,37 @@ async function committedTotal(kafka: KafkaClient, groupId: string, topic: string
     return (o?.partitions ?? []).reduce((s, p) => s + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * The identity slot on its own: every stitcher of a deployment resolves through the one script of the identity
+ * index, which on Redis Cluster lives in one slot, so on one node's one core. Chunks of 2,000 identifier sets (user
+ * id + e-mail + device: new customers first, then the same sets again, known), no cache, timed per script call.
+ */
+async function identitySlot(ctx: CliContext, prefix: string): Promise<void> {
+  const redis = new Redis(ctx.conn.redis.url);
+  try {
+    const store = new ProfileStore({ redis, prefix: `${prefix}slot:`, windowMs: 86_400_000 });
+    const chunks = Array.from({ length: 25 }, (_, c) => Array.from({ length: 2000 }, (_, i) => ({
+      ids: { user_id: `u${c}-${i}`, email: `c${c}-${i}@bench.example`, anonymous_id: `d${c}-${i}` }, eventId: `e${c}-${i}`, occurredAt: Date.now(),
+    })));
+    const rows = [];
+    for (const kind of ['new customers', 'known customers']) {
+      const ms: number[] = [];
+      for (const chunk of chunks) {
+        const t0 = performance.now();
+        await store.resolver.resolveMany(chunk);
+        ms.push(performance.now() - t0);
+      }
+      const total = ms.reduce((a, b) => a + b, 0);
+      const s = summarize(ms);
+      rows.push({ 'identifier sets': kind, chunks: chunks.length, 'sets per chunk': 2000, 'p50 ms per chunk': s.p50.toFixed(1), 'p99 ms': s.p99.toFixed(1), 'sets/s': rate(chunks.length * 2000, total) });
+    }
+    process.stdout.write('\nthe identity index (one slot: on Redis Cluster, one node\'s core for every stitcher), no cache:\n');
+    printTable(rows);
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -102,6 +135,7 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     const s = summarize(lat);
     process.stdout.write(`\nevent → profile-changes latency at ${o.rate} events/s (${i} events, ${s.n} profile changes sampled):\n`);
     printTable([{ p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
+    await identitySlot(ctx, prefix);
   } finally {
     await clients.close();
     await deleteTopics(kafka, Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));

@@ -6,28 +6,32 @@
  */
 
 /**
- * RESOLVE: the identity of a chunk of events, in order, in one step.
- * ARGV: index prefix, limits (user_id, email, phone, anonymous_id), now, number of events, then per event:
- *   a fresh profile id (used when the event creates a customer), trigger event id, occurred_at, k, then k pairs of
- *   (type, value) in priority order (user_id > email > phone > anonymous_id).
- * Per event: the target is the primary identifier's root; else the best-ranked owned identifier's root that has room
- * for the primary; else a new profile. The primary is claimed for the target. Each other identifier: claimed when
- * free and the target has room (else reported dropped); when it belongs to another root, that root and the target are
- * merged into the older id unless the union breaks a limit (refused). A merge repoints every identifier of the merged
- * root at once, moves its identifier sets, and journals the merge (with the merges still pending into it).
- * Reply (JSON): { events: [{ pid, created, merges: [[survivor, merged, on]], refused: [[other, on, reason]],
- *   dropped: [type] }], pending: { <final root>: [journal entry] } } where pid is the event's root after the whole
- *   chunk, and pending lists every merge into the chunk's roots whose data move is not confirmed done.
+ * RESOLVE: the identity of a chunk of identifier sets, in order, in one step.
+ * ARGV: index prefix, limits (user_id, email, phone, anonymous_id), now, base of fresh profile ids, number of sets,
+ *   then per set: trigger event id, occurred_at, k, then the k identifier keys (`<index prefix>id:<type>:<value>`) in
+ *   priority order. (Keys come built: string work is what costs most in Redis's Lua, ~1-2 µs per string made.)
+ * Per set: the target is the primary identifier's root; else the best-ranked owned identifier's root that has room
+ * for the primary; else a new profile (id: the base and a counter; the base is time-ordered and random). The primary
+ * is claimed for the target. Each other identifier: claimed when free and the target has room (else reported
+ * dropped); when it belongs to another root, that root and the target are merged into the older id unless the union
+ * breaks a limit (refused). A merge repoints every identifier of the merged root at once, moves its identifier set,
+ * and journals the merge (with the merges still pending into it).
+ * Reply (JSON): { events: [{ pid, c (created), m: [[survivor, merged, on]], r: [[other, on, reason]], d: [type] }],
+ *   pending: { <root>: [journal entry] } } where pid is the set's root after the whole chunk, m/r/d appear only when
+ *   not empty, and pending lists every merge into the chunk's roots whose data move is not confirmed done.
+ * Cost: the chunk's identifier keys are read with MGETs of 500, the journal (in-flight merges only) with one HGETALL,
+ * a root's counts with one HMGET; owners and counts are then kept in Lua tables and the claims written at the end
+ * (MSET of 500, one HSET per root), or before a merge reads a root's identifiers. A known set costs no command.
  */
 export const RESOLVE_SCRIPT = `
 local I = ARGV[1]
-local LIMIT = { user_id = tonumber(ARGV[2]), email = tonumber(ARGV[3]), phone = tonumber(ARGV[4]), anonymous_id = tonumber(ARGV[5]) }
 local TYPES = { 'user_id', 'email', 'phone', 'anonymous_id' }
-local now = ARGV[6]
+local ID = #I + 4 -- where <type>:<value> starts in an identifier key
+local LIMIT = { user_id = tonumber(ARGV[2]), email = tonumber(ARGV[3]), phone = tonumber(ARGV[4]), anonymous_id = tonumber(ARGV[5]) }
+local now, base = ARGV[6], ARGV[7]
 local JOURNAL = I .. 'merging'
 local LOG = I .. 'mergelog'
-local function idk(t, v) return I .. 'id:' .. t .. ':' .. v end
-local function owned(p, t) return I .. 'ids:' .. p .. ':' .. t end
+local function owned(p) return I .. 'ids:' .. p end
 local function into(p) return I .. 'into:' .. p end
 
 -- byte-wise order (Lua's < follows the server's locale); profile ids are time-ordered in byte order
@@ -40,74 +44,158 @@ local function older(a, b)
   return #a < #b
 end
 
-local function claim(t, v, p)
-  redis.call('SET', idk(t, v), p)
-  redis.call('SADD', owned(p, t), v)
+-- The sets, and every identifier key of the chunk read at once: owner[key] = pid or false.
+local sets, keys, owner = {}, {}, {}
+local i = 9
+for e = 1, tonumber(ARGV[8]) do
+  local set = { trig = ARGV[i], at = ARGV[i + 1], ids = {} }
+  local k = tonumber(ARGV[i + 2])
+  i = i + 3
+  for j = 1, k do
+    local key = ARGV[i]
+    set.ids[j] = key
+    if owner[key] == nil then owner[key] = false; keys[#keys + 1] = key end
+    i = i + 1
+  end
+  sets[e] = set
+end
+for a = 1, #keys, 500 do
+  local vals = redis.call('MGET', unpack(keys, a, math.min(a + 499, #keys)))
+  for b = 1, #vals do owner[keys[a + b - 1]] = vals[b] end
 end
 
-local function room(p, t) return redis.call('SCARD', owned(p, t)) < LIMIT[t] end
-
+-- Identifier counts per root (HASH fields #<type>), read once per root; claims buffered until flush().
+local count, fresh = {}, {}
+local function counts(p)
+  if count[p] == nil then
+    if fresh[p] then
+      count[p] = { user_id = 0, email = 0, phone = 0, anonymous_id = 0 }
+    else
+      local c = redis.call('HMGET', owned(p), '#user_id', '#email', '#phone', '#anonymous_id')
+      count[p] = { user_id = tonumber(c[1] or 0), email = tonumber(c[2] or 0), phone = tonumber(c[3] or 0), anonymous_id = tonumber(c[4] or 0) }
+    end
+  end
+  return count[p]
+end
+-- <type>:<value> of an identifier key, and its type.
+local function field(key) return string.sub(key, ID) end
+local function typeof(key) return string.match(key, '^([a-z_]+):', ID) end
+local pairs_, fields = {}, {}
+local function claim(key, p)
+  owner[key] = p
+  pairs_[#pairs_ + 1] = key
+  pairs_[#pairs_ + 1] = p
+  local c = counts(p)
+  local t = typeof(key)
+  c[t] = c[t] + 1
+  fields[p] = fields[p] or {}
+  local f = fields[p]
+  f[#f + 1] = field(key)
+  f[#f + 1] = '1'
+end
+local function flush()
+  for a = 1, #pairs_, 1000 do redis.call('MSET', unpack(pairs_, a, math.min(a + 999, #pairs_))) end
+  pairs_ = {}
+  for p, f in pairs(fields) do
+    local c = count[p]
+    for _, t in ipairs(TYPES) do f[#f + 1] = '#' .. t; f[#f + 1] = c[t] end
+    redis.call('HSET', owned(p), unpack(f))
+  end
+  fields = {}
+end
+local function room(p, t) return counts(p)[t] < LIMIT[t] end
 local function conflict(a, b)
+  local ca, cb = counts(a), counts(b)
   for _, t in ipairs(TYPES) do
-    if redis.call('SCARD', owned(a, t)) + redis.call('SCARD', owned(b, t)) > LIMIT[t] then return 'limit_' .. t end
+    if ca[t] + cb[t] > LIMIT[t] then return 'limit_' .. t end
   end
   return nil
 end
 
+-- The journal: merged → entry, and root → merged ids whose move is not confirmed.
+local journal, intos = {}, {}
+local raw = redis.call('HGETALL', JOURNAL)
+for a = 1, #raw, 2 do
+  local j = cjson.decode(raw[a + 1])
+  journal[raw[a]] = j
+  intos[j.root] = intos[j.root] or {}
+  intos[j.root][#intos[j.root] + 1] = raw[a]
+end
+
 local function merge(s, m, on, trig, at)
-  for _, t in ipairs(TYPES) do
-    local vs = redis.call('SMEMBERS', owned(m, t))
-    if #vs > 0 then
-      for _, v in ipairs(vs) do redis.call('SET', idk(t, v), s) end
-      redis.call('SUNIONSTORE', owned(s, t), owned(s, t), owned(m, t))
-      redis.call('DEL', owned(m, t))
+  flush()
+  local f = redis.call('HGETALL', owned(m))
+  local moved = {}
+  for a = 1, #f, 2 do
+    if string.sub(f[a], 1, 1) ~= '#' then
+      local key = I .. 'id:' .. f[a]
+      owner[key] = s
+      moved[#moved + 1] = key
+      moved[#moved + 1] = s
+      fields[s] = fields[s] or {}
+      fields[s][#fields[s] + 1] = f[a]
+      fields[s][#fields[s] + 1] = '1'
     end
   end
-  for _, x in ipairs(redis.call('SMEMBERS', into(m))) do
-    local j = cjson.decode(redis.call('HGET', JOURNAL, x))
-    j.root = s
-    redis.call('HSET', JOURNAL, x, cjson.encode(j))
+  local cs, cm = counts(s), counts(m)
+  for _, t in ipairs(TYPES) do cs[t] = cs[t] + cm[t]; cm[t] = 0 end
+  for a = 1, #moved, 1000 do redis.call('MSET', unpack(moved, a, math.min(a + 999, #moved))) end
+  redis.call('DEL', owned(m))
+  flush()
+  intos[s] = intos[s] or {}
+  for _, x in ipairs(intos[m] or {}) do
+    journal[x].root = s
+    redis.call('HSET', JOURNAL, x, cjson.encode(journal[x]))
     redis.call('SADD', into(s), x)
+    intos[s][#intos[s] + 1] = x
   end
-  redis.call('DEL', into(m))
-  redis.call('HSET', JOURNAL, m, cjson.encode({ merged = m, survivor = s, root = s, on = on, trigger = trig, at = at, decided = now }))
+  if intos[m] then redis.call('DEL', into(m)) end
+  intos[m] = nil
+  journal[m] = { merged = m, survivor = s, root = s, on = on, trigger = trig, at = at, decided = now }
+  redis.call('HSET', JOURNAL, m, cjson.encode(journal[m]))
   redis.call('SADD', into(s), m)
+  intos[s][#intos[s] + 1] = m
   redis.call('XADD', LOG, 'MAXLEN', '~', '1000000', '*', 'outcome', 'merged', 'survivor', s, 'merged', m, 'matched_on', on, 'trigger', trig)
 end
 
-local out = {}
-local i = 8
-for e = 1, tonumber(ARGV[7]) do
-  local fresh, trig, at, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
-  local ids = {}
-  for j = 1, k do ids[j] = { ARGV[i], ARGV[i + 1] }; i = i + 2 end
-  local r = { created = false, merges = {}, refused = {}, dropped = {} }
-  local pt, pv = ids[1][1], ids[1][2]
-  local target = redis.call('GET', idk(pt, pv))
+local out, made = {}, 0
+for e, set in ipairs(sets) do
+  local r = {}
+  local ids = set.ids
+  local target = owner[ids[1]]
   if not target then
-    for j = 2, k do
-      local c = redis.call('GET', idk(ids[j][1], ids[j][2]))
+    local pt = typeof(ids[1])
+    for j = 2, #ids do
+      local c = owner[ids[j]]
       if c and room(c, pt) then target = c; break end
     end
-    if not target then target = fresh; r.created = true end
-    claim(pt, pv, target)
+    if not target then
+      made = made + 1
+      target = base .. string.format('%05x', made)
+      fresh[target] = true
+      r.c = true
+    end
+    claim(ids[1], target)
   end
-  for j = 2, k do
-    local t, v = ids[j][1], ids[j][2]
-    local o = redis.call('GET', idk(t, v))
+  for j = 2, #ids do
+    local key = ids[j]
+    local o = owner[key]
     if not o then
-      if room(target, t) then claim(t, v, target) else r.dropped[#r.dropped + 1] = t end
+      local t = typeof(key)
+      if room(target, t) then claim(key, target) else r.d = r.d or {}; r.d[#r.d + 1] = t end
     elseif o ~= target then
+      local t = typeof(key)
       local why = conflict(target, o)
       if why then
-        r.refused[#r.refused + 1] = { o, t, why }
-        redis.call('XADD', LOG, 'MAXLEN', '~', '1000000', '*', 'outcome', 'refused', 'target', target, 'other', o, 'matched_on', t, 'reason', why, 'trigger', trig)
+        r.r = r.r or {}
+        r.r[#r.r + 1] = { o, t, why }
+        redis.call('XADD', LOG, 'MAXLEN', '~', '1000000', '*', 'outcome', 'refused', 'target', target, 'other', o, 'matched_on', t, 'reason', why, 'trigger', set.trig)
       else
         local s, m = target, o
         if older(o, target) then s, m = o, target end
-        merge(s, m, t, trig, at)
-        r.merges[#r.merges + 1] = { s, m, t }
+        merge(s, m, t, set.trig, set.at)
+        r.m = r.m or {}
+        r.m[#r.m + 1] = { s, m, t }
         target = s
       end
     end
@@ -115,22 +203,19 @@ for e = 1, tonumber(ARGV[7]) do
   r.pid = target
   out[e] = r
 end
+flush()
 
 local pending = {}
-local has = false
 for _, r in ipairs(out) do
-  local j = redis.call('HGET', JOURNAL, r.pid)
-  if j then r.pid = cjson.decode(j).root end
-  if pending[r.pid] == nil then
-    local list = {}
-    for _, x in ipairs(redis.call('SMEMBERS', into(r.pid))) do list[#list + 1] = cjson.decode(redis.call('HGET', JOURNAL, x)) end
-    pending[r.pid] = list
-    if #list > 0 then has = true end
+  if journal[r.pid] then r.pid = journal[r.pid].root end
+  local list = intos[r.pid]
+  if list and #list > 0 and not pending[r.pid] then
+    local entries = {}
+    for _, x in ipairs(list) do entries[#entries + 1] = journal[x] end
+    pending[r.pid] = entries
   end
 end
-local lists = {}
-if has then for p, list in pairs(pending) do if #list > 0 then lists[p] = list end end end
-return cjson.encode({ events = out, pending = lists })
+return cjson.encode({ events = out, pending = pending })
 `;
 
 /**

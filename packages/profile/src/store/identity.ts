@@ -63,7 +63,8 @@ export interface ResolverOptions {
   redis: Redis;
   keys: KeySpace;
   merger: Merger;
-  newProfileId: () => string;
+  /** A time-ordered, random base for the ids of the profiles one resolve call creates (the script adds a counter). */
+  profileIdBase: () => string;
   now: () => number;
   limits?: Limits;
   gate?: Gate;
@@ -71,11 +72,8 @@ export interface ResolverOptions {
   cacheSize?: number;
 }
 
-interface ScriptEvent { pid: string; created: boolean; merges: [string, string, IdentifierType][] | object; refused: [string, IdentifierType, string][] | object; dropped: IdentifierType[] | object }
+interface ScriptEvent { pid: string; c?: boolean; m?: [string, string, IdentifierType][]; r?: [string, IdentifierType, string][]; d?: IdentifierType[] }
 interface JournalEntry { merged: string; survivor: string; root: string; on: IdentifierType; trigger: string; at: string; decided: string }
-
-/** cjson encodes an empty Lua table as {}: read it as an empty list. */
-const list = <T>(x: T[] | object): T[] => (Array.isArray(x) ? x : []);
 
 const toPending = (j: JournalEntry): PendingMerge => ({
   merged: j.merged, survivor: j.survivor, root: j.root, matchedOn: j.on, triggerEventId: j.trigger,
@@ -90,7 +88,7 @@ export class IdentityResolver {
   private readonly merger: Merger;
   private readonly limits: Limits;
   private readonly gate: Gate;
-  private readonly newProfileId: () => string;
+  private readonly profileIdBase: () => string;
   private readonly now: () => number;
   private readonly cacheSize: number;
   private readonly cache = new Map<string, { profileId: string; dropped: Resolution['dropped'] }>();
@@ -106,7 +104,7 @@ export class IdentityResolver {
     this.merger = o.merger;
     this.limits = o.limits ?? DEFAULT_LIMITS;
     this.gate = o.gate ?? openGate;
-    this.newProfileId = o.newProfileId;
+    this.profileIdBase = o.profileIdBase;
     this.now = o.now;
     this.cacheSize = o.cacheSize ?? 0;
     for (const t of IDENTIFIER_PRIORITY) {
@@ -123,47 +121,56 @@ export class IdentityResolver {
    */
   async resolveMany(items: readonly ResolveItem[]): Promise<ResolvedChunk> {
     const resolutions: Resolution[] = new Array(items.length);
-    const misses: number[] = [];
+    // Identifier sets not in the cache, each once (a second resolution of a set in the same chunk changes nothing).
+    const misses = new Map<string, number[]>();
     items.forEach((item, i) => {
       if (!IDENTIFIER_PRIORITY.some((t) => item.ids[t] !== undefined)) throw new ProfileError('no_identifier', 'resolve() needs at least one identifier');
-      const hit = this.cacheSize > 0 ? this.cache.get(signature(item.ids)) : undefined;
+      const sig = signature(item.ids);
+      const hit = this.cacheSize > 0 ? this.cache.get(sig) : undefined;
       if (hit) {
         this.cacheHits++;
-        this.remember(signature(item.ids), hit);
+        this.remember(sig, hit);
         resolutions[i] = { profileId: hit.profileId, created: false, merges: [], refused: [], dropped: hit.dropped };
       } else {
         this.cacheMisses++;
-        misses.push(i);
+        const same = misses.get(sig);
+        if (same) same.push(i);
+        else misses.set(sig, [i]);
       }
     });
-    if (misses.length === 0) return { resolutions, merges: [] };
+    if (misses.size === 0) return { resolutions, merges: [] };
 
-    const args: (string | number)[] = [this.keys.index, ...IDENTIFIER_PRIORITY.map((t) => this.limits[t]), this.now(), misses.length];
-    for (const i of misses) {
-      const { ids, eventId, occurredAt } = items[i]!;
+    const now = this.now();
+    const args: (string | number)[] = [this.keys.index, ...IDENTIFIER_PRIORITY.map((t) => this.limits[t]), now, this.profileIdBase(), misses.size];
+    for (const [first] of misses.values()) {
+      const { ids, eventId, occurredAt } = items[first!]!;
       const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined);
-      args.push(this.newProfileId(), eventId ?? '', occurredAt ?? this.now(), present.length);
-      for (const t of present) args.push(t, ids[t]!);
+      args.push(eventId ?? '', occurredAt ?? now, present.length);
+      for (const t of present) args.push(this.keys.identifier(t, ids[t]!));
     }
     await this.gate('resolve', {});
-    const reply = JSON.parse(await this.resolveScript([this.keys.journal], args)) as { events: ScriptEvent[]; pending: Record<string, JournalEntry[]> | [] };
-    misses.forEach((i, j) => {
+    // cjson encodes an empty Lua table as {}: `pending` is {} or an object of lists.
+    const reply = JSON.parse(await this.resolveScript([this.keys.journal], args)) as { events: ScriptEvent[]; pending: Record<string, JournalEntry[]> };
+    [...misses.values()].forEach((indexes, j) => {
       const e = reply.events[j]!;
-      resolutions[i] = {
-        profileId: e.pid,
-        created: e.created,
-        merges: list(e.merges).map(([survivor, merged, matchedOn]) => ({ survivor, merged, matchedOn })),
-        refused: list(e.refused).map(([other, matchedOn, reason]) => ({ target: '', other, matchedOn, reason })),
-        dropped: list(e.dropped).map((type) => ({ type, reason: `limit_${type}` })),
-      };
+      indexes.forEach((i, n) => {
+        const dropped = (e.d ?? []).map((type) => ({ type, reason: `limit_${type}` }));
+        // The set's first event carries what the resolution did; its repeats in the chunk only go to the same profile.
+        resolutions[i] = n > 0 ? { profileId: e.pid, created: false, merges: [], refused: [], dropped } : {
+          profileId: e.pid,
+          created: e.c === true,
+          merges: (e.m ?? []).map(([survivor, merged, matchedOn]) => ({ survivor, merged, matchedOn })),
+          // A refusal's target is the profile the event went to (its root after the chunk).
+          refused: (e.r ?? []).map(([other, matchedOn, reason]) => ({ target: e.pid, other, matchedOn, reason })),
+          dropped,
+        };
+      });
     });
-    // A refusal's target is the profile the event went to (its root after the chunk).
-    for (const i of misses) for (const r of resolutions[i]!.refused) r.target = resolutions[i]!.profileId;
 
-    const merges = Object.values(Array.isArray(reply.pending) ? {} : reply.pending).flat().map(toPending);
+    const merges = Object.values(reply.pending).flat().map(toPending);
     await this.completeAll(merges);
     if (this.cacheSize > 0) {
-      for (const i of misses) this.remember(signature(items[i]!.ids), resolutions[i]!);
+      for (const [sig, [first]] of misses) this.remember(sig, resolutions[first!]!);
     }
     return { resolutions, merges };
   }
@@ -204,10 +211,8 @@ export class IdentityResolver {
 
   /** The identifiers a root owns, per type (the sets the limits are counted on). */
   async identity(pid: string): Promise<Record<IdentifierType, string[]>> {
-    const pipe = this.redis.pipeline();
-    for (const t of IDENTIFIER_PRIORITY) pipe.smembers(this.keys.owned(pid, t));
-    const r = (await pipe.exec()) ?? [];
-    return Object.fromEntries(IDENTIFIER_PRIORITY.map((t, i) => [t, ((r[i]?.[1] as string[]) ?? []).sort()])) as Record<IdentifierType, string[]>;
+    const fields = Object.keys(await this.redis.hgetall(this.keys.owned(pid)));
+    return Object.fromEntries(IDENTIFIER_PRIORITY.map((t) => [t, fields.filter((f) => f.startsWith(`${t}:`)).map((f) => f.slice(t.length + 1)).sort()])) as Record<IdentifierType, string[]>;
   }
 
   private remember(sig: string, r: { profileId: string; dropped: Resolution['dropped'] }): void {

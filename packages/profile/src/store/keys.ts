@@ -4,7 +4,8 @@
  * The identity index: every key shares the hash tag `{<prefix>ix}` (one slot), so one script decides a whole chunk's
  * identity atomically (which profile each identifier set belongs to, claims, merges, refusals, the repoint).
  *   <prefix>{<prefix>ix}:id:<type>:<value>  → the live root profile that owns the identifier
- *   <prefix>{<prefix>ix}:ids:<pid>:<type>   → SET of the identifiers of that type the root owns (limits counted here)
+ *   <prefix>{<prefix>ix}:ids:<pid>          → HASH of the identifiers the root owns (`<type>:<value>` → 1) and their
+ *                                             counts per type (`#<type>` → n; the limits are checked on these)
  *   <prefix>{<prefix>ix}:merging            → HASH merged pid → JSON of a decided merge whose data move is not yet
  *                                             confirmed (survivor, current root, matched_on, trigger, times): the journal
  *   <prefix>{<prefix>ix}:into:<root>        → SET of the merged pids in the journal whose current root is <root>
@@ -38,8 +39,8 @@ export interface KeySpace {
   /** Prefix of every identity-index key (ends with ':'); the Lua scripts build their keys from it. */
   readonly index: string;
   identifier(type: IdentifierType, value: string): string;
-  /** The identity index's SET of the identifiers of one type a root owns. */
-  owned(pid: string, type: IdentifierType): string;
+  /** The identity index's HASH of the identifiers a root owns and their counts per type. */
+  owned(pid: string): string;
   journal: string;
   into(root: string): string;
   mergeLog: string;
@@ -60,7 +61,7 @@ export function keySpace(prefix = 'ps:'): KeySpace {
     prefix,
     index,
     identifier: (type, value) => `${index}id:${type}:${value}`,
-    owned: (pid, type) => `${index}ids:${pid}:${type}`,
+    owned: (pid) => `${index}ids:${pid}`,
     journal: `${index}merging`,
     into: (root) => `${index}into:${root}`,
     mergeLog: `${index}mergelog`,

@@ -74,9 +74,14 @@ export interface StitchedChunk {
   merges: PendingMerge[];
 }
 
-/** Time-ordered profile ids: the older profile has the smaller id (byte order). */
+/** Time-ordered profile ids: the older profile has the smaller id (byte order). p + 9 time digits + 10 hex. */
 export function newProfileId(now: number): string {
   return `p${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
+}
+
+/** The base of the ids one identity call creates: p + 9 time digits + 5 random hex; the script appends 5 hex. */
+export function profileIdBase(now: number): string {
+  return `p${now.toString(36).padStart(9, '0')}${randomBytes(3).toString('hex').slice(0, 5)}`;
 }
 
 const MAX_ROUNDS = 64;
@@ -102,7 +107,7 @@ export class ProfileStore {
     this.merger = new Merger({ redis: o.redis, keys: this.keys, scripts: this.scripts, gate: this.gate });
     this.resolver = new IdentityResolver({
       redis: o.redis, keys: this.keys, merger: this.merger, gate: this.gate, now: this.now,
-      newProfileId: () => newProfileId(this.now()), cacheSize: o.identityCacheSize ?? 0, ...(o.limits ? { limits: o.limits } : {}),
+      profileIdBase: () => profileIdBase(this.now()), cacheSize: o.identityCacheSize ?? 0, ...(o.limits ? { limits: o.limits } : {}),
     });
   }
 

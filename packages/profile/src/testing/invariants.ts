@@ -32,6 +32,8 @@ export interface IdentitySnapshot {
   owners: Map<string, string>;
   /** root → `<type>:<value>` set. */
   owned: Map<string, Set<string>>;
+  /** root → its recorded count per type. */
+  counts: Map<string, Record<string, number>>;
   journal: number;
   into: number;
   /** Profiles with data (doc, seen or meta), their alias, pending and merged sets. */
@@ -61,15 +63,14 @@ export async function snapshot(redis: Redis, keys: KeySpace): Promise<IdentitySn
   const vals = await pipelined(redis, idKeys, (p, k) => p.get(k), ([v]) => v as string);
   idKeys.forEach((k, i) => owners.set(k.slice(keys.index.length + 3), vals[i]!));
   const owned = new Map<string, Set<string>>();
+  const counts = new Map<string, Record<string, number>>();
   const setKeys = await scanKeys(redis, `${lit(keys.index)}ids:*`);
-  const members = await pipelined(redis, setKeys, (p, k) => p.smembers(k), ([v]) => v as string[]);
+  const hashes = await pipelined(redis, setKeys, (p, k) => p.hgetall(k), ([v]) => v as Record<string, string>);
   setKeys.forEach((k, i) => {
-    const rest = k.slice(keys.index.length + 4);
-    const type = IDENTIFIER_PRIORITY.find((t) => rest.endsWith(`:${t}`))!;
-    const pid = rest.slice(0, -(type.length + 1));
-    const set = owned.get(pid) ?? new Set<string>();
-    for (const v of members[i]!) set.add(`${type}:${v}`);
-    owned.set(pid, set);
+    const pid = k.slice(keys.index.length + 4);
+    const fields = Object.keys(hashes[i]!);
+    owned.set(pid, new Set(fields.filter((f) => !f.startsWith('#'))));
+    counts.set(pid, Object.fromEntries(fields.filter((f) => f.startsWith('#')).map((f) => [f.slice(1), Number(hashes[i]![f])])));
   });
   const base = keys.profile('X').doc.indexOf('{X}');
   const pids = [...new Set((await scanKeys(redis, `${lit(keys.prefix)}p:*`)).map((k) => k.slice(base + 1, k.indexOf('}', base))))];
@@ -79,7 +80,7 @@ export async function snapshot(redis: Redis, keys: KeySpace): Promise<IdentitySn
   }, ([data, alias, pending, merged]) => ({ data: (data as number) > 0, alias: (alias as string | null) ?? undefined, pending: pending as string[], merged: merged as string[] }));
   const profiles: IdentitySnapshot['profiles'] = new Map(pids.map((pid, i) => [pid, states[i]!]));
   return {
-    owners, owned, profiles,
+    owners, owned, counts, profiles,
     journal: await redis.hlen(keys.journal),
     into: (await scanKeys(redis, `${lit(keys.index)}into:*`)).length,
   };
@@ -101,6 +102,7 @@ export function violations(s: IdentitySnapshot, o: { settled: boolean; limits?: 
     for (const t of IDENTIFIER_PRIORITY) {
       const n = b.filter((x) => x.startsWith(`${t}:`)).length;
       if (n > limits[t as IdentifierType]) out.push(`root ${pid} owns ${n} ${t} (limit ${limits[t as IdentifierType]})`);
+      if (s.owned.has(pid) && (s.counts.get(pid)?.[t] ?? 0) !== n) out.push(`root ${pid} counts ${s.counts.get(pid)?.[t] ?? 0} ${t} but owns ${n}`);
     }
   }
   if (!o.settled) return out;
