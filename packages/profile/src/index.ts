@@ -18,7 +18,7 @@ export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
 export {
-  ProfileStore, newProfileId, type FoldResult, type StitchedChunk, type StitchItem, type StoredEvent, type StoredProfile, type ProfileStoreOptions,
+  ProfileStore, profileIdBase, type FoldResult, type StitchedChunk, type StitchItem, type StoredEvent, type StoredProfile, type ProfileStoreOptions,
 } from './store/store.ts';
 export {
   IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type PendingMerge, type RefusalRecord, type Resolution,

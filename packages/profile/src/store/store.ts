@@ -74,12 +74,11 @@ export interface StitchedChunk {
   merges: PendingMerge[];
 }
 
-/** Time-ordered profile ids: the older profile has the smaller id (byte order). p + 9 time digits + 10 hex. */
-export function newProfileId(now: number): string {
-  return `p${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
-}
-
-/** The base of the ids one identity call creates: p + 9 time digits + 5 random hex; the script appends 5 hex. */
+/**
+ * Profile ids are time-ordered, so the older profile has the smaller id (byte order): p + 9 base-36 time digits + 10
+ * hex. This is the base of the ids one identity call creates (p + time + 5 random hex); the script appends a 5-hex
+ * counter.
+ */
 export function profileIdBase(now: number): string {
   return `p${now.toString(36).padStart(9, '0')}${randomBytes(3).toString('hex').slice(0, 5)}`;
 }
