@@ -62,7 +62,7 @@ export function errorMessage(err: unknown): string {
 export const TRANSIENT_REDIS_REPLIES = ['BUSY', 'LOADING', 'READONLY', 'MASTERDOWN', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN', 'MISCONF', 'OOM'] as const;
 
 function transientReply(err: Error): string | undefined {
-  const word = /^(?:ERR |UNKILLABLE )?([A-Z]+)/.exec(err.message)?.[1];
+  const word = /^([A-Z]+)/.exec(err.message)?.[1];
   return TRANSIENT_REDIS_REPLIES.find((w) => w === word);
 }
 

@@ -48,11 +48,13 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     maxBytesPerPartition: 1 << 20, maxBytes: 32 << 20,
     handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, registry, topics, producer, metrics, log, now }),
   });
-  // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago).
-  let sweeping: Promise<unknown> = Promise.resolve();
+  // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one
+  // sweep at a time.
+  let sweeping: Promise<unknown> | undefined;
   const sweep = (olderThanMs: number) => {
-    sweeping = sweepMerges({ store, registry, topics, producer, log, now }, olderThanMs)
-      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'merge sweep failed; next time'));
+    sweeping ??= sweepMerges({ store, registry, topics, producer, log, now }, olderThanMs)
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'merge sweep failed; next time'))
+      .finally(() => { sweeping = undefined; });
   };
   const sweeper = cfg.sweepMs > 0 ? setInterval(() => sweep(cfg.sweepMs), cfg.sweepMs) : undefined;
   if (cfg.sweepMs > 0) sweep(cfg.sweepMs);

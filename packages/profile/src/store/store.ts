@@ -13,6 +13,7 @@ import { openGate, type Gate } from './gate.ts';
 import { IdentityResolver, type Identifiers, type Limits, type PendingMerge, type Resolution } from './identity.ts';
 import { keySpace, type IdentifierType, type KeySpace } from './keys.ts';
 import { Merger, profileScripts, type ProfileScripts } from './merge.ts';
+import { scanKeys } from './scan.ts';
 
 export interface StoredEvent {
   event_id: string;
@@ -195,17 +196,11 @@ export class ProfileStore {
 
   /** Ids of the profiles with data (roots, and merged ones not yet cleaned up), sorted. */
   async profileIds(): Promise<string[]> {
-    const pattern = this.keys.profile('*').meta;
     const ids = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-      cursor = next;
-      for (const k of keys) {
-        const m = /\{([^}]+)\}/.exec(k);
-        if (m) ids.add(m[1]!);
-      }
-    } while (cursor !== '0');
+    for (const k of await scanKeys(this.redis, this.keys.profile('*').meta)) {
+      const m = /\{([^}]+)\}/.exec(k);
+      if (m) ids.add(m[1]!);
+    }
     return [...ids].sort();
   }
 

@@ -12,20 +12,7 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_LIMITS, type Limits } from '../store/identity.ts';
 import { IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace } from '../store/keys.ts';
-
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out;
-}
-
-/** Glob-escapes a literal key part (prefixes and tags contain no glob characters but braces may need none). */
-const lit = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+import { globEscape as lit, scanKeys } from '../store/scan.ts';
 
 export interface IdentitySnapshot {
   /** `<type>:<value>` → owner. */
