@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { beforeAll, test } from 'vitest';
 import { createProducer, dlqTopicOf, toDlqRecord } from '@profile-stream/consumer-kit';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
 
 let env: TestEnv;
 const dir = mkdtempSync(join(tmpdir(), 'ps-cli-'));
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('cli');
 });
 

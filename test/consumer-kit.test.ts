@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { once } from 'node:events';
 import { createProducer, readDeadLetter, REPO_ROOT, type Producer } from '@profile-stream/consumer-kit';
 import { spawnTs, testEnv, waitUntil, type TestEnv } from './support/index.ts';
@@ -13,12 +13,12 @@ let env: TestEnv;
 let producer: Producer;
 const dir = mkdtempSync(join(tmpdir(), 'ps-kit-'));
 
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('kit');
   producer = createProducer(env.kafka);
   await producer.connect();
 });
-after(async () => producer.disconnect());
+afterAll(async () => producer.disconnect());
 
 const click = (id: string, anon: string) => ({ event_id: id, occurred_at: Date.now(), anonymous_id: anon, type: 'page_view' });
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);

@@ -1,18 +1,18 @@
 /** Avro contracts on the real registry and broker: round trip, framing, and a refused incompatible schema. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { isContractError, toPlainJson, type ClickEvent } from '@profile-stream/contracts';
 import { createProducer, type Producer } from '@profile-stream/consumer-kit';
 import { testEnv, type TestEnv } from './support/index.ts';
 
 let env: TestEnv;
 let producer: Producer;
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('contracts');
   producer = createProducer(env.kafka);
   await producer.connect();
 });
-after(async () => {
+afterAll(async () => {
   await producer.disconnect();
 });
 

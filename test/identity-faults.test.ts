@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { eventKey } from '@profile-stream/contracts';
 import { keySpace, ProfileStore } from '@profile-stream/profile';
@@ -16,7 +16,7 @@ import { startService, stopService, waitCommitted } from './support/pipeline.ts'
 
 const DAY = 86_400_000;
 const redis = new Redis(process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`);
-after(() => redis.disconnect());
+afterAll(() => redis.disconnect());
 
 const now = Date.now();
 type Ids = Record<'anonymous_id' | 'user_id' | 'email' | 'phone', string | null>;

@@ -5,7 +5,7 @@
  * (AOF fsync always, so a restart keeps every acknowledged write).
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { asRedisError, isRetriable } from '@profile-stream/consumer-kit';
 import { ProfileStore, type GateStep } from '@profile-stream/profile';
@@ -13,7 +13,7 @@ import { convergenceErrors, Gates, stitchItem, type TestEvent } from '@profile-s
 import { freePort, ownRedis, type OwnRedis } from './support/redis-server.ts';
 
 let server: OwnRedis | undefined;
-after(() => server?.kill());
+afterAll(() => server?.kill());
 
 const STEPS: GateStep[] = ['merge:prepare', 'merge:seal', 'merge:copy-seen', 'merge:absorb', 'merge:cleanup', 'fold', 'journal:done'];
 

@@ -4,7 +4,7 @@
  * round must end with exactly the oracle's customers and every invariant (30 rounds: the benchmark).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { runCli } from './support/index.ts';
 
 test('bench identity: rounds of the soak converge to the oracle', () => {

@@ -4,7 +4,7 @@
  * applied, and the profiles end equal to the oracle. Uses a Redis server of its own (busy-reply-threshold 100 ms).
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { testEnv } from './support/index.ts';
@@ -13,7 +13,7 @@ import { assertOracleProfiles, produceRecords, startService, stopService, waitCo
 
 const DAY = 86_400_000;
 let server: OwnRedis | undefined;
-after(() => server?.kill());
+afterAll(() => server?.kill());
 
 /** Keeps the server inside one script for `seconds`: every other client gets BUSY meanwhile. */
 const BUSY_LOOP = `local t = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - t[1]) >= tonumber(ARGV[1]) then break end end return 1`;

@@ -4,7 +4,7 @@
  * (same Debian binary as the stack, its own port and data dir) so the shared one stays up for other tests.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { testEnv } from './support/index.ts';
@@ -13,7 +13,7 @@ import { assertOracleProfiles, produceRecords, startService, stopService, waitCo
 
 const DAY = 86_400_000;
 let redisServer: OwnRedis | undefined;
-after(() => redisServer?.kill());
+afterAll(() => redisServer?.kill());
 
 test('Redis down: the stitcher commits nothing it has not applied and resumes by itself when Redis is back', async () => {
   const env = await testEnv('outage');

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
@@ -18,7 +18,7 @@ import { freePort, ownRedis, type OwnRedis } from './support/redis-server.ts';
 
 const DAY = 86_400_000;
 let own: OwnRedis | undefined;
-after(() => own?.kill());
+afterAll(() => own?.kill());
 
 test('Redis down under the segmenter: no offset moves, nothing is published, it resumes and ends right', async () => {
   const env = await testEnv('seg-outage');

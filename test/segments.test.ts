@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
@@ -123,12 +123,12 @@ describe('segmenter end to end', () => {
   const records: GeneratedRecord[] = [];
   /** The customers' profile views (survivors), for the backfill's oracle. */
   const views = new Map<string, ReturnType<typeof profileView>>();
-  before(async () => {
+  beforeAll(async () => {
     // Small stitcher chunks: more intermediate profile versions, so exits by rule show up too.
     c = await setup('seg', { STITCHER_CHUNK_SIZE: '25' });
     defs = await loadDefinitions(resolve(REPO_ROOT, 'segments'));
   });
-  after(() => c.redis.disconnect());
+  afterAll(() => c.redis.disconnect());
 
   test('generated customers end in exactly the oracle\'s memberships; merged profiles exit; kill -9 mid-run loses nothing', async () => {
     const start = Math.floor((Date.now() - 420 * DAY) / DAY) * DAY;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { createProducer, readDeadLetter } from '@profile-stream/consumer-kit';
 import { ProfileStore } from '@profile-stream/profile';
@@ -15,11 +15,11 @@ import { startService, stopService, waitCommitted } from './support/pipeline.ts'
 const DAY = 86_400_000;
 let env: TestEnv;
 let redis: Redis;
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('badin');
   redis = new Redis(env.conn.redis.url);
 });
-after(() => redis.disconnect());
+afterAll(() => redis.disconnect());
 
 const now = Date.now();
 const purchase = (id: string, over: Record<string, unknown>) => ({

@@ -5,7 +5,7 @@
  * segmenter retires it) and settles the journal.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { Redis } from 'ioredis';
 import { ProfileStore } from '@profile-stream/profile';
 import { Crash, Gates, snapshot, violations } from '@profile-stream/profile/testing';

@@ -3,7 +3,7 @@
  * profiles; a replay from offset 0 changes nothing; kill -9 mid-batch then restart loses and double-counts nothing.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
@@ -22,13 +22,13 @@ function serviceEnv(name: string, suffix = ''): NodeJS.ProcessEnv {
   return { ...childEnv, STITCHER_GROUP_ID: group(name, suffix) };
 }
 
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('stitch');
   childEnv = { ...env.childEnv, REDIS_PREFIX: `${env.prefix}ps:`, STITCHER_OPS_PORT: '0' };
   redis = new Redis(env.conn.redis.url);
   store = new ProfileStore({ redis, prefix: `${env.prefix}ps:`, windowMs: 90 * DAY });
 });
-after(() => redis.disconnect());
+afterAll(() => redis.disconnect());
 
 async function runAll(suffix = ''): Promise<void> {
   const services: ServiceProcess[] = INPUTS.map((n) => startService(serviceEnv(n, suffix), n));

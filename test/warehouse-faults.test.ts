@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { beforeAll, test } from 'vitest';
 import { createClient } from '@clickhouse/client';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { generate, groundTruth, type GeneratedRecord, type GroundTruth } from '@profile-stream/generator';
@@ -22,7 +22,7 @@ let records: GeneratedRecord[];
 let truth: GroundTruth;
 const gen = { seed: 707, customers: 220, days: 20, start: Math.floor((Date.now() - 25 * DAY) / DAY) * DAY };
 
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('whf');
   records = [...generate(gen)];
   truth = groundTruth(gen);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createProducer, REPO_ROOT } from '@profile-stream/consumer-kit';
 import { generate, groundTruth, isJunk, type GeneratedRecord, type GroundTruth, type ValidRecord } from '@profile-stream/generator';
@@ -49,7 +49,7 @@ async function runUntilCommitted(group: string): Promise<void> {
 const q = async <T = Record<string, unknown>>(sql: string) => (await ch.query({ query: sql, format: 'JSONEachRow' })).json<T>();
 const num = (v: unknown) => Number(v);
 
-before(async () => {
+beforeAll(async () => {
   env = await testEnv('wh');
   dataDir = mkdtempSync(join(tmpdir(), 'ps-wh-'));
   port = await freePort();
@@ -58,7 +58,7 @@ before(async () => {
   await produceRecords(env, records);
   ch = createClient({ url: `http://127.0.0.1:${port}` });
 });
-after(async () => {
+afterAll(async () => {
   if (wh) await stopService(wh);
   await ch.close();
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { DLQ_HEADERS, dlqTopicOf, readDeadLetter, replayHeaders, toDlqRecord } from './dlq.ts';
 
 test('a dead letter keeps key, bytes and original headers, and says why and where from', () => {

@@ -1,6 +1,6 @@
 /** Which Redis failures the consume loop retries (never dead-letters) and which it does not. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { asRedisError, isRetriable, ProfileStreamError, TRANSIENT_REDIS_REPLIES } from './errors.ts';
 
 /** An error reply as ioredis gives it (redis-errors' ReplyError: name 'ReplyError', the reply as message). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { createLogger } from './logger.ts';
 
 test('e-mail and phone never reach a log line, at any depth the pipeline logs them', () => {

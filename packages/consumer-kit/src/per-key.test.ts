@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { ProfileStreamError } from './errors.ts';
 import { ok, type KitMessage } from './outcome.ts';
 import { perKey } from './per-key.ts';

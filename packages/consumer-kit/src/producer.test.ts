@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { splitBatch } from './producer.ts';
 
 test('splitBatch keeps order, stays under the byte budget per request, and never drops a record', () => {

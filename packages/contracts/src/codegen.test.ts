@@ -3,13 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { DEFAULT_PATHS, generate, staleFiles } from '../codegen/codegen.ts';
 import { HEADER, render } from '../codegen/render.ts';
 
 const CODEGEN = resolve(import.meta.dirname, '../codegen/codegen.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'contracts-codegen-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function runCodegen(...args: string[]) {
   return spawnSync(process.execPath, [CODEGEN, ...args], { encoding: 'utf8' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ContractError } from './errors.ts';
 import { ClickEventSchema, PurchaseSchema, SegmentMembershipChangedSchema } from './generated/index.ts';
 import type { ClickEvent, Purchase } from './generated/index.ts';

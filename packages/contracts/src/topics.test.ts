@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ContractError } from './errors.ts';
 import { PurchaseSchema } from './generated/index.ts';
 import { findTopic, resolveTopics } from './topics.ts';

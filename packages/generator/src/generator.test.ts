@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 import {
   createGenerator, generate, GeneratorOptionsError, groundTruth, hasUsableIdentifier, isMalformed, recordKey, toJsonl,
   TOPICS, type GeneratedRecord, type GeneratorOptions, type GroundTruth, type ValidRecord,

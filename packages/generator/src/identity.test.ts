@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { createIdentity, emailVariant, isJunk, JUNK_IDENTIFIERS, normaliseEmail, normalisePhone, phoneVariant, REGIONS } from './identity.ts';
 import { createRng, uuidFor } from './prng.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import { cmpStr, compactDoc } from './doc.ts';
 import type { DocObject, DocValue, ProfileDoc } from './doc.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ProfileError } from './errors.ts';
 import { DEFAULT_JUNK_BLOCKLIST, normaliseIdentifiers } from './normalise.ts';
 import type { IdentifierFields } from './normalise.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
 import { ProfileError } from './errors.ts';
 import type { ProfileErrorCode } from './errors.ts';

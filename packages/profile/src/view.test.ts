@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { Purchase, SupportTicket } from '@profile-stream/contracts';
 import { foldEvents } from './fold.ts';
 import type { FoldInput } from './fold.ts';

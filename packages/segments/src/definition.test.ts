@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { parseDefinition } from './definition.ts';
 import { parseDuration } from './duration.ts';
 import { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';

@@ -1,7 +1,7 @@
 // The evaluator on its own: leaf semantics at the boundaries, nextChangeAt through not/any trees, and the
 // property that nothing flips between now and nextChangeAt (random definitions over random real profiles).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import type { FoldInput } from '@profile-stream/profile';
 import { definitionFromValue } from './definition.ts';

@@ -1,7 +1,7 @@
 // Timeline tests of every shipped segment (segments/*.yaml) on a fake clock, on real folded profiles.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import type { SegmentDefinition } from './definition.ts';
 import { loadDefinitions } from './load.ts';
 import { D, H, T0, click, consent, purchase, ticket } from './testing/events.ts';
@@ -16,7 +16,7 @@ const RFM = ['rfm-champions', 'rfm-loyal', 'rfm-at-risk', 'rfm-hibernating', 'rf
 
 describe('shipped segments', () => {
   let defs: SegmentDefinition[] = [];
-  before(async () => { defs = await loadDefinitions(DIR); });
+  beforeAll(async () => { defs = await loadDefinitions(DIR); });
 
   it('loads exactly the shipped ids, sorted', () => {
     assert.deepEqual(defs.map((d) => d.id), SHIPPED);

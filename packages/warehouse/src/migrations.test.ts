@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
 import { applyClickstreamTtl, migrate, statements } from './migrations.ts';
@@ -14,8 +14,8 @@ let client: ClickHouseClient;
 const dir = mkdtempSync(join(tmpdir(), 'ps-migrations-'));
 const rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
 
-before(() => { client = openClickHouse({ dataDir: join(dir, 'chdb') }).client; });
-after(async () => { await client.close(); });
+beforeAll(() => { client = openClickHouse({ dataDir: join(dir, 'chdb') }).client; });
+afterAll(async () => { await client.close(); });
 
 test('statements: comments dropped, split at line-ending semicolons, {{db}} filled in', () => {
   assert.deepEqual(statements("-- note; not a split\nCREATE TABLE {{db}}.a (x String DEFAULT 'a;b') ENGINE = Memory;\n\nSELECT 1;\n", 'd'), [

@@ -1,6 +1,6 @@
 // Event → row mapping (pure): normalised and hashed identifiers, signed amounts, and the DLQ codes of bad values.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import type { ClickEvent, ProfileChanged, Purchase } from '@profile-stream/contracts';
 import { identifierHash, piiStorer } from './pii.ts';
 import { clickRows, profileRows, purchaseRows, type RowOptions } from './rows.ts';

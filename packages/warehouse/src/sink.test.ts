@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, isRetriable, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { Purchase } from '@profile-stream/contracts';
@@ -23,8 +23,8 @@ let client: ClickHouseClient;
 let db = '';
 let n = 0;
 
-before(() => { client = openClickHouse({ dataDir: join(mkdtempSync(join(tmpdir(), 'ps-sink-')), 'chdb') }).client; });
-after(async () => { await client.close(); });
+beforeAll(() => { client = openClickHouse({ dataDir: join(mkdtempSync(join(tmpdir(), 'ps-sink-')), 'chdb') }).client; });
+afterAll(async () => { await client.close(); });
 
 async function freshDb(): Promise<string> {
   db = `sink_${++n}`;

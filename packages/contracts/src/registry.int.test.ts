@@ -2,7 +2,7 @@
 // Covers option validation, registration with BACKWARD, encode/decode and the error codes.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import { ContractError } from './errors.ts';
 import type { ContractErrorCode } from './errors.ts';
 import type { ClickEvent } from './generated/index.ts';
@@ -37,7 +37,7 @@ const click = { event_id: 'e1', occurred_at: '2024-05-01T12:00:00Z', anonymous_i
 describe('ContractsRegistry', () => {
   let registry: ContractsRegistry;
   let clickId: number;
-  before(() => {
+  beforeAll(() => {
     registry = new ContractsRegistry({ host: REGISTRY_URL, topics: resolveTopics({ prefix: PREFIX }), retry: { retries: 0 } });
   });
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { eventFragment, foldEvents } from '../fold.ts';
@@ -14,7 +14,7 @@ import { ProfileStore } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const redis = new Redis(url);
-after(() => redis.quit());
+afterAll(() => redis.quit());
 const CENTURY = 100 * 365 * 86_400_000;
 
 test('fold + merge in Redis equals the oracle for any order, duplicates, batching and split into profiles', async () => {

@@ -1,7 +1,7 @@
 /** The fold's de-duplication window and the store's bounded state, on the real Redis with a fake clock. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { Gates } from '../testing/gates.ts';
 import { SEEN_PAGE } from './merge.ts';
@@ -9,7 +9,7 @@ import { ProfileStore, type ProfileStoreOptions } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const redis = new Redis(url);
-after(() => redis.disconnect());
+afterAll(() => redis.disconnect());
 const DAY = 86_400_000;
 
 function setup(o: Partial<ProfileStoreOptions> = {}) {

@@ -1,13 +1,13 @@
 /** The membership store's atomic steps on the real Redis (the local stack), each test under its own prefix. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { MembershipStore, membershipEventId, type Decision, type OutboxEvent } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-after(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => clients.forEach((c) => c.disconnect()));
 
 function setup(shards = 4) {
   const redis = new Redis(url);

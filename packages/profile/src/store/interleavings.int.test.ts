@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { afterAll, describe, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { Crash, Gates, prng, Scheduler, type Pause } from '../testing/gates.ts';
 import { convergenceErrors, stitchItem, type TestEvent } from '../testing/identity-world.ts';
@@ -17,7 +17,7 @@ import { ProfileStore } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-after(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => clients.forEach((c) => c.disconnect()));
 
 /** One shared clock for a world (ids are time-ordered), its prefix, and stores ("processes") on their own clients. */
 function world() {

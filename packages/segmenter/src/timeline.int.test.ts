@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { foldEvents, profileView, type FoldInput } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
@@ -82,9 +82,9 @@ class Harness {
 }
 
 const clients: Redis[] = [];
-after(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => clients.forEach((c) => c.disconnect()));
 let defs: SegmentDefinition[];
-before(async () => { defs = await loadDefinitions(DIR); });
+beforeAll(async () => { defs = await loadDefinitions(DIR); });
 
 async function run(watch: string[], steps: Step[]): Promise<void> {
   const redis = new Redis(url);

@@ -1,7 +1,7 @@
 // The Lua join (LUA_JOIN, run by Redis 7 on the real local stack) against the TS join.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { ProfileDoc } from './doc.ts';
@@ -20,8 +20,8 @@ async function luaJoin(key: string, fragment: ProfileDoc): Promise<ProfileDoc> {
 }
 
 describe('LUA_JOIN on the real Redis equals the TS join', () => {
-  before(() => { redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }); });
-  after(async () => {
+  beforeAll(() => { redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }); });
+  afterAll(async () => {
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();

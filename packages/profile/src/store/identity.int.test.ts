@@ -1,14 +1,14 @@
 /** Identity resolution on the real Redis (the local stack), each test under its own key prefix. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { snapshot, violations } from '../testing/invariants.ts';
 import { ProfileStore, type ProfileStoreOptions } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-after(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => clients.forEach((c) => c.disconnect()));
 const WINDOW = 90 * 86_400_000;
 
 /** A store on its own prefix, with a clock that moves 1 ms per reading (profile ids are time-ordered). */
