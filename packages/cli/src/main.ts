@@ -4,7 +4,7 @@
  * Errors with a stable code print one line (`profile-stream: <code>: <message>`) and exit 1.
  */
 import { Command } from 'commander';
-import { ProfileStreamError } from '@profile-stream/consumer-kit';
+import { codeOf } from '@profile-stream/consumer-kit';
 import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -16,6 +16,7 @@ import { registerRun } from './commands/run.ts';
 import { registerSegments } from './commands/segments.ts';
 import { registerSql } from './commands/sql.ts';
 import { registerStack } from './commands/stack.ts';
+import { showStacks } from './context.ts';
 
 const program = new Command('profile-stream')
   .description('Event-streaming customer profiles: Kafka + Avro in, Redis profiles, segments, ClickHouse')
@@ -37,10 +38,9 @@ registerBench(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  // Typed errors (ours, contracts') are one line that says what to do; anything else keeps its stack.
-  const code = err instanceof ProfileStreamError || (err instanceof Error && typeof (err as { code?: unknown }).code === 'string')
-    ? (err as unknown as { code: string }).code : undefined;
+  // Errors with a code (ours, or a library's) are one line that says what to do; anything else keeps its stack.
+  const code = codeOf(err);
   if (code && err instanceof Error) process.stderr.write(`profile-stream: ${code}: ${err.message}\n`);
-  else process.stderr.write(`profile-stream: ${err instanceof Error ? (process.env.LOG_LEVEL === 'debug' ? err.stack : err.message) : String(err)}\n`);
+  else process.stderr.write(`profile-stream: ${err instanceof Error ? (showStacks() ? err.stack : err.message) : String(err)}\n`);
   process.exit(1);
 }

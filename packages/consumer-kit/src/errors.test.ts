@@ -42,6 +42,7 @@ test('connection trouble is retriable; typed errors pass through', () => {
   assert.equal(isRetriable(asRedisError(new Error('connect ECONNREFUSED 127.0.0.1:6379'))), true);
   const typed = new ProfileStreamError('invalid_event', 'x');
   assert.equal(asRedisError(typed), typed);
-  const contention = Object.assign(new Error('busy merges'), { code: 'identity_contention', retriable: true });
+  const contention = new ProfileStreamError('identity_contention', 'busy merges');
   assert.equal(asRedisError(contention), contention);
+  assert.equal(isRetriable(contention), true);
 });

@@ -1,57 +1,21 @@
 /**
- * Typed errors with a stable `code`, a `retriable` flag and a `cause` (kafkajs / fastify style).
- * Every code is listed in the README's error table and has a test.
+ * The error model lives in @profile-stream/contracts (errors.ts, error-codes.ts: one base class, one table of codes,
+ * codeOf / isRetriable); consumer-kit re-exports it for the services and adds ConfigError and the Redis classification.
  */
-export type ErrorCode =
-  | 'config_invalid'
-  | 'tool_missing'
-  | 'port_in_use'
-  | 'stack_not_ready'
-  | 'invalid_event'
-  | 'not_confluent_framed'
-  | 'unknown_schema_id'
-  | 'avro_decode_failed'
-  | 'dependency_unavailable'
-  | 'step_failed';
+import { errorMessage, ProfileStreamError } from '@profile-stream/contracts/errors';
 
-export interface ProfileStreamErrorOptions {
-  retriable?: boolean;
-  cause?: unknown;
-  details?: Record<string, unknown>;
-}
-
-export class ProfileStreamError extends Error {
-  readonly code: ErrorCode;
-  readonly retriable: boolean;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: ErrorCode, message: string, options: ProfileStreamErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ProfileStreamError';
-    this.code = code;
-    this.retriable = options.retriable ?? false;
-    this.details = options.details ?? {};
-  }
-}
+export {
+  codeOf, ERROR_CODES, errorMessage, isErrorCode, isRetriable, ProfileStreamError, type ErrorCode, type ErrorCodeSpec, type ProfileStreamErrorOptions,
+} from '@profile-stream/contracts/errors';
 
 /** A bad setting: names the variable, the value's problem and what is expected. */
-export class ConfigError extends ProfileStreamError {
+export class ConfigError extends ProfileStreamError<'config_invalid'> {
   readonly variable: string;
   constructor(variable: string, message: string) {
     super('config_invalid', `${variable}: ${message}`, { details: { variable } });
     this.name = 'ConfigError';
     this.variable = variable;
   }
-}
-
-export function isRetriable(err: unknown): boolean {
-  if (err instanceof ProfileStreamError) return err.retriable;
-  if (err && typeof err === 'object' && 'retriable' in err) return Boolean((err as { retriable: unknown }).retriable);
-  return false;
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -72,11 +36,10 @@ function transientReply(err: Error): string | undefined {
  * (a script error) is a bug and is not; typed errors pass through.
  */
 export function asRedisError(err: unknown): unknown {
-  if (err instanceof ProfileStreamError) return err;
+  if (err instanceof ProfileStreamError) return err; // typed already (identity_contention, …)
   if (err instanceof Error && err.name === 'ReplyError') {
     const reply = transientReply(err);
-    return reply ? new ProfileStreamError('dependency_unavailable', `redis: ${err.message}`, { retriable: true, cause: err, details: { reply } }) : err;
+    return reply ? new ProfileStreamError('dependency_unavailable', `redis: ${err.message}`, { cause: err, details: { reply } }) : err;
   }
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { retriable?: unknown }).retriable === 'boolean') return err;
-  return new ProfileStreamError('dependency_unavailable', `redis: ${errorMessage(err)}`, { retriable: true, cause: err });
+  return new ProfileStreamError('dependency_unavailable', `redis: ${errorMessage(err)}`, { cause: err });
 }

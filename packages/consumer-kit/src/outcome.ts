@@ -2,6 +2,8 @@
  * What a step says about one message. One place (the consume loop) turns these into effects:
  * ok/drop → the offset may pass; dlq → the original bytes go to `<topic>.dlq` first; retry → try again later.
  */
+import { codeOf, errorMessage, isRetriable } from './errors.ts';
+
 export type Outcome =
   | { kind: 'ok' }
   | { kind: 'drop'; reason: string }
@@ -12,6 +14,11 @@ export const ok = (): Outcome => ({ kind: 'ok' });
 export const drop = (reason: string): Outcome => ({ kind: 'drop', reason });
 export const dlq = (reason: string, message: string): Outcome => ({ kind: 'dlq', reason, message });
 export const retry = (error: unknown): Outcome => ({ kind: 'retry', error });
+
+/** What a step's thrown error means: retriable → retry; else → dlq with the error's code (`step_failed` when it has none). */
+export function failed(err: unknown): Outcome {
+  return isRetriable(err) ? retry(err) : dlq(codeOf(err) ?? 'step_failed', errorMessage(err));
+}
 
 /** A message as steps see it: the kafkajs shape, detached from kafkajs. */
 export interface KitMessage {

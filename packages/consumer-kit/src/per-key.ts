@@ -1,10 +1,9 @@
 /**
  * Per-key order, cross-key parallelism: messages with the same key run one after another in offset
  * order; different keys run concurrently (bounded). Errors become outcomes: retriable → retry,
- * anything else → dlq `step_failed`, so one bad message never stops the partition.
+ * anything else → dlq with the error's code (`step_failed` when it has none), so one bad message never stops the partition.
  */
-import { errorMessage, isRetriable } from './errors.ts';
-import { dlq, retry, type BatchContext, type BatchHandler, type KitMessage, type Outcome } from './outcome.ts';
+import { failed, type BatchContext, type BatchHandler, type KitMessage, type Outcome } from './outcome.ts';
 
 export type MessageHandler = (message: KitMessage, ctx: BatchContext) => Promise<Outcome>;
 
@@ -34,10 +33,6 @@ export async function safely(handle: MessageHandler, m: KitMessage, ctx: BatchCo
   try {
     return await handle(m, ctx);
   } catch (err) {
-    return isRetriable(err) ? retry(err) : dlq(codeOf(err) ?? 'step_failed', errorMessage(err));
+    return failed(err);
   }
-}
-
-function codeOf(err: unknown): string | undefined {
-  return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }

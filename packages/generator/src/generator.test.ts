@@ -199,7 +199,7 @@ describe('generator', () => {
   });
 
   test('validates options eagerly and names the bad setting', () => {
-    assert.throws(() => createGenerator({ ...BASE, junkRate: 2 }), (e: unknown) => e instanceof GeneratorOptionsError && e.option === 'junkRate' && e.code === 'GENERATOR_INVALID_OPTION');
+    assert.throws(() => createGenerator({ ...BASE, junkRate: 2 }), (e: unknown) => e instanceof GeneratorOptionsError && e.option === 'junkRate' && e.code === 'invalid_options');
     assert.throws(() => createGenerator({ ...BASE, defaultRegion: 'XX' }), GeneratorOptionsError);
     assert.throws(() => createGenerator({ ...BASE, currencies: ['pounds'] }), GeneratorOptionsError);
   });

@@ -8,6 +8,7 @@
 // event_id, applies noise and yields it. Memory is O(customers + in-flight follow-ups), independent of the number
 // of events, and the output is in non-decreasing occurred_at order across all topics. Each customer draws from
 // its own PRNG stream and the noise has its own, so equal options give byte-identical output.
+import { ProfileStreamError } from '@profile-stream/contracts/errors';
 import { createCatalog } from './catalog.ts';
 import { createCustomer, nextSessionAt, type Customer, type DraftOf, type GeneratorContext } from './customer.ts';
 import { MinHeap } from './heap.ts';
@@ -38,12 +39,11 @@ export interface GeneratorOptions {
 
 export type ResolvedOptions = Required<GeneratorOptions>;
 
-export class GeneratorOptionsError extends Error {
-  readonly code = 'GENERATOR_INVALID_OPTION';
-  readonly retriable = false;
+/** A bad generator option (code `invalid_options`, see the README's "Error codes"): `option` names it. */
+export class GeneratorOptionsError extends ProfileStreamError<'invalid_options'> {
   readonly option: string;
   constructor(option: string, message: string) {
-    super(`generator option "${option}": ${message}`);
+    super('invalid_options', `generator option "${option}": ${message}`);
     this.name = 'GeneratorOptionsError';
     this.option = option;
   }

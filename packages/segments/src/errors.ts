@@ -1,11 +1,10 @@
 /**
- * Typed errors of the segments package. None is retriable: a definition is wrong until someone edits it.
- *
- * | code                 | meaning                                                                                  |
- * |----------------------|------------------------------------------------------------------------------------------|
- * | `invalid_definition` | a segment file is not valid YAML, breaks the schema, names an unknown profile field or  |
- * |                      | parameter, or repeats another file's id (`file`, `path` and the message say which)       |
+ * Errors of the segments package: ProfileStreamError (contracts) with the one code `invalid_definition`, never
+ * retriable (a definition is wrong until someone edits it), and every problem found (`issues`) so a loader reports all
+ * at once. What the code means: the README's "Error codes".
  */
+import { ProfileStreamError } from '@profile-stream/contracts/errors';
+
 export type SegmentErrorCode = 'invalid_definition';
 
 /** One problem in one file: `path` is the dotted path inside the document ('' for the whole file). */
@@ -15,9 +14,7 @@ export interface DefinitionIssue {
   message: string;
 }
 
-export class SegmentDefinitionError extends Error {
-  readonly code: SegmentErrorCode = 'invalid_definition';
-  readonly retriable = false;
+export class SegmentDefinitionError extends ProfileStreamError<SegmentErrorCode> {
   readonly file: string;
   readonly path: string;
   /** Every problem found (the first is also this error's file/path/message): a loader reports all at once. */
@@ -26,7 +23,7 @@ export class SegmentDefinitionError extends Error {
   constructor(issues: readonly DefinitionIssue[], init: { cause?: unknown } = {}) {
     const first = issues[0] ?? { file: '', path: '', message: 'invalid definition' };
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map(format).join('; ')})` : '';
-    super(`${format(first)}${more}`, init.cause === undefined ? undefined : { cause: init.cause });
+    super('invalid_definition', `${format(first)}${more}`, init);
     this.name = 'SegmentDefinitionError';
     this.file = first.file;
     this.path = first.path;

@@ -3,7 +3,7 @@
  * batch sink and return only when they are in ClickHouse. A message that cannot become rows is a DLQ outcome with
  * its reason (and never holds up the rest); ClickHouse trouble makes the whole chunk retriable (nothing committed).
  */
-import { decodeMessageRaw, dlq, drop, isRetriable, ok, retry, type BatchHandler, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
+import { decodeMessageRaw, dlq, drop, failed, ok, type BatchHandler, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
 import {
   type ClickEvent, type ContractsRegistry, type ProfileChanged, type ProfileErased, type ProfileMerged, type Purchase,
   type SegmentMembershipChanged, type SupportTicket, type TopicId, type TopicTable,
@@ -64,11 +64,7 @@ export function warehouseHandler(d: HandlerDeps): BatchHandler {
           at.push(i);
         }
       } catch (err) {
-        if (isRetriable(err)) outcomes[i] = retry(err);
-        else {
-          const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : 'step_failed';
-          outcomes[i] = dlq(code, err instanceof Error ? err.message : String(err));
-        }
+        outcomes[i] = failed(err);
       }
     }
     const written = await d.sink.write(entries); // throws (retriable) when ClickHouse did not take the batch

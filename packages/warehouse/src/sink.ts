@@ -129,7 +129,7 @@ export class BatchSink {
         }
       } catch (err) {
         const e = err instanceof WarehouseError && err.retriable ? err
-          : new WarehouseError('clickhouse_unavailable', `insert failed: ${err instanceof Error ? err.message : String(err)}`, { retriable: true, cause: err });
+          : new WarehouseError('clickhouse_unavailable', `insert failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         for (const w of batch) w.reject(e);
       }
       if (this.rows >= this.o.maxRows) this.due = true;

@@ -1,5 +1,6 @@
 /** `bench [scenario]`: throughput and latency percentiles on the real stack, each with a raw baseline from the same run. */
 import type { Command } from 'commander';
+import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { createStack, stackUp } from '@profile-stream/infra';
 import { benchIdentity } from '../bench/identity.ts';
 import { benchKafka } from '../bench/kafka.ts';
@@ -32,6 +33,6 @@ export function registerBench(program: Command): void {
       else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
       else if (scenario === 'identity') {
         if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
-      } else throw new Error(`unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
+      } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
     });
 }

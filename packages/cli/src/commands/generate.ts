@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'n
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { eventKey, type TopicId } from '@profile-stream/contracts';
+import { eventKey, ProfileStreamError, type TopicId } from '@profile-stream/contracts';
 import { createGenerator, groundTruth, toJsonl, type GeneratorOptions, type GroundTruth } from '@profile-stream/generator';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
@@ -40,7 +40,7 @@ const DAY = 86_400_000;
 
 export function generatorOptions(o: GenerateCliOptions, now = Date.now()): GeneratorOptions {
   const start = o.start ? Date.parse(o.start) : Math.floor((now - o.days * DAY) / DAY) * DAY;
-  if (Number.isNaN(start)) throw new Error(`--start: not a date: ${o.start}`);
+  if (Number.isNaN(start)) throw new ProfileStreamError('invalid_options', `--start: not a date: ${o.start}`);
   return {
     seed: o.seed, customers: o.customers, start, days: o.days,
     ...(o.junkRate !== undefined ? { junkRate: o.junkRate } : {}),
@@ -50,7 +50,7 @@ export function generatorOptions(o: GenerateCliOptions, now = Date.now()): Gener
 }
 
 export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport> {
-  if (!o.out && !o.produce) throw new Error('say where the events go: --out <dir> and/or --produce');
+  if (!o.out && !o.produce) throw new ProfileStreamError('invalid_options', 'say where the events go: --out <dir> and/or --produce');
   const gopts = generatorOptions(o);
   const truth = groundTruth(gopts);
   const t0 = performance.now();

@@ -69,7 +69,7 @@ export class Merger {
    * profile that holds the merged data afterwards. Safe to run concurrently with itself and after a crash anywhere.
    */
   async complete(merged: string, survivor: string, depth = 0): Promise<string> {
-    if (depth > 32) throw new ProfileError('identity_contention', `merge chain deeper than 32 at ${merged}`, { retriable: true });
+    if (depth > 32) throw new ProfileError('identity_contention', `merge chain deeper than 32 at ${merged}`);
     let s = survivor;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       await this.gate('merge:prepare', { survivor: s, merged });
@@ -103,7 +103,7 @@ export class Merger {
       await this.s.cleanup(this.keys.profileArgs(merged), []);
       return s;
     }
-    throw new ProfileError('identity_contention', `merge of ${merged} into ${survivor} did not settle in ${MAX_ROUNDS} rounds`, { retriable: true });
+    throw new ProfileError('identity_contention', `merge of ${merged} into ${survivor} did not settle in ${MAX_ROUNDS} rounds`);
   }
 
   /** The sealed (so final) seen window of `merged`, copied into `survivor` page by page. */

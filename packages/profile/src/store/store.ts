@@ -119,7 +119,7 @@ export class ProfileStore {
       if (!next) return cur;
       cur = next;
     }
-    throw new ProfileError('identity_contention', `alias chain too long from ${pid}`, { retriable: true });
+    throw new ProfileError('identity_contention', `alias chain too long from ${pid}`);
   }
 
   /**
@@ -154,7 +154,7 @@ export class ProfileStore {
         doc: JSON.parse(String(doc)) as Record<string, unknown>, mergedIds: merged.map(String).sort(),
       };
     }
-    throw new ProfileError('identity_contention', `fold into ${pid} did not settle in ${MAX_ROUNDS} rounds`, { retriable: true });
+    throw new ProfileError('identity_contention', `fold into ${pid} did not settle in ${MAX_ROUNDS} rounds`);
   }
 
   /**
