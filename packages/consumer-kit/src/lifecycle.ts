@@ -27,24 +27,3 @@ export function onShutdown(log: Logger, stops: Array<() => Promise<void>>, exit:
     process.off('SIGINT', handler);
   };
 }
-
-/**
- * Process entry of a service: `start` it with a SIGTERM/SIGINT that arrives during start-up kept and honoured once
- * the service can drain, then drain on those signals (`onShutdown`).
- */
-export async function runService<S extends { log: Logger; stop(): Promise<void> }>(start: () => Promise<S>): Promise<S> {
-  let early: NodeJS.Signals | undefined;
-  const remember = (signal: NodeJS.Signals) => { early = signal; };
-  process.on('SIGTERM', remember);
-  process.on('SIGINT', remember);
-  let s: S;
-  try {
-    s = await start();
-  } finally {
-    process.off('SIGTERM', remember);
-    process.off('SIGINT', remember);
-  }
-  onShutdown(s.log, [() => s.stop()]);
-  if (early) process.kill(process.pid, early);
-  return s;
-}

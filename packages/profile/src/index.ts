@@ -28,3 +28,4 @@ export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace, type
 export { Merger, SEEN_PAGE } from './store/merge.ts';
 export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.ts';
 export { createRedis } from './store/redis.ts';
+export { scriptCommand, type ScriptCall } from './store/commands.ts';

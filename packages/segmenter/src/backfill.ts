@@ -1,14 +1,14 @@
 /**
  * Backfill of one definition over every existing profile (a new or changed definition): each profile is read
- * from the profile store, evaluated at `now` and written through the same atomic step as the segmenter's, so
+ * from the profile store and evaluated at `now` by the segmenter's own evaluation (evaluate.ts), so
  * changes get reason `definition_changed` and go out through the outbox. Profiles merged away are skipped; a
  * profile changed meanwhile by the segmenter wins (an evaluation of an older profile version is refused).
  * A definition that no longer exists: its members exit.
  */
-import { profileView, type ProfileDoc, type ProfileStore } from '@profile-stream/profile';
+import type { ProfileStore } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
-import { decide } from './decide.ts';
-import type { MembershipStore } from './store.ts';
+import { evaluator } from './evaluate.ts';
+import type { MembershipStore } from './store/store.ts';
 
 export interface BackfillProgress {
   done: number;
@@ -38,11 +38,11 @@ export async function backfill(def: SegmentDefinition, o: BackfillOptions): Prom
   const ids = await o.profiles.profileIds();
   const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   o.onProgress?.({ ...progress });
+  const evaluate = evaluator({ defs: [def], memberships: o.memberships, now: o.now });
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const p = await o.profiles.read(pid);
     if (p !== undefined && p.profileId === pid) {
-      const view = profileView(p.doc as ProfileDoc, { profile_id: pid, merged_ids: p.mergedIds });
-      const r = await o.memberships.apply(pid, p.version, null, decide([def], view, o.now(), { kind: 'backfill' }));
+      const r = await evaluate.profile(p, { kind: 'backfill' }, null);
       progress.evaluated++;
       if (r.kind === 'ok') progress.changed += r.emitted;
     }
@@ -54,8 +54,7 @@ export async function backfill(def: SegmentDefinition, o: BackfillOptions): Prom
 
 /** A definition that was removed: every member exits (reason definition_changed). */
 export async function retireDefinition(id: string, version: number, o: BackfillOptions): Promise<BackfillProgress> {
-  const ids: string[] = [];
-  for (let s = 0; s < o.memberships.shards; s++) ids.push(...(await o.memberships.redis.smembers(o.memberships.keys.shard(s).members(id))));
+  const ids = await o.memberships.members(id);
   const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const state = await o.memberships.read(pid);

@@ -15,7 +15,7 @@ import { ShardLeases } from './leases.ts';
 import { createSegmenterMetrics } from './metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
-import { MembershipStore } from './store.ts';
+import { MembershipStore } from './store/store.ts';
 
 export interface RunningSegmenter {
   log: Logger;
@@ -64,18 +64,18 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     });
     stops.push(() => consumer!.stop());
   }
-  const leases = (of: 'outbox' | 'due', name: string) =>
-    new ShardLeases(redis, { key: (s) => `${memberships.keys.shard(s)[of]}:lease`, shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name });
+  const leases = (name: 'relay' | 'scheduler') =>
+    new ShardLeases(redis, { key: (s) => memberships.keys.shard(s).lease[name], shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name });
   if (cfg.roles.has('relay')) {
     const blocking = redis.duplicate({ enableAutoPipelining: false }); // XREAD BLOCK holds a connection
     blocking.on('error', () => undefined);
-    const owned = leases('outbox', 'relay');
+    const owned = leases('relay');
     await owned.start();
     const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now });
     stops.push(async () => { await relay.stop(); await owned.stop(); blocking.disconnect(); });
   }
   if (cfg.roles.has('schedule')) {
-    const owned = leases('due', 'scheduler');
+    const owned = leases('scheduler');
     await owned.start();
     const scheduler = startScheduler({ memberships, leases: owned, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
     stops.push(async () => { await scheduler.stop(); await owned.stop(); });

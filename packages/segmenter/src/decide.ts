@@ -4,7 +4,7 @@
  */
 import type { JsonValue } from '@profile-stream/profile';
 import { blockedByConsent, evaluateAll, factsOf, traitsOf, type SegmentDefinition } from '@profile-stream/segments';
-import type { Decision } from './store.ts';
+import type { Decision } from './store/records.ts';
 
 export type Trigger =
   /** A profile change caused by an input event at `at` (event time). */

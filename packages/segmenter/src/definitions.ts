@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { SegmentDefinition } from '@profile-stream/segments';
-import type { SegmentKeys } from './store.ts';
+import type { SegmentKeys } from './store/keys.ts';
 
 export interface RecordedDefinition {
   version: number;
@@ -38,4 +38,9 @@ export async function recordDefinitions(redis: Redis, keys: SegmentKeys, defs: r
     if (rec.backfilled !== fingerprint) stale.push(def.id);
   }
   return stale;
+}
+
+/** A removed definition, once its members have exited, is no longer recorded. */
+export async function forgetDefinition(redis: Redis, keys: SegmentKeys, id: string): Promise<void> {
+  await redis.hdel(keys.defs, id);
 }

@@ -9,11 +9,12 @@ import {
   asRedisError, decodeMessageRaw, drop, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome,
 } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
-import { profileView, type JsonValue, type ProfileDoc, type ProfileStore } from '@profile-stream/profile';
+import type { JsonValue, ProfileStore } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
-import { decide, type Trigger } from './decide.ts';
+import { evaluator } from './evaluate.ts';
 import type { SegmenterMetrics } from './metrics.ts';
-import type { MembershipStore } from './store.ts';
+import type { ApplyResult } from './store/records.ts';
+import type { MembershipStore } from './store/store.ts';
 
 export interface HandlerDeps {
   defs: readonly SegmentDefinition[];
@@ -41,13 +42,10 @@ class RetiredSet {
 export function segmenterHandler(d: HandlerDeps): BatchHandler {
   const retired = new RetiredSet();
   const erasedTopic = d.topics['profile-erased'].topic;
+  const evaluate = evaluator(d);
 
-  async function evaluateAndApply(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null): Promise<Outcome> {
-    const now = d.now();
-    const t0 = performance.now();
-    const decisions = decide(d.defs, view, now, trigger);
-    d.metrics.evaluateSeconds.observe((performance.now() - t0) / 1000);
-    const r = await d.memberships.apply(pid, version, triggerId, decisions);
+  /** What the store did with an evaluation, as the change's outcome (and its metrics). */
+  function outcomeOf(pid: string, r: ApplyResult): Outcome {
     if (r.kind === 'ok') {
       d.metrics.changes.inc({ result: 'applied' });
       if (r.emitted) d.metrics.membershipChanges.inc(r.emitted);
@@ -78,8 +76,7 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
         await retire(c.profile_id, { merged_into: p.profileId }, c.occurred_at, null);
         return drop('profile_merged');
       }
-      const view = profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds });
-      return evaluateAndApply(p.profileId, p.version, view, { kind: 'tick', at: c.occurred_at }, null);
+      return outcomeOf(p.profileId, await evaluate.profile(p, { kind: 'tick', at: c.occurred_at }, null));
     }
     if (c.cause === 'erase' || c.profile_json === null) {
       await retire(c.profile_id, { erased: true }, c.occurred_at, c.trigger_event_id);
@@ -90,7 +87,7 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     for (const m of Array.isArray(merged) ? merged : []) {
       if (typeof m === 'string') await retire(m, { merged_into: c.profile_id }, c.occurred_at, c.trigger_event_id);
     }
-    return evaluateAndApply(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id);
+    return outcomeOf(c.profile_id, await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id));
   }
 
   async function onErased(e: ProfileErased): Promise<Outcome> {

@@ -1,11 +1,12 @@
-export { loadSegmenterConfig, ROLES, type Role, type SegmenterConfig } from './config.ts';
+export { loadSegmenterConfig, ROLES, SEGMENT_PARAMS_EXAMPLE, SEGMENTER_SETTINGS, type Role, type SegmenterConfig } from './config.ts';
 export { startSegmenter, type RunningSegmenter } from './build-service.ts';
-export { runSegmenterMain } from './main.ts';
 export { decide, type Trigger } from './decide.ts';
+export { evaluator, type EvaluatedProfile, type Evaluator, type EvaluatorDeps } from './evaluate.ts';
 export { segmenterHandler } from './handler.ts';
 export { backfill, retireDefinition, type BackfillProgress } from './backfill.ts';
-export { fingerprintOf, recordDefinitions, recordedDefinitions, type RecordedDefinition } from './definitions.ts';
+export { fingerprintOf, forgetDefinition, recordDefinitions, recordedDefinitions, type RecordedDefinition } from './definitions.ts';
+export { MembershipStore } from './store/store.ts';
+export { segmentKeys, shardOf, type SegmentKeys, type ShardKeys } from './store/keys.ts';
 export {
-  MembershipStore, membershipEventId, segmentKeys, shardOf,
-  type ApplyResult, type Decision, type MembershipReason, type MembershipState, type OutboxEvent, type StoredMembership,
-} from './store.ts';
+  membershipEventId, type ApplyResult, type Decision, type MembershipReason, type MembershipState, type OutboxEntry, type OutboxEvent, type StoredMembership,
+} from './store/records.ts';

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '@profile-stream/consumer-kit';
+import { scriptCommand, type ScriptCall } from '@profile-stream/profile';
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -15,23 +16,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-type LeaseRedis = Redis & { psLeaseRenew(key: string, owner: string, ttl: number): Promise<number>; psLeaseRelease(key: string, owner: string): Promise<number> };
-
 export interface LeaseOptions { key: (shard: number) => string; shards: number; owner: string; ttlMs: number; log: Logger; name: string }
 
 export class ShardLeases {
   readonly owned = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly r: LeaseRedis;
+  private readonly redis: Redis;
+  private readonly renew: ScriptCall<number>;
+  private readonly release: ScriptCall<number>;
   private readonly o: LeaseOptions;
 
   constructor(redis: Redis, o: LeaseOptions) {
     this.o = o;
-    if (!('psLeaseRenew' in redis)) {
-      redis.defineCommand('psLeaseRenew', { numberOfKeys: 1, lua: RENEW });
-      redis.defineCommand('psLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
-    }
-    this.r = redis as LeaseRedis;
+    this.redis = redis;
+    this.renew = scriptCommand(redis, 'psLeaseRenew', RENEW, 1);
+    this.release = scriptCommand(redis, 'psLeaseRelease', RELEASE, 1);
   }
 
   /** Renews owned shards and tries to take free ones. */
@@ -39,11 +38,11 @@ export class ShardLeases {
     for (let s = 0; s < this.o.shards; s++) {
       const key = this.o.key(s);
       if (this.owned.has(s)) {
-        if (!(await this.r.psLeaseRenew(key, this.o.owner, this.o.ttlMs))) {
+        if (!(await this.renew([key], [this.o.owner, this.o.ttlMs]))) {
           this.owned.delete(s);
           this.o.log.warn({ shard: s, lease: this.o.name }, 'shard lease lost');
         }
-      } else if ((await this.r.set(key, this.o.owner, 'PX', this.o.ttlMs, 'NX')) === 'OK') {
+      } else if ((await this.redis.set(key, this.o.owner, 'PX', this.o.ttlMs, 'NX')) === 'OK') {
         this.owned.add(s);
       }
     }
@@ -66,7 +65,7 @@ export class ShardLeases {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    for (const s of this.owned) await this.r.psLeaseRelease(this.o.key(s), this.o.owner).catch(() => undefined);
+    for (const s of this.owned) await this.release([this.o.key(s)], [this.o.owner]).catch(() => undefined);
     this.owned.clear();
   }
 }

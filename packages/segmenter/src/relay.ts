@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
-import { MembershipStore, membershipEventId, type OutboxEvent } from './store.ts';
+import { membershipEventId } from './store/records.ts';
 
 export interface RelayDeps extends ShardWorkerDeps {
   /** A connection of its own: XREAD BLOCK holds it. */
@@ -16,8 +16,6 @@ export interface RelayDeps extends ShardWorkerDeps {
 }
 
 export type Relay = Worker;
-
-type XReadReply = [string, [string, string[]][]][] | null;
 
 export function startRelay(d: RelayDeps): Relay {
   const topic = d.topics['segment-membership-changed'].topic;
@@ -30,17 +28,12 @@ export function startRelay(d: RelayDeps): Relay {
     if (shards.length === 0) return 250;
     // A shard newly owned starts from its stored cursor (another relay may have moved it).
     for (const s of shards) if (!cursors.has(s)) cursors.set(s, await d.memberships.cursor(s));
-    const keys = shards.map((s) => d.memberships.keys.shard(s).outbox);
-    const reply = (await d.blocking.xread('COUNT', d.batch ?? 2000, 'BLOCK', d.blockMs ?? 500, 'STREAMS', ...keys, ...shards.map((s) => cursors.get(s)!))) as XReadReply;
-    if (reply === null) return 0;
+    const from = new Map(shards.map((s) => [s, cursors.get(s)!]));
+    const read = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
+    if (read.length === 0) return 0;
     const now = d.now();
-    const done: { shard: number; ids: string[] }[] = [];
-    const events: OutboxEvent[] = [];
-    for (const [key, entries] of reply) {
-      const shard = shards[keys.indexOf(key)]!;
-      done.push({ shard, ids: entries.map(([id]) => id) });
-      for (const [, fields] of entries) events.push(MembershipStore.parseOutbox(fields));
-    }
+    const done = read.map(({ shard, entries }) => ({ shard, ids: entries.map((e) => e.id) }));
+    const events = read.flatMap(({ entries }) => entries.map((e) => e.event));
     const messages = await Promise.all(events.map(async (e) => ({
       key: e.profile_id,
       value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),

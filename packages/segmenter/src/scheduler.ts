@@ -25,9 +25,7 @@ export function startScheduler(d: SchedulerDeps): Scheduler {
       const due = await d.memberships.dueBefore(shard, now, d.batch ?? 2000);
       if (due.length === 0) continue;
       if (due.length === (d.batch ?? 2000)) more = true;
-      const pipe = d.memberships.redis.pipeline();
-      for (const [pid] of due) pipe.hget(d.memberships.keys.shard(shard).member(pid), 'pv');
-      const versions = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
+      const versions = await d.memberships.versions(due.map(([pid]) => pid));
       const messages = await Promise.all(due.map(async ([pid, at], i) => ({
         key: pid,
         value: await d.registry.encodeTrusted(topic, {

@@ -3,7 +3,7 @@ import type { Logger, Producer } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
 import type { ShardLeases } from './leases.ts';
 import type { SegmenterMetrics } from './metrics.ts';
-import type { MembershipStore } from './store.ts';
+import type { MembershipStore } from './store/store.ts';
 
 export interface ShardWorkerDeps {
   memberships: MembershipStore;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
-import { MembershipStore, membershipEventId, type Decision, type OutboxEvent } from './store.ts';
+import { membershipEventId, type Decision, type OutboxEvent } from './store/records.ts';
+import { MembershipStore } from './store/store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
@@ -18,7 +19,7 @@ function setup(shards = 4) {
 async function outbox(store: MembershipStore): Promise<OutboxEvent[]> {
   const out: OutboxEvent[] = [];
   for (let s = 0; s < store.shards; s++) {
-    for (const [, fields] of await store.redis.xrange(store.keys.shard(s).outbox, '-', '+')) out.push(MembershipStore.parseOutbox(fields));
+    for (const { event } of await store.outbox(s)) out.push(event);
   }
   return out;
 }
@@ -85,4 +86,27 @@ test('retire: a merged profile exits every segment once, leaves the schedule and
   assert.deepEqual(await store.dueBefore(0, Number.MAX_SAFE_INTEGER, 10), []);
   assert.deepEqual(await store.apply('m1', 5, null, [d('loyal', true)]), { kind: 'dead', dead: 'merged:s1' });
   assert.equal((await store.size('loyal')).members, 0);
+});
+
+test('versions (what a tick carries), members over all shards, and the relay read: from a cursor, then relayed entries leave the outbox', async () => {
+  const store = setup(4);
+  const pids = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+  for (const [i, pid] of pids.entries()) await store.apply(pid, 10 + i, null, [d('loyal', i % 2 === 0)]);
+  assert.deepEqual(await store.versions([...pids, 'never']), [10, 11, 12, 13, 14, 15, 0]);
+  assert.deepEqual((await store.members('loyal')).sort(), ['p1', 'p3', 'p5']);
+
+  const connection = new Redis(url);
+  clients.push(connection);
+  const from = new Map(Array.from({ length: store.shards }, (_, s) => [s, '0-0'] as [number, string]));
+  const read = await store.readOutbox({ from, count: 100, blockMs: 100, connection });
+  assert.deepEqual(read.flatMap((r) => r.entries.map((e) => e.event.profile_id)).sort(), ['p1', 'p3', 'p5']);
+  for (const { shard, entries } of read) {
+    assert.deepEqual(entries, await store.outbox(shard), `shard ${shard} read whole`);
+    const ids = entries.map((e) => e.id);
+    await store.relayed(shard, ids[ids.length - 1]!, ids);
+    assert.equal(await store.cursor(shard), ids[ids.length - 1]);
+    assert.deepEqual(await store.outbox(shard), []);
+  }
+  assert.equal((await store.backlog()).outbox, 0);
+  assert.deepEqual(await store.readOutbox({ from, count: 100, blockMs: 50, connection }), [], 'nothing left to read');
 });

@@ -11,8 +11,8 @@ import { Redis } from 'ioredis';
 import { foldEvents, profileView, type FoldInput } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import { D, H, T0, click, consent, purchase } from '@profile-stream/segments/testing';
-import { decide } from './decide.ts';
-import { MembershipStore } from './store.ts';
+import { evaluator, type Evaluator } from './evaluate.ts';
+import { MembershipStore } from './store/store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const DIR = fileURLToPath(new URL('../../../segments', import.meta.url));
@@ -23,19 +23,21 @@ type Step =
   | { clock: number; out: Out[]; note?: string }
   | { at: number; merge: [survivor: string, merged: string]; out: Out[]; note?: string };
 
-/** The segmenter's loop without Kafka: folds each profile's events, decides, applies, runs the schedule. */
+/** The segmenter's loop without Kafka: folds each profile's events, evaluates them as the service does, runs the schedule. */
 class Harness {
   private readonly events = new Map<string, FoldInput[]>();
   private readonly versions = new Map<string, number>();
   private readonly merged = new Map<string, string[]>();
   private seen = 0;
+  /** The fake clock the evaluations read. */
+  private clockAt = 0;
+  private readonly evaluate: Evaluator;
   readonly store: MembershipStore;
-  readonly defs: readonly SegmentDefinition[];
   readonly watch: ReadonlySet<string>;
   constructor(store: MembershipStore, defs: readonly SegmentDefinition[], watch: ReadonlySet<string>) {
     this.store = store;
-    this.defs = defs;
     this.watch = watch;
+    this.evaluate = evaluator({ defs, memberships: store, now: () => this.clockAt });
   }
 
   view(pid: string) {
@@ -45,7 +47,8 @@ class Harness {
   async change(pid: string, now: number, trigger: number): Promise<void> {
     const v = (this.versions.get(pid) ?? 0) + 1;
     this.versions.set(pid, v);
-    await this.store.apply(pid, v, `trigger@${trigger}`, decide(this.defs, this.view(pid), now, { kind: 'event', at: trigger }));
+    this.clockAt = now;
+    await this.evaluate.view(pid, v, this.view(pid), { kind: 'event', at: trigger }, `trigger@${trigger}`);
   }
 
   async event(pid: string, now: number, inputs: FoldInput[]): Promise<void> {
@@ -67,16 +70,17 @@ class Harness {
       if (due.length === 0) return;
       const [pid, at] = due[0]!;
       await this.store.unschedule(0, [[pid, at]]);
-      await this.store.apply(pid, this.versions.get(pid) ?? 0, null, decide(this.defs, this.view(pid), at, { kind: 'tick', at }));
+      this.clockAt = at;
+      await this.evaluate.view(pid, this.versions.get(pid) ?? 0, this.view(pid), { kind: 'tick', at }, null);
     }
   }
 
   /** Outbox entries written since the last call (watched segments only). */
   async drain(): Promise<Out[]> {
-    const entries = await this.store.redis.xrange(this.store.keys.shard(0).outbox, '-', '+');
+    const entries = await this.store.outbox(0);
     const fresh = entries.slice(this.seen);
     this.seen = entries.length;
-    return fresh.map(([, f]) => MembershipStore.parseOutbox(f)).filter((e) => this.watch.has(e.segment_id))
+    return fresh.map((x) => x.event).filter((e) => this.watch.has(e.segment_id))
       .map((e): Out => [e.segment_id, e.change, e.reason, e.occurred_at, e.membership_version]);
   }
 }

@@ -2,4 +2,3 @@ export { loadStitcherConfig, DEFAULT_OPS_PORTS, type StitcherConfig, type InputT
 export { startStitcher, type RunningStitcher } from './build-service.ts';
 export { createRedis } from '@profile-stream/profile';
 export { stitcherHandler } from './handler.ts';
-export { runStitcherMain } from './main.ts';

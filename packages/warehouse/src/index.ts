@@ -1,6 +1,5 @@
 export { loadWarehouseConfig, DEFAULT_WAREHOUSE_PORT, type WarehouseConfig } from './config.ts';
 export { startWarehouse, openWarehouseDb, type RunningWarehouse, type WarehouseDeps } from './build-service.ts';
-export { runWarehouseMain } from './main.ts';
 export { migrate, loadMigrations, statements, applyClickstreamTtl } from './migrations.ts';
 export { BatchSink, insertRows, isDataError, type Entry } from './sink.ts';
 export { warehouseHandler, toEntry, WAREHOUSE_TOPICS } from './handler.ts';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The clickstream stitcher process (`profile-stream run clickstream`): its own consumer group, /health and /metrics.
-import { runEntry } from '@profile-stream/consumer-kit/entry';
+import { runService } from '@profile-stream/consumer-kit/entry';
 
-await runEntry('clickstream-stitcher', async () => {
-  const { runStitcherMain } = await import('@profile-stream/stitcher');
-  return () => runStitcherMain('clickstream');
+await runService('clickstream-stitcher', async () => {
+  const { loadStitcherConfig, startStitcher } = await import('@profile-stream/stitcher');
+  return startStitcher(loadStitcherConfig('clickstream', process.env));
 });

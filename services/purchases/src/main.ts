@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The purchases stitcher process (`profile-stream run purchases`): its own consumer group, /health and /metrics.
-import { runEntry } from '@profile-stream/consumer-kit/entry';
+import { runService } from '@profile-stream/consumer-kit/entry';
 
-await runEntry('purchases-stitcher', async () => {
-  const { runStitcherMain } = await import('@profile-stream/stitcher');
-  return () => runStitcherMain('purchases');
+await runService('purchases-stitcher', async () => {
+  const { loadStitcherConfig, startStitcher } = await import('@profile-stream/stitcher');
+  return startStitcher(loadStitcherConfig('purchases', process.env));
 });

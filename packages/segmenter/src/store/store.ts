@@ -1,253 +1,35 @@
 /**
- * Segment membership in Redis: per profile the stored membership of every segment, the outbox of membership
- * events not yet relayed to Kafka, and the schedule of clock-driven re-evaluations. A change of membership and
- * its outbox record are written by one script (atomic), so an event is never lost between Redis and Kafka and
- * never invented twice: the relay publishes the outbox at least once, a duplicate carrying the same event id.
- *
- * Keys are sharded by profile id; every key of a shard carries the hash tag `{seg:<shard>}`, so each script
- * touches one slot (Redis Cluster safe) and the relay and scheduler work shard by shard:
- *   <prefix>seg:{seg:<s>}:m:<pid>     HASH  pv (profile version evaluated), dead (merged:<survivor> | erased),
- *                                           s:<segment> "member,membership_version,definition_version,occurred_at",
- *                                           d:<segment> next instant the segment's answer flips by the clock
- *   <prefix>seg:{seg:<s>}:outbox      STREAM membership events waiting for the relay
- *   <prefix>seg:{seg:<s>}:relayed     the last outbox id published to Kafka
- *   <prefix>seg:{seg:<s>}:due         ZSET pid → earliest d:* (the scheduler's work list)
- *   <prefix>seg:{seg:<s>}:in:<seg>    SET  members of a segment (sizes, listings)
- *   <prefix>seg:defs                  HASH segment id → JSON of the definition version in use
+ * MembershipStore: segment membership in Redis. Per profile the stored membership of every segment, the outbox of
+ * membership events not yet relayed to Kafka, and the schedule of clock-driven re-evaluations (key layout: keys.ts;
+ * the atomic steps and the outbox record's fields: scripts.ts). Callers go through its methods, never its connection.
  */
 import type { Redis } from 'ioredis';
+import { segmentKeys, shardOf, type SegmentKeys } from './keys.ts';
+import type { ApplyResult, Decision, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
+import { membershipScripts, parseOutbox, type MembershipScripts } from './scripts.ts';
 
-export type MembershipReason =
-  | 'rule_matched' | 'rule_unmatched' | 'time_elapsed' | 'profile_merged' | 'profile_erased' | 'consent_withdrawn' | 'definition_changed';
+type XReadReply = [string, [string, string[]][]][] | null;
 
-/** The wanted membership of one segment after an evaluation. */
-export interface Decision {
-  segment: string;
-  definitionVersion: number;
-  member: boolean;
-  /** The reason if this is a change (the script knows whether it is). */
-  reason: MembershipReason;
-  /** When the change happened (clamped by the script to not before the segment's previous change). */
-  occurredAt: number;
-  /** The next instant the answer flips by the clock, or null. */
-  nextChangeAt: number | null;
-  traits: Record<string, string>;
+export interface OutboxRead {
+  /** The position after which each shard is read (its cursor, or the last id seen). */
+  from: ReadonlyMap<number, string>;
+  count: number;
+  blockMs: number;
+  /** A connection of its own: XREAD BLOCK holds it for up to blockMs. */
+  connection: Redis;
 }
-
-export interface StoredMembership {
-  member: boolean;
-  version: number;
-  definitionVersion: number;
-  occurredAt: number;
-}
-
-export interface MembershipState {
-  profileVersion: number;
-  dead: string | null;
-  segments: Map<string, StoredMembership>;
-  due: Map<string, number>;
-}
-
-export type ApplyResult = { kind: 'ok'; emitted: number } | { kind: 'stale'; profileVersion: number } | { kind: 'dead'; dead: string };
-
-/** An outbox entry: a membership event without emitted_at (the relay stamps it). */
-export interface OutboxEvent {
-  profile_id: string;
-  segment_id: string;
-  segment_version: number;
-  change: 'entered' | 'exited';
-  reason: MembershipReason;
-  membership_version: number;
-  occurred_at: number;
-  trigger_event_id: string | null;
-  traits: Record<string, string>;
-}
-
-/** The event id is derived from profile, segment and membership version: stable across replays and relays. */
-export const membershipEventId = (e: Pick<OutboxEvent, 'profile_id' | 'segment_id' | 'membership_version'>) =>
-  `${e.profile_id}:${e.segment_id}:m${e.membership_version}`;
-
-// Shared Lua: the outbox record of one change, and the state string of a segment.
-const LUA_COMMON = `
-local function parse(raw)
-  if not raw then return 0, 0, 0, 0 end
-  local m, n, dv, at = string.match(raw, '^(%d+),(%d+),(%d+),(%-?%d+)$')
-  return tonumber(m), tonumber(n), tonumber(dv), tonumber(at)
-end
-local function emit(outbox, pid, seg, dv, member, reason, n, at, trigger, traits)
-  local change = 'exited'
-  if member == 1 then change = 'entered' end
-  redis.call('XADD', outbox, '*', 'p', pid, 's', seg, 'v', dv, 'c', change, 'r', reason, 'n', n, 'at', at, 't', trigger, 'tr', traits)
-end
-local function reschedule(state, due, pid)
-  local all = redis.call('HGETALL', state)
-  local min = nil
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'd:' then
-      local t = tonumber(all[i + 1])
-      if min == nil or t < min then min = t end
-    end
-  end
-  if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
-end
-`;
-
-/**
- * APPLY: KEYS state, outbox, due, then one member set per decision.
- * ARGV pid, profile_version, trigger ('' = none), then per decision: segment, definition_version, member (0|1),
- * reason, occurred_at, next ('' = none), traits JSON.
- * Refuses a dead profile and an evaluation of an older profile version than the last one applied.
- */
-export const APPLY_SCRIPT = `${LUA_COMMON}
-local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
--- One read of the whole state; only what changed is written back.
-local flat = redis.call('HGETALL', state)
-local h = {}
-for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
-if h['dead'] then return {'dead', h['dead']} end
-local pid, pv, trigger = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-if pv < tonumber(h['pv'] or '-1') then return {'stale', h['pv']} end
-local set, del = {'pv', ARGV[2]}, {}
-local emitted = 0
-local i = 0
-for b = 4, #ARGV, 7 do
-  i = i + 1
-  local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
-  local sf, df = 's:' .. seg, 'd:' .. seg
-  local om, n, odv, oat = parse(h[sf])
-  if m ~= om then
-    n = n + 1
-    if at < oat then at = oat end
-    if odv ~= 0 and odv ~= dv then reason = 'definition_changed' end
-    emit(outbox, pid, seg, dv, m, reason, n, at, trigger, traits)
-    if m == 1 then redis.call('SADD', KEYS[3 + i], pid) else redis.call('SREM', KEYS[3 + i], pid) end
-    emitted = emitted + 1
-    oat = at
-  end
-  local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
-  if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
-  if nxt == '' then
-    if h[df] then del[#del + 1] = df; h[df] = nil end
-  elseif h[df] ~= nxt then
-    set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
-  end
-end
-redis.call('HSET', state, unpack(set))
-if #del > 0 then redis.call('HDEL', state, unpack(del)) end
-local min = nil
-for f, v in pairs(h) do
-  if string.sub(f, 1, 2) == 'd:' then
-    local t = tonumber(v)
-    if min == nil or t < min then min = t end
-  end
-end
-if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
-return {'ok', emitted}
-`;
-
-/**
- * RETIRE: the profile was merged into another or erased: it exits every segment it is in (one event each),
- * is marked dead (later evaluations of it are refused) and leaves the schedule. Idempotent.
- * KEYS state, outbox, due. ARGV pid, dead mark, reason, occurred_at, trigger, member-set key prefix.
- * (The member-set keys are built here from the prefix: they share the state's hash tag, so the same slot.)
- */
-export const RETIRE_SCRIPT = `${LUA_COMMON}
-local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('HGET', state, 'dead') then return 0 end
-local pid, mark, reason, at, trigger, setPrefix = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local all = redis.call('HGETALL', state)
-local exited = 0
-for i = 1, #all, 2 do
-  local f = all[i]
-  if string.sub(f, 1, 2) == 's:' then
-    local seg = string.sub(f, 3)
-    local m, n, dv, oat = parse(all[i + 1])
-    if m == 1 then
-      n = n + 1
-      local t = at
-      if t < oat then t = oat end
-      emit(outbox, pid, seg, dv, 0, reason, n, t, trigger, '{}')
-      redis.call('SREM', setPrefix .. seg, pid)
-      redis.call('HSET', state, f, '0,' .. n .. ',' .. dv .. ',' .. string.format('%d', t))
-      exited = exited + 1
-    end
-  elseif string.sub(f, 1, 2) == 'd:' then
-    redis.call('HDEL', state, f)
-  end
-end
-redis.call('HSET', state, 'dead', mark)
-redis.call('ZREM', due, pid)
-return exited
-`;
-
-/** RELAYED: KEYS outbox, cursor. ARGV last id, then the ids published. Moves the cursor and drops them. */
-export const RELAYED_SCRIPT = `
-redis.call('SET', KEYS[2], ARGV[1])
-for i = 2, #ARGV do redis.call('XDEL', KEYS[1], ARGV[i]) end
-return #ARGV - 1
-`;
-
-/** UNSCHEDULE: KEYS due. ARGV pairs pid, score: removes a pid only if it is still due at that score. */
-export const UNSCHEDULE_SCRIPT = `
-local n = 0
-for i = 1, #ARGV, 2 do
-  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if s and tonumber(s) == tonumber(ARGV[i + 1]) then redis.call('ZREM', KEYS[1], ARGV[i]); n = n + 1 end
-end
-return n
-`;
-
-/** FNV-1a over the profile id: the shard of its segment state. */
-export function shardOf(pid: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < pid.length; i++) {
-    h ^= pid.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % shards;
-}
-
-export interface SegmentKeys {
-  shard(s: number): { outbox: string; relayed: string; due: string; member: (pid: string) => string; members: (segment: string) => string; membersPrefix: string };
-  defs: string;
-}
-
-export function segmentKeys(prefix: string): SegmentKeys {
-  return {
-    shard: (s) => {
-      const base = `${prefix}seg:{seg:${s}}`;
-      return {
-        outbox: `${base}:outbox`, relayed: `${base}:relayed`, due: `${base}:due`,
-        member: (pid: string) => `${base}:m:${pid}`, members: (segment: string) => `${base}:in:${segment}`, membersPrefix: `${base}:in:`,
-      };
-    },
-    defs: `${prefix}seg:defs`,
-  };
-}
-
-type ScriptRedis = Redis & {
-  psSegApply(...args: (string | number)[]): Promise<[string, string | number]>;
-  psSegRetire(...args: (string | number)[]): Promise<number>;
-  psSegRelayed(...args: (string | number)[]): Promise<number>;
-  psSegUnschedule(...args: (string | number)[]): Promise<number>;
-};
-
-export interface OutboxEntry { id: string; event: OutboxEvent }
 
 export class MembershipStore {
   readonly keys: SegmentKeys;
   readonly shards: number;
-  readonly redis: Redis;
-  private readonly r: ScriptRedis;
+  private readonly redis: Redis;
+  private readonly scripts: MembershipScripts;
 
   constructor(redis: Redis, o: { prefix: string; shards: number }) {
     this.redis = redis;
     this.keys = segmentKeys(o.prefix);
     this.shards = o.shards;
-    this.r = redis as ScriptRedis;
-    for (const [name, lua] of [['psSegApply', APPLY_SCRIPT], ['psSegRetire', RETIRE_SCRIPT], ['psSegRelayed', RELAYED_SCRIPT], ['psSegUnschedule', UNSCHEDULE_SCRIPT]] as const) {
-      if (!(name in redis)) redis.defineCommand(name, { lua });
-    }
+    this.scripts = membershipScripts(redis);
   }
 
   private shardKeys(pid: string) {
@@ -263,7 +45,7 @@ export class MembershipStore {
     for (const d of decisions) {
       args.push(d.segment, d.definitionVersion, d.member ? 1 : 0, d.reason, Math.round(d.occurredAt), d.nextChangeAt === null ? '' : Math.round(d.nextChangeAt), JSON.stringify(d.traits));
     }
-    const [kind, x] = await this.r.psSegApply(keys.length, ...keys, ...args);
+    const [kind, x] = await this.scripts.apply(keys, args);
     if (kind === 'ok') return { kind, emitted: Number(x) };
     if (kind === 'stale') return { kind, profileVersion: Number(x) };
     return { kind: 'dead', dead: String(x) };
@@ -273,7 +55,7 @@ export class MembershipStore {
   async retire(pid: string, how: { merged_into: string } | { erased: true }, occurredAt: number, trigger: string | null): Promise<number> {
     const k = this.shardKeys(pid);
     const [mark, reason] = 'merged_into' in how ? [`merged:${how.merged_into}`, 'profile_merged'] : ['erased', 'profile_erased'];
-    return this.r.psSegRetire(3, k.state, k.outbox, k.due, pid, mark, reason, Math.round(occurredAt), trigger ?? '', k.membersPrefix);
+    return this.scripts.retire([k.state, k.outbox, k.due], [pid, mark, reason, Math.round(occurredAt), trigger ?? '', k.membersPrefix]);
   }
 
   async read(pid: string): Promise<MembershipState> {
@@ -289,19 +71,31 @@ export class MembershipStore {
     return { profileVersion: h.pv === undefined ? -1 : Number(h.pv), dead: h.dead ?? null, segments, due };
   }
 
-  /** An outbox entry's fields (as XRANGE/XREAD return them) → the membership event. */
-  static parseOutbox(fields: string[]): OutboxEvent {
-    const f: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-    return {
-      profile_id: f.p!, segment_id: f.s!, segment_version: Number(f.v), change: f.c as 'entered' | 'exited', reason: f.r as MembershipReason,
-      membership_version: Number(f.n), occurred_at: Number(f.at), trigger_event_id: f.t ? f.t : null, traits: JSON.parse(f.tr ?? '{}') as Record<string, string>,
-    };
+  /** The profile version last evaluated, per profile (0 when never evaluated): what a scheduled tick carries. */
+  async versions(pids: readonly string[]): Promise<number[]> {
+    const pipe = this.redis.pipeline();
+    for (const pid of pids) pipe.hget(this.shardKeys(pid).state, 'pv');
+    return ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
   }
 
+  /** Every entry of one shard's outbox, oldest first (tools and tests; the relay reads with readOutbox). */
+  async outbox(shard: number): Promise<OutboxEntry[]> {
+    const entries = await this.redis.xrange(this.keys.shard(shard).outbox, '-', '+');
+    return entries.map(([id, fields]) => ({ id, event: parseOutbox(fields) }));
+  }
+
+  /** New outbox entries of the given shards (XREAD BLOCK: waits up to blockMs for some); only shards that have any. */
+  async readOutbox(o: OutboxRead): Promise<{ shard: number; entries: OutboxEntry[] }[]> {
+    const shards = [...o.from.keys()];
+    const keys = shards.map((s) => this.keys.shard(s).outbox);
+    const reply = (await o.connection.xread('COUNT', o.count, 'BLOCK', o.blockMs, 'STREAMS', ...keys, ...shards.map((s) => o.from.get(s)!))) as XReadReply;
+    return (reply ?? []).map(([key, entries]) => ({ shard: shards[keys.indexOf(key)]!, entries: entries.map(([id, fields]) => ({ id, event: parseOutbox(fields) })) }));
+  }
+
+  /** Entries published: the shard's cursor moves to `lastId` and they leave the outbox. */
   async relayed(shard: number, lastId: string, ids: string[]): Promise<void> {
     const k = this.keys.shard(shard);
-    await this.r.psSegRelayed(2, k.outbox, k.relayed, lastId, ...ids);
+    await this.scripts.relayed([k.outbox, k.relayed], [lastId, ...ids]);
   }
 
   async cursor(shard: number): Promise<string> {
@@ -319,7 +113,14 @@ export class MembershipStore {
   /** Removes due entries that were handed on, unless they were rescheduled meanwhile. */
   async unschedule(shard: number, items: [string, number][]): Promise<void> {
     if (items.length === 0) return;
-    await this.r.psSegUnschedule(1, this.keys.shard(shard).due, ...items.flat());
+    await this.scripts.unschedule([this.keys.shard(shard).due], items.flat());
+  }
+
+  /** Every member of a segment, over all shards. */
+  async members(segment: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let s = 0; s < this.shards; s++) ids.push(...(await this.redis.smembers(this.keys.shard(s).members(segment))));
+    return ids;
   }
 
   /** Members of a segment over all shards (count), and up to `sample` member ids. */

@@ -1,0 +1,45 @@
+/**
+ * One evaluation of a profile: every definition decided over its view at `now` (decide.ts) and the decisions written
+ * in one atomic store step (membership changes, their outbox records, the schedule). The one code path from a profile
+ * to its memberships: the handler runs it per profile change and scheduled tick, the backfill per profile, and
+ * `bench segments` per profile it builds.
+ */
+import { profileView, type JsonValue, type ProfileDoc, type StoredProfile } from '@profile-stream/profile';
+import type { SegmentDefinition } from '@profile-stream/segments';
+import { decide, type Trigger } from './decide.ts';
+import type { SegmenterMetrics } from './metrics.ts';
+import type { ApplyResult } from './store/records.ts';
+import type { MembershipStore } from './store/store.ts';
+
+export interface EvaluatorDeps {
+  defs: readonly SegmentDefinition[];
+  memberships: MembershipStore;
+  now: () => number;
+  /** Where the time decide() takes is observed (the service's metrics). */
+  metrics?: Pick<SegmenterMetrics, 'evaluateSeconds'>;
+}
+
+/** A profile as the profile store gives it: read (StoredProfile) or just folded (FoldResult). */
+export type EvaluatedProfile = Pick<StoredProfile, 'profileId' | 'version' | 'doc' | 'mergedIds'>;
+
+export interface Evaluator {
+  /** A profile's view as profile-changes carries it (profile_json). */
+  view(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null): Promise<ApplyResult>;
+  /** A profile from the store: its view is built as the stitcher publishes it, then evaluated. */
+  profile(p: EvaluatedProfile, trigger: Trigger, triggerId: string | null): Promise<ApplyResult>;
+}
+
+export function evaluator(d: EvaluatorDeps): Evaluator {
+  const view: Evaluator['view'] = async (pid, version, v, trigger, triggerId) => {
+    const now = d.now();
+    const t0 = performance.now();
+    const decisions = decide(d.defs, v, now, trigger);
+    d.metrics?.evaluateSeconds.observe((performance.now() - t0) / 1000);
+    return d.memberships.apply(pid, version, triggerId, decisions);
+  };
+  return {
+    view,
+    profile: (p, trigger, triggerId) =>
+      view(p.profileId, p.version, profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds }), trigger, triggerId),
+  };
+}

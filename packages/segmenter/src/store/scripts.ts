@@ -1,0 +1,162 @@
+/**
+ * The membership store's scripts. Each runs atomically on the keys of ONE shard (keys.ts: every key of a shard shares
+ * its hash tag), so a change of membership and its outbox record are written together: an event is never lost
+ * between Redis and Kafka and never invented twice (the relay publishes the outbox at least once, a duplicate
+ * carrying the same event id).
+ *   APPLY       the decisions of one evaluation: changed memberships, their outbox records, member sets, schedule
+ *   RETIRE      a merged or erased profile exits every segment and is marked dead
+ *   RELAYED     published outbox entries leave the outbox, the shard's cursor moves past them
+ *   UNSCHEDULE  due entries handed on leave the schedule unless they were rescheduled meanwhile
+ * An outbox record's fields (written by emit() below, read back by parseOutbox): p profile, s segment, v definition
+ * version, c change, r reason, n membership version, at occurred_at, t trigger event id ('' = none), tr traits JSON.
+ */
+import type { Redis } from 'ioredis';
+import { scriptCommand, type ScriptCall } from '@profile-stream/profile';
+import type { MembershipReason, OutboxEvent } from './records.ts';
+
+// Shared Lua: the state string of a segment, and the outbox record of one change.
+const LUA_COMMON = `
+local function parse(raw)
+  if not raw then return 0, 0, 0, 0 end
+  local m, n, dv, at = string.match(raw, '^(%d+),(%d+),(%d+),(%-?%d+)$')
+  return tonumber(m), tonumber(n), tonumber(dv), tonumber(at)
+end
+local function emit(outbox, pid, seg, dv, member, reason, n, at, trigger, traits)
+  local change = 'exited'
+  if member == 1 then change = 'entered' end
+  redis.call('XADD', outbox, '*', 'p', pid, 's', seg, 'v', dv, 'c', change, 'r', reason, 'n', n, 'at', at, 't', trigger, 'tr', traits)
+end
+`;
+
+/**
+ * APPLY: KEYS state, outbox, due, then one member set per decision.
+ * ARGV pid, profile_version, trigger ('' = none), then per decision: segment, definition_version, member (0|1),
+ * reason, occurred_at, next ('' = none), traits JSON.
+ * Refuses a dead profile and an evaluation of an older profile version than the last one applied.
+ */
+export const APPLY_SCRIPT = `${LUA_COMMON}
+local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
+-- One read of the whole state; only what changed is written back.
+local flat = redis.call('HGETALL', state)
+local h = {}
+for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+if h['dead'] then return {'dead', h['dead']} end
+local pid, pv, trigger = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+if pv < tonumber(h['pv'] or '-1') then return {'stale', h['pv']} end
+local set, del = {'pv', ARGV[2]}, {}
+local emitted = 0
+local i = 0
+for b = 4, #ARGV, 7 do
+  i = i + 1
+  local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
+  local sf, df = 's:' .. seg, 'd:' .. seg
+  local om, n, odv, oat = parse(h[sf])
+  if m ~= om then
+    n = n + 1
+    if at < oat then at = oat end
+    if odv ~= 0 and odv ~= dv then reason = 'definition_changed' end
+    emit(outbox, pid, seg, dv, m, reason, n, at, trigger, traits)
+    if m == 1 then redis.call('SADD', KEYS[3 + i], pid) else redis.call('SREM', KEYS[3 + i], pid) end
+    emitted = emitted + 1
+    oat = at
+  end
+  local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
+  if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
+  if nxt == '' then
+    if h[df] then del[#del + 1] = df; h[df] = nil end
+  elseif h[df] ~= nxt then
+    set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
+  end
+end
+redis.call('HSET', state, unpack(set))
+if #del > 0 then redis.call('HDEL', state, unpack(del)) end
+local min = nil
+for f, v in pairs(h) do
+  if string.sub(f, 1, 2) == 'd:' then
+    local t = tonumber(v)
+    if min == nil or t < min then min = t end
+  end
+end
+if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
+return {'ok', emitted}
+`;
+
+/**
+ * RETIRE: the profile was merged into another or erased: it exits every segment it is in (one event each),
+ * is marked dead (later evaluations of it are refused) and leaves the schedule. Idempotent.
+ * KEYS state, outbox, due. ARGV pid, dead mark, reason, occurred_at, trigger, member-set key prefix.
+ * (The member-set keys are built here from the prefix: they share the state's hash tag, so the same slot.)
+ */
+export const RETIRE_SCRIPT = `${LUA_COMMON}
+local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('HGET', state, 'dead') then return 0 end
+local pid, mark, reason, at, trigger, setPrefix = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local all = redis.call('HGETALL', state)
+local exited = 0
+for i = 1, #all, 2 do
+  local f = all[i]
+  if string.sub(f, 1, 2) == 's:' then
+    local seg = string.sub(f, 3)
+    local m, n, dv, oat = parse(all[i + 1])
+    if m == 1 then
+      n = n + 1
+      local t = at
+      if t < oat then t = oat end
+      emit(outbox, pid, seg, dv, 0, reason, n, t, trigger, '{}')
+      redis.call('SREM', setPrefix .. seg, pid)
+      redis.call('HSET', state, f, '0,' .. n .. ',' .. dv .. ',' .. string.format('%d', t))
+      exited = exited + 1
+    end
+  elseif string.sub(f, 1, 2) == 'd:' then
+    redis.call('HDEL', state, f)
+  end
+end
+redis.call('HSET', state, 'dead', mark)
+redis.call('ZREM', due, pid)
+return exited
+`;
+
+/** RELAYED: KEYS outbox, cursor. ARGV last id, then the ids published. Moves the cursor and drops them. */
+export const RELAYED_SCRIPT = `
+redis.call('SET', KEYS[2], ARGV[1])
+for i = 2, #ARGV do redis.call('XDEL', KEYS[1], ARGV[i]) end
+return #ARGV - 1
+`;
+
+/** UNSCHEDULE: KEYS due. ARGV pairs pid, score: removes a pid only if it is still due at that score. */
+export const UNSCHEDULE_SCRIPT = `
+local n = 0
+for i = 1, #ARGV, 2 do
+  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if s and tonumber(s) == tonumber(ARGV[i + 1]) then redis.call('ZREM', KEYS[1], ARGV[i]); n = n + 1 end
+end
+return n
+`;
+
+/** An outbox entry's fields (as XRANGE/XREAD return them) → the membership event. */
+export function parseOutbox(fields: readonly string[]): OutboxEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  return {
+    profile_id: f.p!, segment_id: f.s!, segment_version: Number(f.v), change: f.c as 'entered' | 'exited', reason: f.r as MembershipReason,
+    membership_version: Number(f.n), occurred_at: Number(f.at), trigger_event_id: f.t ? f.t : null, traits: JSON.parse(f.tr ?? '{}') as Record<string, string>,
+  };
+}
+
+/** The membership scripts on one Redis client. */
+export interface MembershipScripts {
+  /** Replies {'ok', emitted} | {'stale', stored profile version} | {'dead', dead mark}. */
+  apply: ScriptCall<[string, string | number]>;
+  retire: ScriptCall<number>;
+  relayed: ScriptCall<number>;
+  unschedule: ScriptCall<number>;
+}
+
+export function membershipScripts(redis: Redis): MembershipScripts {
+  return {
+    apply: scriptCommand(redis, 'psSegApply', APPLY_SCRIPT, 'variable'),
+    retire: scriptCommand(redis, 'psSegRetire', RETIRE_SCRIPT, 3),
+    relayed: scriptCommand(redis, 'psSegRelayed', RELAYED_SCRIPT, 2),
+    unschedule: scriptCommand(redis, 'psSegUnschedule', UNSCHEDULE_SCRIPT, 1),
+  };
+}
