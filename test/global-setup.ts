@@ -13,7 +13,7 @@ import { cleanScratch, createStack, provision, stackDown, stackUp } from '@profi
 
 export default async function setup(): Promise<() => Promise<void>> {
   const log = createLogger({ name: 'test', level: 'warn' });
-  const conn = loadConnections();
+  const conn = loadConnections(process.env);
   const stack = createStack(conn, log);
   const up = await stackUp(stack);
   await provision(conn, resolveTopics({ env: process.env }), log);

@@ -25,7 +25,7 @@ export interface TestEnv {
 
 /** A fresh prefix, its topics provisioned (schemas registered, topics and DLQs created). */
 export async function testEnv(name: string): Promise<TestEnv> {
-  const conn = loadConnections();
+  const conn = loadConnections(process.env);
   const log = createLogger({ name: `test-${name}`, level: 'warn' });
   const prefix = `t-${name}-${randomBytes(3).toString('hex')}.`;
   const topics = resolveTopics({ prefix });

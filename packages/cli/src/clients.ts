@@ -1,5 +1,5 @@
 /** Kafka + registry clients for CLI commands, built from the parsed connections. */
-import { ContractsRegistry, findTopic, resolveTopics, type TopicSpec, type TopicTable } from '@profile-stream/contracts';
+import { ContractsRegistry, findTopic, type TopicSpec, type TopicTable } from '@profile-stream/contracts';
 import { createKafka, createProducer, type KafkaClient, type Producer } from '@profile-stream/consumer-kit';
 import type { CliContext } from './context.ts';
 
@@ -13,8 +13,8 @@ export interface Clients {
   close(): Promise<void>;
 }
 
-export function openClients(ctx: CliContext): Clients {
-  const topics = resolveTopics({ env: process.env });
+/** `topics`: the CLI's (TOPIC_* overrides applied) unless a benchmark passes its own prefixed table. */
+export function openClients(ctx: CliContext, topics: TopicTable = ctx.topics): Clients {
   const kafka = createKafka({ brokers: ctx.conn.kafka.brokers, clientId: 'profile-stream-cli', logger: ctx.log });
   const registry = new ContractsRegistry({ host: ctx.conn.registry.url, topics });
   let producer: Promise<Producer> | undefined;

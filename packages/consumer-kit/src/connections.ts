@@ -6,28 +6,29 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { env, parseEnv, type Env } from './config.ts';
+import { env, parseSettings, setting, type Env } from './config.ts';
 
 /** The repository root (where package.json with the workspaces lives). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
-const schema = z.object({
-  PS_DATA_DIR: env.string(resolve(REPO_ROOT, '.data')),
-  PS_CACHE_DIR: env.string(resolve(homedir(), '.cache', 'profile-stream')),
-  KAFKA_PORT: env.port(9092),
-  KAFKA_CONTROLLER_PORT: env.port(9093),
-  KAFKA_BROKERS: z
-    .string()
-    .regex(/^[^\s:,]+:\d{1,5}(,\s*[^\s:,]+:\d{1,5})*$/, 'expected host:port[,host:port...]')
-    .optional(),
-  SCHEMA_REGISTRY_PORT: env.port(8081),
-  SCHEMA_REGISTRY_URL: env.url(),
-  REGISTRY_POSTGRES_PORT: env.port(5433),
-  REDIS_PORT: env.port(6379),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').optional(),
-  CLICKHOUSE_URL: env.url(),
-  TOPIC_PARTITIONS: env.int(6, 1, 10_000),
-});
+export const CONNECTION_SETTINGS = {
+  KAFKA_BROKERS: setting(
+    z.string().regex(/^[^\s:,]+:\d{1,5}(,\s*[^\s:,]+:\d{1,5})*$/, 'expected host:port[,host:port...]').optional(),
+    '`host:port[,host:port…]` of your own Kafka; when set, `stack up` starts no broker',
+    'unset: local broker on `KAFKA_PORT`',
+  ),
+  KAFKA_PORT: setting(env.port(9092), 'port of the local broker'),
+  KAFKA_CONTROLLER_PORT: setting(env.port(9093), 'controller port of the local broker'),
+  SCHEMA_REGISTRY_URL: setting(env.url(), 'a Confluent-API registry (Confluent SR, Apicurio ccompat, Karapace, AxonOps)', 'unset: local registry on `SCHEMA_REGISTRY_PORT`'),
+  SCHEMA_REGISTRY_PORT: setting(env.port(8081), 'port of the local registry'),
+  REGISTRY_POSTGRES_PORT: setting(env.port(5433), 'port of the local registry\'s PostgreSQL'),
+  REDIS_URL: setting(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').optional(), '`redis://host:port`', 'unset: local Redis on `REDIS_PORT`'),
+  REDIS_PORT: setting(env.port(6379), 'port of the local Redis'),
+  CLICKHOUSE_URL: setting(env.url(), '`http(s)://user:pass@host:8123/db` of a ClickHouse server or cluster', 'unset: embedded chDB'),
+  TOPIC_PARTITIONS: setting(env.int(6, 1, 10_000), 'partitions of topics that `stack up`/`provision` creates'),
+  PS_DATA_DIR: setting(env.optionalString(), 'data, logs and pid files of the local stack, chDB data', '`.data` in the repository'),
+  PS_CACHE_DIR: setting(env.optionalString(), 'downloaded Kafka jars, the built registry binary, the Compose CLI', '`~/.cache/profile-stream`'),
+};
 
 export interface Connections {
   dataDir: string;
@@ -39,12 +40,13 @@ export interface Connections {
   clickhouse: { url: string | undefined; local: boolean; dataDir: string };
 }
 
-export function loadConnections(e: Env = process.env): Connections {
-  const c = parseEnv(schema, e);
+export function loadConnections(e: Env): Connections {
+  const c = parseSettings(CONNECTION_SETTINGS, e);
   const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim());
+  const dataDir = c.PS_DATA_DIR === undefined ? resolve(REPO_ROOT, '.data') : resolve(c.PS_DATA_DIR);
   return {
-    dataDir: resolve(c.PS_DATA_DIR),
-    cacheDir: resolve(c.PS_CACHE_DIR),
+    dataDir,
+    cacheDir: c.PS_CACHE_DIR === undefined ? resolve(homedir(), '.cache', 'profile-stream') : resolve(c.PS_CACHE_DIR),
     partitions: c.TOPIC_PARTITIONS,
     kafka: {
       brokers: brokers ?? [`127.0.0.1:${c.KAFKA_PORT}`],
@@ -59,6 +61,6 @@ export function loadConnections(e: Env = process.env): Connections {
       postgresPort: c.REGISTRY_POSTGRES_PORT,
     },
     redis: { url: c.REDIS_URL ?? `redis://127.0.0.1:${c.REDIS_PORT}`, local: !c.REDIS_URL, port: c.REDIS_PORT },
-    clickhouse: { url: c.CLICKHOUSE_URL, local: !c.CLICKHOUSE_URL, dataDir: resolve(c.PS_DATA_DIR, 'chdb') },
+    clickhouse: { url: c.CLICKHOUSE_URL, local: !c.CLICKHOUSE_URL, dataDir: resolve(dataDir, 'chdb') },
   };
 }

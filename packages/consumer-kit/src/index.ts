@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './config.ts';
 export * from './connections.ts';
+export * from './settings.ts';
 export * from './logger.ts';
 export * from './kafka.ts';
 export * from './producer.ts';

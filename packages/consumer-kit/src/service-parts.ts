@@ -1,6 +1,6 @@
 /** What every service builds first from its config: logger, topic table, Kafka client, connected producer, registry. */
-import { ContractsRegistry, resolveTopics, type TopicTable } from '@profile-stream/contracts';
-import type { Env } from './config.ts';
+import { ContractsRegistry, type TopicTable } from '@profile-stream/contracts';
+import type { LogLevel } from './config.ts';
 import type { Connections } from './connections.ts';
 import { createKafka, type KafkaClient } from './kafka.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -8,9 +8,9 @@ import { createProducer, type Producer } from './producer.ts';
 
 export interface ServiceParts { log: Logger; topics: TopicTable; kafka: KafkaClient; producer: Producer; registry: ContractsRegistry }
 
-export async function serviceParts(cfg: { service: string; logLevel: Parameters<typeof createLogger>[0]['level']; conn: Connections; env: Env }): Promise<ServiceParts> {
+export async function serviceParts(cfg: { service: string; logLevel: LogLevel; conn: Connections; topics: TopicTable }): Promise<ServiceParts> {
   const log = createLogger({ name: cfg.service, level: cfg.logLevel });
-  const topics = resolveTopics({ env: cfg.env });
+  const { topics } = cfg;
   const kafka = createKafka({ brokers: cfg.conn.kafka.brokers, clientId: cfg.service, logger: log });
   const producer = createProducer(kafka);
   await producer.connect();

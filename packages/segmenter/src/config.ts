@@ -2,29 +2,55 @@
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, env, loadConnections, parseEnv, REPO_ROOT, type Connections, type Env } from '@profile-stream/consumer-kit';
+import { env, loadSharedConfig, OPS_PORTS, parseSettings, REPO_ROOT, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
 import type { ParamOverrides } from '@profile-stream/segments';
 
 export const ROLES = ['evaluate', 'relay', 'schedule'] as const;
 export type Role = (typeof ROLES)[number];
 
-const schema = z.object({
-  SEGMENTS_DIR: env.optionalString(),
-  SEGMENT_PARAMS: env.optionalString(),
-  SEGMENTER_GROUP_ID: env.optionalString(),
-  SEGMENTER_OPS_PORT: z.coerce.number({ error: 'expected a TCP port number (0-65535)' }).int().min(0).max(65535).optional(),
-  SEGMENTER_ROLES: z.string().default(ROLES.join(',')),
-  SEGMENTER_SHARDS: env.int(16, 1, 4096),
-  SEGMENTER_CHUNK_SIZE: env.int(1000, 1, 100_000),
-  SEGMENTER_PARTITIONS_CONCURRENTLY: env.int(6, 1, 1000),
-  SEGMENTER_TICK_MS: env.int(100, 10, 60_000),
-  SEGMENTER_LEASE_MS: env.int(5000, 1000, 600_000),
-  SEGMENTER_INSTANCE_ID: env.optionalString(),
-  REDIS_PREFIX: env.string('ps:'),
-  LOG_LEVEL: env.logLevel(),
+/** An override of a parameter the shipped `high-value` definition declares (a test loads the definitions with it). */
+export const SEGMENT_PARAMS_EXAMPLE = '{"high-value":{"threshold_gbp_minor":100000}}';
+
+const params = z.string().transform((raw, ctx): ParamOverrides => {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected JSON like ${SEGMENT_PARAMS_EXAMPLE}` });
+    return z.NEVER;
+  }
+  const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((p) => typeof p === 'object' && p !== null && !Array.isArray(p));
+  if (!ok) {
+    ctx.addIssue({ code: 'custom', message: `expected an object of segment id → {param: value}, e.g. ${SEGMENT_PARAMS_EXAMPLE}` });
+    return z.NEVER;
+  }
+  return v as ParamOverrides;
 });
 
-export interface SegmenterConfig {
+const roles = z.string().transform((raw, ctx): Set<Role> => {
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((r) => !(ROLES as readonly string[]).includes(r))) {
+    ctx.addIssue({ code: 'custom', message: `expected a comma-separated subset of ${ROLES.join(', ')}` });
+    return z.NEVER;
+  }
+  return new Set(list as Role[]);
+});
+
+export const SEGMENTER_SETTINGS = {
+  SEGMENTS_DIR: setting(env.string('segments'), 'directory of the segment definitions (`*.yaml`), relative to the repository'),
+  SEGMENT_PARAMS: setting(params.optional(), `JSON of parameter overrides per segment id, e.g. \`${SEGMENT_PARAMS_EXAMPLE}\``, '(none)'),
+  SEGMENTER_ROLES: setting(env.string(ROLES.join(',')).pipe(roles), 'which roles this segmenter process runs'),
+  SEGMENTER_GROUP_ID: setting(env.string('profile-stream.segmenter'), 'consumer group of the evaluate role'),
+  SEGMENTER_OPS_PORT: setting(env.opsPort(OPS_PORTS.segmenter), '`/health` and `/metrics` port (0 = any free port)'),
+  SEGMENTER_SHARDS: setting(env.int(16, 1, 4096), 'shards of the membership state, outbox and schedule (fixed for a deployment: state is placed by it)'),
+  SEGMENTER_CHUNK_SIZE: setting(env.int(1000, 1, 100_000), 'changes per handled-and-committed chunk'),
+  SEGMENTER_PARTITIONS_CONCURRENTLY: setting(env.int(6, 1, 1000), 'partitions handled at once'),
+  SEGMENTER_TICK_MS: setting(env.int(100, 10, 60_000), 'how often the scheduler looks for due re-evaluations'),
+  SEGMENTER_LEASE_MS: setting(env.int(5000, 1000, 600_000), 'shard lease time-to-live (a dead owner\'s lease lapses after it)'),
+  SEGMENTER_INSTANCE_ID: setting(env.optionalString(), 'this instance\'s lease owner name', '`<host>:<pid>`'),
+};
+
+export interface SegmenterConfig extends SharedConfig {
   service: string;
   groupId: string;
   opsPort: number;
@@ -40,47 +66,24 @@ export interface SegmenterConfig {
   /** Shard leases of the relay and the scheduler (one owner per shard; a dead owner's lease lapses after this). */
   leaseMs: number;
   instanceId: string;
-  redisPrefix: string;
-  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  conn: Connections;
-  env: Env;
 }
 
-function parseParams(raw: string | undefined): ParamOverrides {
-  if (raw === undefined) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new ConfigError('SEGMENT_PARAMS', `expected JSON like {"high-value":{"threshold_minor":50000}} (got ${JSON.stringify(raw)})`);
-  }
-  const ok = typeof v === 'object' && v !== null && !Array.isArray(v)
-    && Object.values(v).every((p) => typeof p === 'object' && p !== null && !Array.isArray(p));
-  if (!ok) throw new ConfigError('SEGMENT_PARAMS', `expected an object of segment id → {param: value} (got ${JSON.stringify(raw)})`);
-  return v as ParamOverrides;
-}
-
-export function loadSegmenterConfig(e: Env = process.env): SegmenterConfig {
-  const c = parseEnv(schema, e);
-  const roles = c.SEGMENTER_ROLES.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length || roles.length === 0) throw new ConfigError('SEGMENTER_ROLES', `expected a comma-separated subset of ${ROLES.join(', ')} (got ${JSON.stringify(c.SEGMENTER_ROLES)})`);
+export function loadSegmenterConfig(e: Env): SegmenterConfig {
+  const shared = loadSharedConfig(e);
+  const c = parseSettings(SEGMENTER_SETTINGS, e);
   return {
+    ...shared,
     service: 'segmenter',
-    groupId: c.SEGMENTER_GROUP_ID ?? 'profile-stream.segmenter',
-    opsPort: c.SEGMENTER_OPS_PORT ?? 9414,
-    segmentsDir: resolve(REPO_ROOT, c.SEGMENTS_DIR ?? 'segments'),
-    params: parseParams(c.SEGMENT_PARAMS),
-    roles: new Set(roles as Role[]),
+    groupId: c.SEGMENTER_GROUP_ID,
+    opsPort: c.SEGMENTER_OPS_PORT,
+    segmentsDir: resolve(REPO_ROOT, c.SEGMENTS_DIR),
+    params: c.SEGMENT_PARAMS ?? {},
+    roles: c.SEGMENTER_ROLES,
     shards: c.SEGMENTER_SHARDS,
     chunkSize: c.SEGMENTER_CHUNK_SIZE,
     partitionsConcurrently: c.SEGMENTER_PARTITIONS_CONCURRENTLY,
     tickMs: c.SEGMENTER_TICK_MS,
     leaseMs: c.SEGMENTER_LEASE_MS,
     instanceId: c.SEGMENTER_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
-    redisPrefix: c.REDIS_PREFIX,
-    logLevel: c.LOG_LEVEL,
-    conn: loadConnections(e),
-    env: e,
   };
 }

@@ -1,4 +1,4 @@
-export { loadWarehouseConfig, DEFAULT_WAREHOUSE_PORT, type WarehouseConfig } from './config.ts';
+export { loadWarehouseConfig, WAREHOUSE_SETTINGS, type WarehouseConfig } from './config.ts';
 export { startWarehouse, openWarehouseDb, type RunningWarehouse, type WarehouseDeps } from './build-service.ts';
 export { migrate, loadMigrations, statements, applyClickstreamTtl } from './migrations.ts';
 export { BatchSink, insertRows, isDataError, type Entry } from './sink.ts';

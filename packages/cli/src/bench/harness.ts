@@ -16,25 +16,32 @@ import type { CliContext } from '../context.ts';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
 
-export interface Bench { redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[] }
+export interface Bench {
+  redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[];
+  /** BENCH_CPU_PROF: where the service processes write CPU profiles. */
+  cpuProfileDir: string | undefined;
+}
 
 export async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
   const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
   const topics = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
+    ...ctx.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
     STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
   };
-  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
-  return { redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }), clients: openClients(ctx), children: [] };
+  for (const t of Object.values(topics)) env[t.envVar] = t.topic;
+  return {
+    redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }),
+    clients: openClients(ctx, topics), children: [], cpuProfileDir: ctx.cpuProfileDir,
+  };
 }
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
 
 export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const prof = b.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${b.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], {
     cwd: REPO_ROOT, env: { ...b.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -49,8 +49,7 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const topics: TopicTable = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);
-  for (const t of Object.values(topics)) process.env[t.envVar] = t.topic;
-  const clients = openClients(ctx);
+  const clients = openClients(ctx, topics);
   const kafka = createKafka({ brokers: ctx.conn.kafka.brokers, clientId: 'bench', logger: ctx.log });
   const rawTopic = `${prefix}raw`;
   const topic = topics.clickstream.topic;

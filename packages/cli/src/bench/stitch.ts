@@ -62,9 +62,9 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const topics = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn' };
-  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
-  const clients = openClients(ctx);
+  const env: NodeJS.ProcessEnv = { ...ctx.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn' };
+  for (const t of Object.values(topics)) env[t.envVar] = t.topic;
+  const clients = openClients(ctx, topics);
   const kafka = createKafka({ brokers: ctx.conn.kafka.brokers, clientId: 'bench-stitch', logger: ctx.log });
   const topic = topics.clickstream.topic;
   try {

@@ -29,10 +29,10 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const topics = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-  for (const t of Object.values(topics)) { env[t.envVar] = t.topic; process.env[t.envVar] = t.topic; }
+  const env: NodeJS.ProcessEnv = { ...ctx.env, LOG_LEVEL: 'warn' };
+  for (const t of Object.values(topics)) env[t.envVar] = t.topic;
   const dataDir = mkdtempSync(join(tmpdir(), 'ps-bench-warehouse-'));
-  const clients = openClients(ctx);
+  const clients = openClients(ctx, topics);
   const h = openClickHouse({ dataDir });
   const client = h.client;
   try {

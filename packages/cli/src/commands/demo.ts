@@ -5,7 +5,6 @@
  * events, analyst queries on ClickHouse, and the dead letters with their reasons.
  */
 import type { Command } from 'commander';
-import { resolveTopics } from '@profile-stream/contracts';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
 import { loadSegmenterConfig, startSegmenter } from '@profile-stream/segmenter';
 import { ANALYST_QUERIES, analystSql, loadWarehouseConfig, startWarehouse, WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
@@ -30,12 +29,11 @@ export function registerDemo(program: Command): void {
     .option('-d, --days <n>', 'days of activity', (v) => Number(v), 30)
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
     .action(async (o: { customers: number; days: number; seed: number }) => {
-      const ctx = cliContext('demo');
-      if (!process.env.LOG_LEVEL) ctx.log.level = 'error'; // the tour prints its own lines; logs stay for LOG_LEVEL=info
+      const ctx = cliContext('demo', { LOG_LEVEL: 'error' }); // the tour prints its own lines; logs stay for LOG_LEVEL=info
       say('== 1. local stack (Kafka, schema registry, Redis, ClickHouse)');
       const stack = createStack(ctx.conn, ctx.log);
       const up = await stackUp(stack);
-      const p = await provision(ctx.conn, resolveTopics({ env: process.env }), ctx.log);
+      const p = await provision(ctx.conn, ctx.topics, ctx.log);
       for (const [name, state] of Object.entries(up.states)) say(`   ${name.padEnd(18)} ${state}`);
       say(`   schemas: ${p.subjects.map((s) => `${s.subject}#${s.id}`).join(', ')}`);
       say(`   ready in ${up.seconds.toFixed(1)} s; \`profile-stream stack status\` shows pids, ports and logs`);
@@ -49,13 +47,13 @@ export function registerDemo(program: Command): void {
       const clients = openClients(ctx);
       const inputs = Object.values(clients.topics).filter((t) => t.input);
       const t3 = performance.now();
-      const stitcherCfgs = STITCHERS.map((id) => loadStitcherConfig(id as InputTopicId, { ...process.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }));
+      const stitcherCfgs = STITCHERS.map((id) => loadStitcherConfig(id as InputTopicId, { ...ctx.env, LOG_LEVEL: 'error', STITCHER_OPS_PORT: '0' }));
       const stitchers = await Promise.all(stitcherCfgs.map((cfg) => startStitcher(cfg)));
       // The segmenter runs alongside: it follows profile-changes as the stitchers publish them.
-      const segCfg = loadSegmenterConfig({ ...process.env, LOG_LEVEL: 'error', SEGMENTER_OPS_PORT: '0' });
+      const segCfg = loadSegmenterConfig({ ...ctx.env, LOG_LEVEL: 'error', SEGMENTER_OPS_PORT: '0' });
       const segmenter = await startSegmenter(segCfg);
       // And the warehouse, into ClickHouse (embedded chDB under .data/, or CLICKHOUSE_URL).
-      const whCfg = loadWarehouseConfig({ ...process.env, LOG_LEVEL: 'error', WAREHOUSE_OPS_PORT: '0' });
+      const whCfg = loadWarehouseConfig({ ...ctx.env, LOG_LEVEL: 'error', WAREHOUSE_OPS_PORT: '0' });
       const warehouse = await startWarehouse(whCfg);
       await waitFor('the stitchers to reach the end of every input topic', async () => {
         for (const [i, t] of inputs.entries()) if (!(await committedToEnd(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
@@ -72,14 +70,12 @@ export function registerDemo(program: Command): void {
       say(`   ${sum('ps_identifiers_dropped_total')} junk or invalid identifier values dropped (counted, never matched)`);
 
       say('\n== 4. a stitched customer: anonymous browsing, then logged in, bought, and opened a support ticket');
-      const region = process.env.PROFILE_DEFAULT_REGION ?? 'GB';
-      const prefix = process.env.REDIS_PREFIX ?? 'ps:';
       let shown = 0;
       for (const c of gen.truth.per_customer) {
         if (shown >= 1) break;
         const email = c.identity.emails[0];
         if (!email || c.identity.user_ids.length === 0 || c.identity.anonymous_ids.length === 0 || c.support.tickets_count === 0 || c.transactions.orders_count === 0 || c.fragments !== 1) continue;
-        const view = (await lookupProfile(`email:${email}`, { redisUrl: ctx.conn.redis.url, prefix, region })) as Record<string, any> | undefined;
+        const view = (await lookupProfile(`email:${email}`, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion })) as Record<string, any> | undefined;
         if (!view || (view.identity?.anonymous_ids?.length ?? 0) === 0) continue;
         say(`   \`profile-stream profile email:${email}\``);
         process.stdout.write(renderProfile(view).split('\n').slice(0, 45).map((l) => `   ${l}`).join('\n') + '\n');

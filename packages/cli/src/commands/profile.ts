@@ -38,8 +38,8 @@ export function registerProfile(program: Command): void {
     .argument('<ref>', 'profile id or typed identifier')
     .option('--json', 'the profile JSON (stable field names)')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const { conn } = cliContext('profile');
-      const view = await lookupProfile(ref, { redisUrl: conn.redis.url, prefix: process.env.REDIS_PREFIX ?? 'ps:', region: process.env.PROFILE_DEFAULT_REGION ?? 'GB' });
+      const ctx = cliContext('profile');
+      const view = await lookupProfile(ref, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion });
       if (!view) {
         process.stderr.write(`no profile for ${ref}\n`);
         process.exitCode = 4;

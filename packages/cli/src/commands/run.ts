@@ -29,7 +29,7 @@ export function registerRun(program: Command): void {
         await import(resolve(REPO_ROOT, SERVICES[list[0]!]!));
         return;
       }
-      const children = list.map((n) => spawn(process.execPath, [...process.execArgv, resolve(REPO_ROOT, SERVICES[n]!)], { stdio: 'inherit', env: process.env }));
+      const children = list.map((n) => spawn(process.execPath, [...process.execArgv, resolve(REPO_ROOT, SERVICES[n]!)], { stdio: 'inherit' }));
       const forward = (sig: NodeJS.Signals) => children.forEach((c) => c.kill(sig));
       process.on('SIGTERM', forward);
       process.on('SIGINT', forward);

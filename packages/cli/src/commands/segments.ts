@@ -10,12 +10,13 @@ import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segment
 import {
   backfill, fingerprintOf, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
 } from '@profile-stream/segmenter';
+import { cliContext } from '../context.ts';
 import { progressBar } from '../progress.ts';
 
 interface Opened { cfg: SegmenterConfig; defs: SegmentDefinition[]; redis: Redis; memberships: MembershipStore; profiles: ProfileStore }
 
 async function open(): Promise<Opened> {
-  const cfg = loadSegmenterConfig();
+  const cfg = loadSegmenterConfig(cliContext('segments').env);
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
   const redis = new Redis(cfg.conn.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
   await redis.connect().catch((err: unknown) => {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { assertReadOnly, loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
+import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 
 export function registerSql(program: Command): void {
@@ -15,7 +16,7 @@ export function registerSql(program: Command): void {
     .action(async (query: string, opts: { format: string }) => {
       if (!['table', 'json', 'jsonl'].includes(opts.format)) throw Object.assign(new Error(`--format: expected table, json or jsonl (got ${JSON.stringify(opts.format)})`), { code: 'invalid_options' });
       const sql = assertReadOnly(query);
-      const cfg = loadWarehouseConfig();
+      const cfg = loadWarehouseConfig(cliContext('sql').env);
       const a = await openAnalystClient({ url: cfg.conn.clickhouse.url, database: cfg.database, opsPort: cfg.opsPort, dataDir: cfg.dataDir });
       try {
         const rs = await a.client.query({ query: sql, format: 'JSONEachRow' });

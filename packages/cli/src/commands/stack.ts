@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { resolveTopics } from '@profile-stream/contracts';
 import { cleanScratch, createStack, provision, stackDown, stackStatus, stackUp } from '@profile-stream/infra';
 import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
@@ -10,11 +9,11 @@ export function registerStack(program: Command): void {
     .command('up')
     .description('fetch (once), start and provision the local stack; idempotent')
     .action(async () => {
-      const { conn, log } = cliContext('stack');
+      const { conn, log, topics } = cliContext('stack');
       const s = createStack(conn, log);
       const r = await stackUp(s);
       for (const [name, state] of Object.entries(r.states)) process.stdout.write(`${name.padEnd(18)} ${state}\n`);
-      const p = await provision(conn, resolveTopics({ env: process.env }), log);
+      const p = await provision(conn, topics, log);
       process.stdout.write(`schemas: ${p.subjects.map((x) => `${x.subject}#${x.id}`).join(' ')}\n`);
       if (p.createdTopics.length) process.stdout.write(`created topics: ${p.createdTopics.join(' ')}\n`);
       process.stdout.write(`stack up in ${r.seconds.toFixed(1)} s (logs in ${s.ctx.logDir})\n`);
@@ -23,8 +22,8 @@ export function registerStack(program: Command): void {
     .command('provision')
     .description('register the schemas (BACKWARD) and create the topics and DLQs on the configured Kafka and registry (no processes started)')
     .action(async () => {
-      const { conn, log } = cliContext('stack');
-      const p = await provision(conn, resolveTopics({ env: process.env }), log);
+      const { conn, log, topics } = cliContext('stack');
+      const p = await provision(conn, topics, log);
       process.stdout.write(`schemas: ${p.subjects.map((x) => `${x.subject}#${x.id}`).join(' ')}\n`);
       process.stdout.write(p.createdTopics.length ? `created topics: ${p.createdTopics.join(' ')}\n` : 'all topics exist\n');
     });
