@@ -37,8 +37,11 @@ const PORT_VARS: Record<string, string> = {
   kafka: 'KAFKA_PORT', 'schema-registry': 'SCHEMA_REGISTRY_PORT', 'registry-postgres': 'REGISTRY_POSTGRES_PORT', redis: 'REDIS_PORT',
 };
 
-/** Brings one part up (or confirms it is up). Returns what it did. */
-async function bringUp(part: Component, timeoutMs: number, before?: Promise<unknown>): Promise<PartState> {
+/**
+ * Brings one part up (or confirms it is up). Returns what it did. Fails with `tool_missing` (fetch), `port_in_use` (its
+ * port is taken by a process it did not start) or `stack_not_ready` (not answering within `timeoutMs`).
+ */
+export async function bringUp(part: Component, timeoutMs: number, before?: Promise<unknown>): Promise<PartState> {
   if (part.external || !part.managed) {
     await waitFor(`${part.name}${part.external ? ' (external)' : ''}`, () => part.ready(), 15_000);
     return part.external ? 'external' : 'running';

@@ -1,6 +1,7 @@
 /** `profile <ref>`: the whole profile of a customer, following merge aliases (JSON or a readable view). */
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
+import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { normaliseIdentifiers, profileView, ProfileStore } from '@profile-stream/profile';
 
 export type ProfileView = ReturnType<typeof profileView>;
@@ -20,7 +21,7 @@ export async function lookupProfile(ref: string, o: { redisUrl: string; prefix: 
       const type = TYPES[m[1]!]!;
       const ids = normaliseIdentifiers({ user_id: null, email: null, phone: null, anonymous_id: null, [type]: m[2]! } as never, { defaultRegion: o.region, blocklist: new Set<string>() });
       const value = ids[type];
-      if (!value) throw Object.assign(new Error(`${ref}: not a usable ${type} (${ids.dropped[0]?.reason ?? 'invalid'})`), { code: 'invalid_event' });
+      if (!value) throw new ProfileStreamError('invalid_event', `${ref}: not a usable ${type} (${ids.dropped[0]?.reason ?? 'invalid'})`);
       pid = await store.owner(type, value);
     }
     if (!pid) return undefined;

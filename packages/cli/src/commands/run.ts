@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { REPO_ROOT } from '@profile-stream/consumer-kit';
+import { ProfileStreamError, REPO_ROOT } from '@profile-stream/consumer-kit';
 
 export const SERVICES: Record<string, string> = {
   clickstream: 'services/clickstream/src/main.ts',
@@ -24,7 +24,7 @@ export function registerRun(program: Command): void {
     .action(async (names: string[]) => {
       const list = names.flatMap((n) => (n === 'stitchers' ? STITCHERS : [n]));
       const unknown = list.filter((n) => !SERVICES[n]);
-      if (unknown.length) throw Object.assign(new Error(`unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`), { code: 'config_invalid' });
+      if (unknown.length) throw new ProfileStreamError('config_invalid', `unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`);
       if (list.length === 1) {
         await import(resolve(REPO_ROOT, SERVICES[list[0]!]!));
         return;

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
+import { errorMessage, ProfileStreamError } from '@profile-stream/consumer-kit';
 import { ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import {
@@ -20,7 +21,7 @@ async function open(): Promise<Opened> {
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
   const redis = new Redis(cfg.conn.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
   await redis.connect().catch((err: unknown) => {
-    throw Object.assign(new Error(`Redis at ${cfg.conn.redis.url} is not reachable (${err instanceof Error ? err.message : String(err)}); is the stack up?`), { code: 'dependency_unavailable' });
+    throw new ProfileStreamError('dependency_unavailable', `Redis at ${cfg.conn.redis.url} is not reachable (${errorMessage(err)}); is the stack up?`, { cause: err });
   });
   return {
     cfg, defs, redis,
@@ -74,7 +75,7 @@ export function registerSegments(program: Command): void {
       const o = await open();
       try {
         const d = o.defs.find((x) => x.id === id);
-        if (!d) throw Object.assign(new Error(`no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} (known: ${o.defs.map((x) => x.id).join(', ')})`), { code: 'config_invalid' });
+        if (!d) throw new ProfileStreamError('config_invalid', `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} (known: ${o.defs.map((x) => x.id).join(', ')})`);
         const size = await o.memberships.size(id, opts.sample);
         process.stdout.write(`${JSON.stringify({
           id: d.id, version: d.version, name: d.name, description: d.description, file: d.file, requires_consent: d.requires_consent,
@@ -107,7 +108,7 @@ export function registerSegments(program: Command): void {
           result = await retireDefinition(id, recorded.version + 1, { profiles: o.profiles, memberships: o.memberships, now: Date.now });
           await o.redis.hdel(o.memberships.keys.defs, id);
         } else {
-          throw Object.assign(new Error(`no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} and none recorded in Redis`), { code: 'config_invalid' });
+          throw new ProfileStreamError('config_invalid', `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} and none recorded in Redis`);
         }
         const b = await o.memberships.backlog();
         process.stdout.write(`${id}: ${result.evaluated} profile(s) evaluated (${result.total - result.evaluated} merged away, skipped), ${result.changed} membership change(s) written; ${b.outbox} event(s) in the outbox (published by a running segmenter's relay)\n`);
