@@ -1,11 +1,13 @@
 /** The CLI as a user drives it, on the real stack: produce, consume, dlq list/replay, generate, bad config. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, test } from 'vitest';
 import { createProducer, dlqTopicOf, toDlqRecord } from '@profile-stream/consumer-kit';
-import { runCli, testEnv, type TestEnv } from './support/index.ts';
+import { CLI_MAIN, runCli, spawnTs, testEnv, type TestEnv, waitUntil } from './support/index.ts';
 
 let env: TestEnv;
 const dir = mkdtempSync(join(tmpdir(), 'ps-cli-'));
@@ -167,5 +169,33 @@ test('stack clean removes a test\'s Redis keys, topics and consumer groups, and 
   } finally {
     await admin.disconnect();
     redis.disconnect();
+  }
+});
+
+test('an interrupted benchmark stops the service processes it started (SIGINT and SIGTERM)', async () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const bench = spawnTs(CLI_MAIN, ['bench', 'identity', '--rounds', '1', '--customers', '5000'], env.childEnv);
+    let stderr = '';
+    bench.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = once(bench, 'exit');
+    // the three stitchers are the bench's children, each leading its own process group
+    const services = await waitUntil('the bench\'s three stitcher processes', () => {
+      const pids = execFileSync('pgrep', ['-P', String(bench.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      return pids.length === 3 ? pids : undefined;
+    }, 60_000);
+    for (const pid of services) assert.equal(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim(), String(pid), 'its own process group');
+    bench.kill(sig);
+    const [code] = await exited;
+    assert.equal(code, sig === 'SIGINT' ? 130 : 143, stderr);
+    assert.match(stderr, new RegExp(`bench: ${sig}: stopping 3 service process`));
+    assert.deepEqual(services.filter(alive), [], `no service outlives the bench after ${sig}`);
   }
 });
