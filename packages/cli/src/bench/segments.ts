@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { generate } from '@profile-stream/generator';
-import { eventFragment, normaliseIdentifiers, profileView, ProfileStore, type ProfileDoc } from '@profile-stream/profile';
+import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions } from '@profile-stream/segments';
-import { decide, MembershipStore } from '@profile-stream/segmenter';
+import { evaluator, MembershipStore } from '@profile-stream/segmenter';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
@@ -109,25 +109,39 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
     const defs = await loadDefinitions(dir);
     const store = new ProfileStore({ redis, prefix: `${b.prefix}ps:`, windowMs: 90 * 86_400_000 });
     const memberships = new MembershipStore(redis, { prefix: `${b.prefix}ps:`, shards: 16 });
+    // The profiles are built by the services' own steps without Kafka in between: the stitcher's (identity and fold
+    // of a chunk: ProfileStore.stitch) and the segmenter's evaluation of each profile it folded.
+    const evaluate = evaluator({ defs, memberships, now: Date.now });
     const t0 = Date.now() + 5_000 + Math.ceil(profiles / 10_000) * 1500; // time to build the profiles first
     process.stderr.write(`building ${profiles} profiles in Redis, their exits due between +${Math.round((t0 + lead - Date.now()) / 1000)} s and +${Math.round((t0 + lead + span - Date.now()) / 1000)} s...\n`);
-    const build = async (k: number) => {
-      const seen = t0 - span + Math.floor((k / profiles) * span);
-      const event = {
-        event_id: `bench-${k}`, occurred_at: seen, anonymous_id: `anon-${k}`, user_id: null, email: null, phone: null, type: 'page_view' as const,
-        page: null, utm: null, device: null, country: null, locale: null, product: null, search_query: null, consent: null,
-      };
-      const ids = normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() });
-      const pid = `pbench${String(k).padStart(8, '0')}`;
-      const fold = await store.fold(pid, [{ event_id: event.event_id, occurred_at: seen, fragment: eventFragment('clickstream', event as never, ids) }]);
-      const view = profileView(fold.doc as ProfileDoc, { profile_id: pid, merged_ids: [] });
-      await memberships.apply(pid, fold.version, event.event_id, decide(defs, view, Date.now(), { kind: 'event', at: seen }));
+    const build = async (from: number, to: number) => {
+      const items = Array.from({ length: to - from }, (_, j) => {
+        const k = from + j;
+        const seen = t0 - span + Math.floor((k / profiles) * span);
+        const event = {
+          event_id: `bench-${k}`, occurred_at: seen, anonymous_id: `anon-${k}`, user_id: null, email: null, phone: null, type: 'page_view' as const,
+          page: null, utm: null, device: null, country: null, locale: null, product: null, search_query: null, consent: null,
+        };
+        const normalised = normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() });
+        const { dropped: _dropped, ...ids } = normalised;
+        return { ids, eventId: event.event_id, occurredAt: seen, fragment: () => eventFragment('clickstream', event as never, normalised) };
+      });
+      const chunk = await store.stitch(items);
+      await Promise.all(chunk.folds.map(({ fold, items: folded }) => {
+        const last = folded.map((i) => items[i]!).reduce((a, x) => (x.occurredAt > a.occurredAt ? x : a)); // the change's trigger, as the stitcher picks it
+        return evaluate.profile(fold, { kind: 'event', at: last.occurredAt }, last.eventId);
+      }));
     };
-    for (let k = 0; k < profiles; k += 500) await Promise.all(Array.from({ length: Math.min(500, profiles - k) }, (_, j) => build(k + j)));
+    const buildStart = Date.now();
+    for (let k = 0; k < profiles; k += 500) await build(k, Math.min(k + 500, profiles));
+    const buildS = ((Date.now() - buildStart) / 1000).toFixed(1);
     const backlog = await memberships.backlog();
-    // Drop the entries (not the point here) so only the exits are measured.
-    for (let s = 0; s < 16; s++) await redis.del(memberships.keys.shard(s).outbox);
-    process.stderr.write(`${backlog.scheduled} profiles scheduled; starting the segmenter...\n`);
+    // The entries they wrote (entered) count as relayed: not the point here, only the exits are measured.
+    for (let s = 0; s < memberships.shards; s++) {
+      const ids = (await memberships.outbox(s)).map((e) => e.id);
+      if (ids.length > 0) await memberships.relayed(s, ids[ids.length - 1]!, ids);
+    }
+    process.stderr.write(`${backlog.scheduled} profiles scheduled (built in ${buildS} s); starting the segmenter...\n`);
 
     const lag: number[] = [];
     const consumer = b.kafka.consumer({ groupId: `${b.prefix}exits` });

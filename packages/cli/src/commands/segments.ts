@@ -9,7 +9,7 @@ import { errorMessage, ProfileStreamError } from '@profile-stream/consumer-kit';
 import { ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import {
-  backfill, fingerprintOf, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
+  backfill, fingerprintOf, forgetDefinition, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
 } from '@profile-stream/segmenter';
 import { cliContext } from '../context.ts';
 import { progressBar } from '../progress.ts';
@@ -106,7 +106,7 @@ export function registerSegments(program: Command): void {
           await recordDefinitions(o.redis, o.memberships.keys, o.defs, new Set([id]));
         } else if (recorded) {
           result = await retireDefinition(id, recorded.version + 1, { profiles: o.profiles, memberships: o.memberships, now: Date.now });
-          await o.redis.hdel(o.memberships.keys.defs, id);
+          await forgetDefinition(o.redis, o.memberships.keys, id);
         } else {
           throw new ProfileStreamError('config_invalid', `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} and none recorded in Redis`);
         }
