@@ -92,7 +92,8 @@ describe('port_in_use', () => {
     try {
       const port = portOf(squatter);
       const kafka = fetchedKafka(context('taken', { KAFKA_PORT: String(port) }));
-      await rejectsWith(bringUp(kafka, 5_000), 'port_in_use', new RegExp(`^port ${port} \\(kafka\\) is in use by a process this stack did not start: .*set KAFKA_PORT`));
+      const message = new RegExp(`^port ${port} \\(kafka\\) is in use by a process this stack did not start: .*set KAFKA_PORT`);
+      await rejectsWith(bringUp(kafka, 5_000), 'port_in_use', message);
     } finally {
       squatter.close();
     }

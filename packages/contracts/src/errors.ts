@@ -7,7 +7,7 @@
  */
 import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
 
-export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeSpec } from './error-codes.ts';
+export { ERROR_CODES, type ErrorCode, type ErrorCodeSpec } from './error-codes.ts';
 
 export interface ProfileStreamErrorOptions {
   cause?: unknown;

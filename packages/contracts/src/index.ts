@@ -1,7 +1,7 @@
 export * from './generated/index.ts';
 export { avroOptions, avroType } from './avro.ts';
 export type { AvroFieldSchema, AvroRecordSchema } from './avro.ts';
-export { codeOf, ContractError, ERROR_CODES, errorMessage, isContractError, isErrorCode, isRetriable, ProfileStreamError } from './errors.ts';
+export { codeOf, ContractError, ERROR_CODES, errorMessage, isContractError, isRetriable, ProfileStreamError } from './errors.ts';
 export type { ContractErrorCode, ContractErrorInit, ContractIssue, ErrorCode, ErrorCodeSpec, ProfileStreamErrorOptions } from './errors.ts';
 export { fromPlainJson, parseTimestamp, toPlainJson } from './json.ts';
 export type { JsonValue, SchemaLike, ToJsonOptions } from './json.ts';
