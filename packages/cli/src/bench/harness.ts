@@ -100,24 +100,55 @@ export async function teardown(b: Bench): Promise<void> {
   await deleteTopics(b.kafka, Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
 }
 
+/**
+ * Polls `check` every 200 ms until it returns true; an error from the broker (a coordinator still loading, a leader
+ * moving: the admin client's own retries exhausted under load) counts as "not yet". Fails after `timeoutMs` with what
+ * it waited for and the last error.
+ */
+class ServiceExited extends Error {}
+
+async function pollAdmin(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+      last = undefined;
+    } catch (err) {
+      if (err instanceof ServiceExited) throw err;
+      last = err;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+}
+
 /** Waits until a group has members that were assigned every partition of its topic (services are up). */
-export async function waitForGroup(kafka: KafkaClient, groupId: string): Promise<void> {
+export async function waitForGroup(kafka: KafkaClient, groupId: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    for (let i = 0; i < 300; i++) {
-      const { groups } = await admin.describeGroups([groupId]);
-      if (groups[0]?.state === 'Stable') return;
-      await sleep(200);
-    }
-    throw new Error(`group ${groupId} did not become stable`);
+    await pollAdmin(`consumer group ${groupId} to become stable`, timeoutMs, async () => (await admin.describeGroups([groupId])).groups[0]?.state === 'Stable');
   } finally {
     await admin.disconnect();
   }
 }
 
-/** Waits until `group` has committed the end of `topic`. */
-export async function caughtUp(kafka: KafkaClient, group: string, topic: string): Promise<void> {
-  while (!(await committedToEnd(kafka, group, [topic]))) await sleep(200);
+/**
+ * Waits until `group` has committed the end of `topic`; fails when that takes longer than `timeoutMs` or when one of
+ * `services` exits meanwhile (a crashed service would never catch up).
+ */
+export async function caughtUp(kafka: KafkaClient, group: string, topic: string, o: { timeoutMs?: number; services?: readonly ChildProcess[] } = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await pollAdmin(`consumer group ${group} to commit the end of ${topic}`, o.timeoutMs ?? 600_000, async () => {
+      const dead = o.services?.find((c) => c.exitCode !== null || c.signalCode !== null);
+      if (dead) throw new ServiceExited(`a service process exited (${dead.signalCode ?? `code ${dead.exitCode}`}) before ${group} caught up; its log is above`);
+      return committedToEnd(kafka, group, [topic], admin);
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 

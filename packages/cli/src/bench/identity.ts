@@ -58,7 +58,7 @@ async function round(ctx: CliContext, o: IdentityBenchOptions, n: number): Promi
       await sender.add(topic, { key: eventKey(r.topic as TopicId, r.value as never), value: await b.clients.registry.encode(topic, r.value) });
     }
     await sender.flush();
-    for (const t of INPUTS) await caughtUp(b.kafka, `${b.prefix}${t}`, b.topics[t].topic);
+    for (const t of INPUTS) await caughtUp(b.kafka, `${b.prefix}${t}`, b.topics[t].topic, { services: b.children });
     const t2 = performance.now();
     const r = await roundErrors(b, redis, soak.records);
     const t3 = performance.now();
