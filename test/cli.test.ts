@@ -16,8 +16,17 @@ beforeAll(async () => {
 });
 
 const purchase = (i: number) => ({
-  event_id: `p-${i}`, occurred_at: `2026-11-0${1 + (i % 9)}T12:00:00Z`, user_id: `u_${i}`, email: null, phone: null, anonymous_id: null,
-  order_id: `o-${i}`, status: 'completed', channel: 'web', currency: 'EUR', total_minor: 1000 + i,
+  event_id: `p-${i}`,
+  occurred_at: `2026-11-0${1 + (i % 9)}T12:00:00Z`,
+  user_id: `u_${i}`,
+  email: null,
+  phone: null,
+  anonymous_id: null,
+  order_id: `o-${i}`,
+  status: 'completed',
+  channel: 'web',
+  currency: 'EUR',
+  total_minor: 1000 + i,
   items: [{ sku: 'S1', category: 'books', quantity: 1, unit_price_minor: 1000 + i }],
 });
 
@@ -38,7 +47,10 @@ test('produce sends the good lines as Avro and reports each bad line with its nu
   assert.equal(r.status, 2, r.stderr);
   const report = JSON.parse(r.stdout) as { sent: number; rejected: { line: number; reason: string }[] };
   assert.equal(report.sent, 3);
-  assert.deepEqual(report.rejected.map((x) => x.line), [2, 3, 5, 6]);
+  assert.deepEqual(
+    report.rejected.map((x) => x.line),
+    [2, 3, 5, 6],
+  );
   assert.match(report.rejected[0]!.reason, /invalid JSON/);
   assert.match(report.rejected[1]!.reason, /invalid_event.*status/);
   assert.match(report.rejected[2]!.reason, /total_minor/);
@@ -47,7 +59,10 @@ test('produce sends the good lines as Avro and reports each bad line with its nu
 
   const c = runCli(['consume', 'purchases'], { env: env.childEnv });
   assert.equal(c.status, 0, c.stderr);
-  const out = c.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const out = c.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(out.map((e) => e.event_id).sort(), ['p-1', 'p-4', 'p-8']);
   const p4 = out.find((e) => e.event_id === 'p-4')!;
   assert.equal(p4.occurred_at, '2026-11-05T12:00:00.000Z');
@@ -69,13 +84,24 @@ test('dlq list shows reason and source coordinates; dlq replay sends the origina
   const topic = env.topics['support-tickets'].topic;
   const producer = createProducer(env.kafka);
   await producer.connect();
-  const original = { topic, partition: 2, offset: '41', key: Buffer.from('cust-9'), value: Buffer.from('garbage-bytes'), headers: { trace: 'abc' }, timestamp: '0' };
+  const original = {
+    topic,
+    partition: 2,
+    offset: '41',
+    key: Buffer.from('cust-9'),
+    value: Buffer.from('garbage-bytes'),
+    headers: { trace: 'abc' },
+    timestamp: '0',
+  };
   await producer.send({ topic: dlqTopicOf(topic), acks: -1, messages: [toDlqRecord(original, 'not_confluent_framed', 'bad bytes', 'support-tickets')] });
   await producer.disconnect();
 
   const list = runCli(['dlq', 'list', 'support-tickets', '--json'], { env: env.childEnv });
   assert.equal(list.status, 0, list.stderr);
-  const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const rows = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, string>);
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.reason, 'not_confluent_framed');
   assert.equal(rows[0]!.source, `${topic}/2@41`);
@@ -93,13 +119,15 @@ test('dlq list shows reason and source coordinates; dlq replay sends the origina
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
-    void consumer.run({ eachMessage: async ({ message }) => {
-      back.push(message.value!);
-      assert.equal(message.headers?.['ps-replayed-from-dlq']?.toString(), 'true');
-      assert.equal(message.headers?.trace?.toString(), 'abc');
-      assert.equal(message.key?.toString(), 'cust-9');
-      resolve();
-    } });
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        back.push(message.value!);
+        assert.equal(message.headers?.['ps-replayed-from-dlq']?.toString(), 'true');
+        assert.equal(message.headers?.trace?.toString(), 'abc');
+        assert.equal(message.key?.toString(), 'cust-9');
+        resolve();
+      },
+    });
   });
   await consumer.disconnect();
   assert.equal(back[0]!.toString(), 'garbage-bytes');
@@ -108,7 +136,12 @@ test('dlq list shows reason and source coordinates; dlq replay sends the origina
 test('generate is reproducible: the same seed and start give byte-identical files, another seed does not', () => {
   const args = (seed: number, out: string) => ['generate', '-c', '60', '-d', '10', '--start', '2026-01-01', '-s', String(seed), '-o', out];
   const [a, b, c] = ['a', 'b', 'c'].map((n) => join(dir, `gen-${n}`)) as [string, string, string];
-  for (const [seed, out] of [[5, a], [5, b], [6, c]] as const) assert.equal(runCli(args(seed, out)).status, 0);
+  for (const [seed, out] of [
+    [5, a],
+    [5, b],
+    [6, c],
+  ] as const)
+    assert.equal(runCli(args(seed, out)).status, 0);
   const files = readdirSync(a).sort();
   assert.deepEqual(files, ['clickstream.jsonl', 'purchases.jsonl', 'support-tickets.jsonl', 'truth.json']);
   for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
@@ -146,7 +179,7 @@ test('bad configuration fails at start with one line naming the variable', () =>
   }
 });
 
-test('stack clean removes a test\'s Redis keys, topics and consumer groups, and nothing of a deployment\'s own', async () => {
+test("stack clean removes a test's Redis keys, topics and consumer groups, and nothing of a deployment's own", async () => {
   const { Redis } = await import('ioredis');
   const redis = new Redis(env.conn.redis.url);
   const admin = env.kafka.admin();
@@ -161,7 +194,10 @@ test('stack clean removes a test\'s Redis keys, topics and consumer groups, and 
     assert.match(r.stdout, /removed [1-9]\d* Redis keys, [1-9]\d* topics/);
     assert.equal(await redis.exists(mine), 0);
     assert.equal(await redis.exists(kept), 1);
-    assert.deepEqual((await admin.listTopics()).filter((t) => t.startsWith(env.prefix)), []);
+    assert.deepEqual(
+      (await admin.listTopics()).filter((t) => t.startsWith(env.prefix)),
+      [],
+    );
     const refused = runCli(['stack', 'clean', '--prefix', 'ps:'], { env: env.childEnv });
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /config_invalid: --prefix: stack clean only removes test and benchmark data/);
@@ -184,14 +220,25 @@ test('an interrupted benchmark stops the service processes it started (SIGINT an
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const bench = spawnTs(CLI_MAIN, ['bench', 'identity', '--rounds', '1', '--customers', '5000'], env.childEnv);
     let stderr = '';
-    bench.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    bench.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const exited = once(bench, 'exit');
     // the three stitchers are the bench's children, each leading its own process group
-    const services = await waitUntil('the bench\'s three stitcher processes', () => {
-      const pids = execFileSync('pgrep', ['-P', String(bench.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-      return pids.length === 3 ? pids : undefined;
-    }, 60_000);
-    for (const pid of services) assert.equal(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim(), String(pid), 'its own process group');
+    const services = await waitUntil(
+      "the bench's three stitcher processes",
+      () => {
+        const pids = execFileSync('pgrep', ['-P', String(bench.pid)], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+        return pids.length === 3 ? pids : undefined;
+      },
+      60_000,
+    );
+    for (const pid of services)
+      assert.equal(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim(), String(pid), 'its own process group');
     bench.kill(sig);
     const [code] = await exited;
     assert.equal(code, sig === 'SIGINT' ? 130 : 143, stderr);

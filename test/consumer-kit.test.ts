@@ -26,7 +26,9 @@ const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').t
 async function startRecorder(out: string, group: string, extraEnv: NodeJS.ProcessEnv = {}, e: TestEnv = env) {
   const child = spawnTs(FIXTURE, [out, group], { ...e.childEnv, ...extraEnv });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const [first] = (await once(child.stdout, 'data')) as [Buffer];
   assert.match(first.toString(), /"ready":true/, stderr);
   return { child, opsPort: (JSON.parse(first.toString().split('\n')[0]!) as { opsPort: number }).opsPort, stderr: () => stderr };
@@ -37,26 +39,35 @@ test('garbage lands in the DLQ with reason and source coordinates, and the next 
   const good1 = await env.registry.encode(topic, click('g-1', 'a1'));
   const good2 = await env.registry.encode(topic, click('g-2', 'a1'));
   // Same key → same partition, so the garbage sits between the two good events.
-  await producer.send({ topic, acks: -1, messages: [
-    { key: 'a1', value: good1 },
-    { key: 'a1', value: Buffer.from('this is not avro'), headers: { origin: 'test' } },
-    { key: 'a1', value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1]) },
-    { key: 'a1', value: good2 },
-  ] });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [
+      { key: 'a1', value: good1 },
+      { key: 'a1', value: Buffer.from('this is not avro'), headers: { origin: 'test' } },
+      { key: 'a1', value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1]) },
+      { key: 'a1', value: good2 },
+    ],
+  });
   const out = join(dir, 'dlq.txt');
   const rec = await startRecorder(out, `${env.prefix}dlq`);
   try {
     await waitUntil('both good events recorded', () => lines(out).length === 2 || undefined);
-    assert.deepEqual(lines(out).map((l) => l.split(':')[2]), ['g-1', 'g-2']);
+    assert.deepEqual(
+      lines(out).map((l) => l.split(':')[2]),
+      ['g-1', 'g-2'],
+    );
 
     const dead: { key: string; value: Buffer; dl: ReturnType<typeof readDeadLetter>; headers: Record<string, Buffer | string | undefined> }[] = [];
     const consumer = env.kafka.consumer({ groupId: `${env.prefix}dlq-reader` });
     await consumer.connect();
     await consumer.subscribe({ topic: env.topics.clickstream.dlq!, fromBeginning: true });
-    void consumer.run({ eachMessage: async ({ message }) => {
-      const headers = message.headers as Record<string, Buffer | undefined>;
-      dead.push({ key: message.key!.toString(), value: message.value!, dl: readDeadLetter(headers), headers });
-    } });
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = message.headers as Record<string, Buffer | undefined>;
+        dead.push({ key: message.key!.toString(), value: message.value!, dl: readDeadLetter(headers), headers });
+      },
+    });
     await waitUntil('two dead letters', () => dead.length === 2 || undefined);
     await consumer.disconnect();
     const [garbage, unknownId] = dead.sort((a, b) => Number(a.dl!.sourceOffset) - Number(b.dl!.sourceOffset));
@@ -99,12 +110,23 @@ test('a consumer killed with SIGKILL before its commit re-processes that batch a
 
   const second = await startRecorder(out, group, {}, env);
   try {
-    await waitUntil('all events recorded after restart', () => new Set(lines(out).filter((l) => l.includes('kill-')).map((l) => l.split(':')[2])).size === n || undefined);
+    await waitUntil(
+      'all events recorded after restart',
+      () =>
+        new Set(
+          lines(out)
+            .filter((l) => l.includes('kill-'))
+            .map((l) => l.split(':')[2]),
+        ).size === n || undefined,
+    );
     const all = lines(out).filter((l) => l.includes('kill-'));
     // The 10 handled before the kill were never committed, so they came again: at-least-once, in order.
     assert.deepEqual(all.slice(10, 20), beforeRestart);
     const ids = all.slice(10).map((l) => l.split(':')[2]);
-    assert.deepEqual(ids, Array.from({ length: n }, (_, i) => `kill-${i}`));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: n }, (_, i) => `kill-${i}`),
+    );
     const admin = env.kafka.admin();
     await admin.connect();
     const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });

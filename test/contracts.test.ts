@@ -67,7 +67,7 @@ test('the registry refuses a BACKWARD-incompatible schema (a new required field)
   assert.match(await incompatible.text(), /compatib/i);
   const compatible = await post({ ...base, fields: [...base.fields, { name: 'loyalty_tier', type: ['null', 'string'], default: null, doc: 'x' }] });
   assert.equal(compatible.status, 200);
-  const cfg = await (await fetch(`${env.conn.registry.url}/config/${subject}`)).json() as { compatibilityLevel: string };
+  const cfg = (await (await fetch(`${env.conn.registry.url}/config/${subject}`)).json()) as { compatibilityLevel: string };
   assert.equal(cfg.compatibilityLevel, 'BACKWARD');
 });
 

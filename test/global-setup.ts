@@ -17,13 +17,19 @@ export default async function setup(): Promise<() => Promise<void>> {
   const stack = createStack(conn, log);
   const up = await stackUp(stack);
   await provision(conn, resolveTopics({ env: process.env }), log);
-  process.stdout.write(`✔ stack up (${up.seconds.toFixed(1)} s): ${Object.entries(up.states).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+  process.stdout.write(
+    `✔ stack up (${up.seconds.toFixed(1)} s): ${Object.entries(up.states)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}\n`,
+  );
   return async () => {
     if (!process.env.PS_KEEP_DATA) {
       const c = await cleanScratch(conn, log);
       process.stdout.write(`✔ test data removed (${c.keys} Redis keys, ${c.topics} topics, ${c.groups} consumer groups)\n`);
     }
-    const started = Object.entries(up.states).filter(([, s]) => s === 'started').map(([name]) => name);
+    const started = Object.entries(up.states)
+      .filter(([, s]) => s === 'started')
+      .map(([name]) => name);
     if (started.length && !process.env.PS_KEEP_STACK) await stackDown(stack, started);
   };
 }

@@ -22,7 +22,16 @@ const now = Date.now();
 type Ids = Record<'anonymous_id' | 'user_id' | 'email' | 'phone', string | null>;
 const base: Ids = { anonymous_id: null, user_id: null, email: null, phone: null };
 const purchase = (id: string, ids: Partial<Ids>, at: number) => ({
-  ...base, ...ids, event_id: id, occurred_at: at, order_id: `o-${id}`, status: 'completed', channel: 'web', currency: 'GBP', total_minor: 1000, items: [],
+  ...base,
+  ...ids,
+  event_id: id,
+  occurred_at: at,
+  order_id: `o-${id}`,
+  status: 'completed',
+  channel: 'web',
+  currency: 'GBP',
+  total_minor: 1000,
+  items: [],
 });
 
 async function produce(env: TestEnv, events: ReturnType<typeof purchase>[]): Promise<void> {
@@ -31,7 +40,8 @@ async function produce(env: TestEnv, events: ReturnType<typeof purchase>[]): Pro
   const p = createProducer(env.kafka);
   await p.connect();
   try {
-    for (const e of events) await p.send({ topic, acks: -1, messages: [{ key: eventKey('purchases', e as never), value: await env.registry.encode(topic, e) }] });
+    for (const e of events)
+      await p.send({ topic, acks: -1, messages: [{ key: eventKey('purchases', e as never), value: await env.registry.encode(topic, e) }] });
   } finally {
     await p.disconnect();
   }
@@ -41,10 +51,19 @@ async function produce(env: TestEnv, events: ReturnType<typeof purchase>[]): Pro
 async function killedAt(step: string): Promise<void> {
   const env = await testEnv(`kill-${step.replace(/[^a-z]/g, '')}`);
   const prefix = `${env.prefix}ps:`;
-  const svcEnv = { ...env.childEnv, LOG_LEVEL: 'info', REDIS_PREFIX: prefix, STITCHER_GROUP_ID: `${env.prefix}p`, STITCHER_OPS_PORT: '0', STITCHER_SESSION_TIMEOUT_MS: '6000' };
+  const svcEnv = {
+    ...env.childEnv,
+    LOG_LEVEL: 'info',
+    REDIS_PREFIX: prefix,
+    STITCHER_GROUP_ID: `${env.prefix}p`,
+    STITCHER_OPS_PORT: '0',
+    STITCHER_SESSION_TIMEOUT_MS: '6000',
+  };
   const setup = [
-    purchase('a1', { user_id: 'U' }, now - 3 * DAY), purchase('a2', { user_id: 'U' }, now - 3 * DAY + 1),
-    purchase('b1', { email: 'e@x.com' }, now - 2 * DAY), purchase('b2', { email: 'e@x.com' }, now - 2 * DAY + 1),
+    purchase('a1', { user_id: 'U' }, now - 3 * DAY),
+    purchase('a2', { user_id: 'U' }, now - 3 * DAY + 1),
+    purchase('b1', { email: 'e@x.com' }, now - 2 * DAY),
+    purchase('b2', { email: 'e@x.com' }, now - 2 * DAY + 1),
   ];
   const link = purchase('link', { user_id: 'U', email: 'e@x.com' }, now - DAY);
   await produce(env, setup);
@@ -71,7 +90,13 @@ async function killedAt(step: string): Promise<void> {
   assert.equal(log.filter(([, f]) => f[1] === 'merged').length, 1, 'the merge is logged once');
   const merged = runCli(['consume', env.topics['profile-merged'].topic], { env: env.childEnv });
   assert.equal(merged.status, 0, merged.stderr);
-  const ids = new Set(merged.stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { event_id: string; outcome: string }).event_id));
+  const ids = new Set(
+    merged.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { event_id: string; outcome: string }).event_id),
+  );
   assert.equal(ids.size, 1, `one merge announced (redeliveries carry the same id): ${[...ids].join(', ')}`);
 }
 

@@ -41,7 +41,10 @@ test('Redis restarted before every step of a merge: the retried chunk completes 
     await pause.reached;
     await server.stop();
     pause.release();
-    const failure = await run.then(() => undefined, (err: unknown) => err);
+    const failure = await run.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     assert.ok(failure, `before ${step}: the step in flight failed while Redis was down`);
     assert.equal(isRetriable(asRedisError(failure)), true, `before ${step}: a retriable failure (${String(failure)})`);
     await server.start();

@@ -24,9 +24,13 @@ test('BUSY replies are retried, never dead-lettered: every event is folded once 
   server = ownRedis(port, ['--busy-reply-threshold', '100']);
   await server.start();
   const group = `${env.prefix}cs`;
-  const svc = startService({ ...env.childEnv, LOG_LEVEL: 'warn', REDIS_URL: server.url, REDIS_PREFIX: 'b:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' }, 'clickstream');
-  const all: GeneratedRecord[] = [...generate({ seed: 17, customers: 30, days: 3, start: Date.now() - 4 * DAY, malformedRate: 0, junkRate: 0 })]
-    .filter((r) => r.topic === 'clickstream');
+  const svc = startService(
+    { ...env.childEnv, LOG_LEVEL: 'warn', REDIS_URL: server.url, REDIS_PREFIX: 'b:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' },
+    'clickstream',
+  );
+  const all: GeneratedRecord[] = [...generate({ seed: 17, customers: 30, days: 3, start: Date.now() - 4 * DAY, malformedRate: 0, junkRate: 0 })].filter(
+    (r) => r.topic === 'clickstream',
+  );
   const half = Math.floor(all.length / 2);
   const blocker = new Redis(port);
   try {
@@ -43,7 +47,11 @@ test('BUSY replies are retried, never dead-lettered: every event is folded once 
     await admin.connect();
     const dlq = await admin.fetchTopicOffsets(env.topics.clickstream.dlq!);
     await admin.disconnect();
-    assert.deepEqual(dlq.map((p) => p.high), dlq.map(() => '0'), 'nothing was dead-lettered');
+    assert.deepEqual(
+      dlq.map((p) => p.high),
+      dlq.map(() => '0'),
+      'nothing was dead-lettered',
+    );
 
     const redis = new Redis(port);
     try {

@@ -21,7 +21,10 @@ test('Redis down: the stitcher commits nothing it has not applied and resumes by
   redisServer = ownRedis(port);
   await redisServer.start();
   const group = `${env.prefix}cs`;
-  const svc = startService({ ...env.childEnv, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'o:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' }, 'clickstream');
+  const svc = startService(
+    { ...env.childEnv, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'o:', STITCHER_GROUP_ID: group, STITCHER_OPS_PORT: '0' },
+    'clickstream',
+  );
   const start = Math.floor((Date.now() - 5 * DAY) / DAY) * DAY;
   const all: GeneratedRecord[] = [...generate({ seed: 7, customers: 40, days: 4, start, malformedRate: 0 })].filter((r) => r.topic === 'clickstream');
   const half = Math.floor(all.length / 2);
@@ -34,7 +37,11 @@ test('Redis down: the stitcher commits nothing it has not applied and resumes by
     // While Redis is down nothing new may be committed.
     const admin = env.kafka.admin();
     await admin.connect();
-    const committed = async () => (await admin.fetchOffsets({ groupId: group, topics: [env.topics.clickstream.topic] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: group, topics: [env.topics.clickstream.topic] }))[0]!.partitions.reduce(
+        (s, p) => s + Math.max(0, Number(p.offset)),
+        0,
+      );
     const before = await committed();
     await new Promise((r) => setTimeout(r, 4000)); // the outage lasts a while; the service keeps retrying
     assert.equal(await committed(), before, 'no offset moved while Redis was down');

@@ -34,6 +34,7 @@ if (!targeted) {
   step('type check (tsc -b)', process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
   step('generated code matches schemas/ (codegen --check)', process.execPath, ['packages/contracts/codegen/codegen.ts', '--check']);
   step('docker-compose.yml is valid (docker compose config)', 'bash', ['infra/docker/validate.sh']);
+  step('format and lint (biome check; `npm run format` fixes)', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.']);
 }
 
 const vitest = [process.execPath, 'node_modules/vitest/vitest.mjs'] as const;

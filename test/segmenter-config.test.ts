@@ -8,9 +8,13 @@ import { test } from 'vitest';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { NODE_FLAGS } from './support/index.ts';
 
-const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [...NODE_FLAGS, resolve(REPO_ROOT, 'services/segmenter/src/main.ts')], {
-  cwd: REPO_ROOT, env: { ...process.env, SEGMENTER_OPS_PORT: '0', ...env }, encoding: 'utf8', timeout: 60_000,
-});
+const run = (env: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, [...NODE_FLAGS, resolve(REPO_ROOT, 'services/segmenter/src/main.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SEGMENTER_OPS_PORT: '0', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 test('a bad setting stops the start with the variable named', () => {
   for (const [name, value, expected] of [
@@ -27,7 +31,10 @@ test('a bad setting stops the start with the variable named', () => {
 
 test('an invalid definition or an override of an unknown parameter stops the start with file, path and reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'segments-bad-'));
-  writeFileSync(join(dir, 'vip.yaml'), 'id: vip\nversion: 1\nname: VIP\ndescription: d\ncondition:\n  all:\n    - { field: transactions.lifetime_value, gte: 5 }\n');
+  writeFileSync(
+    join(dir, 'vip.yaml'),
+    'id: vip\nversion: 1\nname: VIP\ndescription: d\ncondition:\n  all:\n    - { field: transactions.lifetime_value, gte: 5 }\n',
+  );
   const r = run({ SEGMENTS_DIR: dir });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^segmenter: invalid_definition: .*vip\.yaml at condition\.all\.0.*unknown profile field/m);

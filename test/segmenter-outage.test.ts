@@ -26,7 +26,14 @@ test('Redis down under the segmenter: no offset moves, nothing is published, it 
   await own.start();
   const prefix = `${env.prefix}ps:`;
   const stitchEnv = { ...env.childEnv, REDIS_PREFIX: prefix, STITCHER_OPS_PORT: '0', PROFILE_DEDUP_WINDOW_DAYS: '3650' };
-  const segEnv = { ...env.childEnv, REDIS_PREFIX: prefix, REDIS_URL: own.url, SEGMENTER_OPS_PORT: '0', SEGMENTER_SHARDS: '4', SEGMENTER_GROUP_ID: `${env.prefix}seg` };
+  const segEnv = {
+    ...env.childEnv,
+    REDIS_PREFIX: prefix,
+    REDIS_URL: own.url,
+    SEGMENTER_OPS_PORT: '0',
+    SEGMENTER_SHARDS: '4',
+    SEGMENTER_GROUP_ID: `${env.prefix}seg`,
+  };
   const changes = env.topics['profile-changes'].topic;
   const stitch = async (records: GeneratedRecord[]) => {
     await produceRecords(env, records);
@@ -37,7 +44,10 @@ test('Redis down under the segmenter: no offset moves, nothing is published, it 
   const published = () => {
     const r = runCli(['consume', env.topics['segment-membership-changed'].topic], { env: segEnv });
     assert.equal(r.status, 0, r.stderr);
-    return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { profile_id: string; segment_id: string; change: string; membership_version: number });
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { profile_id: string; segment_id: string; change: string; membership_version: number });
   };
   // History that ended days ago: no clock-driven flip falls inside the test.
   const start = Math.floor((Date.now() - 300 * DAY) / DAY) * DAY;
@@ -58,7 +68,8 @@ test('Redis down under the segmenter: no offset moves, nothing is published, it 
     await stitch(all.slice(half));
     const admin = env.kafka.admin();
     await admin.connect();
-    const committed = async () => (await admin.fetchOffsets({ groupId: `${env.prefix}seg`, topics: [changes] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: `${env.prefix}seg`, topics: [changes] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     const atStop = await committed();
     await new Promise((r) => setTimeout(r, 4000)); // the outage lasts a while; the segmenter keeps retrying
     assert.equal(await committed(), atStop, 'no offset moved while Redis was down');

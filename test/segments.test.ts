@@ -22,22 +22,46 @@ import { INPUTS, oracleProfiles, produceRecords, startService, stopService, wait
 const DAY = 86_400_000;
 
 interface MembershipEvent {
-  event_id: string; profile_id: string; segment_id: string; segment_version: number; change: 'entered' | 'exited'; reason: string;
-  membership_version: number; occurred_at: number; emitted_at: number; trigger_event_id: string | null; traits: Record<string, string>;
+  event_id: string;
+  profile_id: string;
+  segment_id: string;
+  segment_version: number;
+  change: 'entered' | 'exited';
+  reason: string;
+  membership_version: number;
+  occurred_at: number;
+  emitted_at: number;
+  trigger_event_id: string | null;
+  traits: Record<string, string>;
 }
 
-interface Ctx { env: TestEnv; redis: Redis; profiles: ProfileStore; memberships: MembershipStore; childEnv: NodeJS.ProcessEnv }
+interface Ctx {
+  env: TestEnv;
+  redis: Redis;
+  profiles: ProfileStore;
+  memberships: MembershipStore;
+  childEnv: NodeJS.ProcessEnv;
+}
 
 async function setup(name: string, extra: NodeJS.ProcessEnv = {}): Promise<Ctx> {
   const env = await testEnv(name);
   const prefix = `${env.prefix}ps:`;
   const childEnv: NodeJS.ProcessEnv = {
-    ...env.childEnv, LOG_LEVEL: 'info', REDIS_PREFIX: prefix, STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0', SEGMENTER_SHARDS: '4',
-    PROFILE_DEDUP_WINDOW_DAYS: '3650', SEGMENTER_GROUP_ID: `${env.prefix}segmenter`, ...extra,
+    ...env.childEnv,
+    LOG_LEVEL: 'info',
+    REDIS_PREFIX: prefix,
+    STITCHER_OPS_PORT: '0',
+    SEGMENTER_OPS_PORT: '0',
+    SEGMENTER_SHARDS: '4',
+    PROFILE_DEDUP_WINDOW_DAYS: '3650',
+    SEGMENTER_GROUP_ID: `${env.prefix}segmenter`,
+    ...extra,
   };
   const redis = new Redis(env.conn.redis.url);
   return {
-    env, redis, childEnv,
+    env,
+    redis,
+    childEnv,
     profiles: new ProfileStore({ redis, prefix, windowMs: 3650 * DAY }),
     memberships: new MembershipStore(redis, { prefix, shards: 4 }),
   };
@@ -57,10 +81,13 @@ function membershipEvents(c: Ctx): MembershipEvent[] {
   const r = runCli(['consume', c.env.topics['segment-membership-changed'].topic], { env: c.childEnv });
   assert.equal(r.status, 0, r.stderr);
   // The CLI prints times as ISO-8601; back to epoch ms.
-  return r.stdout.split('\n').filter(Boolean).map((l) => {
-    const e = JSON.parse(l) as MembershipEvent & { occurred_at: string; emitted_at: string };
-    return { ...e, occurred_at: Date.parse(e.occurred_at), emitted_at: Date.parse(e.emitted_at) };
-  });
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const e = JSON.parse(l) as MembershipEvent & { occurred_at: string; emitted_at: string };
+      return { ...e, occurred_at: Date.parse(e.occurred_at), emitted_at: Date.parse(e.emitted_at) };
+    });
 }
 
 /**
@@ -82,10 +109,14 @@ async function whileRunning(svc: ServiceProcess, fn: () => Promise<void>): Promi
 /** Waits until the segmenter has committed profile-changes, nothing is due and the outbox is empty. */
 async function settle(c: Ctx, group = `${c.env.prefix}segmenter`): Promise<void> {
   await waitCommitted(c.env.kafka, group, c.env.topics['profile-changes'].topic);
-  await waitUntil('nothing due and the outbox relayed', async () => {
-    const b = await c.memberships.backlog();
-    return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now() + 2000);
-  }, 60_000);
+  await waitUntil(
+    'nothing due and the outbox relayed',
+    async () => {
+      const b = await c.memberships.backlog();
+      return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now() + 2000);
+    },
+    60_000,
+  );
   // A tick handed on just before the check is in profile-changes: wait for it, then for what it wrote.
   await waitCommitted(c.env.kafka, group, c.env.topics['profile-changes'].topic);
   await waitUntil('the outbox relayed', async () => (await c.memberships.backlog()).outbox === 0, 60_000);
@@ -130,7 +161,7 @@ describe('segmenter end to end', () => {
   });
   afterAll(() => c.redis.disconnect());
 
-  test('generated customers end in exactly the oracle\'s memberships; merged profiles exit; kill -9 mid-run loses nothing', async () => {
+  test("generated customers end in exactly the oracle's memberships; merged profiles exit; kill -9 mid-run loses nothing", async () => {
     const start = Math.floor((Date.now() - 420 * DAY) / DAY) * DAY;
     for (const r of generate({ seed: 505, customers: 90, days: 415, start, junkRate: 0.02, malformedRate: 0, duplicateRate: 0.02 })) records.push(r);
     await stitch(c, records);
@@ -162,15 +193,22 @@ describe('segmenter end to end', () => {
       for (const d of defs) {
         const e = evals.get(d.id)!;
         // A flip within seconds of the check may legitimately be on either side of it.
-        if (e.nextChangeAt !== null && e.nextChangeAt < now + 5_000) { boundary++; continue; }
+        if (e.nextChangeAt !== null && e.nextChangeAt < now + 5_000) {
+          boundary++;
+          continue;
+        }
         const seq = seqs.get(`${pid} ${d.id}`) ?? [];
         const member = seq.length > 0 && seq[seq.length - 1]!.change === 'entered';
-        assert.equal(member, e.member, `${pid} in ${d.id}: events say ${member}, the oracle ${e.member} (events: ${seq.map((x) => `${x.change}/${x.reason}`).join(' ')})`);
+        assert.equal(
+          member,
+          e.member,
+          `${pid} in ${d.id}: events say ${member}, the oracle ${e.member} (events: ${seq.map((x) => `${x.change}/${x.reason}`).join(' ')})`,
+        );
         compared++;
       }
       // A merged profile is in no segment any more (it left by rule before, or with reason profile_merged).
       for (const m of stored.mergedIds) {
-        assert.match((await c.memberships.read(m)).dead ?? "", /^merged:/, `${m} retired (merged into ${pid})`);
+        assert.match((await c.memberships.read(m)).dead ?? '', /^merged:/, `${m} retired (merged into ${pid})`);
         for (const [k, seq] of seqs) if (k.startsWith(`${m} `)) assert.equal(seq[seq.length - 1]!.change, 'exited', `merged profile ${m} left ${k}`);
       }
     }
@@ -186,22 +224,39 @@ describe('segmenter end to end', () => {
       assert.equal((await c.memberships.size(d.id)).members, inNow, `size of ${d.id}`);
     }
     const reasons = new Set(events.map((e) => e.reason));
-    for (const r of ['rule_matched', 'rule_unmatched', 'time_elapsed', 'profile_merged']) assert.ok(reasons.has(r), `some event has reason ${r} (${[...reasons].join(', ')})`);
+    for (const r of ['rule_matched', 'rule_unmatched', 'time_elapsed', 'profile_merged'])
+      assert.ok(reasons.has(r), `some event has reason ${r} (${[...reasons].join(', ')})`);
   });
 
   test('the example campaign trigger acts once on each entry it has an action for, and cancels on exit', async () => {
-    const child = spawnTs(resolve(REPO_ROOT, 'examples/campaign-trigger/src/main.ts'), ['--from-beginning', '--max-age-days', '100000', '--until-idle', '4000'], {
-      ...c.childEnv, CAMPAIGN_GROUP_ID: `${c.env.prefix}campaigns`, TOPIC_SEGMENT_MEMBERSHIP_CHANGED: c.env.topics['segment-membership-changed'].topic,
-    });
+    const child = spawnTs(
+      resolve(REPO_ROOT, 'examples/campaign-trigger/src/main.ts'),
+      ['--from-beginning', '--max-age-days', '100000', '--until-idle', '4000'],
+      {
+        ...c.childEnv,
+        CAMPAIGN_GROUP_ID: `${c.env.prefix}campaigns`,
+        TOPIC_SEGMENT_MEMBERSHIP_CHANGED: c.env.topics['segment-membership-changed'].topic,
+      },
+    );
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.stderr!.on('data', (d) => { err += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0, err);
-    const ids = (verb: string) => out.split('\n').filter((l) => l.startsWith(verb)).map((l) => /\[([^\]]+)\]$/.exec(l)![1]!).sort();
+    const ids = (verb: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith(verb))
+        .map((l) => /\[([^\]]+)\]$/.exec(l)![1]!)
+        .sort();
     const events = membershipEvents(c);
-    const expect = (segment: string, change: string) => [...new Set(events.filter((e) => e.segment_id === segment && e.change === change).map((e) => e.event_id))].sort();
+    const expect = (segment: string, change: string) =>
+      [...new Set(events.filter((e) => e.segment_id === segment && e.change === change).map((e) => e.event_id))].sort();
     assert.ok(expect('dormant', 'entered').length > 0);
     assert.deepEqual(ids('send win-back to '), expect('dormant', 'entered'));
     assert.deepEqual(ids('start welcome series for '), expect('first-time-buyer', 'entered'));
@@ -238,7 +293,10 @@ describe('segmenter end to end', () => {
     const fresh = membershipEvents(c).filter((e) => !before.has(e.event_id));
     const loweredDef = (await loadDefinitions(resolve(REPO_ROOT, 'segments'), { params })).find((d) => d.id === 'high-value')!;
     const now = Date.now();
-    const expected = [...views].filter(([, v]) => evaluateAll([loweredDef], v, now).get('high-value')!.member).map(([pid]) => pid).sort();
+    const expected = [...views]
+      .filter(([, v]) => evaluateAll([loweredDef], v, now).get('high-value')!.member)
+      .map(([pid]) => pid)
+      .sort();
     assert.ok(fresh.length > 0, 'a lower threshold lets customers in');
     for (const e of fresh) assert.deepEqual([e.segment_id, e.change, e.reason, e.segment_version], ['high-value', 'entered', 'definition_changed', 1]);
     assert.equal(listed().members, expected.length);
@@ -281,23 +339,49 @@ test('kill -9 of the segmenter between the Redis write and the Kafka publish: th
 test('a time-driven exit carries the exact instant as occurred_at, also when the segmenter was down at that instant', async () => {
   // Two short windows on one visit: the first closes while the segmenter runs, the second while it is down.
   const dir = mkdtempSync(join(tmpdir(), 'segments-'));
-  for (const [id, window] of [['seen-20s', '20s'], ['seen-35s', '35s']]) {
-    writeFileSync(join(dir, `${id}.yaml`), [
-      `id: ${id}`, 'version: 1', `name: Seen in the last ${window}`, 'description: A short window for the test.',
-      'condition:', '  field: activity.last_seen_at', `  within_last: ${window}`, '',
-    ].join('\n'));
+  for (const [id, window] of [
+    ['seen-20s', '20s'],
+    ['seen-35s', '35s'],
+  ]) {
+    writeFileSync(
+      join(dir, `${id}.yaml`),
+      [
+        `id: ${id}`,
+        'version: 1',
+        `name: Seen in the last ${window}`,
+        'description: A short window for the test.',
+        'condition:',
+        '  field: activity.last_seen_at',
+        `  within_last: ${window}`,
+        '',
+      ].join('\n'),
+    );
   }
   const c = await setup('seg-time', { SEGMENTS_DIR: dir });
   try {
     const seenAt = Date.now();
-    await stitch(c, [{
-      topic: 'clickstream',
-      value: {
-        event_id: 'e-visit', occurred_at: seenAt, anonymous_id: null, user_id: 'visitor-1', email: null, phone: null, type: 'page_view',
-        page: { url: 'https://shop.example/', referrer: null, title: null }, utm: null, device: null, country: null, locale: null, product: null,
-        search_query: null, consent: null,
-      },
-    } as unknown as GeneratedRecord]);
+    await stitch(c, [
+      {
+        topic: 'clickstream',
+        value: {
+          event_id: 'e-visit',
+          occurred_at: seenAt,
+          anonymous_id: null,
+          user_id: 'visitor-1',
+          email: null,
+          phone: null,
+          type: 'page_view',
+          page: { url: 'https://shop.example/', referrer: null, title: null },
+          utm: null,
+          device: null,
+          country: null,
+          locale: null,
+          product: null,
+          search_query: null,
+          consent: null,
+        },
+      } as unknown as GeneratedRecord,
+    ]);
     let seg = startService(c.childEnv, 'segmenter');
     const exitsOf = (id: string) => membershipEvents(c).filter((e) => e.segment_id === id && e.change === 'exited');
     await whileRunning(seg, async () => {
@@ -310,10 +394,16 @@ test('a time-driven exit carries the exact instant as occurred_at, also when the
     await whileRunning(seg, async () => {
       await waitUntil('left seen-35s', () => exitsOf('seen-35s').length === 1, 30_000);
     });
-    const exits = membershipEvents(c).filter((e) => e.change === 'exited').sort((a, b) => a.occurred_at - b.occurred_at);
-    assert.deepEqual(exits.map((e) => [e.segment_id, e.reason, e.occurred_at, e.membership_version]), [
-      ['seen-20s', 'time_elapsed', seenAt + 20_000, 2], ['seen-35s', 'time_elapsed', seenAt + 35_000, 2],
-    ]);
+    const exits = membershipEvents(c)
+      .filter((e) => e.change === 'exited')
+      .sort((a, b) => a.occurred_at - b.occurred_at);
+    assert.deepEqual(
+      exits.map((e) => [e.segment_id, e.reason, e.occurred_at, e.membership_version]),
+      [
+        ['seen-20s', 'time_elapsed', seenAt + 20_000, 2],
+        ['seen-35s', 'time_elapsed', seenAt + 35_000, 2],
+      ],
+    );
     for (const e of exits) assert.ok(e.emitted_at >= e.occurred_at, 'never emitted before it happened');
   } finally {
     c.redis.disconnect();

@@ -23,9 +23,19 @@ afterAll(() => redis.disconnect());
 
 const now = Date.now();
 const purchase = (id: string, over: Record<string, unknown>) => ({
-  event_id: id, occurred_at: now - DAY, user_id: 'u-bad', email: null, phone: null, anonymous_id: null,
-  order_id: `o-${id}`, status: 'completed', channel: 'web', currency: 'EUR', total_minor: 1000,
-  items: [{ sku: 'S', category: null, quantity: 1, unit_price_minor: 1000 }], ...over,
+  event_id: id,
+  occurred_at: now - DAY,
+  user_id: 'u-bad',
+  email: null,
+  phone: null,
+  anonymous_id: null,
+  order_id: `o-${id}`,
+  status: 'completed',
+  channel: 'web',
+  currency: 'EUR',
+  total_minor: 1000,
+  items: [{ sku: 'S', category: null, quantity: 1, unit_price_minor: 1000 }],
+  ...over,
 });
 
 test('each kind of bad purchase goes to purchases.dlq with its reason; the good ones are folded', async () => {
@@ -49,7 +59,13 @@ test('each kind of bad purchase goes to purchases.dlq with its reason; the good 
   await producer.send({ topic, acks: -1, messages: [{ key: 'u-bad', value: Buffer.from('{"not":"avro"}') }] });
   await producer.disconnect();
 
-  const svcEnv = { ...env.childEnv, REDIS_PREFIX: `${env.prefix}ps:`, STITCHER_GROUP_ID: `${env.prefix}p`, STITCHER_OPS_PORT: '0', PROFILE_DEDUP_WINDOW_DAYS: '90' };
+  const svcEnv = {
+    ...env.childEnv,
+    REDIS_PREFIX: `${env.prefix}ps:`,
+    STITCHER_GROUP_ID: `${env.prefix}p`,
+    STITCHER_OPS_PORT: '0',
+    PROFILE_DEDUP_WINDOW_DAYS: '90',
+  };
   const svc = startService(svcEnv, 'purchases');
   try {
     await waitCommitted(env.kafka, `${env.prefix}p`, topic);
@@ -57,17 +73,28 @@ test('each kind of bad purchase goes to purchases.dlq with its reason; the good 
     const consumer = env.kafka.consumer({ groupId: `${env.prefix}dlq` });
     await consumer.connect();
     await consumer.subscribe({ topic: env.topics.purchases.dlq!, fromBeginning: true });
-    void consumer.run({ eachMessage: async ({ message }) => {
-      const dl = readDeadLetter(message.headers as Record<string, Buffer>)!;
-      let id = 'raw';
-      try { id = (await env.registry.decode<{ event_id: string }>(message.value!)).value.event_id; } catch { /* the raw one */ }
-      dead.set(id, dl.reason);
-    } });
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const dl = readDeadLetter(message.headers as Record<string, Buffer>)!;
+        let id = 'raw';
+        try {
+          id = (await env.registry.decode<{ event_id: string }>(message.value!)).value.event_id;
+        } catch {
+          /* the raw one */
+        }
+        dead.set(id, dl.reason);
+      },
+    });
     await waitUntil('7 dead letters', () => dead.size === 7 || undefined);
     await consumer.disconnect();
     assert.deepEqual(Object.fromEntries([...dead].sort()), {
-      'bad-cur': 'invalid_currency', 'fake-cur': 'invalid_currency', future: 'future_timestamp', 'junk-only': 'no_identifier',
-      'neg-amount': 'negative_amount', 'neg-qty': 'negative_quantity', raw: 'not_confluent_framed',
+      'bad-cur': 'invalid_currency',
+      'fake-cur': 'invalid_currency',
+      future: 'future_timestamp',
+      'junk-only': 'no_identifier',
+      'neg-amount': 'negative_amount',
+      'neg-qty': 'negative_quantity',
+      raw: 'not_confluent_framed',
     });
     const store = new ProfileStore({ redis, prefix: `${env.prefix}ps:`, windowMs: 90 * DAY });
     const pid = await store.owner('user_id', 'u-bad');

@@ -16,7 +16,11 @@ test('the sweep finishes, announces and settles a merge its decider left behind'
   const env = await testEnv('sweep');
   const prefix = `${env.prefix}ps:`;
   const redis = new Redis(env.conn.redis.url);
-  const order = (id: string, amount: number) => ({ event_id: id, occurred_at: Date.now() - 60_000, fragment: { hw: Date.now() - 60_000, transactions: { revenue_minor: { GBP: amount } } } });
+  const order = (id: string, amount: number) => ({
+    event_id: id,
+    occurred_at: Date.now() - 60_000,
+    fragment: { hw: Date.now() - 60_000, transactions: { revenue_minor: { GBP: amount } } },
+  });
   try {
     const store = new ProfileStore({ redis, prefix, windowMs: 90 * 86_400_000 });
     const s = (await store.resolver.resolve({ user_id: 'U' })).profileId;
@@ -29,7 +33,10 @@ test('the sweep finishes, announces and settles a merge its decider left behind'
     await assert.rejects(dying.resolver.resolve({ user_id: 'U', email: 'e@x.com' }, { eventId: 'link-1', occurredAt: Date.now() - 30_000 }), Crash);
     assert.equal((await store.resolver.pending()).length, 1, 'the decided merge is in the journal');
 
-    const svc = startService({ ...env.childEnv, REDIS_PREFIX: prefix, STITCHER_GROUP_ID: `${env.prefix}cs`, STITCHER_OPS_PORT: '0', STITCHER_SWEEP_MS: '1000' }, 'clickstream');
+    const svc = startService(
+      { ...env.childEnv, REDIS_PREFIX: prefix, STITCHER_GROUP_ID: `${env.prefix}cs`, STITCHER_OPS_PORT: '0', STITCHER_SWEEP_MS: '1000' },
+      'clickstream',
+    );
     try {
       await waitUntil('the journal settled', async () => (await store.resolver.pending()).length === 0, 60_000);
     } finally {
@@ -44,16 +51,22 @@ test('the sweep finishes, announces and settles a merge its decider left behind'
     const consume = (topic: string) => {
       const r = runCli(['consume', topic], { env: env.childEnv });
       assert.equal(r.status, 0, r.stderr);
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     };
     const merges = consume(env.topics['profile-merged'].topic);
-    assert.deepEqual(merges.map((x) => [x.event_id, x.outcome, x.profile_id, x.merged_profile_id, x.trigger_event_id]), [
-      [`merged:${survivor}<${merged}:link-1`, 'merged', survivor, merged, 'link-1'],
-    ]);
+    assert.deepEqual(
+      merges.map((x) => [x.event_id, x.outcome, x.profile_id, x.merged_profile_id, x.trigger_event_id]),
+      [[`merged:${survivor}<${merged}:link-1`, 'merged', survivor, merged, 'link-1']],
+    );
     const changes = consume(env.topics['profile-changes'].topic);
-    assert.deepEqual(changes.map((x) => [x.profile_id, x.cause, x.profile_version, (JSON.parse(String(x.profile_json)) as { merged_ids: string[] }).merged_ids]), [
-      [survivor, 'merge', p!.version, [merged]],
-    ]);
+    assert.deepEqual(
+      changes.map((x) => [x.profile_id, x.cause, x.profile_version, (JSON.parse(String(x.profile_json)) as { merged_ids: string[] }).merged_ids]),
+      [[survivor, 'merge', p!.version, [merged]]],
+    );
   } finally {
     redis.disconnect();
   }

@@ -71,7 +71,7 @@ async function assertEqualsOracle(): Promise<void> {
   assert.equal(roots.size, oracle.length, 'one profile per oracle profile');
 }
 
-test('generated customers (with junk ids, duplicates, malformed events) become exactly the oracle\'s profiles', async () => {
+test("generated customers (with junk ids, duplicates, malformed events) become exactly the oracle's profiles", async () => {
   const start = Math.floor((Date.now() - 20 * DAY) / DAY) * DAY;
   for (const r of generate({ seed: 101, customers: 80, days: 14, start, junkRate: 0.03, malformedRate: 0.01, duplicateRate: 0.01 })) records.push(r);
   await produceRecords(env, records);
@@ -81,7 +81,9 @@ test('generated customers (with junk ids, duplicates, malformed events) become e
 
 test('`profile` finds a customer by any spelling of their e-mail or phone or by user id; an unknown one says so', async () => {
   const oracle = oracleProfiles(records);
-  const rich = oracle.find((p) => p.keys.some((k) => k.startsWith('email:')) && p.keys.some((k) => k.startsWith('phone:+44')) && p.keys.some((k) => k.startsWith('user_id:')));
+  const rich = oracle.find(
+    (p) => p.keys.some((k) => k.startsWith('email:')) && p.keys.some((k) => k.startsWith('phone:+44')) && p.keys.some((k) => k.startsWith('user_id:')),
+  );
   assert.ok(rich, 'the data set has a customer with e-mail, UK phone and user id');
   const email = rich.keys.find((k) => k.startsWith('email:'))!.slice(6);
   const phone = rich.keys.find((k) => k.startsWith('phone:'))!.slice(6);
@@ -97,7 +99,7 @@ test('`profile` finds a customer by any spelling of their e-mail or phone or by 
   assert.ok(views[0]!.identity.phones.includes(phone));
   const text = runCli(['profile', `user:${user}`], { env: cliEnv });
   assert.match(text.stdout, new RegExp(`^Profile ${views[0]!.profile_id}`));
-  assert.match(text.stdout, /\n  identity\n/);
+  assert.match(text.stdout, /\n {2}identity\n/);
   const missing = runCli(['profile', 'email:nobody@nowhere.example'], { env: cliEnv });
   assert.equal(missing.status, 4);
   assert.match(missing.stderr, /no profile for/);
@@ -120,7 +122,8 @@ test('a stitcher killed with SIGKILL mid-batch and restarted: profiles still equ
   const admin = env.kafka.admin();
   await admin.connect();
   const topic = env.topics.clickstream.topic;
-  const total = async () => (await admin.fetchOffsets({ groupId: group('clickstream'), topics: [topic] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+  const total = async () =>
+    (await admin.fetchOffsets({ groupId: group('clickstream'), topics: [topic] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
   const at = await total();
   const deadline = Date.now() + 60_000;
   while ((await total()) < at + 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

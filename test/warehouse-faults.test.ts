@@ -30,8 +30,14 @@ beforeAll(async () => {
 });
 
 const settings = (group: string, dataDir: string, port: number): NodeJS.ProcessEnv => ({
-  ...env.childEnv, WAREHOUSE_GROUP_ID: `${env.prefix}${group}`, WAREHOUSE_DATA_DIR: dataDir, WAREHOUSE_OPS_PORT: String(port),
-  WAREHOUSE_BATCH_ROWS: '400', WAREHOUSE_BATCH_MS: '100', WAREHOUSE_CHUNK_SIZE: '150', WAREHOUSE_PARTITIONS_CONCURRENTLY: '4',
+  ...env.childEnv,
+  WAREHOUSE_GROUP_ID: `${env.prefix}${group}`,
+  WAREHOUSE_DATA_DIR: dataDir,
+  WAREHOUSE_OPS_PORT: String(port),
+  WAREHOUSE_BATCH_ROWS: '400',
+  WAREHOUSE_BATCH_MS: '100',
+  WAREHOUSE_CHUNK_SIZE: '150',
+  WAREHOUSE_PARTITIONS_CONCURRENTLY: '4',
   WAREHOUSE_SESSION_TIMEOUT_MS: '8000', // the killed member's partitions move after 8 s instead of 30 s
 });
 
@@ -41,7 +47,12 @@ async function assertExact(ch: ClickHouseClient | ReturnType<typeof createClient
   assert.equal(counts.purchases, truth.valid.purchases);
   assert.equal(counts.support_tickets, truth.valid['support-tickets']);
   const q = async (sql: string) => (await ch.query({ query: sql, format: 'JSONEachRow' })).json();
-  const revenue = Object.fromEntries((await q('SELECT currency, sum(signed_total_minor) AS n FROM purchases GROUP BY currency') as { currency: string; n: string }[]).map((r) => [r.currency, Number(r.n)]));
+  const revenue = Object.fromEntries(
+    ((await q('SELECT currency, sum(signed_total_minor) AS n FROM purchases GROUP BY currency')) as { currency: string; n: string }[]).map((r) => [
+      r.currency,
+      Number(r.n),
+    ]),
+  );
   assert.deepEqual(revenue, truth.revenue_minor);
   for (const [name, [agg, raw]] of Object.entries(rawVsAggregates)) assert.deepEqual(await q(agg), await q(raw), name);
 }
@@ -52,10 +63,14 @@ test('killed with SIGKILL mid-stream and restarted: counts and aggregates exact'
   const ch = createClient({ url: `http://127.0.0.1:${port}` });
   try {
     const first = startService(settings('kill', dataDir, port), 'warehouse');
-    const seen = await waitUntil('some rows inserted', async () => {
-      const n = (await tableCounts(ch as unknown as ClickHouseClient)).clickstream_events;
-      return n > 0 ? n : undefined;
-    }, 60_000);
+    const seen = await waitUntil(
+      'some rows inserted',
+      async () => {
+        const n = (await tableCounts(ch as unknown as ClickHouseClient)).clickstream_events;
+        return n > 0 ? n : undefined;
+      },
+      60_000,
+    );
     assert.equal(await stopService(first, 'SIGKILL'), null);
     assert.ok(seen < truth.valid.clickstream, `killed after everything was in (${seen}); the test needs a kill mid-stream`);
     const second = startService(settings('kill', dataDir, port), 'warehouse');
@@ -103,4 +118,3 @@ test('inserts failing for a while (fault at the client boundary): the sink waits
     await real.close();
   }
 });
-

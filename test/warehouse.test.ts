@@ -36,8 +36,15 @@ const valid = () => {
 
 function warehouseEnv(group: string, over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
-    ...env.childEnv, WAREHOUSE_GROUP_ID: `${env.prefix}${group}`, WAREHOUSE_DATA_DIR: dataDir, WAREHOUSE_OPS_PORT: String(port),
-    WAREHOUSE_BATCH_ROWS: '700', WAREHOUSE_BATCH_MS: '200', WAREHOUSE_CHUNK_SIZE: '300', PII_HASH_KEY: KEY, ...over,
+    ...env.childEnv,
+    WAREHOUSE_GROUP_ID: `${env.prefix}${group}`,
+    WAREHOUSE_DATA_DIR: dataDir,
+    WAREHOUSE_OPS_PORT: String(port),
+    WAREHOUSE_BATCH_ROWS: '700',
+    WAREHOUSE_BATCH_MS: '200',
+    WAREHOUSE_CHUNK_SIZE: '300',
+    PII_HASH_KEY: KEY,
+    ...over,
   };
 }
 
@@ -63,14 +70,40 @@ afterAll(async () => {
   await ch.close();
 });
 
-test('counts and sums in ClickHouse equal the generator\'s ground truth; bad records go to the DLQ with a reason', async () => {
+test("counts and sums in ClickHouse equal the generator's ground truth; bad records go to the DLQ with a reason", async () => {
   // two records ClickHouse-side checks refuse (valid Avro, values out of bounds): DLQ, never a blocked batch
   const base = valid().find((r) => r.topic === 'clickstream')!.value;
   const p = valid().find((r) => r.topic === 'purchases')!.value;
   const producer = createProducer(env.kafka);
   await producer.connect();
-  await producer.send({ topic: env.topics.clickstream.topic, acks: -1, messages: [{ key: 'x', value: await env.registry.encode(env.topics.clickstream.topic, { ...base, event_id: 'too-long-url', page: { url: `https://x/${'a'.repeat(20_000)}`, referrer: null, title: null } }) }] });
-  await producer.send({ topic: env.topics.purchases.topic, acks: -1, messages: [{ key: 'x', value: await env.registry.encode(env.topics.purchases.topic, { ...p, event_id: 'huge-quantity', items: [{ sku: 's', category: null, quantity: 2_000_000_000, unit_price_minor: 2 ** 40 }] }) }] });
+  await producer.send({
+    topic: env.topics.clickstream.topic,
+    acks: -1,
+    messages: [
+      {
+        key: 'x',
+        value: await env.registry.encode(env.topics.clickstream.topic, {
+          ...base,
+          event_id: 'too-long-url',
+          page: { url: `https://x/${'a'.repeat(20_000)}`, referrer: null, title: null },
+        }),
+      },
+    ],
+  });
+  await producer.send({
+    topic: env.topics.purchases.topic,
+    acks: -1,
+    messages: [
+      {
+        key: 'x',
+        value: await env.registry.encode(env.topics.purchases.topic, {
+          ...p,
+          event_id: 'huge-quantity',
+          items: [{ sku: 's', category: null, quantity: 2_000_000_000, unit_price_minor: 2 ** 40 }],
+        }),
+      },
+    ],
+  });
   await producer.disconnect();
 
   await runUntilCommitted('wh');
@@ -80,9 +113,16 @@ test('counts and sums in ClickHouse equal the generator\'s ground truth; bad rec
   assert.equal(counts.support_tickets, truth.valid['support-tickets']);
   const lines = valid().reduce((n, r) => n + (r.topic === 'purchases' ? r.value.items.length : 0), 0);
   assert.equal(counts.purchase_items, lines);
-  const revenue = Object.fromEntries((await q<{ currency: string; net: string }>('SELECT currency, sum(signed_total_minor) AS net FROM purchases GROUP BY currency')).map((r) => [r.currency, num(r.net)]));
+  const revenue = Object.fromEntries(
+    (await q<{ currency: string; net: string }>('SELECT currency, sum(signed_total_minor) AS net FROM purchases GROUP BY currency')).map((r) => [
+      r.currency,
+      num(r.net),
+    ]),
+  );
   assert.deepEqual(revenue, truth.revenue_minor);
-  const [orders] = await q<{ n: string }>("SELECT uniqExactIf(order_id, status = 'completed') - uniqExactIf(order_id, status = 'cancelled') AS n FROM purchases");
+  const [orders] = await q<{ n: string }>(
+    "SELECT uniqExactIf(order_id, status = 'completed') - uniqExactIf(order_id, status = 'cancelled') AS n FROM purchases",
+  );
   assert.equal(num(orders!.n), truth.orders_count);
 
   let reasons = '';
@@ -90,11 +130,18 @@ test('counts and sums in ClickHouse equal the generator\'s ground truth; bad rec
     const r = runCli(['dlq', 'list', id, '--json'], { env: env.childEnv });
     reasons += r.stdout;
     assert.equal(r.status, 0, r.stderr);
-    const dead = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; service: string; message: string });
+    const dead = r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { reason: string; service: string; message: string });
     const mine = dead.filter((d) => d.service === 'warehouse');
     const extra = id === 'support-tickets' ? 0 : 1;
     assert.equal(mine.length, truth.malformed[id] + extra, `${id}: ${JSON.stringify(mine.map((d) => d.reason))}`);
-    assert.ok(mine.every((d) => d.reason && d.message), 'every dead letter has a reason and a message');
+    assert.ok(
+      mine.every((d) => d.reason && d.message),
+      'every dead letter has a reason and a message',
+    );
   }
   assert.match(reasons, /"reason":"value_too_long"/);
   assert.match(reasons, /"reason":"value_out_of_range"/);
@@ -109,26 +156,70 @@ test('segment membership changes, merges and profile snapshots land; segment siz
   await producer.connect();
   const t0 = start + 3 * DAY;
   const changes = [
-    ['p1', 'loyal', 'entered', 0], ['p2', 'loyal', 'entered', 0], ['p3', 'loyal', 'entered', 1], ['p1', 'loyal', 'exited', 2], ['p2', 'dormant', 'entered', 2],
+    ['p1', 'loyal', 'entered', 0],
+    ['p2', 'loyal', 'entered', 0],
+    ['p3', 'loyal', 'entered', 1],
+    ['p1', 'loyal', 'exited', 2],
+    ['p2', 'dormant', 'entered', 2],
   ] as const;
   const topic = env.topics['segment-membership-changed'].topic;
-  const messages = await Promise.all(changes.map(async ([pid, seg, change, d], i) => ({
-    key: pid,
-    value: await env.registry.encode(topic, {
-      event_id: `${pid}:${seg}:${i}`, profile_id: pid, segment_id: seg, segment_version: 1, change, reason: change === 'entered' ? 'rule_matched' : 'rule_unmatched',
-      membership_version: i + 1, occurred_at: t0 + d * DAY, emitted_at: t0 + d * DAY, trigger_event_id: null, traits: {},
-    }),
-  })));
+  const messages = await Promise.all(
+    changes.map(async ([pid, seg, change, d], i) => ({
+      key: pid,
+      value: await env.registry.encode(topic, {
+        event_id: `${pid}:${seg}:${i}`,
+        profile_id: pid,
+        segment_id: seg,
+        segment_version: 1,
+        change,
+        reason: change === 'entered' ? 'rule_matched' : 'rule_unmatched',
+        membership_version: i + 1,
+        occurred_at: t0 + d * DAY,
+        emitted_at: t0 + d * DAY,
+        trigger_event_id: null,
+        traits: {},
+      }),
+    })),
+  );
   await producer.send({ topic, acks: -1, messages: [...messages, messages[0]!] }); // and one duplicate
   const merged = env.topics['profile-merged'].topic;
-  await producer.send({ topic: merged, acks: -1, messages: [{ key: 'p1', value: await env.registry.encode(merged, { event_id: 'm1', profile_id: 'p1', merged_profile_id: 'p9', outcome: 'merged', matched_on: 'email', reason: null, trigger_event_id: null, occurred_at: t0, emitted_at: t0 }) }] });
+  await producer.send({
+    topic: merged,
+    acks: -1,
+    messages: [
+      {
+        key: 'p1',
+        value: await env.registry.encode(merged, {
+          event_id: 'm1',
+          profile_id: 'p1',
+          merged_profile_id: 'p9',
+          outcome: 'merged',
+          matched_on: 'email',
+          reason: null,
+          trigger_event_id: null,
+          occurred_at: t0,
+          emitted_at: t0,
+        }),
+      },
+    ],
+  });
   await producer.disconnect();
   await waitCommitted(env.kafka, `${env.prefix}wh`, topic);
   await waitCommitted(env.kafka, `${env.prefix}wh`, merged);
   const growth = ANALYST_QUERIES.find((x) => x.id === 'segment_growth')!;
   const rows = JSON.parse(runCli(['sql', growth.sql, '--format', 'json'], { env: warehouseEnv('wh') }).stdout) as { segment_id: string; size: string }[];
-  assert.deepEqual(rows.map((r) => [r.segment_id, num(r.size)]), [['dormant', 1], ['loyal', 2], ['loyal', 3], ['loyal', 2]]);
-  assert.deepEqual(await q('SELECT profile_id, merged_profile_id, outcome FROM identity_merges'), [{ profile_id: 'p1', merged_profile_id: 'p9', outcome: 'merged' }]);
+  assert.deepEqual(
+    rows.map((r) => [r.segment_id, num(r.size)]),
+    [
+      ['dormant', 1],
+      ['loyal', 2],
+      ['loyal', 3],
+      ['loyal', 2],
+    ],
+  );
+  assert.deepEqual(await q('SELECT profile_id, merged_profile_id, outcome FROM identity_merges'), [
+    { profile_id: 'p1', merged_profile_id: 'p9', outcome: 'merged' },
+  ]);
 });
 
 test('the ten analyst queries answer through `profile-stream sql` and agree with the generated data', async () => {
@@ -149,30 +240,52 @@ test('the ten analyst queries answer through `profile-stream sql` and agree with
   const sign = (s: string) => (s === 'completed' ? 1 : -1);
 
   const revenue = new Map<string, number>();
-  for (const p of purchases) for (const it of p.items) {
-    const k = [day(p.occurred_at), p.channel, it.category ?? '', p.currency].join('|');
-    revenue.set(k, (revenue.get(k) ?? 0) + sign(p.status) * it.quantity * it.unit_price_minor);
-  }
-  assert.deepEqual(new Map(run('revenue_by_channel_category_day').map((r) => [[r.day, r.channel, r.category, r.currency].join('|'), num(r.net_minor)])), revenue);
+  for (const p of purchases)
+    for (const it of p.items) {
+      const k = [day(p.occurred_at), p.channel, it.category ?? '', p.currency].join('|');
+      revenue.set(k, (revenue.get(k) ?? 0) + sign(p.status) * it.quantity * it.unit_price_minor);
+    }
+  assert.deepEqual(
+    new Map(run('revenue_by_channel_category_day').map((r) => [[r.day, r.channel, r.category, r.currency].join('|'), num(r.net_minor)])),
+    revenue,
+  );
 
   const byCurrency: Record<string, number> = {};
   for (const r of run('net_revenue_by_currency_month')) byCurrency[r.currency as string] = (byCurrency[r.currency as string] ?? 0) + num(r.net_minor);
   assert.deepEqual(byCurrency, truth.revenue_minor);
 
   const active = run('active_customers_by_device');
-  assert.equal(active.reduce((n, r) => n + num(r.events), 0), clicks.length);
-  assert.deepEqual(active.map((r) => num(r.active_customers)), (await q<{ n: string }>(
-    'SELECT uniqExact(customer_key) AS n FROM clickstream_events GROUP BY toDate(occurred_at) AS day, device_type ORDER BY day, device_type')).map((r) => num(r.n)));
+  assert.equal(
+    active.reduce((n, r) => n + num(r.events), 0),
+    clicks.length,
+  );
+  assert.deepEqual(
+    active.map((r) => num(r.active_customers)),
+    (
+      await q<{ n: string }>(
+        'SELECT uniqExact(customer_key) AS n FROM clickstream_events GROUP BY toDate(occurred_at) AS day, device_type ORDER BY day, device_type',
+      )
+    ).map((r) => num(r.n)),
+  );
 
   const support = run('support_load_and_csat');
-  assert.equal(support.reduce((n, r) => n + num(r.ticket_events), 0), tickets.length);
-  assert.equal(support.reduce((n, r) => n + num(r.rated), 0), tickets.filter((t) => t.satisfaction !== null).length);
+  assert.equal(
+    support.reduce((n, r) => n + num(r.ticket_events), 0),
+    tickets.length,
+  );
+  assert.equal(
+    support.reduce((n, r) => n + num(r.rated), 0),
+    tickets.filter((t) => t.satisfaction !== null).length,
+  );
 
   run('segment_growth');
 
   const rfm = run('rfm_distribution');
   const [buyers] = await q<{ n: string }>("SELECT uniqExactIf(customer_key, status = 'completed') AS n FROM purchases");
-  assert.equal(rfm.reduce((n, r) => n + num(r.customers), 0), num(buyers!.n));
+  assert.equal(
+    rfm.reduce((n, r) => n + num(r.customers), 0),
+    num(buyers!.n),
+  );
 
   const history = run('customer_history');
   const mine = events.filter((r) => !isJunk(r.value.user_id) && r.value.user_id!.trim() === customer);
@@ -180,7 +293,10 @@ test('the ten analyst queries answer through `profile-stream sql` and agree with
 
   const funnel = run('conversion_funnel');
   const [keys] = await q<{ n: string }>('SELECT uniqExact(customer_key) AS n FROM clickstream_events');
-  assert.equal(funnel.reduce((n, r) => n + num(r.customers), 0), num(keys!.n));
+  assert.equal(
+    funnel.reduce((n, r) => n + num(r.customers), 0),
+    num(keys!.n),
+  );
 
   const views = new Map<string, number>();
   for (const c of clicks) if (c.type === 'product_view') views.set(c.product?.category ?? '', (views.get(c.product?.category ?? '') ?? 0) + 1);
@@ -208,7 +324,7 @@ test('a replay from offset 0 (a new consumer group on the same data) changes no 
   assert.deepEqual({ counts: await tableCounts(ch), aggregates: await Promise.all(Object.values(rawVsAggregates).map(([agg]) => q(agg))) }, before);
 });
 
-test('erasure: no row with the profile\'s identifiers remains, other customers stay', async () => {
+test("erasure: no row with the profile's identifiers remains, other customers stay", async () => {
   const c = truth.per_customer.find((x) => x.identity.user_ids.length && x.identity.emails.length && x.events.purchases > 0)!;
   const ids = c.identity;
   const hashed = (type: 'email' | 'phone', v: string) => identifierHash(KEY, type, v);
@@ -217,30 +333,67 @@ test('erasure: no row with the profile\'s identifiers remains, other customers s
   const changes = env.topics['profile-changes'].topic;
   const erased = env.topics['profile-erased'].topic;
   const now = Date.now();
-  await producer.send({ topic: changes, acks: -1, messages: [{ key: 'PX', value: await env.registry.encode(changes, {
-    event_id: 'PX:v1', profile_id: 'PX', profile_version: 1, cause: 'event', trigger_event_id: null, source_topic: null, changed_sections: [], occurred_at: now, emitted_at: now,
-    profile_json: JSON.stringify({ profile_id: 'PX', identity: ids }),
-  }) }] });
-  await producer.send({ topic: erased, acks: -1, messages: [{ key: 'PX', value: await env.registry.encode(erased, {
-    event_id: 'erase-PX', profile_id: 'PX', merged_ids: [], identifier_hashes: [...ids.emails.map((e) => hashed('email', e)), ...ids.phones.map((p) => hashed('phone', p))],
-    requested_by: 'test', reason: 'gdpr_request', occurred_at: now, emitted_at: now,
-  }) }] });
+  await producer.send({
+    topic: changes,
+    acks: -1,
+    messages: [
+      {
+        key: 'PX',
+        value: await env.registry.encode(changes, {
+          event_id: 'PX:v1',
+          profile_id: 'PX',
+          profile_version: 1,
+          cause: 'event',
+          trigger_event_id: null,
+          source_topic: null,
+          changed_sections: [],
+          occurred_at: now,
+          emitted_at: now,
+          profile_json: JSON.stringify({ profile_id: 'PX', identity: ids }),
+        }),
+      },
+    ],
+  });
+  await producer.send({
+    topic: erased,
+    acks: -1,
+    messages: [
+      {
+        key: 'PX',
+        value: await env.registry.encode(erased, {
+          event_id: 'erase-PX',
+          profile_id: 'PX',
+          merged_ids: [],
+          identifier_hashes: [...ids.emails.map((e) => hashed('email', e)), ...ids.phones.map((p) => hashed('phone', p))],
+          requested_by: 'test',
+          reason: 'gdpr_request',
+          occurred_at: now,
+          emitted_at: now,
+        }),
+      },
+    ],
+  });
   await producer.disconnect();
   const before = await tableCounts(ch);
   await waitCommitted(env.kafka, `${env.prefix}wh-replay`, erased);
   const list = (xs: string[]) => (xs.length ? xs.map((x) => `'${x}'`).join(',') : "''");
   const where = `user_id IN (${list(ids.user_ids)}) OR anonymous_id IN (${list(ids.anonymous_ids)}) OR email IN (${list(ids.emails.map((e) => hashed('email', e)))}) OR phone IN (${list(ids.phones.map((p) => hashed('phone', p)))})`;
-  for (const t of ['clickstream_events', 'purchases', 'support_tickets']) assert.deepEqual(await q(`SELECT count() AS n FROM ${t} WHERE ${where}`), [{ n: 0 }], t);
+  for (const t of ['clickstream_events', 'purchases', 'support_tickets'])
+    assert.deepEqual(await q(`SELECT count() AS n FROM ${t} WHERE ${where}`), [{ n: 0 }], t);
   assert.deepEqual(await q(`SELECT count() AS n FROM purchase_items WHERE customer_key IN (${list(ids.user_ids)})`), [{ n: 0 }]);
   assert.deepEqual(await q("SELECT count() AS n FROM profiles WHERE profile_id = 'PX'"), [{ n: 0 }]);
   const after = await tableCounts(ch);
-  assert.ok(after.clickstream_events < before.clickstream_events && after.clickstream_events > 0, 'only that customer\'s clicks went');
+  assert.ok(after.clickstream_events < before.clickstream_events && after.clickstream_events > 0, "only that customer's clicks went");
 
   // a later event of the erased customer (a new event id) is not stored: the erasure left tombstones
   const theirs = valid().find((r) => r.topic === 'clickstream' && ids.user_ids.includes(r.value.user_id?.trim() ?? ''))!;
   const late = createProducer(env.kafka);
   await late.connect();
-  await late.send({ topic: env.topics.clickstream.topic, acks: -1, messages: [{ key: 'late', value: await env.registry.encode(env.topics.clickstream.topic, { ...theirs.value, event_id: 'after-erasure' }) }] });
+  await late.send({
+    topic: env.topics.clickstream.topic,
+    acks: -1,
+    messages: [{ key: 'late', value: await env.registry.encode(env.topics.clickstream.topic, { ...theirs.value, event_id: 'after-erasure' }) }],
+  });
   await late.disconnect();
   await waitCommitted(env.kafka, `${env.prefix}wh-replay`, env.topics.clickstream.topic);
   assert.deepEqual(await q("SELECT count() AS n FROM clickstream_events WHERE event_id = 'after-erasure'"), [{ n: 0 }]);
@@ -257,7 +410,10 @@ test('a failing migration stops start-up naming the file and the ClickHouse erro
   const dir = mkdtempSync(join(tmpdir(), 'ps-wh-migrations-'));
   cpSync(resolve(REPO_ROOT, 'infra/clickhouse'), dir, { recursive: true });
   writeFileSync(join(dir, '0099_broken.sql'), 'ALTER TABLE {{db}}.purchases ADD COLUMN oops NoSuchType;\n');
-  const s = startService(warehouseEnv('mig', { WAREHOUSE_MIGRATIONS_DIR: dir, WAREHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'ps-wh-mig-')), WAREHOUSE_OPS_PORT: '0' }), 'warehouse');
+  const s = startService(
+    warehouseEnv('mig', { WAREHOUSE_MIGRATIONS_DIR: dir, WAREHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'ps-wh-mig-')), WAREHOUSE_OPS_PORT: '0' }),
+    'warehouse',
+  );
   assert.equal(await exitCode(s.child), 1);
   assert.match(s.stderr(), /migration_failed: .*0099_broken\.sql: .*NoSuchType/);
 });

@@ -10,12 +10,20 @@ import { ConfigError, createKafka, type Connections, type Logger } from '@profil
 export const SCRATCH_PREFIXES = ['t-', 'bench-'] as const;
 const THROWAWAY_GROUPS = ['profile-stream-cli-'];
 
-export interface CleanResult { keys: number; topics: number; groups: number }
+export interface CleanResult {
+  keys: number;
+  topics: number;
+  groups: number;
+}
 
 /** Removes the keys, topics and groups named with one of `prefixes` (default: every test's and benchmark's). */
 export async function cleanScratch(conn: Connections, log: Logger, prefixes: readonly string[] = SCRATCH_PREFIXES): Promise<CleanResult> {
   const bad = prefixes.find((p) => !SCRATCH_PREFIXES.some((s) => p.startsWith(s)));
-  if (bad !== undefined) throw new ConfigError('--prefix', `stack clean only removes test and benchmark data: ${JSON.stringify(bad)} does not start with ${SCRATCH_PREFIXES.join(' or ')}`);
+  if (bad !== undefined)
+    throw new ConfigError(
+      '--prefix',
+      `stack clean only removes test and benchmark data: ${JSON.stringify(bad)} does not start with ${SCRATCH_PREFIXES.join(' or ')}`,
+    );
   const scratch = (name: string, extra: readonly string[] = []) => [...prefixes, ...extra].some((p) => name.startsWith(p));
   const throwaway = prefixes === SCRATCH_PREFIXES ? THROWAWAY_GROUPS : [];
   const redis = new Redis(conn.redis.url, { maxRetriesPerRequest: 1 });

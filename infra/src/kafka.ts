@@ -76,29 +76,66 @@ export function kafkaComponent(ctx: ComponentContext): Component {
       requireTool('java', 'the Kafka broker', 'install Java 17+ (apt-get install -y openjdk-17-jre-headless)');
       requireTool('mvn', 'fetching Kafka from Maven Central', 'install Maven (apt-get install -y maven)');
       log.info({ version: KAFKA_VERSION }, 'resolving Kafka and its runtime dependencies from Maven Central (once)');
-      run('mvn', ['-q', '-B', '-f', join(REPO_ROOT, 'infra/kafka/pom.xml'), 'dependency:copy-dependencies',
-        `-DoutputDirectory=${libs}`, '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`]);
+      run('mvn', [
+        '-q',
+        '-B',
+        '-f',
+        join(REPO_ROOT, 'infra/kafka/pom.xml'),
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${libs}`,
+        '-DincludeScope=runtime',
+        `-Dkafka.version=${KAFKA_VERSION}`,
+      ]);
     },
     async start() {
       mkdirSync(dataDir, { recursive: true });
       const config = join(dataDir, 'server.properties');
-      writeFileSync(config, serverProperties({ port: conn.kafka.port, controllerPort: conn.kafka.controllerPort, logDir: join(dataDir, 'logs'), partitions: conn.partitions }));
+      writeFileSync(
+        config,
+        serverProperties({ port: conn.kafka.port, controllerPort: conn.kafka.controllerPort, logDir: join(dataDir, 'logs'), partitions: conn.partitions }),
+      );
       writeFileSync(join(dataDir, 'log4j2.yaml'), LOG4J2);
       if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
         const clusterId = run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim().split('\n').pop()!;
-        run('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.yaml')}`, 'kafka.tools.StorageTool',
-          'format', '-t', clusterId, '-c', config, '--standalone']);
+        run('java', [
+          '-cp',
+          classpath,
+          `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.yaml')}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          config,
+          '--standalone',
+        ]);
         log.info({ clusterId, dataDir }, 'formatted Kafka storage');
       }
       spawnDetached({
         command: 'java',
-        args: ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
-          `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.yaml')}`, '-cp', classpath, 'kafka.Kafka', config],
+        args: [
+          '-Xms256m',
+          '-Xmx1g',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.yaml')}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          config,
+        ],
         ...files,
       });
     },
     async ready() {
-      const kafka = createKafka({ brokers: conn.kafka.brokers, clientId: 'profile-stream-stack', logger: log.child({}, { level: 'silent' }), connectionTimeout: 1000, retries: 0 });
+      const kafka = createKafka({
+        brokers: conn.kafka.brokers,
+        clientId: 'profile-stream-stack',
+        logger: log.child({}, { level: 'silent' }),
+        connectionTimeout: 1000,
+        retries: 0,
+      });
       await probeKafka(kafka);
       return true;
     },

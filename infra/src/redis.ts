@@ -17,16 +17,37 @@ export function redisComponent(ctx: ComponentContext): Component {
     external: !conn.redis.local,
     ...files,
     async fetch() {
-      ensureDebian(['redis-server'], () => which('redis-server') !== undefined, 'profile storage', (m) => log.info(m));
+      ensureDebian(
+        ['redis-server'],
+        () => which('redis-server') !== undefined,
+        'profile storage',
+        (m) => log.info(m),
+      );
     },
     async start() {
       mkdirSync(dataDir, { recursive: true });
       spawnDetached({
         command: 'redis-server',
-        args: ['--bind', '127.0.0.1', '--port', String(conn.redis.port), '--dir', dataDir, '--daemonize', 'no',
+        args: [
+          '--bind',
+          '127.0.0.1',
+          '--port',
+          String(conn.redis.port),
+          '--dir',
+          dataDir,
+          '--daemonize',
+          'no',
           // AOF alone is the durability (fsync every second); RDB snapshots on top of it forked the whole dataset every
           // minute under load (a core busy writing dumps, measured as seconds of pipeline latency in bench segments).
-          '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'],
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+          '--save',
+          '',
+          '--protected-mode',
+          'yes',
+        ],
         ...files,
       });
     },

@@ -73,8 +73,7 @@ export function registryDbComponent(ctx: ComponentContext): Component {
   const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
   const port = String(conn.registry.postgresPort);
   const bin = () => postgresBinDir() ?? '';
-  const pg = (tool: string, args: string[]) =>
-    asUser ? run('runuser', ['-u', asUser, '--', join(bin(), tool), ...args]) : run(join(bin(), tool), args);
+  const pg = (tool: string, args: string[]) => (asUser ? run('runuser', ['-u', asUser, '--', join(bin(), tool), ...args]) : run(join(bin(), tool), args));
   const psql = (sql: string) =>
     run(join(bin(), 'psql'), ['-h', '127.0.0.1', '-p', port, '-U', DB, '-d', 'postgres', '-tAc', sql], { env: { PGPASSWORD: DB } }).trim();
   return {
@@ -84,7 +83,12 @@ export function registryDbComponent(ctx: ComponentContext): Component {
     external: !conn.registry.local,
     ...files,
     async fetch() {
-      ensureDebian(['postgresql'], () => postgresBinDir() !== undefined, 'the schema registry storage', (m) => log.info(m));
+      ensureDebian(
+        ['postgresql'],
+        () => postgresBinDir() !== undefined,
+        'the schema registry storage',
+        (m) => log.info(m),
+      );
     },
     async start() {
       if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -96,10 +100,23 @@ export function registryDbComponent(ctx: ComponentContext): Component {
         rmSync(pw);
         log.info({ dataDir }, 'initialised the registry database');
       }
-      const args = ['-D', dataDir, '-p', port, '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-        '-c', 'shared_buffers=64MB', '-c', 'max_connections=50'];
+      const args = [
+        '-D',
+        dataDir,
+        '-p',
+        port,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'shared_buffers=64MB',
+        '-c',
+        'max_connections=50',
+      ];
       // setpriv execs in place (no forking wrapper), so the pid file names postgres itself.
-      if (asUser) spawnDetached({ command: 'setpriv', args: ['--reuid=postgres', '--regid=postgres', '--init-groups', join(bin(), 'postgres'), ...args], ...files });
+      if (asUser)
+        spawnDetached({ command: 'setpriv', args: ['--reuid=postgres', '--regid=postgres', '--init-groups', join(bin(), 'postgres'), ...args], ...files });
       else spawnDetached({ command: join(bin(), 'postgres'), args, ...files });
     },
     async ready() {

@@ -34,7 +34,10 @@ export function createStack(conn: Connections, log: Logger): Stack {
 
 export type PartState = 'started' | 'running' | 'external';
 const PORT_VARS: Record<string, string> = {
-  kafka: 'KAFKA_PORT', 'schema-registry': 'SCHEMA_REGISTRY_PORT', 'registry-postgres': 'REGISTRY_POSTGRES_PORT', redis: 'REDIS_PORT',
+  kafka: 'KAFKA_PORT',
+  'schema-registry': 'SCHEMA_REGISTRY_PORT',
+  'registry-postgres': 'REGISTRY_POSTGRES_PORT',
+  redis: 'REDIS_PORT',
 };
 
 /**
@@ -54,10 +57,15 @@ export async function bringUp(part: Component, timeoutMs: number, before?: Promi
   if (part.port !== undefined) await assertPortFree(part.port, part.name, PORT_VARS[part.name] ?? 'its port variable');
   await before;
   await part.start();
-  await waitFor(part.name, async () => {
-    if (livePid(part.pidFile) === undefined) throw new Error(`${part.name} exited`);
-    return part.ready();
-  }, timeoutMs, part.logFile);
+  await waitFor(
+    part.name,
+    async () => {
+      if (livePid(part.pidFile) === undefined) throw new Error(`${part.name} exited`);
+      return part.ready();
+    },
+    timeoutMs,
+    part.logFile,
+  );
   return 'started';
 }
 

@@ -34,6 +34,8 @@ export function ensureDebian(packages: string[], present: () => boolean, why: st
 export function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).filter((v) => existsSync(`${base}/${v}/bin/postgres`)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(`${base}/${v}/bin/postgres`))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? `${base}/${versions[0]}/bin` : undefined;
 }

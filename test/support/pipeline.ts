@@ -76,7 +76,6 @@ export async function waitCommitted(kafka: KafkaClient, groupId: string, topic: 
   }
 }
 
-
 /** Every oracle customer's profile (found by its first identifier) holds exactly the oracle's document. */
 export async function assertOracleProfiles(redis: Redis, prefix: string, records: GeneratedRecord[]): Promise<void> {
   const store = new ProfileStore({ redis, prefix, windowMs: 90 * 86_400_000 });

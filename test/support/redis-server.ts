@@ -15,7 +15,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export interface OwnRedis { port: number; url: string; start(): Promise<void>; stop(): Promise<void>; kill(): void }
+export interface OwnRedis {
+  port: number;
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  kill(): void;
+}
 
 /** A Redis with AOF in a temporary directory: stop() and start() again keep its data. `args`: more server options. */
 export function ownRedis(port: number, args: string[] = []): OwnRedis {
@@ -25,12 +31,25 @@ export function ownRedis(port: number, args: string[] = []): OwnRedis {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', ...args], { stdio: 'ignore' });
-      await waitUntil('redis to answer', async () => {
-        const r = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        r.on('error', () => {});
-        try { await r.connect(); return (await r.ping()) === 'PONG'; } finally { r.disconnect(); }
-      }, 10_000);
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', ...args],
+        { stdio: 'ignore' },
+      );
+      await waitUntil(
+        'redis to answer',
+        async () => {
+          const r = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+          r.on('error', () => {});
+          try {
+            await r.connect();
+            return (await r.ping()) === 'PONG';
+          } finally {
+            r.disconnect();
+          }
+        },
+        10_000,
+      );
     },
     async stop() {
       const c = child;
@@ -39,6 +58,8 @@ export function ownRedis(port: number, args: string[] = []): OwnRedis {
       c.kill('SIGTERM');
       await exited;
     },
-    kill() { child?.kill('SIGKILL'); },
+    kill() {
+      child?.kill('SIGKILL');
+    },
   };
 }

@@ -60,7 +60,9 @@ function act(e: MembershipChanged): string | undefined {
   const verb = e.change === 'entered' ? ON_ENTER[e.segment_id] : ON_EXIT[e.segment_id];
   if (verb === undefined) return undefined;
   if (Date.now() - e.occurred_at > maxAgeMs) return `skip (too old: ${new Date(e.occurred_at).toISOString()}) ${verb} ${e.profile_id}`;
-  const traits = Object.entries(e.traits).map(([k, v]) => `${k}=${v}`).join(' ');
+  const traits = Object.entries(e.traits)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return `${verb} ${e.profile_id} (${e.segment_id} ${e.change} at ${new Date(e.occurred_at).toISOString()}, ${e.reason}${traits ? `; ${traits}` : ''}) [${e.event_id}]`;
 }
 

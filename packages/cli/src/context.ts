@@ -4,7 +4,15 @@
  * logger on stderr. Commands that load a service's config (demo, segments, sql) hand it `ctx.env`.
  */
 import {
-  createLogger, env, loadSharedConfig, parseSettings, setting, SHARED_SETTINGS, type Env, type Logger, type SharedConfig,
+  createLogger,
+  env,
+  loadSharedConfig,
+  parseSettings,
+  setting,
+  SHARED_SETTINGS,
+  type Env,
+  type Logger,
+  type SharedConfig,
 } from '@profile-stream/consumer-kit';
 
 export const CLI_SETTINGS = {

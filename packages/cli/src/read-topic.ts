@@ -28,7 +28,8 @@ export async function readTopic(kafka: KafkaClient, topic: string, o: ReadOption
   const groupId = o.groupId ?? `profile-stream-cli-${randomBytes(4).toString('hex')}`;
   try {
     let offsets = await admin.fetchTopicOffsets(topic);
-    for (let i = 0; offsets.length === 0 && i < 40; i++) { // a fresh broker may not know the partitions yet
+    for (let i = 0; offsets.length === 0 && i < 40; i++) {
+      // a fresh broker may not know the partitions yet
       await new Promise((r) => setTimeout(r, 250));
       offsets = await admin.fetchTopicOffsets(topic);
     }
@@ -50,8 +51,15 @@ export async function readTopic(kafka: KafkaClient, topic: string, o: ReadOption
             if (!o.follow && !remaining.has(partition)) return;
             if (o.max !== undefined && count >= o.max) return;
             await onRecord({
-              topic, partition, offset: message.offset, key: message.key ?? null, value: message.value ?? null,
-              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])) as Record<string, Buffer | undefined>,
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key ?? null,
+              value: message.value ?? null,
+              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])) as Record<
+                string,
+                Buffer | undefined
+              >,
               timestamp: message.timestamp,
             });
             count++;

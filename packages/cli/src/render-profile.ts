@@ -6,7 +6,10 @@ function lines(value: unknown, path: string, out: string[]): void {
   if (Array.isArray(value)) {
     if (value.length === 0) return;
     if (value.every((v) => typeof v !== 'object' || v === null)) out.push(`${path}: ${value.join(', ')}`);
-    else value.forEach((v, i) => lines(v, `${path}[${i}]`, out));
+    else
+      value.forEach((v, i) => {
+        lines(v, `${path}[${i}]`, out);
+      });
     return;
   }
   if (typeof value === 'object') {

@@ -26,7 +26,10 @@ export class Sender {
   async add(topic: string, message: OutMessage): Promise<void> {
     if (this.failure) throw this.failure;
     let buf = this.buffers.get(topic);
-    if (!buf) this.buffers.set(topic, (buf = []));
+    if (!buf) {
+      buf = [];
+      this.buffers.set(topic, buf);
+    }
     buf.push(message);
     if (buf.length >= (this.o.batchSize ?? 1000)) await this.flushTopic(topic);
   }
@@ -38,8 +41,12 @@ export class Sender {
     while (this.pending.size >= (this.o.inFlight ?? 4)) await Promise.race(this.pending);
     const p = this.producer
       .send({ topic, acks: -1, messages })
-      .then(() => { this.sent += messages.length; })
-      .catch((err: unknown) => { this.failure = err; })
+      .then(() => {
+        this.sent += messages.length;
+      })
+      .catch((err: unknown) => {
+        this.failure = err;
+      })
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }

@@ -38,7 +38,7 @@ describe('the declarations', () => {
     }
   });
 
-  test('a default is the schema\'s own; a documented one only where the loader computes it', () => {
+  test("a default is the schema's own; a documented one only where the loader computes it", () => {
     for (const g of SETTINGS_GROUPS) {
       for (const [name, s] of Object.entries(g.settings)) {
         assert.ok(!(defaultValue(s) !== undefined && s.shown !== undefined), `${name}: both a schema default and a documented one`);
@@ -101,13 +101,17 @@ describe('process.env', () => {
     });
   }
 
-  test('is read only at the entry points (services\' main.ts, the CLI\'s context; infra passes it to the stack\'s processes)', () => {
+  test("is read only at the entry points (services' main.ts, the CLI's context; infra passes it to the stack's processes)", () => {
     const files = ['packages', 'services', 'infra/src'].flatMap((d) => sources(resolve(REPO_ROOT, d)));
     assert.ok(files.length > 50);
     const offenders = files
       .map((f) => relative(REPO_ROOT, f))
       .filter((f) => !f.includes('/testing/') && !ENTRY_POINTS.some((re) => re.test(f)))
-      .filter((f) => readFileSync(resolve(REPO_ROOT, f), 'utf8').split('\n').some((l) => /process\.env\b/.test(l) && !/^\s*(\/?\*|\/\/)/.test(l)));
+      .filter((f) =>
+        readFileSync(resolve(REPO_ROOT, f), 'utf8')
+          .split('\n')
+          .some((l) => /process\.env\b/.test(l) && !/^\s*(\/?\*|\/\/)/.test(l)),
+      );
     assert.deepEqual(offenders, []);
   });
 });

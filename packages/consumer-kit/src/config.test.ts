@@ -33,14 +33,17 @@ test('a bad value throws ConfigError naming the variable and what is expected', 
     [{ TOPIC_PARTITIONS: '-1' }, 'TOPIC_PARTITIONS', /./],
   ];
   for (const [e, variable, message] of cases) {
-    assert.throws(() => loadConnections(e), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.code, 'config_invalid');
-      assert.equal(err.variable, variable);
-      assert.match(err.message, message);
-      assert.ok(err.message.startsWith(`${variable}: `));
-      return true;
-    });
+    assert.throws(
+      () => loadConnections(e),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, 'config_invalid');
+        assert.equal(err.variable, variable);
+        assert.match(err.message, message);
+        assert.ok(err.message.startsWith(`${variable}: `));
+        return true;
+      },
+    );
   }
 });
 

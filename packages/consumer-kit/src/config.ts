@@ -55,7 +55,12 @@ export const env = {
     z
       .string()
       .default('')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
 };
 
 /** One environment variable: how it is parsed (the schema's default is the setting's default) and what it sets. */
@@ -110,12 +115,14 @@ const cell = (s: string) => s.replaceAll('|', '\\|');
 /** The Markdown of the configuration tables: one per group, a row per variable, in declaration order. */
 export function settingsTables(groups: readonly SettingsGroup[]): string {
   return groups
-    .map((g) => [
-      `**${g.title}** (\`${g.source}\`)`,
-      '',
-      '| variable | default | meaning |',
-      '|---|---|---|',
-      ...Object.entries(g.settings).map(([name, s]) => `| \`${name}\` | ${cell(shownDefault(s))} | ${cell(s.doc)} |`),
-    ].join('\n'))
+    .map((g) =>
+      [
+        `**${g.title}** (\`${g.source}\`)`,
+        '',
+        '| variable | default | meaning |',
+        '|---|---|---|',
+        ...Object.entries(g.settings).map(([name, s]) => `| \`${name}\` | ${cell(shownDefault(s))} | ${cell(s.doc)} |`),
+      ].join('\n'),
+    )
     .join('\n\n');
 }

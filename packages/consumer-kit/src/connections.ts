@@ -13,16 +13,30 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.u
 
 export const CONNECTION_SETTINGS = {
   KAFKA_BROKERS: setting(
-    z.string().regex(/^[^\s:,]+:\d{1,5}(,\s*[^\s:,]+:\d{1,5})*$/, 'expected host:port[,host:port...]').optional(),
+    z
+      .string()
+      .regex(/^[^\s:,]+:\d{1,5}(,\s*[^\s:,]+:\d{1,5})*$/, 'expected host:port[,host:port...]')
+      .optional(),
     '`host:port[,host:port…]` of your own Kafka; when set, `stack up` starts no broker',
     'unset: local broker on `KAFKA_PORT`',
   ),
   KAFKA_PORT: setting(env.port(9092), 'port of the local broker'),
   KAFKA_CONTROLLER_PORT: setting(env.port(9093), 'controller port of the local broker'),
-  SCHEMA_REGISTRY_URL: setting(env.url(), 'a Confluent-API registry (Confluent SR, Apicurio ccompat, Karapace, AxonOps)', 'unset: local registry on `SCHEMA_REGISTRY_PORT`'),
+  SCHEMA_REGISTRY_URL: setting(
+    env.url(),
+    'a Confluent-API registry (Confluent SR, Apicurio ccompat, Karapace, AxonOps)',
+    'unset: local registry on `SCHEMA_REGISTRY_PORT`',
+  ),
   SCHEMA_REGISTRY_PORT: setting(env.port(8081), 'port of the local registry'),
-  REGISTRY_POSTGRES_PORT: setting(env.port(5433), 'port of the local registry\'s PostgreSQL'),
-  REDIS_URL: setting(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').optional(), '`redis://host:port`', 'unset: local Redis on `REDIS_PORT`'),
+  REGISTRY_POSTGRES_PORT: setting(env.port(5433), "port of the local registry's PostgreSQL"),
+  REDIS_URL: setting(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected redis://host:port')
+      .optional(),
+    '`redis://host:port`',
+    'unset: local Redis on `REDIS_PORT`',
+  ),
   REDIS_PORT: setting(env.port(6379), 'port of the local Redis'),
   CLICKHOUSE_URL: setting(env.url(), '`http(s)://user:pass@host:8123/db` of a ClickHouse server or cluster', 'unset: embedded chDB'),
   TOPIC_PARTITIONS: setting(env.int(6, 1, 10_000), 'partitions of topics that `stack up`/`provision` creates'),

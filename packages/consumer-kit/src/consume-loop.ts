@@ -59,14 +59,31 @@ const toKit = (topic: string, partition: number, m: KafkaMessage): KitMessage =>
 export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer> {
   const log = o.logger.child({ group: o.groupId });
   const chunkSize = o.chunkSize ?? 500;
-  await ensureTopics(o.kafka, o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })));
-  const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeout ?? 30_000, heartbeatInterval: Math.min(3000, (o.sessionTimeout ?? 30_000) / 3), maxBytesPerPartition: o.maxBytesPerPartition ?? 4 << 20, ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }) });
+  await ensureTopics(
+    o.kafka,
+    o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })),
+  );
+  const consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    sessionTimeout: o.sessionTimeout ?? 30_000,
+    heartbeatInterval: Math.min(3000, (o.sessionTimeout ?? 30_000) / 3),
+    maxBytesPerPartition: o.maxBytesPerPartition ?? 4 << 20,
+    ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
+  });
   let inGroup = false;
   let crashed = false;
   const stopping = new AbortController();
-  consumer.on(consumer.events.GROUP_JOIN, () => { inGroup = true; });
-  consumer.on(consumer.events.CRASH, (e) => { crashed = true; inGroup = false; log.error({ err: e.payload.error }, 'consumer crashed'); });
-  consumer.on(consumer.events.STOP, () => { inGroup = false; });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    inGroup = true;
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    crashed = true;
+    inGroup = false;
+    log.error({ err: e.payload.error }, 'consumer crashed');
+  });
+  consumer.on(consumer.events.STOP, () => {
+    inGroup = false;
+  });
 
   /**
    * Runs `work` until it succeeds, backing off on retriable errors. Handler retries give up when the
@@ -115,8 +132,13 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       log.warn({ topic: chunk[0]!.topic, pending: pending.length, err: errorMessage(first.error) }, 'retrying messages');
       await new Promise((r) => setTimeout(r, o.retry?.minTimeout ?? 200));
       await heartbeat();
-      const again = await o.handler(pending.map((i) => chunk[i]!), ctx);
-      pending.forEach((i, j) => { outcomes[i] = again[j]!; });
+      const again = await o.handler(
+        pending.map((i) => chunk[i]!),
+        ctx,
+      );
+      pending.forEach((i, j) => {
+        outcomes[i] = again[j]!;
+      });
     }
   }
 
@@ -139,11 +161,18 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
         return out.kind === 'dlq' ? [{ m, out }] : [];
       });
       if (dead.length) {
-        await withRetry(topic, 'dlq send', () => o.producer.send({
-          topic: dlqTopicOf(topic),
-          acks: -1,
-          messages: dead.map(({ m, out }) => toDlqRecord(m, out.reason, out.message, o.service)),
-        }), heartbeat, false);
+        await withRetry(
+          topic,
+          'dlq send',
+          () =>
+            o.producer.send({
+              topic: dlqTopicOf(topic),
+              acks: -1,
+              messages: dead.map(({ m, out }) => toDlqRecord(m, out.reason, out.message, o.service)),
+            }),
+          heartbeat,
+          false,
+        );
         for (const { out, m } of dead) {
           o.metrics.deadLetters.inc({ topic, reason: out.reason });
           log.warn({ topic, partition, offset: m.offset, reason: out.reason, detail: out.message }, 'sent to DLQ');

@@ -12,8 +12,13 @@ test('a dead letter keeps key, bytes and original headers, and says why and wher
   assert.equal(r.headers[DLQ_HEADERS.reason], 'invalid_event');
   const back = readDeadLetter(Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Buffer.from(v)])));
   assert.deepEqual(back, {
-    reason: 'invalid_event', message: 'currency: not ISO 4217', sourceTopic: 'purchases', sourcePartition: 3,
-    sourceOffset: '1234', service: 'purchases-stitcher', time: '2026-11-23T10:00:00.000Z',
+    reason: 'invalid_event',
+    message: 'currency: not ISO 4217',
+    sourceTopic: 'purchases',
+    sourcePartition: 3,
+    sourceOffset: '1234',
+    service: 'purchases-stitcher',
+    time: '2026-11-23T10:00:00.000Z',
   });
   const replay = replayHeaders(r.headers);
   assert.equal(replay.trace, 'x');

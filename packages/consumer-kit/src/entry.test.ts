@@ -15,8 +15,12 @@ async function run(body: string): Promise<{ code: number | null; signal: string 
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
   return { code, signal, out: out.split('\n').filter(Boolean), err };
 }

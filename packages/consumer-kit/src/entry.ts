@@ -20,7 +20,9 @@ export interface RunningService {
 
 export async function runService(name: string, start: () => Promise<RunningService>): Promise<void> {
   const early: NodeJS.Signals[] = [];
-  const remember = (signal: NodeJS.Signals) => { early.push(signal); };
+  const remember = (signal: NodeJS.Signals) => {
+    early.push(signal);
+  };
   process.on('SIGTERM', remember);
   process.on('SIGINT', remember);
   try {

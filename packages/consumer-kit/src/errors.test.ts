@@ -15,11 +15,11 @@ test('transient error replies (busy script, loading, failover, cluster moving, p
     'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
     'LOADING Redis is loading the dataset in memory',
     "READONLY You can't write against a read only replica.",
-    'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.',
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
     'NOREPLICAS Not enough good replicas to write.',
     'TRYAGAIN Multiple keys request during rehashing of slot',
     'CLUSTERDOWN The cluster is down',
-    'MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk.',
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.",
     "OOM command not allowed when used memory > 'maxmemory'.",
   ];
   assert.equal(replies.length, TRANSIENT_REDIS_REPLIES.length);

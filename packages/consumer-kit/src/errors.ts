@@ -5,7 +5,14 @@
 import { errorMessage, ProfileStreamError } from '@profile-stream/contracts/errors';
 
 export {
-  codeOf, ERROR_CODES, errorMessage, isRetriable, ProfileStreamError, type ErrorCode, type ErrorCodeSpec, type ProfileStreamErrorOptions,
+  codeOf,
+  ERROR_CODES,
+  errorMessage,
+  isRetriable,
+  ProfileStreamError,
+  type ErrorCode,
+  type ErrorCodeSpec,
+  type ProfileStreamErrorOptions,
 } from '@profile-stream/contracts/errors';
 
 /** A bad setting: names the variable, the value's problem and what is expected. */

@@ -16,7 +16,13 @@ export interface OpsServer {
 
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-export async function startOpsServer(o: { port: number; host?: string; registry: Registry; checks: Record<string, HealthCheck>; extra?: ExtraRoutes }): Promise<OpsServer> {
+export async function startOpsServer(o: {
+  port: number;
+  host?: string;
+  registry: Registry;
+  checks: Record<string, HealthCheck>;
+  extra?: ExtraRoutes;
+}): Promise<OpsServer> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {

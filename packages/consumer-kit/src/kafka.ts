@@ -25,15 +25,16 @@ export interface KafkaOptions {
 /** kafkajs log lines go through pino (as objects), at the level pino is set to. */
 function pinoLogCreator(logger: Logger): LogCreator {
   const child = logger.child({ component: 'kafkajs' });
-  return () => ({ level, log }) => {
-    const { message, ...rest } = log;
-    // kafkajs logs transient, internally retried broker answers (leader moved, coordinator loading)
-    // at ERROR; real failures reach the caller as thrown errors, so these are warnings here.
-    if (level === logLevel.ERROR) child.warn(rest, message);
-    else if (level === logLevel.WARN) child.info(rest, message);
-    else if (level === logLevel.INFO) child.debug(rest, message);
-    else child.trace(rest, message);
-  };
+  return () =>
+    ({ level, log }) => {
+      const { message, ...rest } = log;
+      // kafkajs logs transient, internally retried broker answers (leader moved, coordinator loading)
+      // at ERROR; real failures reach the caller as thrown errors, so these are warnings here.
+      if (level === logLevel.ERROR) child.warn(rest, message);
+      else if (level === logLevel.WARN) child.info(rest, message);
+      else if (level === logLevel.INFO) child.debug(rest, message);
+      else child.trace(rest, message);
+    };
 }
 
 export function createKafka(options: KafkaOptions): KafkaClient {
@@ -75,11 +76,14 @@ export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Pro
         configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
-    await pRetry(async () => {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) });
-      const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-      if (leaderless.length) throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
-    }, { retries: 60, minTimeout: 100, maxTimeout: 500 });
+    await pRetry(
+      async () => {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) });
+        const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+        if (leaderless.length) throw new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`);
+      },
+      { retries: 60, minTimeout: 100, maxTimeout: 500 },
+    );
     return missing.map((t) => t.topic);
   } finally {
     await admin.disconnect();

@@ -4,11 +4,7 @@
  */
 import { codeOf, errorMessage, isRetriable } from './errors.ts';
 
-export type Outcome =
-  | { kind: 'ok' }
-  | { kind: 'drop'; reason: string }
-  | { kind: 'dlq'; reason: string; message: string }
-  | { kind: 'retry'; error: unknown };
+export type Outcome = { kind: 'ok' } | { kind: 'drop'; reason: string } | { kind: 'dlq'; reason: string; message: string } | { kind: 'retry'; error: unknown };
 
 export const ok = (): Outcome => ({ kind: 'ok' });
 export const drop = (reason: string): Outcome => ({ kind: 'drop', reason });

@@ -5,7 +5,13 @@ import { ok, type KitMessage } from './outcome.ts';
 import { perKey } from './per-key.ts';
 
 const msg = (offset: number, key: string | null): KitMessage => ({
-  topic: 't', partition: 0, offset: String(offset), key: key === null ? null : Buffer.from(key), value: Buffer.from(String(offset)), headers: {}, timestamp: '0',
+  topic: 't',
+  partition: 0,
+  offset: String(offset),
+  key: key === null ? null : Buffer.from(key),
+  value: Buffer.from(String(offset)),
+  headers: {},
+  timestamp: '0',
 });
 const ctx = { heartbeat: async () => {}, signal: new AbortController().signal };
 
@@ -39,14 +45,20 @@ test('a thrown error becomes an outcome: retriable → retry, otherwise dlq with
     return ok();
   });
   const outcomes = await handler([msg(0, 'x'), msg(1, 'x'), msg(2, 'y'), msg(3, null)], ctx);
-  assert.deepEqual(outcomes.map((o) => o.kind), ['ok', 'retry', 'dlq', 'dlq']);
+  assert.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['ok', 'retry', 'dlq', 'dlq'],
+  );
   assert.deepEqual(outcomes[2], { kind: 'dlq', reason: 'invalid_event', message: 'bad amount' });
   assert.deepEqual(outcomes[3], { kind: 'dlq', reason: 'step_failed', message: 'boom' });
 });
 
 test('messages without a key are each their own group (outcomes stay in message order)', async () => {
   const seen: string[] = [];
-  const outcomes = await perKey(async (m) => { seen.push(m.offset); return ok(); })([msg(5, null), msg(6, null)], ctx);
+  const outcomes = await perKey(async (m) => {
+    seen.push(m.offset);
+    return ok();
+  })([msg(5, null), msg(6, null)], ctx);
   assert.equal(outcomes.length, 2);
   assert.deepEqual(seen.sort(), ['5', '6']);
 });

@@ -40,8 +40,10 @@ export const MAX_REQUEST_BYTES = 768 * 1024;
 type TopicMessages = ProducerBatch['topicMessages'] extends (infer T)[] | undefined ? T : never;
 
 const sizeOf = (m: TopicMessages['messages'][number]) =>
-  64 + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0)
-  + Object.entries(m.headers ?? {}).reduce((a, [k, v]) => a + k.length + (v ? Buffer.byteLength(String(v)) : 0), 0);
+  64 +
+  (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) +
+  (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0) +
+  Object.entries(m.headers ?? {}).reduce((a, [k, v]) => a + k.length + (v ? Buffer.byteLength(String(v)) : 0), 0);
 
 /** Splits topic messages into batches of at most `max` bytes (a record larger than that goes alone). */
 export function splitBatch(topicMessages: TopicMessages[], max = MAX_REQUEST_BYTES): TopicMessages[][] {

@@ -6,7 +6,13 @@ import { createKafka, type KafkaClient } from './kafka.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProducer, type Producer } from './producer.ts';
 
-export interface ServiceParts { log: Logger; topics: TopicTable; kafka: KafkaClient; producer: Producer; registry: ContractsRegistry }
+export interface ServiceParts {
+  log: Logger;
+  topics: TopicTable;
+  kafka: KafkaClient;
+  producer: Producer;
+  registry: ContractsRegistry;
+}
 
 export async function serviceParts(cfg: { service: string; logLevel: LogLevel; conn: Connections; topics: TopicTable }): Promise<ServiceParts> {
   const log = createLogger({ name: cfg.service, level: cfg.logLevel });

@@ -26,16 +26,22 @@ describe('declared settings', () => {
   test('parse only what is declared: defaults when unset or blank, values trimmed', () => {
     assert.deepEqual(parseSettings(decl, {}), { A_PORT: 9000, A_LIST: [], A_NAME: undefined, A_LEVEL: 'info' });
     assert.deepEqual(parseSettings(decl, { A_PORT: ' 0 ', A_LIST: ' x, ,y ', A_NAME: '  ', A_LEVEL: 'debug', OTHER: '1' }), {
-      A_PORT: 0, A_LIST: ['x', 'y'], A_NAME: undefined, A_LEVEL: 'debug',
+      A_PORT: 0,
+      A_LIST: ['x', 'y'],
+      A_NAME: undefined,
+      A_LEVEL: 'debug',
     });
   });
 
   test('a bad value is a ConfigError naming the variable, what is expected and what it got', () => {
     assert.throws(() => parseSettings(decl, { A_PORT: '65536' }), configError('A_PORT', /^A_PORT: expected a TCP port number \(0-65535\) \(got "65536"\)$/));
-    assert.throws(() => parseSettings(decl, { A_LEVEL: 'verbose' }), configError('A_LEVEL', /expected one of trace, debug, info, warn, error, fatal, silent \(got "verbose"\)/));
+    assert.throws(
+      () => parseSettings(decl, { A_LEVEL: 'verbose' }),
+      configError('A_LEVEL', /expected one of trace, debug, info, warn, error, fatal, silent \(got "verbose"\)/),
+    );
   });
 
-  test('the documented default is the schema\'s own, else the declared text, else unset', () => {
+  test("the documented default is the schema's own, else the declared text, else unset", () => {
     assert.equal(shownDefault(decl.A_PORT), '9000');
     assert.equal(shownDefault(decl.A_LIST), '(none)');
     assert.equal(shownDefault(decl.A_NAME), '`<host>`');
@@ -47,7 +53,10 @@ describe('declared settings', () => {
   test('the table has a row per variable in declaration order, pipes escaped', () => {
     const md = settingsTables([{ title: 'T', source: 'src/x.ts', settings: { ...decl, B: setting(env.string('a|b'), 'one | two') } }]);
     const rows = md.split('\n').filter((l) => l.startsWith('| `'));
-    assert.deepEqual(rows.map((r) => r.split(' | ')[0]), ['| `A_PORT`', '| `A_LIST`', '| `A_NAME`', '| `A_LEVEL`', '| `B`']);
+    assert.deepEqual(
+      rows.map((r) => r.split(' | ')[0]),
+      ['| `A_PORT`', '| `A_LIST`', '| `A_NAME`', '| `A_LEVEL`', '| `B`'],
+    );
     assert.ok(md.startsWith('**T** (`src/x.ts`)'));
     assert.ok(md.includes('| `B` | `a\\|b` | one \\| two |'));
   });
@@ -68,8 +77,13 @@ describe('shared settings', () => {
 
   test('values', () => {
     const s = loadSharedConfig({
-      REDIS_PREFIX: 'acme:', LOG_LEVEL: 'warn', PROFILE_DEFAULT_REGION: 'DE', PROFILE_JUNK_IDS: 'guest, test@example.com', PROFILE_MAX_FUTURE_HOURS: '2',
-      TOPIC_CLICKSTREAM: 'acme.clicks', REDIS_URL: 'redis://cache:6380',
+      REDIS_PREFIX: 'acme:',
+      LOG_LEVEL: 'warn',
+      PROFILE_DEFAULT_REGION: 'DE',
+      PROFILE_JUNK_IDS: 'guest, test@example.com',
+      PROFILE_MAX_FUTURE_HOURS: '2',
+      TOPIC_CLICKSTREAM: 'acme.clicks',
+      REDIS_URL: 'redis://cache:6380',
     });
     assert.equal(s.redisPrefix, 'acme:');
     assert.equal(s.logLevel, 'warn');
@@ -98,7 +112,7 @@ describe('shared settings', () => {
     assert.throws(() => loadSharedConfig({ TOPIC_PURCHASES: 'no spaces allowed' }), /TOPIC_PURCHASES: .*not a legal topic name/);
   });
 
-  test('every topic has its override variable, defaulting to the topic\'s own name', () => {
+  test("every topic has its override variable, defaulting to the topic's own name", () => {
     const topics = Object.values(TOPIC_DEFAULTS);
     assert.deepEqual(Object.keys(TOPIC_SETTINGS).sort(), topics.map((t) => t.envVar).sort());
     for (const t of topics) assert.equal(defaultValue(TOPIC_SETTINGS[t.envVar]!), t.topic);
@@ -109,12 +123,15 @@ describe('shared settings', () => {
     assert.equal(new Set(ports).size, ports.length);
   });
 
-  test('LOG_LEVEL accepts exactly the logger\'s levels', () => {
+  test("LOG_LEVEL accepts exactly the logger's levels", () => {
     for (const level of LOG_LEVELS) assert.equal(loadSharedConfig({ LOG_LEVEL: level }).logLevel, level);
     assert.throws(() => loadSharedConfig({ LOG_LEVEL: 'INFO' }), configError('LOG_LEVEL', /expected one of/));
   });
 
   test('the documented groups are the declarations loadSharedConfig parses', () => {
-    assert.deepEqual(SHARED_SETTINGS_GROUPS.map((g) => g.settings), [CONNECTION_SETTINGS, SHARED_SETTINGS, TOPIC_SETTINGS]);
+    assert.deepEqual(
+      SHARED_SETTINGS_GROUPS.map((g) => g.settings),
+      [CONNECTION_SETTINGS, SHARED_SETTINGS, TOPIC_SETTINGS],
+    );
   });
 });

@@ -10,7 +10,10 @@ import { CONNECTION_SETTINGS, loadConnections, type Connections } from './connec
 
 /** Topic name overrides, one variable per topic (`TOPIC_CLICKSTREAM`, …), as the contracts' topic table names them. */
 export const TOPIC_SETTINGS: Settings = Object.fromEntries(
-  Object.values(TOPIC_DEFAULTS).map((t) => [t.envVar, setting(env.string(t.topic), `name of the ${t.topic} topic${t.input ? ` (its DLQ is \`<name>.dlq\`)` : ''}`)]),
+  Object.values(TOPIC_DEFAULTS).map((t) => [
+    t.envVar,
+    setting(env.string(t.topic), `name of the ${t.topic} topic${t.input ? ` (its DLQ is \`<name>.dlq\`)` : ''}`),
+  ]),
 );
 
 export const SHARED_SETTINGS = {
@@ -20,7 +23,10 @@ export const SHARED_SETTINGS = {
   ),
   LOG_LEVEL: setting(env.logLevel(), 'pino level (logs are JSON on stderr, e-mail and phone redacted)'),
   PROFILE_DEFAULT_REGION: setting(
-    z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 region like GB').default('GB'),
+    z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 region like GB')
+      .default('GB'),
     'ISO 3166-1 region for phone numbers written without a country code',
   ),
   PROFILE_JUNK_IDS: setting(env.list(), 'extra junk identifier values, comma-separated'),

@@ -51,7 +51,9 @@ export function write(generated: Map<string, string>, outDir: string): string[] 
 
 function listTs(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -31,7 +31,7 @@ export function render(schemas: readonly SchemaFile[], topics: readonly TopicEnt
   for (const { file, json } of sorted) {
     lint(file, json);
     const record = json as Json;
-    const name = String(record['name']);
+    const name = String(record.name);
     if (file !== `${name}.avsc`) throw new Error(`${file}: record name ${name} must match the file name`);
     const body = new Renderer(file, declared).render(record);
     out.set(`${name}.ts`, body);
@@ -48,9 +48,9 @@ function lint(file: string, json: unknown): void {
     throw new Error(`${file}: not a valid Avro schema: ${(err as Error).message}`, { cause: err });
   }
   const root = json as Json;
-  if (root['type'] !== 'record') throw new Error(`${file}: top level must be a record`);
-  if (root['namespace'] !== NAMESPACE) throw new Error(`${file}: namespace must be ${NAMESPACE}`);
-  lintType(file, root, String(root['name']));
+  if (root.type !== 'record') throw new Error(`${file}: top level must be a record`);
+  if (root.namespace !== NAMESPACE) throw new Error(`${file}: namespace must be ${NAMESPACE}`);
+  lintType(file, root, String(root.name));
 }
 
 function lintType(file: string, type: unknown, path: string): void {
@@ -61,21 +61,21 @@ function lintType(file: string, type: unknown, path: string): void {
   }
   if (typeof type !== 'object' || type === null) return;
   const t = type as Json;
-  if ((t['type'] === 'record' || t['type'] === 'enum') && typeof t['doc'] !== 'string') {
-    throw new Error(`${file}: ${path}: ${String(t['type'])} ${String(t['name'])} needs a doc`);
+  if ((t.type === 'record' || t.type === 'enum') && typeof t.doc !== 'string') {
+    throw new Error(`${file}: ${path}: ${String(t.type)} ${String(t.name)} needs a doc`);
   }
-  if (t['type'] === 'record') {
-    for (const field of t['fields'] as Json[]) {
-      const fieldPath = `${path}.${String(field['name'])}`;
-      if (typeof field['doc'] !== 'string' || field['doc'] === '') throw new Error(`${file}: ${fieldPath}: field needs a doc`);
-      lintType(file, field['type'], fieldPath);
-      if (Array.isArray(field['type']) && field['default'] !== null) {
+  if (t.type === 'record') {
+    for (const field of t.fields as Json[]) {
+      const fieldPath = `${path}.${String(field.name)}`;
+      if (typeof field.doc !== 'string' || field.doc === '') throw new Error(`${file}: ${fieldPath}: field needs a doc`);
+      lintType(file, field.type, fieldPath);
+      if (Array.isArray(field.type) && field.default !== null) {
         throw new Error(`${file}: ${fieldPath}: nullable field needs "default": null`);
       }
     }
   }
-  if (t['type'] === 'array') lintType(file, t['items'], `${path}[]`);
-  if (t['type'] === 'map') lintType(file, t['values'], `${path}{}`);
+  if (t.type === 'array') lintType(file, t.items, `${path}[]`);
+  if (t.type === 'map') lintType(file, t.values, `${path}{}`);
 }
 
 class Renderer {
@@ -89,7 +89,7 @@ class Renderer {
   }
 
   render(root: Json): string {
-    const name = String(root['name']);
+    const name = String(root.name);
     this.tsType(root);
     const schema = JSON.stringify(root, null, 2);
     return [
@@ -118,43 +118,48 @@ class Renderer {
     }
     if (typeof type === 'string') return primitive(type) ?? shortName(type);
     const t = type as Json;
-    if (t['logicalType'] === 'timestamp-millis') return 'number';
-    switch (t['type']) {
+    if (t.logicalType === 'timestamp-millis') return 'number';
+    switch (t.type) {
       case 'record': {
-        const name = shortName(String(t['name']));
+        const name = shortName(String(t.name));
         this.declareName(name);
         const at = this.blocks.length;
-        const lines = (t['fields'] as Json[]).map((field) => {
-          const doc = docComment(String(field['doc']), '  ');
-          return `${doc}  ${String(field['name'])}: ${this.tsType(field['type'])};`;
+        const lines = (t.fields as Json[]).map((field) => {
+          const doc = docComment(String(field.doc), '  ');
+          return `${doc}  ${String(field.name)}: ${this.tsType(field.type)};`;
         });
-        this.blocks.splice(at, 0, `${docComment(String(t['doc']), '')}export interface ${name} {\n${lines.join('\n')}\n}\n`);
+        this.blocks.splice(at, 0, `${docComment(String(t.doc), '')}export interface ${name} {\n${lines.join('\n')}\n}\n`);
         return name;
       }
       case 'enum': {
-        const name = shortName(String(t['name']));
+        const name = shortName(String(t.name));
         this.declareName(name);
-        const symbols = (t['symbols'] as string[]).map((s) => `'${s}'`).join(', ');
+        const symbols = (t.symbols as string[]).map((s) => `'${s}'`).join(', ');
         this.blocks.push(
-          `${docComment(String(t['doc']), '')}export const ${name}Values = [${symbols}] as const;\n` +
-            `export type ${name} = (typeof ${name}Values)[number];\n`,
+          `${docComment(String(t.doc), '')}export const ${name}Values = [${symbols}] as const;\n` + `export type ${name} = (typeof ${name}Values)[number];\n`,
         );
         return name;
       }
       case 'array':
-        return `Array<${this.tsType(t['items'])}>`;
+        return `Array<${this.tsType(t.items)}>`;
       case 'map':
-        return `Record<string, ${this.tsType(t['values'])}>`;
+        return `Record<string, ${this.tsType(t.values)}>`;
       default:
-        return this.tsType(t['type']);
+        return this.tsType(t.type);
     }
   }
 }
 
 function primitive(name: string): string | undefined {
   const map: Record<string, string> = {
-    null: 'null', boolean: 'boolean', int: 'number', long: 'number', float: 'number', double: 'number',
-    string: 'string', bytes: 'Uint8Array',
+    null: 'null',
+    boolean: 'boolean',
+    int: 'number',
+    long: 'number',
+    float: 'number',
+    double: 'number',
+    string: 'string',
+    bytes: 'Uint8Array',
   };
   return map[name];
 }

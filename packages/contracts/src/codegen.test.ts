@@ -28,8 +28,8 @@ describe('codegen', () => {
     const files = generate(DEFAULT_PATHS.schemasDir);
     const click = files.get('ClickEvent.ts') ?? '';
     assert.match(click, /export interface ClickEvent \{/);
-    assert.match(click, /  occurred_at: number;/);
-    assert.match(click, /  device: Device \| null;/);
+    assert.match(click, / {2}occurred_at: number;/);
+    assert.match(click, / {2}device: Device \| null;/);
     assert.match(click, /export const DeviceTypeValues = \['desktop', 'mobile', 'tablet', 'other'\] as const;/);
     assert.match(click, /export const ClickEventSchema = \{/);
     const topics = files.get('topics.ts') ?? '';
@@ -64,7 +64,10 @@ describe('codegen', () => {
 
 describe('schema rules', () => {
   const base = () => ({
-    type: 'record', name: 'Thing', namespace: 'dev.profilestream', doc: 'A thing.',
+    type: 'record',
+    name: 'Thing',
+    namespace: 'dev.profilestream',
+    doc: 'A thing.',
     fields: [{ name: 'id', type: 'string', doc: 'Id.' }] as Record<string, unknown>[],
   });
   const topics = [{ topic: 'things', schema: 'Thing.avsc', key: 'id', input: false }];

@@ -21,12 +21,28 @@ function invalid(path: string, message: RegExp) {
 describe('fromPlainJson', () => {
   it('fills missing nullable fields with null and missing defaults with the default', () => {
     const value = fromPlainJson<Purchase>(PurchaseSchema, {
-      event_id: 'e1', occurred_at: T0, email: 'a@example.com', order_id: 'o1', status: 'completed', channel: 'web',
-      currency: 'EUR', total_minor: 1999,
+      event_id: 'e1',
+      occurred_at: T0,
+      email: 'a@example.com',
+      order_id: 'o1',
+      status: 'completed',
+      channel: 'web',
+      currency: 'EUR',
+      total_minor: 1999,
     });
     assert.deepEqual(value, {
-      event_id: 'e1', occurred_at: T0, anonymous_id: null, user_id: null, email: 'a@example.com', phone: null,
-      order_id: 'o1', status: 'completed', channel: 'web', currency: 'EUR', total_minor: 1999, items: [],
+      event_id: 'e1',
+      occurred_at: T0,
+      anonymous_id: null,
+      user_id: null,
+      email: 'a@example.com',
+      phone: null,
+      order_id: 'o1',
+      status: 'completed',
+      channel: 'web',
+      currency: 'EUR',
+      total_minor: 1999,
+      items: [],
     });
   });
 
@@ -39,18 +55,31 @@ describe('fromPlainJson', () => {
 
   it('converts nested nullable records, arrays and maps', () => {
     const click = fromPlainJson<ClickEvent>(ClickEventSchema, {
-      event_id: 'e', occurred_at: T0, anonymous_id: 'a', type: 'product_view',
-      page: { url: 'https://shop.example/p/1' }, product: { sku: 'SKU-1', price_minor: 500, currency: 'EUR' }, utm: null,
+      event_id: 'e',
+      occurred_at: T0,
+      anonymous_id: 'a',
+      type: 'product_view',
+      page: { url: 'https://shop.example/p/1' },
+      product: { sku: 'SKU-1', price_minor: 500, currency: 'EUR' },
+      utm: null,
     });
     assert.deepEqual(click.page, { url: 'https://shop.example/p/1', referrer: null, title: null });
     assert.deepEqual(click.product, { sku: 'SKU-1', category: null, price_minor: 500, currency: 'EUR' });
     assert.equal(click.utm, null);
     const membership = fromPlainJson(SegmentMembershipChangedSchema, {
-      event_id: 'm', profile_id: 'p', segment_id: 's', segment_version: 1, change: 'entered', reason: 'rule_matched',
-      membership_version: 3, occurred_at: T0, emitted_at: '2024-05-01T12:00:01Z', traits: { tier: 'gold' },
+      event_id: 'm',
+      profile_id: 'p',
+      segment_id: 's',
+      segment_version: 1,
+      change: 'entered',
+      reason: 'rule_matched',
+      membership_version: 3,
+      occurred_at: T0,
+      emitted_at: '2024-05-01T12:00:01Z',
+      traits: { tier: 'gold' },
     });
-    assert.deepEqual(membership['traits'], { tier: 'gold' });
-    assert.equal(membership['trigger_event_id'], null);
+    assert.deepEqual(membership.traits, { tier: 'gold' });
+    assert.equal(membership.trigger_event_id, null);
   });
 
   it('rejects a wrong enum symbol naming the path', () => {
@@ -76,8 +105,18 @@ describe('fromPlainJson', () => {
 
   it('rejects wrong types with array indexes in the path', () => {
     const purchase = {
-      event_id: 'e', occurred_at: T0, user_id: 'u', order_id: 'o', status: 'completed', channel: 'web', currency: 'EUR',
-      total_minor: 10, items: [{ sku: 'a', quantity: 1, unit_price_minor: 10 }, { sku: 'b', quantity: 1.5, unit_price_minor: 10 }],
+      event_id: 'e',
+      occurred_at: T0,
+      user_id: 'u',
+      order_id: 'o',
+      status: 'completed',
+      channel: 'web',
+      currency: 'EUR',
+      total_minor: 10,
+      items: [
+        { sku: 'a', quantity: 1, unit_price_minor: 10 },
+        { sku: 'b', quantity: 1.5, unit_price_minor: 10 },
+      ],
     };
     assert.throws(() => fromPlainJson(PurchaseSchema, purchase), invalid('items.1.quantity', /expected an int/));
     assert.throws(() => fromPlainJson(PurchaseSchema, { ...purchase, items: [], total_minor: '10' }), invalid('total_minor', /expected a long/));
@@ -106,14 +145,20 @@ describe('fromPlainJson', () => {
       assert.fail('expected an error');
     } catch (err) {
       assert.ok(err instanceof ContractError);
-      assert.deepEqual(err.issues.map((i) => i.path), ['extra']); // structural problems first, then leaf types
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        ['extra'],
+      ); // structural problems first, then leaf types
     }
     try {
       fromPlainJson(ClickEventSchema, { event_id: 1, occurred_at: T0, type: 'nope' });
       assert.fail('expected an error');
     } catch (err) {
       assert.ok(err instanceof ContractError);
-      assert.deepEqual(err.issues.map((i) => i.path), ['event_id', 'type']);
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        ['event_id', 'type'],
+      );
       assert.match(err.message, /and 1 more/);
     }
   });
@@ -123,15 +168,24 @@ describe('toPlainJson', () => {
   it('writes times as ISO-8601 UTC and keeps nullable values unwrapped', () => {
     const value = fromPlainJson(ClickEventSchema, { event_id: 'e', occurred_at: T0, user_id: 'u', type: 'login', device: { type: 'mobile' } });
     const json = toPlainJson(ClickEventSchema, value) as Record<string, unknown>;
-    assert.equal(json['occurred_at'], '2024-05-01T12:00:00.000Z');
-    assert.deepEqual(json['device'], { type: 'mobile', os: null, browser: null });
-    assert.equal(json['page'], null);
+    assert.equal(json.occurred_at, '2024-05-01T12:00:00.000Z');
+    assert.deepEqual(json.device, { type: 'mobile', os: null, browser: null });
+    assert.equal(json.page, null);
   });
 
   it('round-trips through Avro bytes and back to input', () => {
     const input = {
-      event_id: 'e', occurred_at: '2024-05-01T12:00:00.000Z', anonymous_id: null, user_id: 'u', email: null, phone: null,
-      order_id: 'o', status: 'refunded', channel: 'store', currency: 'EUR', total_minor: 500,
+      event_id: 'e',
+      occurred_at: '2024-05-01T12:00:00.000Z',
+      anonymous_id: null,
+      user_id: 'u',
+      email: null,
+      phone: null,
+      order_id: 'o',
+      status: 'refunded',
+      channel: 'store',
+      currency: 'EUR',
+      total_minor: 500,
       items: [{ sku: 'a', category: null, quantity: 2, unit_price_minor: 250 }],
     };
     assert.deepEqual(toPlainJson(PurchaseSchema, fromPlainJson(PurchaseSchema, input)), input);

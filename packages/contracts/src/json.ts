@@ -88,9 +88,7 @@ function normalize(type: Type, input: unknown, path: string[], issues: ContractI
       return input.map((item, i) => normalize((type as ArrayLike).itemsType, item, [...path, String(i)], issues));
     case 'map':
       if (!isPlainObject(input)) return input;
-      return Object.fromEntries(
-        Object.entries(input).map(([key, item]) => [key, normalize((type as MapLike).valuesType, item, [...path, key], issues)]),
-      );
+      return Object.fromEntries(Object.entries(input).map(([key, item]) => [key, normalize((type as MapLike).valuesType, item, [...path, key], issues)]));
     case TIMESTAMP_MILLIS: {
       const ms = parseTimestamp(input);
       if (ms === undefined) {
@@ -146,9 +144,7 @@ function plain(type: Type, value: unknown, times: 'iso' | 'millis'): JsonValue {
     case 'array':
       return (value as unknown[]).map((item) => plain((type as ArrayLike).itemsType, item, times));
     case 'map':
-      return Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain((type as MapLike).valuesType, v, times)]),
-      );
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain((type as MapLike).valuesType, v, times)]));
     case TIMESTAMP_MILLIS:
       return times === 'iso' ? new Date(value as number).toISOString() : (value as number);
     case 'bytes':
@@ -212,7 +208,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 // Narrow views of avsc's type classes (its typings declare these members on the concrete classes only).
-interface FieldLike { name: string; type: Type; defaultValue(): unknown }
+interface FieldLike {
+  name: string;
+  type: Type;
+  defaultValue(): unknown;
+}
 type RecordLike = Type & { fields: FieldLike[] };
 type UnionLike = Type & { types: Type[] };
 type ArrayLike = Type & { itemsType: Type };

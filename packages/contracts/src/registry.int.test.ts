@@ -43,12 +43,15 @@ describe('ContractsRegistry', () => {
 
   it('validates options eagerly, naming the option', () => {
     for (const host of [undefined, '', 'localhost:8081', 'ftp://registry']) {
-      assert.throws(() => new ContractsRegistry({ host } as never), (err: unknown) => {
-        assert.ok(err instanceof ContractError);
-        assert.equal(err.code, 'invalid_options');
-        assert.equal(err.path, 'host');
-        return true;
-      });
+      assert.throws(
+        () => new ContractsRegistry({ host } as never),
+        (err: unknown) => {
+          assert.ok(err instanceof ContractError);
+          assert.equal(err.code, 'invalid_options');
+          assert.equal(err.path, 'host');
+          return true;
+        },
+      );
     }
     assert.throws(() => new ContractsRegistry({ host: 'http://r', auth: { username: 'u' } as never }), { code: 'invalid_options', path: 'auth' });
   });
@@ -82,9 +85,9 @@ describe('ContractsRegistry', () => {
     const fresh = new ContractsRegistry({ host: REGISTRY_URL, retry: { retries: 0 } });
     const decoded = await fresh.decode(bytes);
     assert.equal(decoded.subject, undefined);
-    assert.equal(decoded.value['event_id'], 'e1');
+    assert.equal(decoded.value.event_id, 'e1');
     const read = await fresh.decode(bytes, { topic: 'clickstream' });
-    assert.equal(read.value['anonymous_id'], 'a1');
+    assert.equal(read.value.anonymous_id, 'a1');
   });
 
   it('invalid_event: encode validates before talking to the registry', async () => {

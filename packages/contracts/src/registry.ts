@@ -149,7 +149,10 @@ export class ContractsRegistry {
     const writer = await this.schema(schemaId);
     let decoded: unknown;
     try {
-      decoded = reader === undefined ? writer.fromBuffer(bytes.subarray(HEADER_BYTES)) : reader.fromBuffer(bytes.subarray(HEADER_BYTES), this.resolver(reader, writer, schemaId));
+      decoded =
+        reader === undefined
+          ? writer.fromBuffer(bytes.subarray(HEADER_BYTES))
+          : reader.fromBuffer(bytes.subarray(HEADER_BYTES), this.resolver(reader, writer, schemaId));
     } catch (err) {
       throw new ContractError('avro_decode_failed', `schema id ${schemaId}: ${(err as Error).message}`, { cause: err });
     }
@@ -162,7 +165,10 @@ export class ContractsRegistry {
     if (id === undefined) {
       id = this.call(`latest id of ${subject}`, () => this.client.getLatestSchemaId(subject));
       this.latestIds.set(subject, id);
-      id.then((found) => this.subjectsById.set(found, subject), () => this.latestIds.delete(subject));
+      id.then(
+        (found) => this.subjectsById.set(found, subject),
+        () => this.latestIds.delete(subject),
+      );
     }
     return id;
   }
@@ -189,7 +195,9 @@ export class ContractsRegistry {
       try {
         resolver = reader.createResolver(writer);
       } catch (err) {
-        throw new ContractError('avro_decode_failed', `schema id ${id} cannot be read as ${reader.name ?? 'reader'}: ${(err as Error).message}`, { cause: err });
+        throw new ContractError('avro_decode_failed', `schema id ${id} cannot be read as ${reader.name ?? 'reader'}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       this.resolvers.set(key, resolver);
     }
@@ -199,7 +207,7 @@ export class ContractsRegistry {
   private async setBackward(subject: string): Promise<void> {
     const url = `${this.host}/config/${encodeURIComponent(subject)}`;
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE };
-    if (this.authHeader !== undefined) headers['authorization'] = this.authHeader;
+    if (this.authHeader !== undefined) headers.authorization = this.authHeader;
     let response: Response;
     try {
       response = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ compatibility: 'BACKWARD' }) });

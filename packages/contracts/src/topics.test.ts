@@ -8,11 +8,22 @@ describe('resolveTopics', () => {
   it('uses the default names, TopicNameStrategy subjects and DLQs for inputs only', () => {
     const topics = resolveTopics();
     assert.deepEqual(topics.purchases, {
-      id: 'purchases', topic: 'purchases', envVar: 'TOPIC_PURCHASES', subject: 'purchases-value', schema: PurchaseSchema,
-      key: 'customer key', input: true, dlq: 'purchases.dlq',
+      id: 'purchases',
+      topic: 'purchases',
+      envVar: 'TOPIC_PURCHASES',
+      subject: 'purchases-value',
+      schema: PurchaseSchema,
+      key: 'customer key',
+      input: true,
+      dlq: 'purchases.dlq',
     });
     assert.equal(topics['profile-changes'].dlq, null);
-    assert.deepEqual(Object.values(topics).filter((t) => t.input).map((t) => t.id), ['clickstream', 'purchases', 'support-tickets']);
+    assert.deepEqual(
+      Object.values(topics)
+        .filter((t) => t.input)
+        .map((t) => t.id),
+      ['clickstream', 'purchases', 'support-tickets'],
+    );
   });
 
   it('applies env overrides and a prefix to names, subjects and DLQs', () => {
@@ -24,12 +35,15 @@ describe('resolveTopics', () => {
   });
 
   it('rejects an illegal override with invalid_options naming the env var', () => {
-    assert.throws(() => resolveTopics({ env: { TOPIC_CLICKSTREAM: 'click stream' } }), (err: unknown) => {
-      assert.ok(err instanceof ContractError);
-      assert.equal(err.code, 'invalid_options');
-      assert.equal(err.path, 'TOPIC_CLICKSTREAM');
-      return true;
-    });
+    assert.throws(
+      () => resolveTopics({ env: { TOPIC_CLICKSTREAM: 'click stream' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ContractError);
+        assert.equal(err.code, 'invalid_options');
+        assert.equal(err.path, 'TOPIC_CLICKSTREAM');
+        return true;
+      },
+    );
     assert.throws(() => resolveTopics({ env: { TOPIC_PURCHASES: 'clickstream' } }), { code: 'invalid_options' });
   });
 });

@@ -86,7 +86,13 @@ const CAMPAIGNS = ['spring_sale', 'summer_drop', 'back_to_school', 'black_friday
 
 export function pickTrafficSource(rng: Rng): TrafficSource {
   const kind = rng.weighted<string>([
-    ['direct', 25], ['organic', 25], ['cpc', 18], ['social', 14], ['email', 8], ['affiliate', 5], ['display', 5],
+    ['direct', 25],
+    ['organic', 25],
+    ['cpc', 18],
+    ['social', 14],
+    ['email', 8],
+    ['affiliate', 5],
+    ['display', 5],
   ]);
   const campaign = rng.pick(CAMPAIGNS);
   switch (kind) {
@@ -118,18 +124,39 @@ export interface DeviceProfile {
 }
 
 export function pickDevice(rng: Rng): DeviceProfile {
-  const type = rng.weighted<DeviceType>([['mobile', 55], ['desktop', 35], ['tablet', 8], ['other', 2]]);
+  const type = rng.weighted<DeviceType>([
+    ['mobile', 55],
+    ['desktop', 35],
+    ['tablet', 8],
+    ['other', 2],
+  ]);
   switch (type) {
     case 'mobile': {
-      const os = rng.weighted<string>([['iOS', 52], ['Android', 48]]);
+      const os = rng.weighted<string>([
+        ['iOS', 52],
+        ['Android', 48],
+      ]);
       const app = rng.chance(0.3);
       return { type, os, browser: app ? null : os === 'iOS' ? 'Safari' : rng.pick(['Chrome', 'Samsung Internet']), app };
     }
     case 'tablet':
       return { type, os: rng.pick(['iPadOS', 'Android']), browser: rng.pick(['Safari', 'Chrome']), app: false };
     case 'desktop':
-      return { type, os: rng.weighted<string>([['Windows', 65], ['macOS', 28], ['Linux', 7]]),
-        browser: rng.weighted<string>([['Chrome', 62], ['Edge', 14], ['Safari', 14], ['Firefox', 10]]), app: false };
+      return {
+        type,
+        os: rng.weighted<string>([
+          ['Windows', 65],
+          ['macOS', 28],
+          ['Linux', 7],
+        ]),
+        browser: rng.weighted<string>([
+          ['Chrome', 62],
+          ['Edge', 14],
+          ['Safari', 14],
+          ['Firefox', 10],
+        ]),
+        app: false,
+      };
     default:
       return { type, os: rng.chance(0.5) ? 'Tizen' : null, browser: null, app: false };
   }

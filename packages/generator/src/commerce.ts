@@ -8,7 +8,13 @@ import type { Identifiers, PurchaseChannel, PurchaseItem } from './types.ts';
 
 /** 1–5 distinct products, mostly from the customer's favourite categories. */
 export function chooseBasket(ctx: GeneratorContext, c: Customer): Product[] {
-  const size = c.rng.weighted<number>([[1, 45], [2, 25], [3, 15], [4, 9], [5, 6]]);
+  const size = c.rng.weighted<number>([
+    [1, 45],
+    [2, 25],
+    [3, 15],
+    [4, 9],
+    [5, 6],
+  ]);
   const basket: Product[] = [];
   for (let tries = 0; basket.length < size && tries < 20; tries++) {
     const category = c.rng.chance(0.8) ? c.rng.pick(c.favourites) : c.rng.pick(ctx.catalog.categories);
@@ -22,13 +28,16 @@ function toItems(ctx: GeneratorContext, c: Customer, basket: readonly Product[],
   return basket.map((p) => ({
     sku: p.sku,
     category: c.rng.chance(0.97) ? p.category : null,
-    quantity: c.rng.weighted<number>([[1, 80], [2, 15], [3, 5]]),
+    quantity: c.rng.weighted<number>([
+      [1, 80],
+      [2, 15],
+      [3, 5],
+    ]),
     unit_price_minor: ctx.catalog.priceIn(p, currency),
   }));
 }
 
-export const totalOf = (items: readonly PurchaseItem[]): number =>
-  items.reduce((sum, item) => sum + item.quantity * item.unit_price_minor, 0);
+export const totalOf = (items: readonly PurchaseItem[]): number => items.reduce((sum, item) => sum + item.quantity * item.unit_price_minor, 0);
 
 /** The identifiers a back-office system attaches to an order placed on `channel`. */
 function orderIdentifiers(ctx: GeneratorContext, c: Customer, channel: PurchaseChannel, device: Device | null): Identifiers {
@@ -48,7 +57,9 @@ function orderIdentifiers(ctx: GeneratorContext, c: Customer, channel: PurchaseC
       });
     case 'store': // loyalty lookup by phone, e-receipt by email, or the app's loyalty card
       return r.weighted<Identifiers>([
-        [ids({ phone }), 45], [ids({ email }), 30], [ids({ user_id: userId, phone: userId ? null : phone }), 25],
+        [ids({ phone }), 45],
+        [ids({ email }), 30],
+        [ids({ user_id: userId, phone: userId ? null : phone }), 25],
       ]);
     case 'phone':
       return ids({ phone, user_id: r.chance(0.4) ? userId : null, email: r.chance(0.3) ? email : null });
@@ -59,7 +70,11 @@ function orderIdentifiers(ctx: GeneratorContext, c: Customer, channel: PurchaseC
 
 /** Place an order now and schedule its cancellation or refund. Returns the order id. */
 export function placeOrder(
-  ctx: GeneratorContext, c: Customer, at: number, channel: PurchaseChannel, device: Device | null,
+  ctx: GeneratorContext,
+  c: Customer,
+  at: number,
+  channel: PurchaseChannel,
+  device: Device | null,
   basket: readonly Product[] = chooseBasket(ctx, c),
 ): string {
   const r = c.rng;
@@ -67,8 +82,7 @@ export function placeOrder(
   const orderId = `ord_${c.id.index.toString(36)}_${c.orders.toString(36).padStart(3, '0')}`;
   // marketplace and a few cross-border orders settle in another currency the shop sells in
   const foreign = ctx.currencies.filter((cur) => cur !== c.currency);
-  const currency = foreign.length > 0 && (channel === 'marketplace' ? r.chance(0.4) : r.chance(0.03))
-    ? r.pick(foreign) : c.currency;
+  const currency = foreign.length > 0 && (channel === 'marketplace' ? r.chance(0.4) : r.chance(0.03)) ? r.pick(foreign) : c.currency;
   const items = toItems(ctx, c, basket, currency);
   const identifiers = orderIdentifiers(ctx, c, channel, device);
   if (identifiers.email) c.emailKnown = true;

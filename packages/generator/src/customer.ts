@@ -73,9 +73,17 @@ export function createCustomer(ctx: GeneratorContext, index: number): Customer {
   const region = pickRegion(rng, ctx.defaultRegion);
   const id = createIdentity(index, rng, region);
   const archetype = rng.weighted<Archetype>([
-    ['browser', 45], ['one_time', 22], ['occasional', 18], ['loyal', 10], ['store_regular', 5],
+    ['browser', 45],
+    ['one_time', 22],
+    ['occasional', 18],
+    ['loyal', 10],
+    ['store_regular', 5],
   ]);
-  const deviceCount = rng.weighted<number>([[1, 60], [2, 30], [3, 10]]);
+  const deviceCount = rng.weighted<number>([
+    [1, 60],
+    [2, 30],
+    [3, 10],
+  ]);
   const anonStream = hash32(ctx.seed, labelHash('anonymous_id'));
   const devices: Device[] = [];
   for (let d = 0; d < deviceCount; d++) {
@@ -100,10 +108,23 @@ export function createCustomer(ctx: GeneratorContext, index: number): Customer {
   const decayTau = rng.chance(0.35) ? rng.int(7, 60) * DAY : Infinity;
   const activeUntil = rng.chance(0.2) ? activeFrom + rng.exp(span / 3) : Infinity;
   return {
-    id, rng, archetype, devices, favourites, currency,
-    signedUp: false, emailKnown: false, consent: {},
-    orderTarget, orders: 0, ticketCount: 0, ticketOpenUntil: 0,
-    rate: rng.logNormal(baseRate, 0.5), decayTau, activeFrom, activeUntil,
+    id,
+    rng,
+    archetype,
+    devices,
+    favourites,
+    currency,
+    signedUp: false,
+    emailKnown: false,
+    consent: {},
+    orderTarget,
+    orders: 0,
+    ticketCount: 0,
+    ticketOpenUntil: 0,
+    rate: rng.logNormal(baseRate, 0.5),
+    decayTau,
+    activeFrom,
+    activeUntil,
   };
 }
 

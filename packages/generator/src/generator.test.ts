@@ -2,8 +2,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'vitest';
 import {
-  createGenerator, generate, GeneratorOptionsError, groundTruth, hasUsableIdentifier, isMalformed, recordKey, toJsonl,
-  TOPICS, type GeneratedRecord, type GeneratorOptions, type GroundTruth, type ValidRecord,
+  createGenerator,
+  generate,
+  GeneratorOptionsError,
+  groundTruth,
+  hasUsableIdentifier,
+  isMalformed,
+  recordKey,
+  toJsonl,
+  TOPICS,
+  type GeneratedRecord,
+  type GeneratorOptions,
+  type GroundTruth,
+  type ValidRecord,
 } from './index.ts';
 
 const START = Date.UTC(2025, 0, 1);
@@ -22,7 +33,11 @@ const valid = baseRun.records.filter((r): r is ValidRecord => !isMalformed(r));
 describe('generator', () => {
   test('produces about 20k records over all three topics', () => {
     assert.ok(baseRun.records.length > 15_000 && baseRun.records.length < 30_000, `got ${baseRun.records.length}`);
-    for (const topic of TOPICS) assert.ok(valid.some((r) => r.topic === topic), topic);
+    for (const topic of TOPICS)
+      assert.ok(
+        valid.some((r) => r.topic === topic),
+        topic,
+      );
   });
 
   test('is deterministic: same options give byte-identical output, another seed differs', () => {
@@ -34,7 +49,10 @@ describe('generator', () => {
 
   test('keys are deterministic too', () => {
     const again = [...generate(BASE)].map((r) => r.key);
-    assert.deepEqual(again, baseRun.records.map((r) => r.key));
+    assert.deepEqual(
+      again,
+      baseRun.records.map((r) => r.key),
+    );
   });
 
   test('occurred_at never decreases across topics', () => {
@@ -84,11 +102,22 @@ describe('generator', () => {
     const malformed = TOPICS.reduce((s, tp) => s + t.malformed[tp], 0);
     near(malformed, n * 0.005, 'malformed');
     near(t.junk_events, n * 0.01, 'junk');
-    near(TOPICS.reduce((s, tp) => s + t.duplicates[tp], 0), n * 0.002, 'duplicates');
+    near(
+      TOPICS.reduce((s, tp) => s + t.duplicates[tp], 0),
+      n * 0.002,
+      'duplicates',
+    );
     const custom = groundTruth({ ...BASE, customers: 160, junkRate: 0.1, malformedRate: 0.05, duplicateRate: 0 });
     near(custom.junk_events, custom.records * 0.1 * 0.95, 'junk at 10 %');
-    near(TOPICS.reduce((s, tp) => s + custom.malformed[tp], 0), custom.records * 0.05, 'malformed at 5 %');
-    assert.equal(TOPICS.reduce((s, tp) => s + custom.duplicates[tp], 0), 0);
+    near(
+      TOPICS.reduce((s, tp) => s + custom.malformed[tp], 0),
+      custom.records * 0.05,
+      'malformed at 5 %',
+    );
+    assert.equal(
+      TOPICS.reduce((s, tp) => s + custom.duplicates[tp], 0),
+      0,
+    );
     for (const reason of Object.keys(t.malformed_by_reason)) assert.ok((custom.malformed_by_reason as Record<string, number>)[reason]! > 0, reason);
   });
 
@@ -100,7 +129,7 @@ describe('generator', () => {
       if (r.malformed === 'invalid_json') assert.throws(() => JSON.parse(r.raw));
       else {
         const v = JSON.parse(r.raw) as Record<string, unknown>;
-        if (r.malformed === 'missing_event_id') assert.equal(v['event_id'], undefined);
+        if (r.malformed === 'missing_event_id') assert.equal(v.event_id, undefined);
         if (r.malformed === 'no_usable_identifier') {
           assert.ok(!hasUsableIdentifier(v as never));
           assert.equal(r.key, null);
@@ -111,10 +140,11 @@ describe('generator', () => {
 
   test('junk identifier values appear the way real systems send them', () => {
     const junk = new Set<string>();
-    for (const r of valid) for (const f of ['anonymous_id', 'user_id', 'email', 'phone'] as const) {
-      const v = r.value[f];
-      if (v !== null && ['null', 'undefined', '0', 'unknown', 'test@test.com', 'N/A', ''].includes(v)) junk.add(v);
-    }
+    for (const r of valid)
+      for (const f of ['anonymous_id', 'user_id', 'email', 'phone'] as const) {
+        const v = r.value[f];
+        if (v !== null && ['null', 'undefined', '0', 'unknown', 'test@test.com', 'N/A', ''].includes(v)) junk.add(v);
+      }
     assert.ok(junk.size >= 5, [...junk].join(','));
   });
 
@@ -124,7 +154,10 @@ describe('generator', () => {
       if (r.topic !== 'purchases') continue;
       const p = r.value;
       assert.ok(p.items.length >= 1 && p.items.length <= 5);
-      assert.equal(p.total_minor, p.items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0));
+      assert.equal(
+        p.total_minor,
+        p.items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0),
+      );
       assert.ok(p.total_minor > 0 && Number.isInteger(p.total_minor));
       if (p.status === 'completed') completed.set(p.order_id, p.total_minor);
     }
@@ -156,7 +189,10 @@ describe('generator', () => {
     assert.equal(t.orders_count, [...orders.values()].filter((o) => o.completed && !o.cancelled).length);
     const buyers = t.per_customer.filter((c) => c.transactions.orders_count > 0);
     assert.ok(buyers.length > 0 && buyers.length < t.per_customer.length, 'some customers only browse');
-    assert.ok(t.per_customer.some((c) => c.transactions.orders_count >= 5), 'some are loyal');
+    assert.ok(
+      t.per_customer.some((c) => c.transactions.orders_count >= 5),
+      'some are loyal',
+    );
     assert.ok(t.per_customer.some((c) => c.support.last_csat !== null));
     assert.ok(t.per_customer.some((c) => c.consent.email?.granted === false));
     for (const c of t.per_customer) {
@@ -178,11 +214,14 @@ describe('generator', () => {
   });
 
   test('messy spellings: emails with stray spaces and capitals, phones in several formats', () => {
-    const emails = valid.map((r) => r.value.email).filter((e): e is string => e !== null && e.includes('@') && e !== 'test@test.com');
+    const emails = valid.map((r) => r.value.email).filter((e): e is string => typeof e === 'string' && e.includes('@') && e !== 'test@test.com');
     assert.ok(emails.some((e) => e !== e.trim()));
     assert.ok(emails.some((e) => e !== e.toLowerCase()));
     const phones = valid.map((r) => r.value.phone).filter((p): p is string => p !== null && p.length > 5);
-    assert.ok(phones.some((p) => p.startsWith('0') && !p.startsWith('00')), 'national GB spelling');
+    assert.ok(
+      phones.some((p) => p.startsWith('0') && !p.startsWith('00')),
+      'national GB spelling',
+    );
     assert.ok(phones.some((p) => p.startsWith('+') && p.includes(' ')));
     assert.ok(phones.some((p) => p.includes('(0)')));
   });
@@ -199,7 +238,10 @@ describe('generator', () => {
   });
 
   test('validates options eagerly and names the bad setting', () => {
-    assert.throws(() => createGenerator({ ...BASE, junkRate: 2 }), (e: unknown) => e instanceof GeneratorOptionsError && e.option === 'junkRate' && e.code === 'invalid_options');
+    assert.throws(
+      () => createGenerator({ ...BASE, junkRate: 2 }),
+      (e: unknown) => e instanceof GeneratorOptionsError && e.option === 'junkRate' && e.code === 'invalid_options',
+    );
     assert.throws(() => createGenerator({ ...BASE, defaultRegion: 'XX' }), GeneratorOptionsError);
     assert.throws(() => createGenerator({ ...BASE, currencies: ['pounds'] }), GeneratorOptionsError);
   });

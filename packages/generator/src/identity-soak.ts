@@ -31,25 +31,54 @@ export function identitySoak(o: IdentitySoakOptions): IdentitySoak {
   const events: ValidRecord[] = [];
   let n = 0;
   const header = (ids: { anonymous_id?: string; user_id?: string; email?: string; phone?: string }) => ({
-    event_id: `soak-${o.seed}-${n++}`, occurred_at: o.now - Math.floor(rng.next() * 30 * DAY),
-    anonymous_id: ids.anonymous_id ?? null, user_id: ids.user_id ?? null, email: ids.email ?? null, phone: ids.phone ?? null,
+    event_id: `soak-${o.seed}-${n++}`,
+    occurred_at: o.now - Math.floor(rng.next() * 30 * DAY),
+    anonymous_id: ids.anonymous_id ?? null,
+    user_id: ids.user_id ?? null,
+    email: ids.email ?? null,
+    phone: ids.phone ?? null,
   });
   const click = (ids: Parameters<typeof header>[0]): ValidRecord => ({
-    topic: 'clickstream', key: null, value: {
-      ...header(ids), type: ids.user_id ? 'login' : 'page_view', page: null, utm: null, device: null, country: null, locale: null,
-      product: null, search_query: null, consent: null,
+    topic: 'clickstream',
+    key: null,
+    value: {
+      ...header(ids),
+      type: ids.user_id ? 'login' : 'page_view',
+      page: null,
+      utm: null,
+      device: null,
+      country: null,
+      locale: null,
+      product: null,
+      search_query: null,
+      consent: null,
     },
   });
   const purchase = (ids: Parameters<typeof header>[0], c: number): ValidRecord => ({
-    topic: 'purchases', key: null, value: {
-      ...header(ids), order_id: `so-${o.seed}-${c}-${n}`, status: 'completed', channel: 'web', currency: 'GBP',
-      total_minor: 100 + rng.int(0, 9900), items: [],
+    topic: 'purchases',
+    key: null,
+    value: {
+      ...header(ids),
+      order_id: `so-${o.seed}-${c}-${n}`,
+      status: 'completed',
+      channel: 'web',
+      currency: 'GBP',
+      total_minor: 100 + rng.int(0, 9900),
+      items: [],
     },
   });
   const ticket = (ids: Parameters<typeof header>[0], c: number): ValidRecord => ({
-    topic: 'support-tickets', key: null, value: {
-      ...header(ids), ticket_id: `st-${o.seed}-${c}`, status: ids.email ? 'updated' : 'opened', channel: 'email', priority: 'normal',
-      category: null, subject: null, satisfaction: null,
+    topic: 'support-tickets',
+    key: null,
+    value: {
+      ...header(ids),
+      ticket_id: `st-${o.seed}-${c}`,
+      status: ids.email ? 'updated' : 'opened',
+      channel: 'email',
+      priority: 'normal',
+      category: null,
+      subject: null,
+      satisfaction: null,
     },
   });
   for (let c = 0; c < o.customers; c++) {
@@ -60,10 +89,15 @@ export function identitySoak(o: IdentitySoakOptions): IdentitySoak {
     const email = `s-${id}@soak.example`;
     const phone = `+4475${String((o.seed * 7919 + c) % 100_000_000).padStart(8, '0')}`;
     events.push(
-      click({ anonymous_id: d1 }), click({ anonymous_id: d1 }), click({ anonymous_id: d1, user_id: user }),
-      click({ anonymous_id: d2 }), click({ anonymous_id: d2, user_id: user }),
-      purchase({ email }, c), purchase({ user_id: user, email }, c),
-      ticket({ phone }, c), ticket({ email, phone }, c),
+      click({ anonymous_id: d1 }),
+      click({ anonymous_id: d1 }),
+      click({ anonymous_id: d1, user_id: user }),
+      click({ anonymous_id: d2 }),
+      click({ anonymous_id: d2, user_id: user }),
+      purchase({ email }, c),
+      purchase({ user_id: user, email }, c),
+      ticket({ phone }, c),
+      ticket({ email, phone }, c),
     );
   }
   for (let i = events.length - 1; i > 0; i--) {

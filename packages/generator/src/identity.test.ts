@@ -18,7 +18,10 @@ test('the PRNG is reproducible and roughly uniform', () => {
   const a = createRng(7, 1);
   const b = createRng(7, 1);
   const xs = Array.from({ length: 10_000 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 10_000 }, () => b.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 10_000 }, () => b.next()),
+  );
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(Math.abs(mean - 0.5) < 0.02, String(mean));
   assert.notEqual(createRng(7, 2).next(), createRng(7, 1).next());

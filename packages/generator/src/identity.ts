@@ -19,24 +19,137 @@ export interface Region {
 }
 
 export const REGIONS: readonly Region[] = [
-  { country: 'GB', locale: 'en-GB', currency: 'GBP', callingCode: '44', mobilePrefixes: ['74', '75', '77', '78', '79'], digits: 8, trunk: '0', grouping: [4, 6],
-    domains: ['gmail.com', 'outlook.com', 'yahoo.co.uk', 'btinternet.com', 'hotmail.co.uk', 'icloud.com'] },
-  { country: 'IE', locale: 'en-IE', currency: 'EUR', callingCode: '353', mobilePrefixes: ['83', '85', '86', '87', '89'], digits: 7,
-    trunk: '0', grouping: [2, 3, 4], domains: ['gmail.com', 'eircom.net', 'outlook.com'] },
-  { country: 'DE', locale: 'de-DE', currency: 'EUR', callingCode: '49', mobilePrefixes: ['151', '160', '170', '176'],
-    digits: 8, trunk: '0', grouping: [3, 4, 4], domains: ['gmail.com', 'web.de', 'gmx.de', 't-online.de'] },
-  { country: 'FR', locale: 'fr-FR', currency: 'EUR', callingCode: '33', mobilePrefixes: ['6'], digits: 8, trunk: '0', grouping: [1, 2, 2, 2, 2],
-    domains: ['gmail.com', 'orange.fr', 'free.fr', 'laposte.net'] },
-  { country: 'US', locale: 'en-US', currency: 'USD', callingCode: '1', mobilePrefixes: ['2125', '3126', '4157', '6178', '7374'],
-    digits: 6, trunk: '', grouping: [3, 3, 4], domains: ['gmail.com', 'yahoo.com', 'outlook.com', 'aol.com', 'icloud.com'] },
+  {
+    country: 'GB',
+    locale: 'en-GB',
+    currency: 'GBP',
+    callingCode: '44',
+    mobilePrefixes: ['74', '75', '77', '78', '79'],
+    digits: 8,
+    trunk: '0',
+    grouping: [4, 6],
+    domains: ['gmail.com', 'outlook.com', 'yahoo.co.uk', 'btinternet.com', 'hotmail.co.uk', 'icloud.com'],
+  },
+  {
+    country: 'IE',
+    locale: 'en-IE',
+    currency: 'EUR',
+    callingCode: '353',
+    mobilePrefixes: ['83', '85', '86', '87', '89'],
+    digits: 7,
+    trunk: '0',
+    grouping: [2, 3, 4],
+    domains: ['gmail.com', 'eircom.net', 'outlook.com'],
+  },
+  {
+    country: 'DE',
+    locale: 'de-DE',
+    currency: 'EUR',
+    callingCode: '49',
+    mobilePrefixes: ['151', '160', '170', '176'],
+    digits: 8,
+    trunk: '0',
+    grouping: [3, 4, 4],
+    domains: ['gmail.com', 'web.de', 'gmx.de', 't-online.de'],
+  },
+  {
+    country: 'FR',
+    locale: 'fr-FR',
+    currency: 'EUR',
+    callingCode: '33',
+    mobilePrefixes: ['6'],
+    digits: 8,
+    trunk: '0',
+    grouping: [1, 2, 2, 2, 2],
+    domains: ['gmail.com', 'orange.fr', 'free.fr', 'laposte.net'],
+  },
+  {
+    country: 'US',
+    locale: 'en-US',
+    currency: 'USD',
+    callingCode: '1',
+    mobilePrefixes: ['2125', '3126', '4157', '6178', '7374'],
+    digits: 6,
+    trunk: '',
+    grouping: [3, 3, 4],
+    domains: ['gmail.com', 'yahoo.com', 'outlook.com', 'aol.com', 'icloud.com'],
+  },
 ];
 
-const FIRST = ['Alice', 'Oliver', 'Amelia', 'Noah', 'Isla', 'Leo', 'Ava', 'Arthur', 'Mia', 'Muhammad', 'Grace', 'Jack',
-  'Freya', 'Harry', 'Lily', 'Oscar', 'Emily', 'George', 'Sophia', 'Liam', 'Hannah', 'Lukas', 'Marie', 'Jules', 'Chloé',
-  'Sean', 'Aoife', 'Priya', 'Mateo', 'Zoe', 'Ethan', 'Nora', 'Finn', 'Emma', 'Ben', 'Léa', 'Max', 'Sofia', 'Kai', 'Ines'];
-const LAST = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Evans', 'Patel', 'Khan', 'Murphy', 'Kelly',
-  "O'Brien", 'Müller', 'Schmidt', 'Schneider', 'Fischer', 'Martin', 'Bernard', 'Dubois', 'Moreau', 'Garcia', 'Johnson',
-  'Miller', 'Davis', 'Lopez', 'Nguyen', 'Walsh', 'Byrne', 'Weber', 'Lefèvre'];
+const FIRST = [
+  'Alice',
+  'Oliver',
+  'Amelia',
+  'Noah',
+  'Isla',
+  'Leo',
+  'Ava',
+  'Arthur',
+  'Mia',
+  'Muhammad',
+  'Grace',
+  'Jack',
+  'Freya',
+  'Harry',
+  'Lily',
+  'Oscar',
+  'Emily',
+  'George',
+  'Sophia',
+  'Liam',
+  'Hannah',
+  'Lukas',
+  'Marie',
+  'Jules',
+  'Chloé',
+  'Sean',
+  'Aoife',
+  'Priya',
+  'Mateo',
+  'Zoe',
+  'Ethan',
+  'Nora',
+  'Finn',
+  'Emma',
+  'Ben',
+  'Léa',
+  'Max',
+  'Sofia',
+  'Kai',
+  'Ines',
+];
+const LAST = [
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Evans',
+  'Patel',
+  'Khan',
+  'Murphy',
+  'Kelly',
+  "O'Brien",
+  'Müller',
+  'Schmidt',
+  'Schneider',
+  'Fischer',
+  'Martin',
+  'Bernard',
+  'Dubois',
+  'Moreau',
+  'Garcia',
+  'Johnson',
+  'Miller',
+  'Davis',
+  'Lopez',
+  'Nguyen',
+  'Walsh',
+  'Byrne',
+  'Weber',
+  'Lefèvre',
+];
 
 export interface TrueIdentity {
   index: number;
@@ -59,7 +172,11 @@ function scramble(index: number, digits: number): number {
 }
 
 const ascii = (s: string): string =>
-  s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z]/g, '').toLowerCase();
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z]/g, '')
+    .toLowerCase();
 
 export function createIdentity(index: number, rng: Rng, region: Region): TrueIdentity {
   const firstName = rng.pick(FIRST);
@@ -68,7 +185,10 @@ export function createIdentity(index: number, rng: Rng, region: Region): TrueIde
   const l = ascii(lastName);
   // every local part ends in the index, in a shape that cannot collide with another shape
   const local = rng.weighted<string>([
-    [`${f}.${l}${index}`, 5], [`${f}${index}`, 2], [`${f[0] ?? 'x'}${l}.${index}`, 3], [`${f}_${l}_${index}`, 1],
+    [`${f}.${l}${index}`, 5],
+    [`${f}${index}`, 2],
+    [`${f[0] ?? 'x'}${l}.${index}`, 3],
+    [`${f}_${l}_${index}`, 1],
   ]);
   const email = `${local}@${rng.pick(region.domains)}`;
   const prefix = rng.pick(region.mobilePrefixes);
@@ -84,11 +204,16 @@ export function emailVariant(email: string, rng: Rng): string {
   const spelled = rng.weighted<string>([
     [email, 55],
     [`${title(local)}@${domain}`, 15],
-    [`${title(local)}@${title(domain).replace(/\.([a-z]+)$/, (_m, tld: string) => '.' + tld.toUpperCase())}`, 10],
+    [`${title(local)}@${title(domain).replace(/\.([a-z]+)$/, (_m, tld: string) => `.${tld.toUpperCase()}`)}`, 10],
     [email.toUpperCase(), 5],
     [`${local}@${domain.toUpperCase()}`, 5],
   ]);
-  return rng.weighted<string>([[spelled, 80], [` ${spelled}`, 5], [`${spelled} `, 7], [`  ${spelled} `, 8]]);
+  return rng.weighted<string>([
+    [spelled, 80],
+    [` ${spelled}`, 5],
+    [`${spelled} `, 7],
+    [`  ${spelled} `, 8],
+  ]);
 }
 
 function groups(digits: string, sizes: readonly number[]): string {
@@ -110,9 +235,7 @@ function groups(digits: string, sizes: readonly number[]): string {
 export function phoneVariant(id: TrueIdentity, defaultRegion: string, rng: Rng): string {
   const { region } = id;
   const national = id.phone.slice(1 + region.callingCode.length); // subscriber incl. mobile prefix
-  const spaced = region.country === 'US'
-    ? `(${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6)}`
-    : groups(national, region.grouping);
+  const spaced = region.country === 'US' ? `(${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6)}` : groups(national, region.grouping);
   const international: readonly (readonly [string, number])[] = [
     [id.phone, 35],
     [`+${region.callingCode} ${spaced}`, 30],

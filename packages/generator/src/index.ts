@@ -55,7 +55,12 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
   };
   const rate = (name: string, v: number): void => check(name, Number.isFinite(v) && v >= 0 && v <= 1, 'must be in [0, 1]');
   const r: ResolvedOptions = {
-    junkRate: 0.01, malformedRate: 0.005, duplicateRate: 0.002, currencies: ['GBP', 'EUR', 'USD'], defaultRegion: 'GB', ...o,
+    junkRate: 0.01,
+    malformedRate: 0.005,
+    duplicateRate: 0.002,
+    currencies: ['GBP', 'EUR', 'USD'],
+    defaultRegion: 'GB',
+    ...o,
   };
   check('seed', Number.isSafeInteger(r.seed), 'must be a safe integer');
   check('customers', Number.isInteger(r.customers) && r.customers >= 0 && r.customers <= 1_000_000, 'must be an integer in [0, 1e6]');
@@ -65,7 +70,11 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
   rate('malformedRate', r.malformedRate);
   rate('duplicateRate', r.duplicateRate);
   check('currencies', r.currencies.length > 0 && r.currencies.every((c) => /^[A-Z]{3}$/.test(c)), 'must be ISO 4217 codes');
-  check('defaultRegion', REGIONS.some((g) => g.country === r.defaultRegion), `must be one of ${REGIONS.map((g) => g.country).join(', ')}`);
+  check(
+    'defaultRegion',
+    REGIONS.some((g) => g.country === r.defaultRegion),
+    `must be one of ${REGIONS.map((g) => g.country).join(', ')}`,
+  );
   return r;
 }
 
@@ -103,8 +112,12 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
   let seq = 0;
   let now = opts.start;
   const ctx: GeneratorContext = {
-    seed: opts.seed, start: opts.start, end, catalog: createCatalog(opts.seed),
-    defaultRegion: opts.defaultRegion, currencies: opts.currencies,
+    seed: opts.seed,
+    start: opts.start,
+    end,
+    catalog: createCatalog(opts.seed),
+    defaultRegion: opts.defaultRegion,
+    currencies: opts.currencies,
     emit: (at, topic, customer, draft) => {
       if (at < now) throw new Error(`generator bug: event at ${at} scheduled before the clock ${now}`);
       if (at < end) heap.push({ at, seq: seq++, customer, event: { topic, draft } });

@@ -50,22 +50,25 @@ interface SessionCursor {
   t: number;
   device: Device;
   /** Referrer/utm to put on the landing page view, consumed by the first event. */
-  landing: Pick<ClickEvent, 'utm'> & { referrer: string | null } | null;
+  landing: (Pick<ClickEvent, 'utm'> & { referrer: string | null }) | null;
 }
 
-function click(
-  ctx: GeneratorContext, c: Customer, s: SessionCursor, type: ClickType, extra: Partial<Draft<ClickEvent>> = {},
-): void {
+function click(ctx: GeneratorContext, c: Customer, s: SessionCursor, type: ClickType, extra: Partial<Draft<ClickEvent>> = {}): void {
   s.t += 3000 + Math.floor(c.rng.exp(40_000));
   const landing = s.landing;
   s.landing = null;
   const { page = null, ...rest } = extra;
   ctx.emit(s.t, 'clickstream', c, {
     ...ids({ anonymous_id: s.device.anonymousId, user_id: s.device.loggedIn ? c.id.userId : null }),
-    occurred_at: s.t, type,
+    occurred_at: s.t,
+    type,
     utm: landing?.utm ?? null,
-    device: deviceOf(s.device), country: c.id.region.country, locale: c.id.region.locale,
-    product: null, search_query: null, consent: null,
+    device: deviceOf(s.device),
+    country: c.id.region.country,
+    locale: c.id.region.locale,
+    product: null,
+    search_query: null,
+    consent: null,
     ...rest,
     page: page && landing ? { ...page, referrer: landing.referrer } : page,
   });
@@ -90,9 +93,17 @@ function authenticate(ctx: GeneratorContext, c: Customer, s: SessionCursor): voi
       phone: r.chance(0.4) ? phoneVariant(c.id, ctx.defaultRegion, r) : null,
       page: { url: `${SHOP_URL}/account/signup`, referrer: null, title: 'Create account' },
     });
-    const choices: [ConsentPurpose, number][] = [['email', 0.6], ['analytics', 0.75], ['personalization', 0.5], ['push', 0.2], ['sms', 0.15]];
+    const choices: [ConsentPurpose, number][] = [
+      ['email', 0.6],
+      ['analytics', 0.75],
+      ['personalization', 0.5],
+      ['push', 0.2],
+      ['sms', 0.15],
+    ];
     for (const [purpose, p] of choices) {
-      if (r.chance(0.8)) emitConsent(ctx, c, (s.t += 1000), purpose, r.chance(p), s.device);
+      if (!r.chance(0.8)) continue;
+      s.t += 1000;
+      emitConsent(ctx, c, s.t, purpose, r.chance(p), s.device);
     }
     return;
   }
@@ -107,14 +118,20 @@ function webSession(ctx: GeneratorContext, c: Customer, at: number, fromEmail: {
   const first = device.sessions === 0;
   device.sessions += 1;
   if (device.loggedIn && r.chance(0.05)) device.loggedIn = false; // cookie expired
-  const source = first ? device.firstTouch
-    : fromEmail ? { referrer: null, utm: { source: 'newsletter', medium: 'email', campaign: fromEmail.campaign } }
-    : r.chance(0.3) ? { referrer: 'https://www.google.com/', utm: null } : { referrer: null, utm: null };
+  const source = first
+    ? device.firstTouch
+    : fromEmail
+      ? { referrer: null, utm: { source: 'newsletter', medium: 'email', campaign: fromEmail.campaign } }
+      : r.chance(0.3)
+        ? { referrer: 'https://www.google.com/', utm: null }
+        : { referrer: null, utm: null };
   const s: SessionCursor = { t: at - 3000, device, landing: source };
   const landingCategory = r.chance(0.7) ? r.pick(c.favourites) : r.pick(ctx.catalog.categories);
-  click(ctx, c, s, 'page_view', { page: r.chance(0.5)
-    ? { url: `${SHOP_URL}/`, referrer: null, title: 'Home' }
-    : { url: `${SHOP_URL}/c/${landingCategory}`, referrer: null, title: landingCategory } });
+  click(ctx, c, s, 'page_view', {
+    page: r.chance(0.5)
+      ? { url: `${SHOP_URL}/`, referrer: null, title: 'Home' }
+      : { url: `${SHOP_URL}/c/${landingCategory}`, referrer: null, title: landingCategory },
+  });
   if (c.signedUp && !device.loggedIn && r.chance(0.35)) authenticate(ctx, c, s);
 
   const viewed: Product[] = [];
@@ -122,8 +139,10 @@ function webSession(ctx: GeneratorContext, c: Customer, at: number, fromEmail: {
     const category = r.chance(0.75) ? r.pick(c.favourites) : r.pick(ctx.catalog.categories);
     if (r.chance(0.2)) {
       const query = r.pick(SEARCH_TERMS[category] ?? ['gift ideas']);
-      click(ctx, c, s, 'search', { search_query: r.chance(0.2) ? query.toUpperCase() : query,
-        page: { url: `${SHOP_URL}/search?q=${encodeURIComponent(query)}`, referrer: null, title: 'Search' } });
+      click(ctx, c, s, 'search', {
+        search_query: r.chance(0.2) ? query.toUpperCase() : query,
+        page: { url: `${SHOP_URL}/search?q=${encodeURIComponent(query)}`, referrer: null, title: 'Search' },
+      });
     } else if (r.chance(0.25)) {
       click(ctx, c, s, 'page_view', { page: { url: `${SHOP_URL}/c/${category}`, referrer: null, title: category } });
     }
@@ -140,7 +159,8 @@ function webSession(ctx: GeneratorContext, c: Customer, at: number, fromEmail: {
     for (const p of basket) click(ctx, c, s, 'add_to_cart', { page: productPage(p), product: productOf(ctx, c, p) });
     if (basket.length > 1 && r.chance(0.2)) {
       const removed = basket.splice(r.int(0, basket.length - 1), 1)[0];
-      if (removed) click(ctx, c, s, 'remove_from_cart', { page: { url: `${SHOP_URL}/cart`, referrer: null, title: 'Basket' }, product: productOf(ctx, c, removed) });
+      if (removed)
+        click(ctx, c, s, 'remove_from_cart', { page: { url: `${SHOP_URL}/cart`, referrer: null, title: 'Basket' }, product: productOf(ctx, c, removed) });
     }
     const checkout = buying || r.chance(0.35);
     if (checkout) {
@@ -148,7 +168,8 @@ function webSession(ctx: GeneratorContext, c: Customer, at: number, fromEmail: {
       // at checkout: log in if there is an account, sign up half the time, otherwise check out as a guest
       if (c.signedUp || r.chance(0.5)) authenticate(ctx, c, s);
     }
-    if (buying && r.chance(0.88)) { // the rest abandon at checkout
+    if (buying && r.chance(0.88)) {
+      // the rest abandon at checkout
       s.t += 20_000 + Math.floor(r.exp(90_000));
       placeOrder(ctx, c, s.t, device.profile.app ? 'app' : 'web', device, basket);
     }

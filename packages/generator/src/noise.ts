@@ -20,9 +20,19 @@ export function addJunk(value: AnyValue, rng: Rng): IdentifierField {
   return field;
 }
 
-const REASON_WEIGHTS: readonly (readonly [MalformedReason, number])[] = MALFORMED_REASONS.map((r) => [r, {
-  invalid_json: 25, wrong_type: 25, unknown_enum: 20, missing_event_id: 15, no_usable_identifier: 15,
-}[r]] as const);
+const REASON_WEIGHTS: readonly (readonly [MalformedReason, number])[] = MALFORMED_REASONS.map(
+  (r) =>
+    [
+      r,
+      {
+        invalid_json: 25,
+        wrong_type: 25,
+        unknown_enum: 20,
+        missing_event_id: 15,
+        no_usable_identifier: 15,
+      }[r],
+    ] as const,
+);
 
 /** Turns a valid value into the raw line of a record that must be dead-lettered, and says why. */
 export function corrupt(topic: Topic, value: AnyValue, rng: Rng): { raw: string; reason: MalformedReason } {
@@ -32,32 +42,30 @@ export function corrupt(topic: Topic, value: AnyValue, rng: Rng): { raw: string;
     case 'invalid_json': {
       const json = JSON.stringify(obj);
       // a line cut short (a crashed writer) or with a stray trailing comma (a hand-rolled serializer)
-      return rng.chance(0.5)
-        ? { raw: json.slice(0, rng.int(1, json.length - 2)), reason }
-        : { raw: `${json.slice(0, -1)},}`, reason };
+      return rng.chance(0.5) ? { raw: json.slice(0, rng.int(1, json.length - 2)), reason } : { raw: `${json.slice(0, -1)},}`, reason };
     }
     case 'wrong_type':
       if (topic === 'purchases') obj[rng.chance(0.7) ? 'total_minor' : 'currency'] = rng.chance(0.7) ? 'abc' : 12.5;
-      else if (topic === 'support-tickets') obj['satisfaction'] = rng.pick(['five', '4 stars']);
+      else if (topic === 'support-tickets') obj.satisfaction = rng.pick(['five', '4 stars']);
       else obj[rng.chance(0.5) ? 'device' : 'consent'] = rng.pick(['iPhone', 'yes', 42]);
       break;
     case 'unknown_enum':
       if (topic === 'purchases') {
-        if (rng.chance(0.5)) obj['status'] = rng.pick(['shipped', 'COMPLETED', 'pending']);
-        else obj['channel'] = rng.pick(['fax', 'kiosk']);
+        if (rng.chance(0.5)) obj.status = rng.pick(['shipped', 'COMPLETED', 'pending']);
+        else obj.channel = rng.pick(['fax', 'kiosk']);
       } else if (topic === 'support-tickets') {
-        if (rng.chance(0.5)) obj['status'] = rng.pick(['escalated', 'on_hold']);
-        else obj['priority'] = rng.pick(['critical', 'P1']);
+        if (rng.chance(0.5)) obj.status = rng.pick(['escalated', 'on_hold']);
+        else obj.priority = rng.pick(['critical', 'P1']);
       } else {
-        obj['type'] = rng.pick(['page_vieww', 'add_to_basket', 'PageView', 'wishlist_add']);
+        obj.type = rng.pick(['page_vieww', 'add_to_basket', 'PageView', 'wishlist_add']);
       }
       break;
     case 'missing_event_id':
-      delete obj['event_id'];
+      delete obj.event_id;
       break;
     case 'no_usable_identifier':
       for (const f of IDENTIFIER_FIELDS) obj[f] = rng.chance(0.5) ? junkValue(f, rng) : null;
-      if (IDENTIFIER_FIELDS.every((f) => obj[f] === null)) obj['user_id'] = junkValue('user_id', rng);
+      if (IDENTIFIER_FIELDS.every((f) => obj[f] === null)) obj.user_id = junkValue('user_id', rng);
       break;
   }
   return { raw: JSON.stringify(obj), reason };

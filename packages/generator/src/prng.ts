@@ -117,7 +117,11 @@ class Sfc32 implements Rng {
   }
 }
 
-const hex = (n: number, width: number): string => (n >>> 0).toString(16).padStart(8, '0').slice(8 - width);
+const hex = (n: number, width: number): string =>
+  (n >>> 0)
+    .toString(16)
+    .padStart(8, '0')
+    .slice(8 - width);
 
 /** A keyed permutation of [0, 2^48): a 4-round Feistel network over two 24-bit halves (a bijection). */
 function permute48(streamHash: number, counter: number): [hi: number, lo: number] {

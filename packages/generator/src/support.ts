@@ -34,24 +34,48 @@ export function openTicket(ctx: GeneratorContext, c: Customer, at: number, categ
   const topic = category ? TICKET_TOPICS.find(([name]) => name === category) : r.pick(TICKET_TOPICS);
   const [cat, subjects] = topic ?? r.pick(TICKET_TOPICS);
   const channel = r.weighted<TicketChannel>([
-    ['email', 30], ['chat', 25], ['phone', 20], ['web_form', 12], ['social', 8], ['in_store', 5],
+    ['email', 30],
+    ['chat', 25],
+    ['phone', 20],
+    ['web_form', 12],
+    ['social', 8],
+    ['in_store', 5],
   ]);
-  const priority = r.weighted<TicketPriority>([['low', 20], ['normal', 55], ['high', 20], ['urgent', 5]]);
+  const priority = r.weighted<TicketPriority>([
+    ['low', 20],
+    ['normal', 55],
+    ['high', 20],
+    ['urgent', 5],
+  ]);
   const base = {
     ...ticketIdentifiers(ctx, c, channel),
     ticket_id: `tkt_${c.id.index.toString(36)}_${c.ticketCount.toString(36).padStart(2, '0')}`,
-    channel, priority,
+    channel,
+    priority,
     category: r.chance(0.95) ? cat : null,
   };
   const subject = r.pick(subjects);
   const step = (when: number, status: TicketStatus, satisfaction: number | null = null): void => {
     ctx.emit(when, 'support-tickets', c, {
-      ...base, occurred_at: when, status, subject: status === 'opened' || r.chance(0.3) ? subject : null, satisfaction,
+      ...base,
+      occurred_at: when,
+      status,
+      subject: status === 'opened' || r.chance(0.3) ? subject : null,
+      satisfaction,
     });
   };
   step(at, 'opened');
   let t = at;
-  for (let u = r.weighted<number>([[0, 30], [1, 40], [2, 20], [3, 10]]); u > 0; u--) {
+  for (
+    let u = r.weighted<number>([
+      [0, 30],
+      [1, 40],
+      [2, 20],
+      [3, 10],
+    ]);
+    u > 0;
+    u--
+  ) {
     t += MINUTE * 20 + Math.floor(r.exp(10 * HOUR));
     step(t, 'updated');
   }
@@ -79,9 +103,7 @@ export function openTicket(ctx: GeneratorContext, c: Customer, at: number, categ
 }
 
 /** A consent_updated click event for one purpose. */
-export function emitConsent(
-  ctx: GeneratorContext, c: Customer, at: number, purpose: ConsentPurpose, granted: boolean, device: Device | null,
-): void {
+export function emitConsent(ctx: GeneratorContext, c: Customer, at: number, purpose: ConsentPurpose, granted: boolean, device: Device | null): void {
   c.consent[purpose] = granted;
   ctx.emit(at, 'clickstream', c, {
     ...ids({
@@ -90,9 +112,16 @@ export function emitConsent(
       // preference centre links from e-mails identify by e-mail only
       email: device === null || !c.signedUp ? emailVariant(c.id.email, c.rng) : null,
     }),
-    occurred_at: at, type: 'consent_updated', page: device ? { url: `${SHOP_URL}/account/preferences`, referrer: null, title: 'Preferences' } : null,
-    utm: null, device: device ? deviceOf(device) : null, country: c.id.region.country, locale: c.id.region.locale,
-    product: null, search_query: null, consent: { purpose, granted },
+    occurred_at: at,
+    type: 'consent_updated',
+    page: device ? { url: `${SHOP_URL}/account/preferences`, referrer: null, title: 'Preferences' } : null,
+    utm: null,
+    device: device ? deviceOf(device) : null,
+    country: c.id.region.country,
+    locale: c.id.region.locale,
+    product: null,
+    search_query: null,
+    consent: { purpose, granted },
   });
 }
 
@@ -106,8 +135,15 @@ export function emailEngagement(ctx: GeneratorContext, c: Customer, at: number):
   const campaign = r.pick(['weekly_newsletter', 'new_in', 'win_back', 'cart_reminder', 'vip_offer']);
   const who = ids({ email: emailVariant(c.id.email, r), user_id: c.signedUp && r.chance(0.3) ? c.id.userId : null });
   const base = {
-    ...who, page: null, utm: { source: 'newsletter', medium: 'email', campaign }, device: null,
-    country: c.id.region.country, locale: c.id.region.locale, product: null, search_query: null, consent: null,
+    ...who,
+    page: null,
+    utm: { source: 'newsletter', medium: 'email', campaign },
+    device: null,
+    country: c.id.region.country,
+    locale: c.id.region.locale,
+    product: null,
+    search_query: null,
+    consent: null,
   };
   ctx.emit(at, 'clickstream', c, { ...base, occurred_at: at, type: 'email_open' });
   if (!r.chance(0.35)) {
@@ -116,7 +152,9 @@ export function emailEngagement(ctx: GeneratorContext, c: Customer, at: number):
   }
   const clickAt = at + Math.floor(r.exp(5 * MINUTE)) + 1000;
   ctx.emit(clickAt, 'clickstream', c, {
-    ...base, occurred_at: clickAt, type: 'email_click',
+    ...base,
+    occurred_at: clickAt,
+    type: 'email_click',
     page: { url: `${SHOP_URL}/?utm_source=newsletter&utm_medium=email&utm_campaign=${campaign}`, referrer: null, title: null },
   });
   return { at: clickAt, campaign };

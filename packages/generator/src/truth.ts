@@ -5,10 +5,7 @@
 // (occurred_at, event_id). Identity fragments come from a union-find over the normalised usable identifiers that
 // appear together on valid events: that is how many profiles identity resolution must produce.
 import { isJunk, normaliseEmail, normalisePhone } from './identity.ts';
-import {
-  CONSENT_PURPOSES, MALFORMED_REASONS, TOPICS, type ConsentPurpose, type Identifiers, type MalformedReason, type Topic,
-  type ValidRecord,
-} from './types.ts';
+import { CONSENT_PURPOSES, MALFORMED_REASONS, type ConsentPurpose, type Identifiers, type MalformedReason, type Topic, type ValidRecord } from './types.ts';
 
 export interface CustomerTruth {
   index: number;
@@ -50,8 +47,14 @@ export interface GroundTruth {
   per_customer: CustomerTruth[];
 }
 
-interface OrderState { completedAt: number | null; cancelled: boolean }
-interface Stamp { at: number; id: string }
+interface OrderState {
+  completedAt: number | null;
+  cancelled: boolean;
+}
+interface Stamp {
+  at: number;
+  id: string;
+}
 const later = (a: Stamp, b: Stamp | undefined): boolean => !b || a.at > b.at || (a.at === b.at && a.id > b.id);
 
 interface Acc {
@@ -82,7 +85,12 @@ export class TruthBuilder {
   private readonly accs = new Map<number, Acc>();
   private readonly parent = new Map<string, string>();
   private readonly totals = {
-    records: 0, valid: perTopic(), malformed: perTopic(), duplicates: perTopic(), junk_events: 0, junk_identifiers: 0,
+    records: 0,
+    valid: perTopic(),
+    malformed: perTopic(),
+    duplicates: perTopic(),
+    junk_events: 0,
+    junk_identifiers: 0,
     malformed_by_reason: Object.fromEntries(MALFORMED_REASONS.map((r) => [r, 0])) as Record<MalformedReason, number>,
   };
   private readonly customers: number;
@@ -159,8 +167,7 @@ export class TruthBuilder {
         mine.add(root);
         roots.add(root);
         const [kind, value] = [k.slice(0, 1), k.slice(2)];
-        const list = kind === 'u' ? t.identity.user_ids : kind === 'e' ? t.identity.emails
-          : kind === 'p' ? t.identity.phones : t.identity.anonymous_ids;
+        const list = kind === 'u' ? t.identity.user_ids : kind === 'e' ? t.identity.emails : kind === 'p' ? t.identity.phones : t.identity.anonymous_ids;
         list.push(value);
       }
       t.fragments = mine.size;
@@ -184,9 +191,19 @@ export class TruthBuilder {
     }
     const { records, valid, malformed, malformed_by_reason, duplicates, junk_events, junk_identifiers } = this.totals;
     return {
-      customers: this.customers, active_customers: per_customer.length, expected_profiles: roots.size,
-      records, valid, malformed, malformed_by_reason, duplicates, junk_events, junk_identifiers,
-      orders_count: orders, revenue_minor: revenue, per_customer,
+      customers: this.customers,
+      active_customers: per_customer.length,
+      expected_profiles: roots.size,
+      records,
+      valid,
+      malformed,
+      malformed_by_reason,
+      duplicates,
+      junk_events,
+      junk_identifiers,
+      orders_count: orders,
+      revenue_minor: revenue,
+      per_customer,
     };
   }
 
@@ -196,13 +213,21 @@ export class TruthBuilder {
       const { country, archetype } = this.meta(index);
       acc = {
         t: {
-          index, country, archetype,
-          identity: { user_ids: [], emails: [], phones: [], anonymous_ids: [] }, fragments: 0,
-          events: perTopic(), activity: { first_seen_at: null, last_seen_at: null },
+          index,
+          country,
+          archetype,
+          identity: { user_ids: [], emails: [], phones: [], anonymous_ids: [] },
+          fragments: 0,
+          events: perTopic(),
+          activity: { first_seen_at: null, last_seen_at: null },
           transactions: { orders_count: 0, order_ids: [], revenue_minor: {}, first_purchase_at: null, last_purchase_at: null },
-          support: { tickets_count: 0, open_tickets: 0, last_csat: null }, consent: {},
+          support: { tickets_count: 0, open_tickets: 0, last_csat: null },
+          consent: {},
         },
-        ids: new Set(), orders: new Map(), tickets: new Map(), consent: new Map(),
+        ids: new Set(),
+        orders: new Map(),
+        tickets: new Map(),
+        consent: new Map(),
       };
       this.accs.set(index, acc);
     }
@@ -212,7 +237,8 @@ export class TruthBuilder {
   private find(k: string): string {
     let root = k;
     for (let p = this.parent.get(root); p !== undefined && p !== root; p = this.parent.get(root)) root = p;
-    for (let cur = k; cur !== root;) { // path compression
+    for (let cur = k; cur !== root; ) {
+      // path compression
       const next = this.parent.get(cur) as string;
       this.parent.set(cur, root);
       cur = next;
@@ -223,6 +249,7 @@ export class TruthBuilder {
   private union(a: string, b: string): void {
     const ra = this.find(a);
     const rb = this.find(b);
+    // biome-ignore lint/complexity/useMathMinMax: ids are strings (Math.min/max would coerce them to NaN)
     if (ra !== rb) this.parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
   }
 }

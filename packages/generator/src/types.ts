@@ -2,13 +2,41 @@
 // `npm run codegen` generates from schemas/*.avsc, so the generator cannot drift from the schemas.
 // Times are epoch milliseconds. A nullable field is the value or null (never Avro's {"string": …} wrapper).
 import {
-  ClickEventTypeValues, ConsentPurposeValues, DeviceTypeValues, PurchaseChannelValues, PurchaseStatusValues,
-  TicketChannelValues, TicketPriorityValues, TicketStatusValues,
-  type ClickEvent, type ClickEventType, type ConsentPurpose, type DeviceType, type Purchase, type PurchaseChannel,
-  type PurchaseItem, type PurchaseStatus, type SupportTicket, type TicketChannel, type TicketPriority, type TicketStatus,
+  ClickEventTypeValues,
+  ConsentPurposeValues,
+  DeviceTypeValues,
+  PurchaseChannelValues,
+  PurchaseStatusValues,
+  TicketChannelValues,
+  TicketPriorityValues,
+  TicketStatusValues,
+  type ClickEvent,
+  type ClickEventType,
+  type ConsentPurpose,
+  type DeviceType,
+  type Purchase,
+  type PurchaseChannel,
+  type PurchaseItem,
+  type PurchaseStatus,
+  type SupportTicket,
+  type TicketChannel,
+  type TicketPriority,
+  type TicketStatus,
 } from '@profile-stream/contracts';
 
-export type { ClickEvent, ConsentPurpose, DeviceType, Purchase, PurchaseChannel, PurchaseItem, PurchaseStatus, SupportTicket, TicketChannel, TicketPriority, TicketStatus };
+export type {
+  ClickEvent,
+  ConsentPurpose,
+  DeviceType,
+  Purchase,
+  PurchaseChannel,
+  PurchaseItem,
+  PurchaseStatus,
+  SupportTicket,
+  TicketChannel,
+  TicketPriority,
+  TicketStatus,
+};
 export type ClickType = ClickEventType;
 export const CLICK_TYPES = ClickEventTypeValues;
 export const DEVICE_TYPES = DeviceTypeValues;
@@ -51,9 +79,7 @@ export type ValidRecord =
   | { topic: 'purchases'; key: string | null; value: Purchase }
   | { topic: 'support-tickets'; key: string | null; value: SupportTicket };
 
-export const MALFORMED_REASONS = [
-  'invalid_json', 'wrong_type', 'unknown_enum', 'missing_event_id', 'no_usable_identifier',
-] as const;
+export const MALFORMED_REASONS = ['invalid_json', 'wrong_type', 'unknown_enum', 'missing_event_id', 'no_usable_identifier'] as const;
 export type MalformedReason = (typeof MALFORMED_REASONS)[number];
 
 /** A record a consumer must dead-letter: `raw` is the line/bytes as an upstream app would send them. */

@@ -20,12 +20,23 @@ export type DeviceValue = { type: string; os?: string; browser?: string };
 export type ConsentValue = { granted: boolean; source: string };
 
 export type OrderDoc = {
-  completed_at?: number; completed_minor?: number; currency?: Cell<string>; channel?: Cell<string>;
-  cancelled?: number; cancelled_minor?: number; refunded_minor?: number; last_event_at?: number;
+  completed_at?: number;
+  completed_minor?: number;
+  currency?: Cell<string>;
+  channel?: Cell<string>;
+  cancelled?: number;
+  cancelled_minor?: number;
+  refunded_minor?: number;
+  last_event_at?: number;
 };
 export type TicketDoc = {
-  opened_at?: number; first_event_at?: number; last_event_at?: number; status?: Cell<string>;
-  priority?: Cell<string>; channel?: Cell<string>; category?: Cell<string>;
+  opened_at?: number;
+  first_event_at?: number;
+  last_event_at?: number;
+  status?: Cell<string>;
+  priority?: Cell<string>;
+  channel?: Cell<string>;
+  category?: Cell<string>;
 };
 
 /** The typed view of a document following RULES; every field is optional (absent = identity element). */
@@ -36,18 +47,31 @@ export type ProfileDoc = {
   demographic?: { country?: Cell<string>; locale?: Cell<string> };
   technology?: { devices?: RankSet; device_types?: RankSet; last_device?: Cell<DeviceValue> };
   activity?: {
-    first_seen_at?: number; last_seen_at?: number; events?: { [kind: string]: number };
-    page_views?: number; product_views?: number; product_views_by_category?: { [category: string]: number }; recent_product_views?: RankSet;
-    searches?: number; last_search?: Cell<string>; categories?: RankSet;
+    first_seen_at?: number;
+    last_seen_at?: number;
+    events?: { [kind: string]: number };
+    page_views?: number;
+    product_views?: number;
+    product_views_by_category?: { [category: string]: number };
+    recent_product_views?: RankSet;
+    searches?: number;
+    last_search?: Cell<string>;
+    categories?: RankSet;
     cart?: { last_add_to_cart_at?: number; last_checkout_started_at?: number; items?: { [sku: string]: Cell<boolean> } };
   };
   transactions?: {
-    orders?: { [orderId: string]: OrderDoc }; revenue_minor?: { [currency: string]: number };
-    refunds_count?: number; cancellations_count?: number; channels?: RankSet;
+    orders?: { [orderId: string]: OrderDoc };
+    revenue_minor?: { [currency: string]: number };
+    refunds_count?: number;
+    cancellations_count?: number;
+    channels?: RankSet;
   };
   support?: {
-    tickets?: { [ticketId: string]: TicketDoc }; csat_sum?: number; csat_count?: number;
-    last_csat?: Cell<number>; last_contact_channel?: Cell<string>;
+    tickets?: { [ticketId: string]: TicketDoc };
+    csat_sum?: number;
+    csat_count?: number;
+    last_csat?: Cell<number>;
+    last_contact_channel?: Cell<string>;
   };
   consent?: { [purpose: string]: Cell<ConsentValue> };
   freshness?: { email?: { [email: string]: number }; phone?: { [phone: string]: number } };
@@ -146,7 +170,11 @@ export function truncateSet(s: RankSet, limit: number): RankSet {
 function compactValue(rule: Rule, v: DocValue | undefined): DocValue | undefined {
   if (v === undefined) return undefined;
   switch (rule.kind) {
-    case 'min': case 'max': case 'sum': case 'lww': case 'fww':
+    case 'min':
+    case 'max':
+    case 'sum':
+    case 'lww':
+    case 'fww':
       return v;
     case 'set':
       return isObject(v) && Object.keys(v).length > 0 ? truncateSet(v as RankSet, rule.limit) : undefined;

@@ -22,37 +22,49 @@ function applyStream(stream: readonly FoldInput[], start: ProfileDoc = {}, seen 
 
 describe('the fold against the oracle (fast-check)', () => {
   it('any arrival order with duplicates gives the oracle profile', () => {
-    fc.assert(fc.property(streamArb(40), ([events, stream]) => {
-      assert.deepEqual(applyStream(stream), foldEvents(events));
-      assert.deepEqual(foldEvents(stream), foldEvents(events));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(streamArb(40), ([events, stream]) => {
+        assert.deepEqual(applyStream(stream), foldEvents(events));
+        assert.deepEqual(foldEvents(stream), foldEvents(events));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('merging two profiles (any split of the events) is the same join', () => {
-    fc.assert(fc.property(eventsArb(40), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (events, side) => {
-      const a = events.filter((_, i) => side[i]);
-      const b = events.filter((_, i) => !side[i]);
-      assert.deepEqual(join(foldEvents(a), foldEvents(b)), foldEvents(events));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(eventsArb(40), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (events, side) => {
+        const a = events.filter((_, i) => side[i]);
+        const b = events.filter((_, i) => !side[i]);
+        assert.deepEqual(join(foldEvents(a), foldEvents(b)), foldEvents(events));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a replay of the whole stream changes nothing', () => {
-    fc.assert(fc.property(streamArb(30), ([events, stream]) => {
-      const seen = new Set<string>();
-      const once = applyStream(events, {}, seen);
-      assert.deepEqual(applyStream(stream, once, seen), once);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(streamArb(30), ([events, stream]) => {
+        const seen = new Set<string>();
+        const once = applyStream(events, {}, seen);
+        assert.deepEqual(applyStream(stream, once, seen), once);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('fragments are deterministic and canonical', () => {
-    fc.assert(fc.property(eventsArb(10), (events) => {
-      for (const e of events) {
-        const f = eventFragment(e.topic, e.event, e.ids);
-        assert.deepEqual(eventFragment(e.topic, structuredClone(e.event), structuredClone(e.ids)), f);
-        assert.deepEqual(compactDoc(f), f);
-        assert.equal(f.hw, e.event.occurred_at);
-      }
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(eventsArb(10), (events) => {
+        for (const e of events) {
+          const f = eventFragment(e.topic, e.event, e.ids);
+          assert.deepEqual(eventFragment(e.topic, structuredClone(e.event), structuredClone(e.ids)), f);
+          assert.deepEqual(compactDoc(f), f);
+          assert.equal(f.hw, e.event.occurred_at);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -63,10 +75,18 @@ describe('eventFragment', () => {
 
   it('a click contributes identity, freshness, first touch, device, cart and consent', () => {
     const event = {
-      ...idf, event_id: 'e1', occurred_at: T, type: 'add_to_cart' as const,
+      ...idf,
+      event_id: 'e1',
+      occurred_at: T,
+      type: 'add_to_cart' as const,
       page: { url: 'https://shop.test/p/1', referrer: 'https://google.com/', title: null },
-      utm: null, device: { type: 'mobile' as const, os: 'iOS', browser: null }, country: 'gb', locale: 'en-GB',
-      product: { sku: 'S1', category: 'shoes', price_minor: 100, currency: 'GBP' }, search_query: null, consent: null,
+      utm: null,
+      device: { type: 'mobile' as const, os: 'iOS', browser: null },
+      country: 'gb',
+      locale: 'en-GB',
+      product: { sku: 'S1', category: 'shoes', price_minor: 100, currency: 'GBP' },
+      search_query: null,
+      consent: null,
     };
     const f = eventFragment('clickstream', event, normaliseIdentifiers(event, GB));
     const c = <V>(v: V) => ({ v, t: T, id: 'e1' });
@@ -78,7 +98,10 @@ describe('eventFragment', () => {
       demographic: { country: c('GB'), locale: c('en-GB') },
       technology: { devices: { 'mobile/iOS/': T }, device_types: { mobile: T }, last_device: c({ type: 'mobile', os: 'iOS' }) },
       activity: {
-        first_seen_at: T, last_seen_at: T, events: { add_to_cart: 1 }, categories: { shoes: T },
+        first_seen_at: T,
+        last_seen_at: T,
+        events: { add_to_cart: 1 },
+        categories: { shoes: T },
         cart: { last_add_to_cart_at: T, items: { S1: c(true) } },
       },
     });
@@ -86,8 +109,15 @@ describe('eventFragment', () => {
 
   it('a completed purchase takes its items out of the cart; a refund subtracts revenue', () => {
     const p = {
-      ...idf, event_id: 'p1', occurred_at: T, order_id: 'o1', status: 'completed' as const, channel: 'web' as const,
-      currency: 'GBP', total_minor: 2500, items: [{ sku: 'S1', category: 'shoes', quantity: 1, unit_price_minor: 2500 }],
+      ...idf,
+      event_id: 'p1',
+      occurred_at: T,
+      order_id: 'o1',
+      status: 'completed' as const,
+      channel: 'web' as const,
+      currency: 'GBP',
+      total_minor: 2500,
+      items: [{ sku: 'S1', category: 'shoes', quantity: 1, unit_price_minor: 2500 }],
     };
     const f = eventFragment('purchases', p, normaliseIdentifiers(p, GB));
     assert.deepEqual(f.activity?.cart, { items: { S1: { v: false, t: T, id: 'p1' } } });
@@ -96,7 +126,9 @@ describe('eventFragment', () => {
     const fr = eventFragment('purchases', r, normaliseIdentifiers(r, GB));
     assert.deepEqual(fr.transactions, {
       orders: { o1: { currency: { v: 'GBP', t: T, id: 'p2' }, channel: { v: 'web', t: T, id: 'p2' }, last_event_at: T, refunded_minor: 500 } },
-      revenue_minor: { GBP: -500 }, refunds_count: 1, channels: { web: T },
+      revenue_minor: { GBP: -500 },
+      refunds_count: 1,
+      channels: { web: T },
     });
   });
 });

@@ -61,13 +61,15 @@ function clickPart(e: ClickEvent): ProfileDoc {
   return {
     acquisition: { first_touch: c(firstTouch(e)) },
     ...(country || locale ? { demographic: prune({ country: country && c(country), locale: locale && c(locale) }) as ProfileDoc['demographic'] } : {}),
-    ...(device ? {
-      technology: {
-        devices: { [`${device.type}/${device.os ?? ''}/${device.browser ?? ''}`]: t },
-        device_types: { [device.type]: t },
-        last_device: c(device),
-      },
-    } : {}),
+    ...(device
+      ? {
+          technology: {
+            devices: { [`${device.type}/${device.os ?? ''}/${device.browser ?? ''}`]: t },
+            device_types: { [device.type]: t },
+            last_device: c(device),
+          },
+        }
+      : {}),
     activity: prune({
       page_views: e.type === 'page_view' ? 1 : undefined,
       product_views: e.type === 'product_view' ? 1 : undefined,
@@ -120,7 +122,11 @@ function ticketPart(e: SupportTicket): ProfileDoc {
   const c = <V extends string | number>(v: V) => cell(v, t, e.event_id);
   const category = text(e.category);
   const ticket: TicketDoc = {
-    first_event_at: t, last_event_at: t, status: c(e.status), priority: c(e.priority), channel: c(e.channel),
+    first_event_at: t,
+    last_event_at: t,
+    status: c(e.status),
+    priority: c(e.priority),
+    channel: c(e.channel),
     ...(e.status === 'opened' ? { opened_at: t } : {}),
     ...(category !== undefined ? { category: c(category) } : {}),
   };
@@ -135,9 +141,12 @@ function ticketPart(e: SupportTicket): ProfileDoc {
 
 function eventKind(input: InputEvent): string {
   switch (input.topic) {
-    case 'clickstream': return input.event.type;
-    case 'purchases': return `purchase.${input.event.status}`;
-    case 'support-tickets': return `ticket.${input.event.status}`;
+    case 'clickstream':
+      return input.event.type;
+    case 'purchases':
+      return `purchase.${input.event.status}`;
+    case 'support-tickets':
+      return `ticket.${input.event.status}`;
   }
 }
 
@@ -145,9 +154,7 @@ function eventKind(input: InputEvent): string {
 export function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>, ids: NormalisedIds): ProfileDoc {
   const input = { topic, event } as InputEvent;
   const t = event.occurred_at;
-  const part = input.topic === 'clickstream' ? clickPart(input.event)
-    : input.topic === 'purchases' ? purchasePart(input.event)
-    : ticketPart(input.event);
+  const part = input.topic === 'clickstream' ? clickPart(input.event) : input.topic === 'purchases' ? purchasePart(input.event) : ticketPart(input.event);
   const common: ProfileDoc = {
     hw: t,
     ...identityPart(ids, t),

@@ -2,7 +2,18 @@ export { RULES, IDENTITY_LIMITS, SET_LIMITS } from './rules.ts';
 export type { LeafKind, RecordRule, Rule } from './rules.ts';
 export { cell, cmpCell, cmpStr, cmpValue, compactDoc, emptyDoc } from './doc.ts';
 export type {
-  Cell, CellValue, ConsentValue, DeviceValue, DocObject, DocValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, Scalar, TicketDoc,
+  Cell,
+  CellValue,
+  ConsentValue,
+  DeviceValue,
+  DocObject,
+  DocValue,
+  FirstTouch,
+  OrderDoc,
+  ProfileDoc,
+  RankSet,
+  Scalar,
+  TicketDoc,
 } from './doc.ts';
 export { join, joinValue } from './join.ts';
 export { DEFAULT_JUNK_BLOCKLIST, IDENTIFIER_FIELDS, hasIdentifier, normaliseIdentifiers, normalisePhone } from './normalise.ts';
@@ -18,11 +29,26 @@ export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
 export {
-  ProfileStore, profileIdBase, type FoldResult, type StitchedChunk, type StitchItem, type StoredEvent, type StoredProfile, type ProfileStoreOptions,
+  ProfileStore,
+  profileIdBase,
+  type FoldResult,
+  type StitchedChunk,
+  type StitchItem,
+  type StoredEvent,
+  type StoredProfile,
+  type ProfileStoreOptions,
 } from './store/store.ts';
 export {
-  IdentityResolver, DEFAULT_LIMITS, type Identifiers, type Limits, type MergeRecord, type PendingMerge, type RefusalRecord, type Resolution,
-  type ResolvedChunk, type ResolveItem,
+  IdentityResolver,
+  DEFAULT_LIMITS,
+  type Identifiers,
+  type Limits,
+  type MergeRecord,
+  type PendingMerge,
+  type RefusalRecord,
+  type Resolution,
+  type ResolvedChunk,
+  type ResolveItem,
 } from './store/identity.ts';
 export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace, type ProfileKeys } from './store/keys.ts';
 export { Merger, SEEN_PAGE } from './store/merge.ts';

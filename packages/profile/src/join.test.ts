@@ -22,35 +22,50 @@ function scaleSums(rule: Rule, v: DocValue | undefined, k: number): DocValue | u
 
 describe('join laws (fast-check on random documents)', () => {
   it('is commutative', () => {
-    fc.assert(fc.property(docArb, docArb, (a, b) => assert.deepEqual(join(a, b), join(b, a))), RUNS);
+    fc.assert(
+      fc.property(docArb, docArb, (a, b) => assert.deepEqual(join(a, b), join(b, a))),
+      RUNS,
+    );
   });
 
   it('is associative', () => {
-    fc.assert(fc.property(docArb, docArb, docArb, (a, b, c) => assert.deepEqual(join(join(a, b), c), join(a, join(b, c)))), RUNS);
+    fc.assert(
+      fc.property(docArb, docArb, docArb, (a, b, c) => assert.deepEqual(join(join(a, b), c), join(a, join(b, c)))),
+      RUNS,
+    );
   });
 
   it('is idempotent on every rule but sum, which doubles (sums rely on de-duplication by event_id)', () => {
-    fc.assert(fc.property(docArb, (a) => {
-      assert.deepEqual(join(a, a), scaleSums(RULES, a as DocObject, 2));
-    }), RUNS);
+    fc.assert(
+      fc.property(docArb, (a) => {
+        assert.deepEqual(join(a, a), scaleSums(RULES, a as DocObject, 2));
+      }),
+      RUNS,
+    );
   });
 
   it('has the empty document as identity, and returns canonical documents', () => {
-    fc.assert(fc.property(docArb, docArb, (a, b) => {
-      assert.deepEqual(join(a, {}), a);
-      assert.deepEqual(join({}, a), a);
-      const j = join(a, b);
-      assert.deepEqual(compactDoc(j), j);
-    }), RUNS);
+    fc.assert(
+      fc.property(docArb, docArb, (a, b) => {
+        assert.deepEqual(join(a, {}), a);
+        assert.deepEqual(join({}, a), a);
+        const j = join(a, b);
+        assert.deepEqual(compactDoc(j), j);
+      }),
+      RUNS,
+    );
   });
 
   it('never mutates its inputs', () => {
-    fc.assert(fc.property(docArb, docArb, (a, b) => {
-      const [ca, cb] = [structuredClone(a), structuredClone(b)];
-      join(a, b);
-      assert.deepEqual(a, ca);
-      assert.deepEqual(b, cb);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(docArb, docArb, (a, b) => {
+        const [ca, cb] = [structuredClone(a), structuredClone(b)];
+        join(a, b);
+        assert.deepEqual(a, ca);
+        assert.deepEqual(b, cb);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -70,7 +85,19 @@ describe('join rules', () => {
     const b: ProfileDoc = { identity: { user_ids: { u0: 5 } } };
     assert.deepEqual(join(a, b).identity?.user_ids, { u0: 5 });
     const emails = (xs: [string, number][]): ProfileDoc => ({ identity: { emails: Object.fromEntries(xs) } });
-    const j = join(emails([['a', 1], ['b', 2], ['c', 3]]), emails([['a', 9], ['d', 3], ['e', 3], ['f', 0]]));
+    const j = join(
+      emails([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]),
+      emails([
+        ['a', 9],
+        ['d', 3],
+        ['e', 3],
+        ['f', 0],
+      ]),
+    );
     assert.deepEqual(j.identity?.emails, { a: 9, c: 3, d: 3, e: 3, b: 2 });
   });
 

@@ -20,7 +20,9 @@ async function luaJoin(key: string, fragment: ProfileDoc): Promise<ProfileDoc> {
 }
 
 describe('LUA_JOIN on the real Redis equals the TS join', () => {
-  beforeAll(() => { redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }); });
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  });
   afterAll(async () => {
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -28,30 +30,36 @@ describe('LUA_JOIN on the real Redis equals the TS join', () => {
   });
 
   it('on random documents (fast-check): SET a, join b in Lua = join(a, b)', async () => {
-    await fc.assert(fc.asyncProperty(docArb, docArb, async (a, b) => {
-      const key = `${prefix}${n++}`;
-      await redis.set(key, JSON.stringify(a));
-      assert.deepEqual(await luaJoin(key, b), join(a, b));
-      await redis.del(key);
-    }), { numRuns: 500 });
+    await fc.assert(
+      fc.asyncProperty(docArb, docArb, async (a, b) => {
+        const key = `${prefix}${n++}`;
+        await redis.set(key, JSON.stringify(a));
+        assert.deepEqual(await luaJoin(key, b), join(a, b));
+        await redis.del(key);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('on event streams (fast-check): fragments joined in Lua in arrival order, de-duplicated, give the oracle', async () => {
-    await fc.assert(fc.asyncProperty(streamArb(25), async ([events, stream]) => {
-      const key = `${prefix}${n++}`;
-      const seen = new Set<string>();
-      let doc: ProfileDoc = {};
-      for (const e of stream) {
-        if (seen.has(e.event.event_id)) continue;
-        seen.add(e.event.event_id);
-        doc = await luaJoin(key, eventFragment(e.topic, e.event, e.ids));
-      }
-      assert.deepEqual(doc, foldEvents(events));
-      await redis.del(key);
-    }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(streamArb(25), async ([events, stream]) => {
+        const key = `${prefix}${n++}`;
+        const seen = new Set<string>();
+        let doc: ProfileDoc = {};
+        for (const e of stream) {
+          if (seen.has(e.event.event_id)) continue;
+          seen.add(e.event.event_id);
+          doc = await luaJoin(key, eventFragment(e.topic, e.event, e.ids));
+        }
+        assert.deepEqual(doc, foldEvents(events));
+        await redis.del(key);
+      }),
+      { numRuns: 150 },
+    );
   });
 
-  it('keeps integers exact beyond cjson\'s 14 significant digits', async () => {
+  it("keeps integers exact beyond cjson's 14 significant digits", async () => {
     const key = `${prefix}${n++}`;
     const big = 4_503_599_627_370_495; // 2^52 - 1: 16 digits
     const doc = { transactions: { revenue_minor: { USD: big, EUR: -big, GBP: 0 } }, hw: 1_700_000_000_123 };

@@ -13,13 +13,16 @@ import type { Rule } from './rules.ts';
 
 function luaRule(rule: Rule): string {
   switch (rule.kind) {
-    case 'set': return `{kind="set",limit=${rule.limit}}`;
-    case 'map': return `{kind="map",of=${luaRule(rule.of)}}`;
+    case 'set':
+      return `{kind="set",limit=${rule.limit}}`;
+    case 'map':
+      return `{kind="map",of=${luaRule(rule.of)}}`;
     case 'record': {
       const fields = Object.entries(rule.fields).map(([f, r]) => `[${JSON.stringify(f)}]=${luaRule(r)}`);
       return `{kind="record",fields={${fields.join(',')}}}`;
     }
-    default: return `{kind="${rule.kind}"}`;
+    default:
+      return `{kind="${rule.kind}"}`;
   }
 }
 

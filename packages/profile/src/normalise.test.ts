@@ -56,7 +56,13 @@ describe('normaliseIdentifiers', () => {
 
   it('drops blank values as empty and ignores nulls', () => {
     const out = normaliseIdentifiers(ids({ user_id: '', email: '   ', anonymous_id: 'a1' }), GB);
-    assert.deepEqual(out, { anonymous_id: 'a1', dropped: [{ field: 'user_id', value_kind: 'blank', reason: 'empty' }, { field: 'email', value_kind: 'blank', reason: 'empty' }] });
+    assert.deepEqual(out, {
+      anonymous_id: 'a1',
+      dropped: [
+        { field: 'user_id', value_kind: 'blank', reason: 'empty' },
+        { field: 'email', value_kind: 'blank', reason: 'empty' },
+      ],
+    });
   });
 
   it('applies a configured blocklist, case-insensitively, also to the normalised phone', () => {
@@ -73,11 +79,14 @@ describe('normaliseIdentifiers', () => {
   });
 
   it('rejects an unknown default region with invalid_options', () => {
-    assert.throws(() => normaliseIdentifiers(ids({}), { defaultRegion: 'XX', blocklist: new Set() }), (err: unknown) => {
-      assert.ok(err instanceof ProfileError);
-      assert.equal(err.code, 'invalid_options');
-      assert.equal(err.path, 'defaultRegion');
-      return true;
-    });
+    assert.throws(
+      () => normaliseIdentifiers(ids({}), { defaultRegion: 'XX', blocklist: new Set() }),
+      (err: unknown) => {
+        assert.ok(err instanceof ProfileError);
+        assert.equal(err.code, 'invalid_options');
+        assert.equal(err.path, 'defaultRegion');
+        return true;
+      },
+    );
   });
 });

@@ -12,7 +12,16 @@ export type IdentifierFields = { readonly [F in IdentifierField]: string | null 
 
 /** Values that mean "nothing" (compared case-insensitively after trimming). */
 export const DEFAULT_JUNK_BLOCKLIST: ReadonlySet<string> = new Set([
-  'null', 'undefined', '0', 'unknown', 'n/a', 'none', 'test@test.com', 'test', '-', 'anonymous',
+  'null',
+  'undefined',
+  '0',
+  'unknown',
+  'n/a',
+  'none',
+  'test@test.com',
+  'test',
+  '-',
+  'anonymous',
 ]);
 
 export type DropReason = 'junk' | 'invalid_email' | 'invalid_phone' | 'empty';
@@ -67,12 +76,14 @@ function junkKind(trimmed: string, blocklist: ReadonlySet<string>): string | und
 /** Phone to E.164: numbers libphonenumber-js can place in a region with a possible length for it. */
 export function normalisePhone(raw: string, defaultRegion: string): string | undefined {
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
-  return parsed !== undefined && parsed.isPossible() ? parsed.number : undefined;
+  return parsed?.isPossible() ? parsed.number : undefined;
 }
 
 export function normaliseIdentifiers(event: IdentifierFields, options: NormaliseOptions): NormalisedIds {
   if (!isSupportedCountry(options.defaultRegion)) {
-    throw new ProfileError('invalid_options', `defaultRegion: '${options.defaultRegion}' is not a supported ISO 3166-1 alpha-2 region`, { path: 'defaultRegion' });
+    throw new ProfileError('invalid_options', `defaultRegion: '${options.defaultRegion}' is not a supported ISO 3166-1 alpha-2 region`, {
+      path: 'defaultRegion',
+    });
   }
   const out: NormalisedIds = { dropped: [] };
   for (const field of IDENTIFIER_FIELDS) {

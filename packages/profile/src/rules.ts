@@ -82,17 +82,19 @@ export const RULES = record({
     }),
   }),
   transactions: record({
-    orders: map(record({
-      completed_at: min,
-      completed_minor: sum,
-      currency: lww,
-      channel: lww,
-      /** 1 once any cancellation of the order was seen. */
-      cancelled: max,
-      cancelled_minor: sum,
-      refunded_minor: sum,
-      last_event_at: max,
-    })),
+    orders: map(
+      record({
+        completed_at: min,
+        completed_minor: sum,
+        currency: lww,
+        channel: lww,
+        /** 1 once any cancellation of the order was seen. */
+        cancelled: max,
+        cancelled_minor: sum,
+        refunded_minor: sum,
+        last_event_at: max,
+      }),
+    ),
     /** Completed totals minus refunded and cancelled amounts, per currency (DESIGN §5). */
     revenue_minor: map(sum),
     refunds_count: sum,
@@ -100,16 +102,18 @@ export const RULES = record({
     channels: set(SET_LIMITS.purchase_channels),
   }),
   support: record({
-    tickets: map(record({
-      /** Time of the ticket's `opened` event. */
-      opened_at: min,
-      first_event_at: min,
-      last_event_at: max,
-      status: lww,
-      priority: lww,
-      channel: lww,
-      category: lww,
-    })),
+    tickets: map(
+      record({
+        /** Time of the ticket's `opened` event. */
+        opened_at: min,
+        first_event_at: min,
+        last_event_at: max,
+        status: lww,
+        priority: lww,
+        channel: lww,
+        category: lww,
+      }),
+    ),
     csat_sum: sum,
     csat_count: sum,
     last_csat: lww,

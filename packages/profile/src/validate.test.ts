@@ -10,15 +10,38 @@ import { requireIdentifier, validateEvent } from './validate.ts';
 const NOW = Date.UTC(2025, 0, 1);
 const base = { event_id: 'e1', occurred_at: NOW - 1000, anonymous_id: 'a1', user_id: null, email: null, phone: null };
 const purchase = (over: Partial<Purchase> = {}): Purchase => ({
-  ...base, order_id: 'o1', status: 'completed', channel: 'web', currency: 'GBP', total_minor: 1500,
-  items: [{ sku: 's1', category: null, quantity: 2, unit_price_minor: 1000 }], ...over,
+  ...base,
+  order_id: 'o1',
+  status: 'completed',
+  channel: 'web',
+  currency: 'GBP',
+  total_minor: 1500,
+  items: [{ sku: 's1', category: null, quantity: 2, unit_price_minor: 1000 }],
+  ...over,
 });
 const click = (over: Partial<ClickEvent> = {}): ClickEvent => ({
-  ...base, type: 'product_view', page: null, utm: null, device: null, country: null, locale: null,
-  product: { sku: 's1', category: 'shoes', price_minor: 999, currency: 'EUR' }, search_query: null, consent: null, ...over,
+  ...base,
+  type: 'product_view',
+  page: null,
+  utm: null,
+  device: null,
+  country: null,
+  locale: null,
+  product: { sku: 's1', category: 'shoes', price_minor: 999, currency: 'EUR' },
+  search_query: null,
+  consent: null,
+  ...over,
 });
 const ticket = (over: Partial<SupportTicket> = {}): SupportTicket => ({
-  ...base, ticket_id: 't1', status: 'opened', channel: 'chat', priority: 'normal', category: null, subject: null, satisfaction: null, ...over,
+  ...base,
+  ticket_id: 't1',
+  status: 'opened',
+  channel: 'chat',
+  priority: 'normal',
+  category: null,
+  subject: null,
+  satisfaction: null,
+  ...over,
 });
 
 function rejects(fn: () => void, code: ProfileErrorCode, path: string): void {
@@ -43,18 +66,34 @@ describe('validateEvent', () => {
 
   it('negative_amount: totals, unit prices and product prices', () => {
     rejects(() => validateEvent('purchases', purchase({ total_minor: -1 }), opts), 'negative_amount', 'total_minor');
-    rejects(() => validateEvent('purchases', purchase({ items: [{ sku: 's', category: null, quantity: 1, unit_price_minor: -5 }] }), opts), 'negative_amount', 'items.0.unit_price_minor');
-    rejects(() => validateEvent('clickstream', click({ product: { sku: 's', category: null, price_minor: -1, currency: null } }), opts), 'negative_amount', 'product.price_minor');
+    rejects(
+      () => validateEvent('purchases', purchase({ items: [{ sku: 's', category: null, quantity: 1, unit_price_minor: -5 }] }), opts),
+      'negative_amount',
+      'items.0.unit_price_minor',
+    );
+    rejects(
+      () => validateEvent('clickstream', click({ product: { sku: 's', category: null, price_minor: -1, currency: null } }), opts),
+      'negative_amount',
+      'product.price_minor',
+    );
   });
 
   it('negative_quantity', () => {
-    const items = [{ sku: 's', category: null, quantity: 1, unit_price_minor: 1 }, { sku: 't', category: null, quantity: -2, unit_price_minor: 1 }];
+    const items = [
+      { sku: 's', category: null, quantity: 1, unit_price_minor: 1 },
+      { sku: 't', category: null, quantity: -2, unit_price_minor: 1 },
+    ];
     rejects(() => validateEvent('purchases', purchase({ items }), opts), 'negative_quantity', 'items.1.quantity');
   });
 
   it('invalid_currency: lower case, wrong length, or not in ISO 4217', () => {
-    for (const c of ['gbp', 'GB', 'GBPX', 'ABC', 'XXX', '']) rejects(() => validateEvent('purchases', purchase({ currency: c }), opts), 'invalid_currency', 'currency');
-    rejects(() => validateEvent('clickstream', click({ product: { sku: 's', category: null, price_minor: 1, currency: 'EURO' } }), opts), 'invalid_currency', 'product.currency');
+    for (const c of ['gbp', 'GB', 'GBPX', 'ABC', 'XXX', ''])
+      rejects(() => validateEvent('purchases', purchase({ currency: c }), opts), 'invalid_currency', 'currency');
+    rejects(
+      () => validateEvent('clickstream', click({ product: { sku: 's', category: null, price_minor: 1, currency: 'EURO' } }), opts),
+      'invalid_currency',
+      'product.currency',
+    );
     assert.ok(isIsoCurrency('JPY') && isIsoCurrency('CHF') && isIsoCurrency('XCG'));
     assert.ok(ISO_4217_CODES.size > 170);
   });
@@ -77,12 +116,15 @@ describe('requireIdentifier', () => {
 
   it('no_identifier when every identifier was junk, blank or invalid', () => {
     const ids = normaliseIdentifiers({ anonymous_id: 'null', user_id: ' ', email: 'nope', phone: '12' }, GB);
-    assert.throws(() => requireIdentifier(ids), (err: unknown) => {
-      assert.ok(err instanceof ProfileError);
-      assert.equal(err.code, 'no_identifier');
-      assert.match(err.message, /user_id: empty, email: invalid_email, phone: invalid_phone, anonymous_id: junk/);
-      return true;
-    });
+    assert.throws(
+      () => requireIdentifier(ids),
+      (err: unknown) => {
+        assert.ok(err instanceof ProfileError);
+        assert.equal(err.code, 'no_identifier');
+        assert.match(err.message, /user_id: empty, email: invalid_email, phone: invalid_phone, anonymous_id: junk/);
+        return true;
+      },
+    );
   });
 
   it('passes with one usable identifier', () => {

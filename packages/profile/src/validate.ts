@@ -70,9 +70,15 @@ export function validateEvent<T extends InputTopic>(topic: T, event: EventOf<T>,
   }
   const input = { topic, event } as InputEvent;
   switch (input.topic) {
-    case 'clickstream': return validateClick(input.event);
-    case 'purchases': return validatePurchase(input.event);
-    case 'support-tickets': return validateTicket(input.event);
+    case 'clickstream':
+      validateClick(input.event);
+      return;
+    case 'purchases':
+      validatePurchase(input.event);
+      return;
+    case 'support-tickets':
+      validateTicket(input.event);
+      return;
   }
 }
 

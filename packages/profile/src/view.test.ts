@@ -17,7 +17,18 @@ function purchase(order_id: string, status: Purchase['status'], total_minor: num
   return { topic: 'purchases', event, ids: normaliseIdentifiers(event, GB) };
 }
 function ticket(ticket_id: string, status: SupportTicket['status'], at: number, satisfaction: number | null = null): FoldInput {
-  const event: SupportTicket = { ...who, event_id: `t${n++}`, occurred_at: at, ticket_id, status, channel: 'chat', priority: 'high', category: null, subject: null, satisfaction };
+  const event: SupportTicket = {
+    ...who,
+    event_id: `t${n++}`,
+    occurred_at: at,
+    ticket_id,
+    status,
+    channel: 'chat',
+    priority: 'high',
+    category: null,
+    subject: null,
+    satisfaction,
+  };
   return { topic: 'support-tickets', event, ids: normaliseIdentifiers(event, GB) };
 }
 const get = (v: JsonValue, ...path: string[]): JsonValue => path.reduce<JsonValue>((o, k) => (o as { [k: string]: JsonValue })[k]!, v);
@@ -58,7 +69,14 @@ describe('profileView', () => {
   });
 
   it('support: open tickets by latest status, CSAT last and average, last contact channel', () => {
-    assert.deepEqual(get(view, 'support'), { average_csat: 4.5, last_contact_channel: 'chat', last_csat: 5, open_tickets: 1, open_urgent_tickets: 0, tickets_count: 3 });
+    assert.deepEqual(get(view, 'support'), {
+      average_csat: 4.5,
+      last_contact_channel: 'chat',
+      last_csat: 5,
+      open_tickets: 1,
+      open_urgent_tickets: 0,
+      tickets_count: 3,
+    });
   });
 
   it('keeps the stable names, ISO times, sorted arrays and sorted keys', () => {
@@ -68,7 +86,10 @@ describe('profileView', () => {
     assert.equal(get(view, 'activity', 'first_seen_at'), new Date(T).toISOString());
     assert.equal(get(view, 'activity', 'last_seen_at'), new Date(T + 5 * H).toISOString());
     const keysSorted = (v: JsonValue): void => {
-      if (Array.isArray(v)) return v.forEach(keysSorted);
+      if (Array.isArray(v)) {
+        v.forEach(keysSorted);
+        return;
+      }
       if (v === null || typeof v !== 'object') return;
       const keys = Object.keys(v);
       assert.deepEqual(keys, [...keys].sort());
@@ -88,8 +109,18 @@ describe('profileView', () => {
   it('consent per purpose: the latest decision with its time and source', () => {
     const consent = (granted: boolean, at: number, url: string | null): FoldInput => {
       const event = {
-        ...who, event_id: `c${n++}`, occurred_at: at, type: 'consent_updated' as const, page: url === null ? null : { url, referrer: null, title: null },
-        utm: null, device: null, country: null, locale: null, product: null, search_query: null, consent: { purpose: 'email' as const, granted },
+        ...who,
+        event_id: `c${n++}`,
+        occurred_at: at,
+        type: 'consent_updated' as const,
+        page: url === null ? null : { url, referrer: null, title: null },
+        utm: null,
+        device: null,
+        country: null,
+        locale: null,
+        product: null,
+        search_query: null,
+        consent: { purpose: 'email' as const, granted },
       };
       return { topic: 'clickstream', event, ids: normaliseIdentifiers(event, GB) };
     };
@@ -101,7 +132,10 @@ describe('profileView', () => {
 
   it('purchaseTimeline and ticketOpenTimes for windowed segment conditions', () => {
     const doc = foldEvents(events);
-    assert.deepEqual(purchaseTimeline(doc).map((p) => p.order_id), ['A', 'C', 'D']);
+    assert.deepEqual(
+      purchaseTimeline(doc).map((p) => p.order_id),
+      ['A', 'C', 'D'],
+    );
     assert.deepEqual(ticketOpenTimes(doc), [T, T + 2 * H, T + 4 * H]);
   });
 });

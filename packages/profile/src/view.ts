@@ -26,7 +26,9 @@ const iso = (t: number | undefined): string | null => (t === undefined ? null : 
 
 /** Values of a set, most recently seen first (ties by value). */
 function ranked(s: RankSet | undefined): string[] {
-  return Object.entries(s ?? {}).sort((a, b) => b[1] - a[1] || cmpStr(a[0], b[0])).map(([v]) => v);
+  return Object.entries(s ?? {})
+    .sort((a, b) => b[1] - a[1] || cmpStr(a[0], b[0]))
+    .map(([v]) => v);
 }
 
 const sorted = (s: RankSet | undefined): string[] => Object.keys(s ?? {}).sort(cmpStr);
@@ -40,7 +42,10 @@ export function purchaseTimeline(doc: ProfileDoc): PurchasePoint[] {
   return Object.entries(doc.transactions?.orders ?? {})
     .filter((e): e is [string, OrderDoc & { completed_at: number }] => counted(e[1]))
     .map(([order_id, o]) => ({
-      order_id, at: o.completed_at, total_minor: o.completed_minor ?? 0, refunded_minor: o.refunded_minor ?? 0,
+      order_id,
+      at: o.completed_at,
+      total_minor: o.completed_minor ?? 0,
+      refunded_minor: o.refunded_minor ?? 0,
       currency: o.currency?.v ?? '',
     }))
     .sort((a, b) => a.at - b.at || cmpStr(a.order_id, b.order_id));
@@ -48,7 +53,9 @@ export function purchaseTimeline(doc: ProfileDoc): PurchasePoint[] {
 
 /** Times (epoch ms, ascending) at which tickets were opened: input of windowed ticket counts in segments. */
 export function ticketOpenTimes(doc: ProfileDoc): number[] {
-  return Object.values(doc.support?.tickets ?? {}).flatMap((t) => (t.opened_at === undefined ? [] : [t.opened_at])).sort((a, b) => a - b);
+  return Object.values(doc.support?.tickets ?? {})
+    .flatMap((t) => (t.opened_at === undefined ? [] : [t.opened_at]))
+    .sort((a, b) => a - b);
 }
 
 const cellValue = <V>(c: Cell<V & (string | number | boolean)> | undefined): V | null => (c === undefined ? null : c.v);
@@ -99,14 +106,18 @@ function activityView(doc: ProfileDoc): JsonValue {
     product_views: a.product_views ?? 0,
     product_views_by_category: { ...(a.product_views_by_category ?? {}) },
     /** Times of the latest product views (at most SET_LIMITS.recent_product_views), oldest first. */
-    recent_product_view_times: Object.values(a.recent_product_views ?? {}).sort((x, y) => x - y).map((t) => iso(t)),
+    recent_product_view_times: Object.values(a.recent_product_views ?? {})
+      .sort((x, y) => x - y)
+      .map((t) => iso(t)),
     searches: a.searches ?? 0,
     last_search: cellValue(a.last_search),
     categories: ranked(a.categories),
     cart: {
       last_add_to_cart_at: iso(a.cart?.last_add_to_cart_at),
       last_checkout_started_at: iso(a.cart?.last_checkout_started_at),
-      items: Object.keys(items).filter((sku) => items[sku]!.v).sort(cmpStr),
+      items: Object.keys(items)
+        .filter((sku) => items[sku]!.v)
+        .sort(cmpStr),
     },
   };
 }

@@ -28,9 +28,11 @@ export interface BackfillOptions {
 
 async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 /** Evaluates `def` over every profile; returns how many memberships changed. */
@@ -58,9 +60,17 @@ export async function retireDefinition(id: string, version: number, o: BackfillO
   const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const state = await o.memberships.read(pid);
-    const r = await o.memberships.apply(pid, state.profileVersion, null, [{
-      segment: id, definitionVersion: version, member: false, reason: 'definition_changed', occurredAt: o.now(), nextChangeAt: null, traits: {},
-    }]);
+    const r = await o.memberships.apply(pid, state.profileVersion, null, [
+      {
+        segment: id,
+        definitionVersion: version,
+        member: false,
+        reason: 'definition_changed',
+        occurredAt: o.now(),
+        nextChangeAt: null,
+        traits: {},
+      },
+    ]);
     progress.evaluated++;
     if (r.kind === 'ok') progress.changed += r.emitted;
     progress.done++;

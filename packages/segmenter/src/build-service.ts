@@ -3,9 +3,7 @@
  * `evaluate` (the profile-changes consumer: one writer per profile), `relay` (outbox → Kafka) and `schedule`
  * (due re-evaluations → ticks). The relay and the scheduler work on the shards they lease.
  */
-import {
-  createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer,
-} from '@profile-stream/consumer-kit';
+import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import type { SegmenterConfig } from './config.ts';
@@ -43,7 +41,11 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     for (let attempt = 1; ; attempt++) {
       try {
         const stale = await recordDefinitions(redis, memberships.keys, defs);
-        if (stale.length) log.warn({ segments: stale }, `definitions new or changed since their last backfill: run \`profile-stream segments backfill <id>\` for ${stale.join(', ')} (until then a profile is re-evaluated on its next change)`);
+        if (stale.length)
+          log.warn(
+            { segments: stale },
+            `definitions new or changed since their last backfill: run \`profile-stream segments backfill <id>\` for ${stale.join(', ')} (until then a profile is re-evaluated on its next change)`,
+          );
         return;
       } catch (err) {
         if (stopping) return;
@@ -53,13 +55,24 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     }
   })();
 
-  const stops: (() => Promise<void>)[] = [() => { stopping = true; return recorded; }];
+  const stops: (() => Promise<void>)[] = [
+    () => {
+      stopping = true;
+      return recorded;
+    },
+  ];
   let consumer: RunningConsumer | undefined;
   if (cfg.roles.has('evaluate')) {
     consumer = await startConsumer({
-      kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
+      kafka,
+      producer,
+      logger: log,
+      metrics: kit,
+      service: cfg.service,
+      groupId: cfg.groupId,
       topics: [topics['profile-changes'].topic, topics['profile-erased'].topic],
-      chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+      chunkSize: cfg.chunkSize,
+      partitionsConsumedConcurrently: cfg.partitionsConcurrently,
       handler: segmenterHandler({ defs, registry, topics, memberships, profiles, metrics, log, now }),
     });
     stops.push(() => consumer!.stop());
@@ -72,16 +85,24 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     const owned = leases('relay');
     await owned.start();
     const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now });
-    stops.push(async () => { await relay.stop(); await owned.stop(); blocking.disconnect(); });
+    stops.push(async () => {
+      await relay.stop();
+      await owned.stop();
+      blocking.disconnect();
+    });
   }
   if (cfg.roles.has('schedule')) {
     const owned = leases('scheduler');
     await owned.start();
     const scheduler = startScheduler({ memberships, leases: owned, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
-    stops.push(async () => { await scheduler.stop(); await owned.stop(); });
+    stops.push(async () => {
+      await scheduler.stop();
+      await owned.stop();
+    });
   }
   const ops = await startOpsServer({
-    port: cfg.opsPort, registry: kit.registry,
+    port: cfg.opsPort,
+    registry: kit.registry,
     checks: {
       ...(consumer ? { kafka: () => consumer!.healthy() } : {}),
       redis: async () => (await redis.ping()) === 'PONG',
@@ -89,7 +110,10 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
   });
   log.info({ roles: [...cfg.roles], segments: defs.length, shards: cfg.shards, ops: ops.port }, 'segmenter started');
   return {
-    log, opsPort: ops.port, defs, memberships,
+    log,
+    opsPort: ops.port,
+    defs,
+    memberships,
     async stop() {
       for (const s of stops) await s();
       await producer.disconnect();

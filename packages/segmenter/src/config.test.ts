@@ -6,12 +6,15 @@ import { loadDefinitions } from '@profile-stream/segments';
 import { loadSegmenterConfig, ROLES, SEGMENT_PARAMS_EXAMPLE } from './config.ts';
 
 const fails = (env: Record<string, string>, variable: string, message: RegExp) =>
-  assert.throws(() => loadSegmenterConfig(env), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.equal(err.variable, variable);
-    assert.match(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => loadSegmenterConfig(env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.variable, variable);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
 
 describe('segmenter config', () => {
   test('defaults', () => {
@@ -27,7 +30,11 @@ describe('segmenter config', () => {
 
   test('roles: a comma-separated subset; anything else names the variable and the choices', () => {
     assert.deepEqual([...loadSegmenterConfig({ SEGMENTER_ROLES: ' relay , schedule' }).roles], ['relay', 'schedule']);
-    fails({ SEGMENTER_ROLES: 'evaluate,publish' }, 'SEGMENTER_ROLES', /expected a comma-separated subset of evaluate, relay, schedule \(got "evaluate,publish"\)/);
+    fails(
+      { SEGMENTER_ROLES: 'evaluate,publish' },
+      'SEGMENTER_ROLES',
+      /expected a comma-separated subset of evaluate, relay, schedule \(got "evaluate,publish"\)/,
+    );
     fails({ SEGMENTER_ROLES: ',' }, 'SEGMENTER_ROLES', /expected a comma-separated subset/);
   });
 

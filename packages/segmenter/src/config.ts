@@ -19,7 +19,8 @@ const params = z.string().transform((raw, ctx): ParamOverrides => {
     ctx.addIssue({ code: 'custom', message: `expected JSON like ${SEGMENT_PARAMS_EXAMPLE}` });
     return z.NEVER;
   }
-  const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((p) => typeof p === 'object' && p !== null && !Array.isArray(p));
+  const ok =
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((p) => typeof p === 'object' && p !== null && !Array.isArray(p));
   if (!ok) {
     ctx.addIssue({ code: 'custom', message: `expected an object of segment id → {param: value}, e.g. ${SEGMENT_PARAMS_EXAMPLE}` });
     return z.NEVER;
@@ -28,7 +29,10 @@ const params = z.string().transform((raw, ctx): ParamOverrides => {
 });
 
 const roles = z.string().transform((raw, ctx): Set<Role> => {
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0 || list.some((r) => !(ROLES as readonly string[]).includes(r))) {
     ctx.addIssue({ code: 'custom', message: `expected a comma-separated subset of ${ROLES.join(', ')}` });
     return z.NEVER;
@@ -46,8 +50,8 @@ export const SEGMENTER_SETTINGS = {
   SEGMENTER_CHUNK_SIZE: setting(env.int(1000, 1, 100_000), 'changes per handled-and-committed chunk'),
   SEGMENTER_PARTITIONS_CONCURRENTLY: setting(env.int(6, 1, 1000), 'partitions handled at once'),
   SEGMENTER_TICK_MS: setting(env.int(100, 10, 60_000), 'how often the scheduler looks for due re-evaluations'),
-  SEGMENTER_LEASE_MS: setting(env.int(5000, 1000, 600_000), 'shard lease time-to-live (a dead owner\'s lease lapses after it)'),
-  SEGMENTER_INSTANCE_ID: setting(env.optionalString(), 'this instance\'s lease owner name', '`<host>:<pid>`'),
+  SEGMENTER_LEASE_MS: setting(env.int(5000, 1000, 600_000), "shard lease time-to-live (a dead owner's lease lapses after it)"),
+  SEGMENTER_INSTANCE_ID: setting(env.optionalString(), "this instance's lease owner name", '`<host>:<pid>`'),
 };
 
 export interface SegmenterConfig extends SharedConfig {

@@ -29,8 +29,13 @@ export function decide(defs: readonly SegmentDefinition[], view: JsonValue, now:
     else if (e.member) reason = 'rule_matched';
     else reason = blockedByConsent(def, facts, now) ? 'consent_withdrawn' : 'rule_unmatched';
     return {
-      segment: def.id, definitionVersion: def.version, member: e.member, reason,
-      occurredAt: e.flippedAt ?? base, nextChangeAt: e.nextChangeAt, traits: traitsOf(def, facts),
+      segment: def.id,
+      definitionVersion: def.version,
+      member: e.member,
+      reason,
+      occurredAt: e.flippedAt ?? base,
+      nextChangeAt: e.nextChangeAt,
+      traits: traitsOf(def, facts),
     };
   });
 }

@@ -25,7 +25,12 @@ export async function recordedDefinitions(redis: Redis, keys: SegmentKeys): Prom
 }
 
 /** Records the loaded definitions; returns the ids that are new or changed since they were last backfilled. */
-export async function recordDefinitions(redis: Redis, keys: SegmentKeys, defs: readonly SegmentDefinition[], backfilled: ReadonlySet<string> = new Set()): Promise<string[]> {
+export async function recordDefinitions(
+  redis: Redis,
+  keys: SegmentKeys,
+  defs: readonly SegmentDefinition[],
+  backfilled: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
   const before = await recordedDefinitions(redis, keys);
   const stale: string[] = [];
   for (const def of defs) {
@@ -33,7 +38,13 @@ export async function recordDefinitions(redis: Redis, keys: SegmentKeys, defs: r
     const fingerprint = fingerprintOf(def);
     // At the very first start there is nothing to backfill: every profile the segmenter sees is evaluated anyway.
     const backfilledNow = backfilled.has(def.id) || before.size === 0;
-    const rec: RecordedDefinition = { version: def.version, name: def.name, params: { ...def.params }, fingerprint, backfilled: backfilledNow ? fingerprint : (prev?.backfilled ?? null) };
+    const rec: RecordedDefinition = {
+      version: def.version,
+      name: def.name,
+      params: { ...def.params },
+      fingerprint,
+      backfilled: backfilledNow ? fingerprint : (prev?.backfilled ?? null),
+    };
     await redis.hset(keys.defs, def.id, JSON.stringify(rec));
     if (rec.backfilled !== fingerprint) stale.push(def.id);
   }

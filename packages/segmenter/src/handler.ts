@@ -6,7 +6,16 @@
  * profile is read from the profile store. Nothing is published here; the relay does that from the outbox.
  */
 import {
-  asRedisError, decodeMessageRaw, drop, ok, perKey, ProfileStreamError, type BatchHandler, type KitMessage, type Logger, type Outcome,
+  asRedisError,
+  decodeMessageRaw,
+  drop,
+  ok,
+  perKey,
+  ProfileStreamError,
+  type BatchHandler,
+  type KitMessage,
+  type Logger,
+  type Outcome,
 } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
 import type { JsonValue, ProfileStore } from '@profile-stream/profile';
@@ -31,8 +40,12 @@ export interface HandlerDeps {
 class RetiredSet {
   private readonly set = new Set<string>();
   private readonly max: number;
-  constructor(max = 100_000) { this.max = max; }
-  has(pid: string): boolean { return this.set.has(pid); }
+  constructor(max = 100_000) {
+    this.max = max;
+  }
+  has(pid: string): boolean {
+    return this.set.has(pid);
+  }
   add(pid: string): void {
     if (this.set.size >= this.max) this.set.delete(this.set.values().next().value!);
     this.set.add(pid);
@@ -95,14 +108,17 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     return ok();
   }
 
-  return perKey(async (m: KitMessage) => {
-    // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
-    const decoded = await decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m);
-    try {
-      return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased) : await onChange(decoded.value as ProfileChanged);
-    } catch (err) {
-      if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
-      throw asRedisError(err);
-    }
-  }, { concurrency: 256 });
+  return perKey(
+    async (m: KitMessage) => {
+      // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
+      const decoded = await decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m);
+      try {
+        return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased) : await onChange(decoded.value as ProfileChanged);
+      } catch (err) {
+        if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
+        throw asRedisError(err);
+      }
+    },
+    { concurrency: 256 },
+  );
 }

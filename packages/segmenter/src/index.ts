@@ -8,5 +8,12 @@ export { fingerprintOf, forgetDefinition, recordDefinitions, recordedDefinitions
 export { MembershipStore } from './store/store.ts';
 export { segmentKeys, shardOf, type SegmentKeys, type ShardKeys } from './store/keys.ts';
 export {
-  membershipEventId, type ApplyResult, type Decision, type MembershipReason, type MembershipState, type OutboxEntry, type OutboxEvent, type StoredMembership,
+  membershipEventId,
+  type ApplyResult,
+  type Decision,
+  type MembershipReason,
+  type MembershipState,
+  type OutboxEntry,
+  type OutboxEvent,
+  type StoredMembership,
 } from './store/records.ts';

@@ -16,7 +16,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-export interface LeaseOptions { key: (shard: number) => string; shards: number; owner: string; ttlMs: number; log: Logger; name: string }
+export interface LeaseOptions {
+  key: (shard: number) => string;
+  shards: number;
+  owner: string;
+  ttlMs: number;
+  log: Logger;
+  name: string;
+}
 
 export class ShardLeases {
   readonly owned = new Set<number>();
@@ -52,15 +59,22 @@ export class ShardLeases {
   async start(): Promise<void> {
     await this.refresh().catch((err: unknown) => this.o.log.warn({ err: String(err), lease: this.o.name }, 'lease refresh failed'));
     let busy = false;
-    this.timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      this.refresh().catch((err: unknown) => {
-        // Without Redis the lease cannot be proven; give the shards up (their TTL runs out anyway).
-        this.owned.clear();
-        this.o.log.warn({ err: String(err), lease: this.o.name }, 'lease refresh failed');
-      }).finally(() => { busy = false; });
-    }, Math.max(200, Math.floor(this.o.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        if (busy) return;
+        busy = true;
+        this.refresh()
+          .catch((err: unknown) => {
+            // Without Redis the lease cannot be proven; give the shards up (their TTL runs out anyway).
+            this.owned.clear();
+            this.o.log.warn({ err: String(err), lease: this.o.name }, 'lease refresh failed');
+          })
+          .finally(() => {
+            busy = false;
+          });
+      },
+      Math.max(200, Math.floor(this.o.ttlMs / 3)),
+    );
   }
 
   async stop(): Promise<void> {

@@ -34,10 +34,12 @@ export function startRelay(d: RelayDeps): Relay {
     const now = d.now();
     const done = read.map(({ shard, entries }) => ({ shard, ids: entries.map((e) => e.id) }));
     const events = read.flatMap(({ entries }) => entries.map((e) => e.event));
-    const messages = await Promise.all(events.map(async (e) => ({
-      key: e.profile_id,
-      value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),
-    })));
+    const messages = await Promise.all(
+      events.map(async (e) => ({
+        key: e.profile_id,
+        value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),
+      })),
+    );
     await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
     for (const { shard, ids } of done) {
       await d.memberships.relayed(shard, ids[ids.length - 1]!, ids);

@@ -26,13 +26,23 @@ export function startScheduler(d: SchedulerDeps): Scheduler {
       if (due.length === 0) continue;
       if (due.length === (d.batch ?? 2000)) more = true;
       const versions = await d.memberships.versions(due.map(([pid]) => pid));
-      const messages = await Promise.all(due.map(async ([pid, at], i) => ({
-        key: pid,
-        value: await d.registry.encodeTrusted(topic, {
-          event_id: `tick:${pid}:${at}`, profile_id: pid, profile_version: versions[i] ?? 0, cause: 'tick', trigger_event_id: null,
-          source_topic: null, changed_sections: [], occurred_at: at, emitted_at: now, profile_json: null,
-        }),
-      })));
+      const messages = await Promise.all(
+        due.map(async ([pid, at], i) => ({
+          key: pid,
+          value: await d.registry.encodeTrusted(topic, {
+            event_id: `tick:${pid}:${at}`,
+            profile_id: pid,
+            profile_version: versions[i] ?? 0,
+            cause: 'tick',
+            trigger_event_id: null,
+            source_topic: null,
+            changed_sections: [],
+            occurred_at: at,
+            emitted_at: now,
+            profile_json: null,
+          }),
+        })),
+      );
       await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
       await d.memberships.unschedule(shard, due);
       d.metrics.ticks.inc(due.length);

@@ -17,7 +17,9 @@ export interface ShardWorkerDeps {
   now: () => number;
 }
 
-export interface Worker { stop(): Promise<void> }
+export interface Worker {
+  stop(): Promise<void>;
+}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

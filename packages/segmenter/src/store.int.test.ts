@@ -8,7 +8,9 @@ import { MembershipStore } from './store/store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-afterAll(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 
 function setup(shards = 4) {
   const redis = new Redis(url);
@@ -25,18 +27,37 @@ async function outbox(store: MembershipStore): Promise<OutboxEvent[]> {
 }
 
 const d = (segment: string, member: boolean, extra: Partial<Decision> = {}): Decision => ({
-  segment, definitionVersion: 1, member, reason: member ? 'rule_matched' : 'rule_unmatched', occurredAt: 1_000, nextChangeAt: null, traits: {}, ...extra,
+  segment,
+  definitionVersion: 1,
+  member,
+  reason: member ? 'rule_matched' : 'rule_unmatched',
+  occurredAt: 1_000,
+  nextChangeAt: null,
+  traits: {},
+  ...extra,
 });
 
 test('a change is written with its outbox record; the same decision again writes nothing', async () => {
   const store = setup();
-  assert.deepEqual(await store.apply('p1', 1, 'e1', [d('loyal', true, { traits: { 'transactions.orders_count': '4' } }), d('dormant', false)]), { kind: 'ok', emitted: 1 });
+  assert.deepEqual(await store.apply('p1', 1, 'e1', [d('loyal', true, { traits: { 'transactions.orders_count': '4' } }), d('dormant', false)]), {
+    kind: 'ok',
+    emitted: 1,
+  });
   assert.deepEqual(await store.apply('p1', 1, 'e1', [d('loyal', true), d('dormant', false)]), { kind: 'ok', emitted: 0 });
   const events = await outbox(store);
-  assert.deepEqual(events, [{
-    profile_id: 'p1', segment_id: 'loyal', segment_version: 1, change: 'entered', reason: 'rule_matched', membership_version: 1,
-    occurred_at: 1_000, trigger_event_id: 'e1', traits: { 'transactions.orders_count': '4' },
-  }]);
+  assert.deepEqual(events, [
+    {
+      profile_id: 'p1',
+      segment_id: 'loyal',
+      segment_version: 1,
+      change: 'entered',
+      reason: 'rule_matched',
+      membership_version: 1,
+      occurred_at: 1_000,
+      trigger_event_id: 'e1',
+      traits: { 'transactions.orders_count': '4' },
+    },
+  ]);
   assert.equal(membershipEventId(events[0]!), 'p1:loyal:m1');
   const state = await store.read('p1');
   assert.deepEqual(state.segments.get('loyal'), { member: true, version: 1, definitionVersion: 1, occurredAt: 1_000 });
@@ -50,7 +71,13 @@ test('membership versions count changes; occurred_at never goes back; an older p
   assert.deepEqual(await store.apply('p1', 2, null, [d('loyal', false)]), { kind: 'stale', profileVersion: 3 });
   await store.apply('p1', 4, null, [d('loyal', false, { occurredAt: 4_000 })]);
   const events = await outbox(store);
-  assert.deepEqual(events.map((e) => [e.change, e.membership_version, e.occurred_at]), [['entered', 1, 5_000], ['exited', 2, 5_000]]);
+  assert.deepEqual(
+    events.map((e) => [e.change, e.membership_version, e.occurred_at]),
+    [
+      ['entered', 1, 5_000],
+      ['exited', 2, 5_000],
+    ],
+  );
   assert.equal((await store.size('loyal')).members, 0);
 });
 
@@ -71,7 +98,13 @@ test('a changed definition version turns the change reason into definition_chang
   await store.apply('p1', 1, null, [d('loyal', true)]);
   await store.apply('p1', 1, null, [d('loyal', false, { definitionVersion: 2 })]);
   const events = await outbox(store);
-  assert.deepEqual(events.map((e) => [e.reason, e.segment_version]), [['rule_matched', 1], ['definition_changed', 2]]);
+  assert.deepEqual(
+    events.map((e) => [e.reason, e.segment_version]),
+    [
+      ['rule_matched', 1],
+      ['definition_changed', 2],
+    ],
+  );
 });
 
 test('retire: a merged profile exits every segment once, leaves the schedule and refuses later evaluations', async () => {
@@ -81,7 +114,8 @@ test('retire: a merged profile exits every segment once, leaves the schedule and
   assert.equal(await store.retire('m1', { merged_into: 's1' }, 3_000, 'e9'), 0, 'idempotent');
   const exits = (await outbox(store)).filter((e) => e.change === 'exited');
   assert.deepEqual(exits.map((e) => [e.segment_id, e.reason, e.membership_version, e.occurred_at, e.trigger_event_id]).sort(), [
-    ['dormant', 'profile_merged', 2, 2_000, 'e9'], ['loyal', 'profile_merged', 2, 2_000, 'e9'],
+    ['dormant', 'profile_merged', 2, 2_000, 'e9'],
+    ['loyal', 'profile_merged', 2, 2_000, 'e9'],
   ]);
   assert.deepEqual(await store.dueBefore(0, Number.MAX_SAFE_INTEGER, 10), []);
   assert.deepEqual(await store.apply('m1', 5, null, [d('loyal', true)]), { kind: 'dead', dead: 'merged:s1' });

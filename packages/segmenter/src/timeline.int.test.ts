@@ -80,15 +80,21 @@ class Harness {
     const entries = await this.store.outbox(0);
     const fresh = entries.slice(this.seen);
     this.seen = entries.length;
-    return fresh.map((x) => x.event).filter((e) => this.watch.has(e.segment_id))
+    return fresh
+      .map((x) => x.event)
+      .filter((e) => this.watch.has(e.segment_id))
       .map((e): Out => [e.segment_id, e.change, e.reason, e.occurred_at, e.membership_version]);
   }
 }
 
 const clients: Redis[] = [];
-afterAll(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 let defs: SegmentDefinition[];
-beforeAll(async () => { defs = await loadDefinitions(DIR); });
+beforeAll(async () => {
+  defs = await loadDefinitions(DIR);
+});
 
 async function run(watch: string[], steps: Step[]): Promise<void> {
   const redis = new Redis(url);
@@ -106,58 +112,102 @@ async function run(watch: string[], steps: Step[]): Promise<void> {
 describe('segmenter timelines (fake clock, real Redis)', () => {
   it('first purchase, dormancy at exactly last purchase + 180 d, a late order, a duplicate, a new order', async () => {
     const first = purchase(T0, 'o1');
-    await run(['first-time-buyer', 'occasional', 'dormant'], [
-      { at: T0, events: [first], out: [['first-time-buyer', 'entered', 'rule_matched', T0, 1], ['occasional', 'entered', 'rule_matched', T0, 1]] },
-      { clock: T0 + 180 * D - 1, out: [] },
-      { clock: T0 + 200 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]], note: 'the exact instant' },
-      { at: T0 + 201 * D, events: [purchase(T0 + 10 * D, 'o2')], out: [['first-time-buyer', 'exited', 'rule_unmatched', T0 + 10 * D, 2]], note: 'late order: still dormant since T0+190d' },
-      { at: T0 + 202 * D, events: [first], out: [], note: 'duplicate' },
-      { at: T0 + 300 * D, events: [purchase(T0 + 300 * D, 'o3')], out: [['dormant', 'exited', 'rule_unmatched', T0 + 300 * D, 2]] },
-      { clock: T0 + 480 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 480 * D, 3]] },
-    ]);
+    await run(
+      ['first-time-buyer', 'occasional', 'dormant'],
+      [
+        {
+          at: T0,
+          events: [first],
+          out: [
+            ['first-time-buyer', 'entered', 'rule_matched', T0, 1],
+            ['occasional', 'entered', 'rule_matched', T0, 1],
+          ],
+        },
+        { clock: T0 + 180 * D - 1, out: [] },
+        { clock: T0 + 200 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]], note: 'the exact instant' },
+        {
+          at: T0 + 201 * D,
+          events: [purchase(T0 + 10 * D, 'o2')],
+          out: [['first-time-buyer', 'exited', 'rule_unmatched', T0 + 10 * D, 2]],
+          note: 'late order: still dormant since T0+190d',
+        },
+        { at: T0 + 202 * D, events: [first], out: [], note: 'duplicate' },
+        { at: T0 + 300 * D, events: [purchase(T0 + 300 * D, 'o3')], out: [['dormant', 'exited', 'rule_unmatched', T0 + 300 * D, 2]] },
+        { clock: T0 + 480 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 480 * D, 3]] },
+      ],
+    );
   });
 
   it('a profile first seen long after the facts enters at the instant the clock made it a member', async () => {
-    await run(['dormant'], [
-      { at: T0 + 400 * D, events: [purchase(T0, 'o1')], out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]] },
-    ]);
+    await run(['dormant'], [{ at: T0 + 400 * D, events: [purchase(T0, 'o1')], out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]] }]);
   });
 
   it('consent: granted enters email-reachable, withdrawn exits with reason consent_withdrawn, granted again re-enters', async () => {
-    await run(['email-reachable'], [
-      { at: T0, events: [click(T0, 'page_view')], out: [], note: 'e-mail known, no consent' },
-      { at: T0 + D, events: [consent(T0 + D, 'email', true)], out: [['email-reachable', 'entered', 'rule_matched', T0 + D, 1]] },
-      { at: T0 + 5 * D, events: [consent(T0 + 5 * D, 'email', false)], out: [['email-reachable', 'exited', 'consent_withdrawn', T0 + 5 * D, 2]] },
-      { at: T0 + 9 * D, events: [consent(T0 + 9 * D, 'email', true)], out: [['email-reachable', 'entered', 'rule_matched', T0 + 9 * D, 3]] },
-    ]);
+    await run(
+      ['email-reachable'],
+      [
+        { at: T0, events: [click(T0, 'page_view')], out: [], note: 'e-mail known, no consent' },
+        { at: T0 + D, events: [consent(T0 + D, 'email', true)], out: [['email-reachable', 'entered', 'rule_matched', T0 + D, 1]] },
+        { at: T0 + 5 * D, events: [consent(T0 + 5 * D, 'email', false)], out: [['email-reachable', 'exited', 'consent_withdrawn', T0 + 5 * D, 2]] },
+        { at: T0 + 9 * D, events: [consent(T0 + 9 * D, 'email', true)], out: [['email-reachable', 'entered', 'rule_matched', T0 + 9 * D, 3]] },
+      ],
+    );
   });
 
   it('cart abandoned: enters 1 h after the last cart activity exactly, exits on the purchase', async () => {
-    await run(['cart-abandoner'], [
-      { at: T0, events: [click(T0, 'add_to_cart')], out: [] },
-      { at: T0 + 30 * 60_000, events: [click(T0 + 30 * 60_000, 'add_to_cart')], out: [], note: 'more cart activity moves the hour' },
-      { clock: T0 + 3 * H, out: [['cart-abandoner', 'entered', 'time_elapsed', T0 + 90 * 60_000, 1]] },
-      { at: T0 + 4 * H, events: [purchase(T0 + 4 * H, 'o1')], out: [['cart-abandoner', 'exited', 'rule_unmatched', T0 + 4 * H, 2]] },
-    ]);
+    await run(
+      ['cart-abandoner'],
+      [
+        { at: T0, events: [click(T0, 'add_to_cart')], out: [] },
+        { at: T0 + 30 * 60_000, events: [click(T0 + 30 * 60_000, 'add_to_cart')], out: [], note: 'more cart activity moves the hour' },
+        { clock: T0 + 3 * H, out: [['cart-abandoner', 'entered', 'time_elapsed', T0 + 90 * 60_000, 1]] },
+        { at: T0 + 4 * H, events: [purchase(T0 + 4 * H, 'o1')], out: [['cart-abandoner', 'exited', 'rule_unmatched', T0 + 4 * H, 2]] },
+      ],
+    );
   });
 
   it('merge: the absorbed profile exits with profile_merged; the survivor is re-evaluated; the dead one stays dead', async () => {
-    await run(['first-time-buyer', 'occasional', 'loyal'], [
-      { at: T0, pid: 'pA', events: [0, 1, 2].map((i) => purchase(T0 - i * D, `a${i}`)), out: [['occasional', 'entered', 'rule_matched', T0, 1]] },
-      { at: T0, pid: 'pB', events: [purchase(T0 - 5 * D, 'b1')], out: [['first-time-buyer', 'entered', 'rule_matched', T0 - 5 * D, 1], ['occasional', 'entered', 'rule_matched', T0 - 5 * D, 1]] },
-      { at: T0 + D, merge: ['pA', 'pB'], out: [
-        ['first-time-buyer', 'exited', 'profile_merged', T0 + D, 2], ['occasional', 'exited', 'profile_merged', T0 + D, 2],
-        ['occasional', 'exited', 'rule_unmatched', T0 + D, 2], ['loyal', 'entered', 'rule_matched', T0 + D, 1],
-      ] },
-      { at: T0 + 2 * D, pid: 'pB', events: [purchase(T0 + 2 * D, 'b2')], out: [], note: 'a late change of the merged profile is refused' },
-    ]);
+    await run(
+      ['first-time-buyer', 'occasional', 'loyal'],
+      [
+        { at: T0, pid: 'pA', events: [0, 1, 2].map((i) => purchase(T0 - i * D, `a${i}`)), out: [['occasional', 'entered', 'rule_matched', T0, 1]] },
+        {
+          at: T0,
+          pid: 'pB',
+          events: [purchase(T0 - 5 * D, 'b1')],
+          out: [
+            ['first-time-buyer', 'entered', 'rule_matched', T0 - 5 * D, 1],
+            ['occasional', 'entered', 'rule_matched', T0 - 5 * D, 1],
+          ],
+        },
+        {
+          at: T0 + D,
+          merge: ['pA', 'pB'],
+          out: [
+            ['first-time-buyer', 'exited', 'profile_merged', T0 + D, 2],
+            ['occasional', 'exited', 'profile_merged', T0 + D, 2],
+            ['occasional', 'exited', 'rule_unmatched', T0 + D, 2],
+            ['loyal', 'entered', 'rule_matched', T0 + D, 1],
+          ],
+        },
+        { at: T0 + 2 * D, pid: 'pB', events: [purchase(T0 + 2 * D, 'b2')], out: [], note: 'a late change of the merged profile is refused' },
+      ],
+    );
   });
 
   it('a clock that jumps back never stamps a change before the previous one', async () => {
-    await run(['dormant'], [
-      { at: T0, events: [purchase(T0, 'o1')], out: [] },
-      { clock: T0 + 181 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]] },
-      { at: T0 + 100 * D, events: [click(T0 + 100 * D, 'page_view')], out: [['dormant', 'exited', 'rule_unmatched', T0 + 180 * D, 2]], note: 'now is 81 d earlier than before' },
-    ]);
+    await run(
+      ['dormant'],
+      [
+        { at: T0, events: [purchase(T0, 'o1')], out: [] },
+        { clock: T0 + 181 * D, out: [['dormant', 'entered', 'time_elapsed', T0 + 180 * D, 1]] },
+        {
+          at: T0 + 100 * D,
+          events: [click(T0 + 100 * D, 'page_view')],
+          out: [['dormant', 'exited', 'rule_unmatched', T0 + 180 * D, 2]],
+          note: 'now is 81 d earlier than before',
+        },
+      ],
+    );
   });
 });

@@ -10,9 +10,9 @@ export const CONSENT_PURPOSES: readonly string[] = ['email', 'sms', 'push', 'ana
 export const CONSENT_ALIASES: Readonly<Record<string, string>> = { marketing_email: 'email', marketing_sms: 'sms', marketing_push: 'push' };
 
 export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
-  'profile_id': 'string',
-  'merged_ids': 'list',
-  'last_event_at': 'timestamp',
+  profile_id: 'string',
+  merged_ids: 'list',
+  last_event_at: 'timestamp',
   'identity.user_ids': 'list',
   'identity.emails': 'list',
   'identity.phones': 'list',

@@ -24,9 +24,14 @@ export type Condition =
   | { kind: 'after'; field: string; other: string }
   | { kind: 'within_last' | 'older_than'; field: string; ms: number }
   | {
-    kind: 'aggregate'; fn: 'count' | 'sum'; of: 'purchases' | 'product_views' | 'total_minor' | 'net_minor'; currency: string | null;
-    within: number | null; ending: 'now' | 'last_purchase'; bounds: Bounds;
-  }
+      kind: 'aggregate';
+      fn: 'count' | 'sum';
+      of: 'purchases' | 'product_views' | 'total_minor' | 'net_minor';
+      currency: string | null;
+      within: number | null;
+      ending: 'now' | 'last_purchase';
+      bounds: Bounds;
+    }
   | { kind: 'rfm'; r: Range; f: Range; m: Range; model: RfmModel };
 
 export interface ParseContext {
@@ -53,14 +58,32 @@ const score = z.union([z.int().min(1).max(5), z.tuple([z.int().min(1).max(5), z.
 
 const SCHEMAS = {
   field: z.strictObject({
-    field: z.string(), eq: scalar.optional(), neq: scalar.optional(), gt: z.number().optional(), gte: z.number().optional(),
-    lt: z.number().optional(), lte: z.number().optional(), in: z.array(scalar).min(1).optional(), contains: scalar.optional(),
-    exists: z.boolean().optional(), within_last: duration.optional(), older_than: duration.optional(), after: z.string().optional(),
+    field: z.string(),
+    eq: scalar.optional(),
+    neq: scalar.optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    in: z.array(scalar).min(1).optional(),
+    contains: scalar.optional(),
+    exists: z.boolean().optional(),
+    within_last: duration.optional(),
+    older_than: duration.optional(),
+    after: z.string().optional(),
   }),
-  count: z.strictObject({ count: z.enum(['purchases', 'product_views']), within: duration.optional(), ending: z.enum(['now', 'last_purchase']).optional(), ...boundsShape }),
+  count: z.strictObject({
+    count: z.enum(['purchases', 'product_views']),
+    within: duration.optional(),
+    ending: z.enum(['now', 'last_purchase']).optional(),
+    ...boundsShape,
+  }),
   sum: z.strictObject({
-    sum: z.enum(['total_minor', 'net_minor']), currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code'),
-    within: duration.optional(), ending: z.enum(['now', 'last_purchase']).optional(), ...boundsShape,
+    sum: z.enum(['total_minor', 'net_minor']),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code'),
+    within: duration.optional(),
+    ending: z.enum(['now', 'last_purchase']).optional(),
+    ...boundsShape,
   }),
   rfm: z.strictObject({ rfm: z.strictObject({ r: score, f: score, m: score }), model: rfmModelSchema.optional() }),
 } as const;
@@ -95,7 +118,10 @@ function fieldLeaf(ctx: ParseContext, path: Path, raw: z.infer<typeof SCHEMAS.fi
   const leaves: Condition[] = [];
   for (const op of ops) {
     const at = [...path, op];
-    if (!ALLOWED[type].includes(op)) { report(ctx, at, `${op} does not apply to ${raw.field} (a ${type}; allowed: ${ALLOWED[type].join(', ')})`); continue; }
+    if (!ALLOWED[type].includes(op)) {
+      report(ctx, at, `${op} does not apply to ${raw.field} (a ${type}; allowed: ${ALLOWED[type].join(', ')})`);
+      continue;
+    }
     const value = raw[op]!;
     const values = op === 'in' ? (value as Scalar[]) : [value as Scalar];
     const expected = type === 'list' ? 'string' : type;
@@ -104,7 +130,10 @@ function fieldLeaf(ctx: ParseContext, path: Path, raw: z.infer<typeof SCHEMAS.fi
       continue;
     }
     if (op === 'after') {
-      if (fieldType(value as string) !== 'timestamp') { report(ctx, at, `after needs a timestamp field (got ${JSON.stringify(value)})`); continue; }
+      if (fieldType(value as string) !== 'timestamp') {
+        report(ctx, at, `after needs a timestamp field (got ${JSON.stringify(value)})`);
+        continue;
+      }
       leaves.push({ kind: 'after', field: raw.field, other: value as string });
     } else if (op === 'within_last' || op === 'older_than') leaves.push({ kind: op, field: raw.field, ms: parseDuration(value as string)! });
     else if (op === 'in') leaves.push({ kind: 'in', field: raw.field, values });
@@ -121,9 +150,13 @@ export function parseCondition(ctx: ParseContext, path: Path, raw: unknown): Con
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return report(ctx, path, 'expected a condition (a mapping)');
   const kinds = KINDS.filter((k) => Object.hasOwn(raw, k));
   if (kinds.length !== 1) {
-    return report(ctx, path, kinds.length === 0
-      ? `expected one of ${KINDS.join(', ')} (got keys ${Object.keys(raw).join(', ') || 'none'})`
-      : `a condition has exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ')})`);
+    return report(
+      ctx,
+      path,
+      kinds.length === 0
+        ? `expected one of ${KINDS.join(', ')} (got keys ${Object.keys(raw).join(', ') || 'none'})`
+        : `a condition has exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ')})`,
+    );
   }
   const o = raw as Record<string, unknown>;
   const kind = kinds[0]!;
@@ -149,8 +182,13 @@ export function parseCondition(ctx: ParseContext, path: Path, raw: unknown): Con
     const bounds = checkBounds(ctx, path, { eq: a.eq, gt: a.gt, gte: a.gte, lt: a.lt, lte: a.lte });
     if (bounds === undefined) return undefined;
     return {
-      kind: 'aggregate', fn: kind, of: 'count' in a ? a.count : a.sum, currency: 'currency' in a ? a.currency : null,
-      within: a.within === undefined ? null : parseDuration(a.within)!, ending: a.ending ?? 'now', bounds,
+      kind: 'aggregate',
+      fn: kind,
+      of: 'count' in a ? a.count : a.sum,
+      currency: 'currency' in a ? a.currency : null,
+      within: a.within === undefined ? null : parseDuration(a.within)!,
+      ending: a.ending ?? 'now',
+      bounds,
     };
   }
   const r = check(ctx, path, SCHEMAS.rfm, raw);

@@ -12,21 +12,25 @@ import { loadDefinitions } from './load.ts';
 const HEAD = 'id: s\nversion: 1\nname: S\ndescription: d\n';
 
 function refused(text: string, path: string, pattern: RegExp): void {
-  assert.throws(() => parseDefinition(HEAD + text, 'f.yaml'), (err: unknown) => {
-    assert.ok(isSegmentDefinitionError(err));
-    assert.equal(err.code, 'invalid_definition');
-    assert.equal(err.retriable, false);
-    assert.equal(err.file, 'f.yaml');
-    const issue = err.issues.find((i) => i.path === path);
-    assert.ok(issue, `no issue at ${path}: ${err.message}`);
-    assert.match(issue.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseDefinition(HEAD + text, 'f.yaml'),
+    (err: unknown) => {
+      assert.ok(isSegmentDefinitionError(err));
+      assert.equal(err.code, 'invalid_definition');
+      assert.equal(err.retriable, false);
+      assert.equal(err.file, 'f.yaml');
+      const issue = err.issues.find((i) => i.path === path);
+      assert.ok(issue, `no issue at ${path}: ${err.message}`);
+      assert.match(issue.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('parseDefinition', () => {
   it('compiles the grammar', () => {
-    const d = parseDefinition(`${HEAD}requires_consent: email\ntraits: [support.last_csat]\nparams: { n: 4 }\ncondition:
+    const d = parseDefinition(
+      `${HEAD}requires_consent: email\ntraits: [support.last_csat]\nparams: { n: 4 }\ncondition:
   all:
     - { count: purchases, within: 365d, gte: $n }
     - { sum: net_minor, currency: EUR, ending: last_purchase, within: 30d, gt: 0 }
@@ -34,13 +38,22 @@ describe('parseDefinition', () => {
     - any: [{ field: consent.sms.granted, eq: true }, { field: activity.last_seen_at, within_last: 1h }]
     - { field: transactions.orders_count, gte: 1, lte: 3 }
     - { rfm: { r: 5, f: [2, 4] } }
-`, 'f.yaml');
+`,
+      'f.yaml',
+    );
     assert.equal(d.requires_consent, 'email');
-    assert.equal(parseDefinition(`${HEAD}requires_consent: marketing_email\ncondition: { field: identity.emails, exists: true }\n`, 'x.yaml').requires_consent, 'email', 'the DESIGN name is an alias');
+    assert.equal(
+      parseDefinition(`${HEAD}requires_consent: marketing_email\ncondition: { field: identity.emails, exists: true }\n`, 'x.yaml').requires_consent,
+      'email',
+      'the DESIGN name is an alias',
+    );
     assert.deepEqual(d.params, { n: 4 });
     assert.equal(d.condition.kind, 'all');
     const of = (d.condition as { of: readonly { kind: string }[] }).of;
-    assert.deepEqual(of.map((c) => c.kind), ['aggregate', 'aggregate', 'not', 'any', 'all', 'rfm']);
+    assert.deepEqual(
+      of.map((c) => c.kind),
+      ['aggregate', 'aggregate', 'not', 'any', 'all', 'rfm'],
+    );
     assert.deepEqual(of[0], { kind: 'aggregate', fn: 'count', of: 'purchases', currency: null, within: 365 * 86_400_000, ending: 'now', bounds: { gte: 4 } });
   });
 
@@ -57,14 +70,21 @@ describe('parseDefinition', () => {
     refused('condition: { frobnicate: 1 }', 'condition', /expected one of all, any, not, field, count, sum, rfm/);
     refused('condition: { all: [] }', 'condition.all', /non-empty/);
     refused('condition: { rfm: { r: 6 } }', 'condition.rfm.r', /.+/);
-    refused('condition: { rfm: { r: 1 }, model: { recency: [1d, 2d, 3d, 3d], frequency: [1, 2, 3, 4], monetary: {} } }', 'condition.model.recency', /ascending/);
+    refused(
+      'condition: { rfm: { r: 1 }, model: { recency: [1d, 2d, 3d, 3d], frequency: [1, 2, 3, 4], monetary: {} } }',
+      'condition.model.recency',
+      /ascending/,
+    );
     refused('traits: [identity.secret]\ncondition: { field: support.open_tickets, gte: 1 }', 'traits.0', /unknown profile field/);
     refused('requires_consent: marketing\ncondition: { field: support.open_tickets, gte: 1 }', 'requires_consent', /.+/);
     refused('extra: 1\ncondition: { field: support.open_tickets, gte: 1 }', '', /extra/);
   });
 
   it('reports a YAML syntax error with its line', () => {
-    assert.throws(() => parseDefinition('id: [unclosed\n', 'bad.yaml'), (err: unknown) => err instanceof SegmentDefinitionError && err.file === 'bad.yaml' && /line \d+/.test(err.path) && /not valid YAML/.test(err.message));
+    assert.throws(
+      () => parseDefinition('id: [unclosed\n', 'bad.yaml'),
+      (err: unknown) => err instanceof SegmentDefinitionError && err.file === 'bad.yaml' && /line \d+/.test(err.path) && /not valid YAML/.test(err.message),
+    );
   });
 
   it('durations', () => {
@@ -82,14 +102,23 @@ describe('loadDefinitions', () => {
       await writeFile(join(dir, 'b.yaml'), def('bee'));
       await writeFile(join(dir, 'a.yaml'), def('zed'));
       await writeFile(join(dir, 'notes.txt'), 'ignored');
-      assert.deepEqual((await loadDefinitions(dir)).map((d) => d.id), ['bee', 'zed']);
+      assert.deepEqual(
+        (await loadDefinitions(dir)).map((d) => d.id),
+        ['bee', 'zed'],
+      );
       await assert.rejects(loadDefinitions(dir, { params: { nope: { x: 1 } } }), /unknown segment "nope"/);
       await assert.rejects(loadDefinitions(dir, { params: { bee: { x: 1 } } }), /undeclared parameter/);
       await writeFile(join(dir, 'c.yaml'), def('bee'));
       await writeFile(join(dir, 'd.yaml'), def('dee').replace('support.open_tickets', 'support.nope'));
       await assert.rejects(loadDefinitions(dir), (err: unknown) => {
         assert.ok(isSegmentDefinitionError(err));
-        assert.deepEqual(err.issues.map((i) => [i.file.slice(dir.length + 1), i.path]), [['d.yaml', 'condition.field'], ['c.yaml', 'id']]);
+        assert.deepEqual(
+          err.issues.map((i) => [i.file.slice(dir.length + 1), i.path]),
+          [
+            ['d.yaml', 'condition.field'],
+            ['c.yaml', 'id'],
+          ],
+        );
         assert.match(err.message, /duplicate id "bee"/);
         return true;
       });

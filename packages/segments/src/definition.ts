@@ -34,7 +34,10 @@ const definitionSchema = z.strictObject({
   version: z.int().min(1),
   name: z.string().min(1),
   description: z.string().min(1),
-  requires_consent: z.enum([...CONSENT_PURPOSES, ...Object.keys(CONSENT_ALIASES)] as [string, ...string[]]).transform((p) => CONSENT_ALIASES[p] ?? p).optional(),
+  requires_consent: z
+    .enum([...CONSENT_PURPOSES, ...Object.keys(CONSENT_ALIASES)] as [string, ...string[]])
+    .transform((p) => CONSENT_ALIASES[p] ?? p)
+    .optional(),
   traits: z.array(z.string()).optional(),
   params: z.record(z.string().regex(PARAM_NAME, 'expected a snake_case parameter name'), z.unknown()).optional(),
   condition: z.unknown(),
@@ -72,7 +75,8 @@ export function definitionFromValue(value: unknown, file: string, overrides: Par
   const declared = raw.params ?? {};
   const override = Object.hasOwn(overrides, raw.id) ? overrides[raw.id]! : {};
   for (const k of Object.keys(override)) {
-    if (!Object.hasOwn(declared, k)) ctx.issues.push({ file, path: `params.${k}`, message: `override of an undeclared parameter (declared: ${Object.keys(declared).join(', ') || 'none'})` });
+    if (!Object.hasOwn(declared, k))
+      ctx.issues.push({ file, path: `params.${k}`, message: `override of an undeclared parameter (declared: ${Object.keys(declared).join(', ') || 'none'})` });
   }
   const params = { ...declared, ...override };
   const condition = parseCondition(ctx, ['condition'], substitute(ctx, ['condition'], raw.condition, params));
@@ -82,8 +86,15 @@ export function definitionFromValue(value: unknown, file: string, overrides: Par
   });
   if (ctx.issues.length > 0 || condition === undefined) throw issues(ctx);
   return {
-    id: raw.id, version: raw.version, name: raw.name, description: raw.description, requires_consent: raw.requires_consent ?? null,
-    traits: raw.traits ?? [], params, condition, file,
+    id: raw.id,
+    version: raw.version,
+    name: raw.name,
+    description: raw.description,
+    requires_consent: raw.requires_consent ?? null,
+    traits: raw.traits ?? [],
+    params,
+    condition,
+    file,
   };
 }
 
@@ -95,7 +106,9 @@ export function parseDefinition(text: string, file: string, overrides: ParamOver
   } catch (err) {
     if (!(err instanceof YAMLParseError)) throw err;
     const line = err.linePos?.[0];
-    throw new SegmentDefinitionError([{ file, path: line ? `line ${line.line}:${line.col}` : '', message: `not valid YAML: ${err.message.split('\n')[0]}` }], { cause: err });
+    throw new SegmentDefinitionError([{ file, path: line ? `line ${line.line}:${line.col}` : '', message: `not valid YAML: ${err.message.split('\n')[0]}` }], {
+      cause: err,
+    });
   }
   return definitionFromValue(value, file, overrides);
 }

@@ -36,12 +36,26 @@ describe('evaluate', () => {
   it('not/any: the earliest candidate where the whole tree differs, skipping candidates that change nothing', () => {
     // any(seen in the last 5 d, bought in the last 30 d): the first leaf flips at +25 d, which changes nothing;
     // the tree flips at +40 d, when the second leaf does too.
-    const either = def({ any: [{ field: 'activity.last_seen_at', within_last: '5d' }, { field: 'transactions.last_purchase_at', within_last: '30d' }] });
+    const either = def({
+      any: [
+        { field: 'activity.last_seen_at', within_last: '5d' },
+        { field: 'transactions.last_purchase_at', within_last: '30d' },
+      ],
+    });
     assert.deepEqual(evaluate(either, view, T0 + 20 * D), { member: true, nextChangeAt: T0 + 40 * D, flippedAt: null });
-    const neither = def({ not: { any: [{ field: 'activity.last_seen_at', within_last: '5d' }, { field: 'transactions.last_purchase_at', within_last: '30d' }] } });
+    const neither = def({
+      not: {
+        any: [
+          { field: 'activity.last_seen_at', within_last: '5d' },
+          { field: 'transactions.last_purchase_at', within_last: '30d' },
+        ],
+      },
+    });
     assert.deepEqual(evaluate(neither, view, T0 + 20 * D), { member: false, nextChangeAt: T0 + 40 * D, flippedAt: null });
     // all(seen in the last 5 d, not bought in the last 30 d): never true at the same time → never flips
-    const never = def({ all: [{ field: 'activity.last_seen_at', within_last: '5d' }, { not: { field: 'transactions.last_purchase_at', within_last: '30d' } }] });
+    const never = def({
+      all: [{ field: 'activity.last_seen_at', within_last: '5d' }, { not: { field: 'transactions.last_purchase_at', within_last: '30d' } }],
+    });
     assert.deepEqual(evaluate(never, view, T0 + 20 * D), { member: false, nextChangeAt: null, flippedAt: null });
   });
 
@@ -75,63 +89,107 @@ const leaf = fc.oneof(
   fc.record({ count: fc.constant('product_views'), within: dur, gte: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ sum: fc.constant('net_minor'), currency: fc.constant('GBP'), within: dur, gte: fc.integer({ min: 0, max: 5000 }) }),
   fc.record({ count: fc.constant('purchases'), within: dur, ending: fc.constant('last_purchase'), gte: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ rfm: fc.record({ r: score, f: score }), model: fc.constant({ recency: ['1d', '3d', '10d', '40d'], frequency: [2, 3, 4, 5], monetary: { GBP: [1000, 2000, 3000, 4000] } }) }),
+  fc.record({
+    rfm: fc.record({ r: score, f: score }),
+    model: fc.constant({ recency: ['1d', '3d', '10d', '40d'], frequency: [2, 3, 4, 5], monetary: { GBP: [1000, 2000, 3000, 4000] } }),
+  }),
   fc.record({ field: fc.constant('activity.cart.last_add_to_cart_at'), after: fc.constant('transactions.last_purchase_at') }),
   fc.record({ field: fc.constant('transactions.orders_count'), gte: fc.integer({ min: 0, max: 3 }) }),
 );
 const tree = fc.letrec<{ node: unknown }>((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf,
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
     fc.record({ all: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
     fc.record({ any: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
-    fc.record({ not: tie('node') })),
+    fc.record({ not: tie('node') }),
+  ),
 })).node;
 
 const at = fc.integer({ min: 0, max: 60 * 24 }).map((h) => T0 + h * H);
 const eventArb: fc.Arbitrary<() => FoldInput> = fc.oneof(
-  fc.tuple(at, fc.constantFrom('o1', 'o2', 'o3', 'o4', 'o5'), fc.constantFrom('completed', 'completed', 'cancelled', 'refunded') as fc.Arbitrary<'completed' | 'cancelled' | 'refunded'>, fc.integer({ min: 100, max: 3000 }))
-    .map(([t, o, status, total]) => () => purchase(t, o, { status, total })),
-  fc.tuple(at, fc.constantFrom('add_to_cart', 'page_view', 'checkout_started', 'product_view') as fc.Arbitrary<'add_to_cart' | 'page_view' | 'checkout_started' | 'product_view'>).map(([t, type]) => () => click(t, type)),
+  fc
+    .tuple(
+      at,
+      fc.constantFrom('o1', 'o2', 'o3', 'o4', 'o5'),
+      fc.constantFrom('completed', 'completed', 'cancelled', 'refunded') as fc.Arbitrary<'completed' | 'cancelled' | 'refunded'>,
+      fc.integer({ min: 100, max: 3000 }),
+    )
+    .map(
+      ([t, o, status, total]) =>
+        () =>
+          purchase(t, o, { status, total }),
+    ),
+  fc
+    .tuple(
+      at,
+      fc.constantFrom('add_to_cart', 'page_view', 'checkout_started', 'product_view') as fc.Arbitrary<
+        'add_to_cart' | 'page_view' | 'checkout_started' | 'product_view'
+      >,
+    )
+    .map(
+      ([t, type]) =>
+        () =>
+          click(t, type),
+    ),
 );
 
 describe('nextChangeAt (property)', () => {
   it('no flip strictly between now and nextChangeAt; it flips exactly at nextChangeAt', () => {
-    fc.assert(fc.property(tree, fc.array(eventArb, { maxLength: 12 }), fc.integer({ min: 0, max: 120 * 24 * 60 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 8, maxLength: 8 }),
-      (condition, makers, minutes, samples) => {
-        const d = def(condition);
-        const view = viewOf(makers.map((m) => m()));
-        const now = T0 + minutes * 60_000;
-        const r = evaluate(d, view, now);
-        const horizon = r.nextChangeAt ?? now + 400 * D;
-        if (r.nextChangeAt !== null) {
-          assert.ok(r.nextChangeAt > now);
-          assert.equal(evaluate(d, view, r.nextChangeAt - 1).member, r.member);
-          assert.notEqual(evaluate(d, view, r.nextChangeAt).member, r.member);
-        }
-        for (const s of samples) {
-          const t = now + Math.floor(s * (horizon - now));
-          if (t < horizon) assert.equal(evaluate(d, view, t).member, r.member, `flip at ${t - now} ms after now`);
-        }
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        tree,
+        fc.array(eventArb, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 120 * 24 * 60 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 8, maxLength: 8 }),
+        (condition, makers, minutes, samples) => {
+          const d = def(condition);
+          const view = viewOf(makers.map((m) => m()));
+          const now = T0 + minutes * 60_000;
+          const r = evaluate(d, view, now);
+          const horizon = r.nextChangeAt ?? now + 400 * D;
+          if (r.nextChangeAt !== null) {
+            assert.ok(r.nextChangeAt > now);
+            assert.equal(evaluate(d, view, r.nextChangeAt - 1).member, r.member);
+            assert.notEqual(evaluate(d, view, r.nextChangeAt).member, r.member);
+          }
+          for (const s of samples) {
+            const t = now + Math.floor(s * (horizon - now));
+            if (t < horizon) assert.equal(evaluate(d, view, t).member, r.member, `flip at ${t - now} ms after now`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('flippedAt (property)', () => {
   it('is the last flip in (since, now]: the answer differs just before it and holds from it to now', () => {
-    fc.assert(fc.property(tree, fc.array(eventArb, { maxLength: 12 }), fc.integer({ min: 0, max: 120 * 24 * 60 }), fc.integer({ min: 1, max: 90 * 24 * 60 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
-      (condition, makers, minutes, back, samples) => {
-        const d = def(condition);
-        const view = viewOf(makers.map((m) => m()));
-        const now = T0 + minutes * 60_000;
-        const since = now - back * 60_000;
-        const r = evaluate(d, view, now, since);
-        if (r.flippedAt === null) {
-          for (const s of samples) assert.equal(evaluate(d, view, since + Math.floor(s * (now - since))).member, r.member);
-          assert.equal(evaluate(d, view, since).member, r.member);
-          return;
-        }
-        assert.ok(r.flippedAt > since && r.flippedAt <= now);
-        assert.notEqual(evaluate(d, view, r.flippedAt - 1).member, r.member);
-        for (const s of samples) assert.equal(evaluate(d, view, r.flippedAt + Math.floor(s * (now - r.flippedAt))).member, r.member);
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        tree,
+        fc.array(eventArb, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 120 * 24 * 60 }),
+        fc.integer({ min: 1, max: 90 * 24 * 60 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
+        (condition, makers, minutes, back, samples) => {
+          const d = def(condition);
+          const view = viewOf(makers.map((m) => m()));
+          const now = T0 + minutes * 60_000;
+          const since = now - back * 60_000;
+          const r = evaluate(d, view, now, since);
+          if (r.flippedAt === null) {
+            for (const s of samples) assert.equal(evaluate(d, view, since + Math.floor(s * (now - since))).member, r.member);
+            assert.equal(evaluate(d, view, since).member, r.member);
+            return;
+          }
+          assert.ok(r.flippedAt > since && r.flippedAt <= now);
+          assert.notEqual(evaluate(d, view, r.flippedAt - 1).member, r.member);
+          for (const s of samples) assert.equal(evaluate(d, view, r.flippedAt + Math.floor(s * (now - r.flippedAt))).member, r.member);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -30,8 +30,13 @@ export function conditionOf(def: SegmentDefinition): Condition {
 }
 
 function inBounds(v: number, b: Bounds): boolean {
-  return (b.eq === undefined || v === b.eq) && (b.gt === undefined || v > b.gt) && (b.gte === undefined || v >= b.gte)
-    && (b.lt === undefined || v < b.lt) && (b.lte === undefined || v <= b.lte);
+  return (
+    (b.eq === undefined || v === b.eq) &&
+    (b.gt === undefined || v > b.gt) &&
+    (b.gte === undefined || v >= b.gte) &&
+    (b.lt === undefined || v < b.lt) &&
+    (b.lte === undefined || v <= b.lte)
+  );
 }
 
 const inRange = (v: number, [lo, hi]: Range) => v >= lo && v <= hi;
@@ -57,19 +62,28 @@ function windowPoints(c: Aggregate, facts: Facts, t: number): readonly PurchaseF
 /** The condition's value at instant t. */
 export function holds(c: Condition, facts: Facts, t: number): boolean {
   switch (c.kind) {
-    case 'all': return c.of.every((x) => holds(x, facts, t));
-    case 'any': return c.of.some((x) => holds(x, facts, t));
-    case 'not': return !holds(c.of, facts, t);
+    case 'all':
+      return c.of.every((x) => holds(x, facts, t));
+    case 'any':
+      return c.of.some((x) => holds(x, facts, t));
+    case 'not':
+      return !holds(c.of, facts, t);
     case 'compare': {
       const v = facts.value(c.field);
       if (v === null) return c.op === 'neq';
       switch (c.op) {
-        case 'eq': return v === c.value;
-        case 'neq': return v !== c.value;
-        case 'gt': return typeof v === 'number' && v > (c.value as number);
-        case 'gte': return typeof v === 'number' && v >= (c.value as number);
-        case 'lt': return typeof v === 'number' && v < (c.value as number);
-        case 'lte': return typeof v === 'number' && v <= (c.value as number);
+        case 'eq':
+          return v === c.value;
+        case 'neq':
+          return v !== c.value;
+        case 'gt':
+          return typeof v === 'number' && v > (c.value as number);
+        case 'gte':
+          return typeof v === 'number' && v >= (c.value as number);
+        case 'lt':
+          return typeof v === 'number' && v < (c.value as number);
+        case 'lte':
+          return typeof v === 'number' && v <= (c.value as number);
       }
       return false;
     }
@@ -100,8 +114,7 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
     }
     case 'aggregate': {
       const points = windowPoints(c, facts, t);
-      const v = c.fn === 'count' ? points.length
-        : points.reduce((s, p) => s + (c.of === 'net_minor' ? p.total_minor - p.refunded_minor : p.total_minor), 0);
+      const v = c.fn === 'count' ? points.length : points.reduce((s, p) => s + (c.of === 'net_minor' ? p.total_minor - p.refunded_minor : p.total_minor), 0);
       return inBounds(v, c.bounds);
     }
     case 'rfm': {
@@ -114,9 +127,15 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
 /** Instants > now at which some leaf of c changes value (a superset of the tree's flips). */
 export function candidates(c: Condition, facts: Facts, now: number, out: number[] = []): number[] {
   switch (c.kind) {
-    case 'all': case 'any': for (const x of c.of) candidates(x, facts, now, out); break;
-    case 'not': candidates(c.of, facts, now, out); break;
-    case 'within_last': case 'older_than': {
+    case 'all':
+    case 'any':
+      for (const x of c.of) candidates(x, facts, now, out);
+      break;
+    case 'not':
+      candidates(c.of, facts, now, out);
+      break;
+    case 'within_last':
+    case 'older_than': {
       const a = facts.time(c.field);
       if (a !== null && a + c.ms > now) out.push(a + c.ms);
       break;
@@ -126,8 +145,11 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
         for (const p of pointsOf(c, facts)) if (p.at + c.within > now) out.push(p.at + c.within);
       }
       break;
-    case 'rfm': out.push(...rfmChanges(c.model, facts.lastPurchaseAt, now)); break;
-    default: break;
+    case 'rfm':
+      out.push(...rfmChanges(c.model, facts.lastPurchaseAt, now));
+      break;
+    default:
+      break;
   }
   return out;
 }

@@ -45,19 +45,29 @@ export function factsOf(view: JsonValue): Facts {
     return times.get(path)!;
   };
   const raw = at(view, 'transactions.purchases');
-  const purchases = (Array.isArray(raw) ? raw : []).filter(isObject).flatMap((p) => {
-    const t = toTime(p.at ?? null);
-    return t === null ? [] : [{
-      at: t, currency: String(p.currency ?? ''),
-      total_minor: typeof p.total_minor === 'number' ? p.total_minor : 0,
-      refunded_minor: typeof p.refunded_minor === 'number' ? p.refunded_minor : 0,
-    }];
-  }).sort((a, b) => a.at - b.at);
+  const purchases = (Array.isArray(raw) ? raw : [])
+    .filter(isObject)
+    .flatMap((p) => {
+      const t = toTime(p.at ?? null);
+      return t === null
+        ? []
+        : [
+            {
+              at: t,
+              currency: String(p.currency ?? ''),
+              total_minor: typeof p.total_minor === 'number' ? p.total_minor : 0,
+              refunded_minor: typeof p.refunded_minor === 'number' ? p.refunded_minor : 0,
+            },
+          ];
+    })
+    .sort((a, b) => a.at - b.at);
   const viewTimes = at(view, 'activity.recent_product_view_times');
-  const productViews = (Array.isArray(viewTimes) ? viewTimes : []).flatMap((x) => {
-    const t = toTime(x);
-    return t === null ? [] : [{ at: t, currency: '', total_minor: 0, refunded_minor: 0 }];
-  }).sort((a, b) => a.at - b.at);
+  const productViews = (Array.isArray(viewTimes) ? viewTimes : [])
+    .flatMap((x) => {
+      const t = toTime(x);
+      return t === null ? [] : [{ at: t, currency: '', total_minor: 0, refunded_minor: 0 }];
+    })
+    .sort((a, b) => a.at - b.at);
   const revenue = at(view, 'transactions.revenue_minor');
   const orders = at(view, 'transactions.orders_count');
   return {

@@ -34,7 +34,8 @@ export async function loadDefinitions(dir: string, options: LoadOptions = {}): P
   }
   // An override naming no segment is a typo; only knowable when every file parsed.
   for (const id of Object.keys(options.params ?? {})) {
-    if (found.length === 0 && !byId.has(id)) found.push({ file: dir, path: `params.${id}`, message: `parameter overrides for an unknown segment ${JSON.stringify(id)}` });
+    if (found.length === 0 && !byId.has(id))
+      found.push({ file: dir, path: `params.${id}`, message: `parameter overrides for an unknown segment ${JSON.stringify(id)}` });
   }
   if (found.length > 0) throw new SegmentDefinitionError(found);
   return defs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -25,8 +25,7 @@ export const DEFAULT_RFM_MODEL: RfmModel = {
 };
 
 const ascending = (xs: readonly number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
-const four = <T extends z.ZodType<number>>(t: T) =>
-  z.array(t).length(4).refine(ascending, 'breakpoints must be strictly ascending');
+const four = <T extends z.ZodType<number>>(t: T) => z.array(t).length(4).refine(ascending, 'breakpoints must be strictly ascending');
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);
   if (ms === undefined) ctx.addIssue({ code: 'custom', message: `expected a duration like 30d (got ${JSON.stringify(s)})` });
@@ -40,7 +39,11 @@ export const rfmModelSchema = z.strictObject({
   monetary: z.record(z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code'), four(z.int().min(1))),
 });
 
-export interface RfmScores { r: number; f: number; m: number }
+export interface RfmScores {
+  r: number;
+  f: number;
+  m: number;
+}
 
 /** 1 + how many breakpoints the value reaches (value ≥ breakpoint). */
 function reached(value: number, breakpoints: readonly number[]): number {
@@ -48,7 +51,13 @@ function reached(value: number, breakpoints: readonly number[]): number {
 }
 
 /** Scores at `now`, or null for a profile that never bought (RFM says nothing about it). */
-export function rfmScores(model: RfmModel, lastPurchaseAt: number | null, orders: number, revenue: Readonly<Record<string, number>>, now: number): RfmScores | null {
+export function rfmScores(
+  model: RfmModel,
+  lastPurchaseAt: number | null,
+  orders: number,
+  revenue: Readonly<Record<string, number>>,
+  now: number,
+): RfmScores | null {
   if (lastPurchaseAt === null || orders === 0) return null;
   const age = now - lastPurchaseAt;
   const r = 5 - model.recency.filter((b) => age >= b).length;

@@ -2,9 +2,7 @@
  * A stitcher service from its config: the dependencies are built here and passed explicitly
  * (no module-level singletons), then consumer-kit runs the handler.
  */
-import {
-  createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer,
-} from '@profile-stream/consumer-kit';
+import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore, type Gate } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
@@ -35,7 +33,11 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
   const store = new ProfileStore({
-    redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs, now, identityCacheSize: cfg.identityCacheSize,
+    redis,
+    prefix: cfg.redisPrefix,
+    windowMs: cfg.windowMs,
+    now,
+    identityCacheSize: cfg.identityCacheSize,
     ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
   });
   const kit = createKitMetrics(cfg.service);
@@ -43,9 +45,18 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const prepare = prepareStep({ registry, topicId: cfg.topicId, defaultRegion: cfg.defaultRegion, blocklist, maxFutureMs: cfg.maxFutureMs, metrics, now });
   const consumer = await startConsumer({
-    kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
-    topics: [topics[cfg.topicId].topic], chunkSize: cfg.chunkSize, partitionsConsumedConcurrently: cfg.partitionsConcurrently, sessionTimeout: cfg.sessionTimeoutMs,
-    maxBytesPerPartition: 1 << 20, maxBytes: 32 << 20,
+    kafka,
+    producer,
+    logger: log,
+    metrics: kit,
+    service: cfg.service,
+    groupId: cfg.groupId,
+    topics: [topics[cfg.topicId].topic],
+    chunkSize: cfg.chunkSize,
+    partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+    sessionTimeout: cfg.sessionTimeoutMs,
+    maxBytesPerPartition: 1 << 20,
+    maxBytes: 32 << 20,
     handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, registry, topics, producer, metrics, log, now }),
   });
   // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one
@@ -54,20 +65,31 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const sweep = (olderThanMs: number) => {
     sweeping ??= sweepMerges({ store, registry, topics, producer, log, now }, olderThanMs)
       .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'merge sweep failed; next time'))
-      .finally(() => { sweeping = undefined; });
+      .finally(() => {
+        sweeping = undefined;
+      });
   };
   const sweeper = cfg.sweepMs > 0 ? setInterval(() => sweep(cfg.sweepMs), cfg.sweepMs) : undefined;
   if (cfg.sweepMs > 0) sweep(cfg.sweepMs);
   const ops = await startOpsServer({
-    port: cfg.opsPort, registry: kit.registry,
+    port: cfg.opsPort,
+    registry: kit.registry,
     checks: { kafka: () => consumer.healthy(), redis: async () => (await redis.ping()) === 'PONG' },
   });
   log.info({ topic: topics[cfg.topicId].topic, group: cfg.groupId, ops: ops.port }, 'stitcher started');
   return {
-    consumer, opsPort: ops.port, log,
+    consumer,
+    opsPort: ops.port,
+    log,
     async metrics() {
       const all = await kit.registry.getMetricsAsJSON();
-      return all.flatMap((m) => (m.values ?? []).map((v) => ({ name: m.name, labels: Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, x]) => [k, String(x)])), value: Number(v.value) })));
+      return all.flatMap((m) =>
+        (m.values ?? []).map((v) => ({
+          name: m.name,
+          labels: Object.fromEntries(Object.entries(v.labels ?? {}).map(([k, x]) => [k, String(x)])),
+          value: Number(v.value),
+        })),
+      );
     },
     async stop() {
       clearInterval(sweeper);

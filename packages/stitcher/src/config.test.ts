@@ -4,7 +4,7 @@ import { test } from 'vitest';
 import { ConfigError, OPS_PORTS } from '@profile-stream/consumer-kit';
 import { loadStitcherConfig, type InputTopicId } from './config.ts';
 
-test('each input topic\'s stitcher has its own default group and ops port; STITCHER_OPS_PORT=0 picks a free one', () => {
+test("each input topic's stitcher has its own default group and ops port; STITCHER_OPS_PORT=0 picks a free one", () => {
   for (const id of ['clickstream', 'purchases', 'support-tickets'] as InputTopicId[]) {
     const c = loadStitcherConfig(id, {});
     assert.equal(c.service, `${id}-stitcher`);
@@ -16,7 +16,11 @@ test('each input topic\'s stitcher has its own default group and ops port; STITC
 
 test('own settings and shared ones come from the same env', () => {
   const c = loadStitcherConfig('purchases', {
-    STITCHER_KILL_AT: 'merge:seal#2', PROFILE_DEDUP_WINDOW_DAYS: '7', PROFILE_JUNK_IDS: 'guest', REDIS_PREFIX: 't-1.ps:', LOG_LEVEL: 'error',
+    STITCHER_KILL_AT: 'merge:seal#2',
+    PROFILE_DEDUP_WINDOW_DAYS: '7',
+    PROFILE_JUNK_IDS: 'guest',
+    REDIS_PREFIX: 't-1.ps:',
+    LOG_LEVEL: 'error',
   });
   assert.deepEqual(c.killAt, { step: 'merge:seal', n: 2 });
   assert.deepEqual(loadStitcherConfig('purchases', { STITCHER_KILL_AT: 'fold' }).killAt, { step: 'fold', n: 1 });
@@ -27,7 +31,15 @@ test('own settings and shared ones come from the same env', () => {
 });
 
 test('a bad value names the variable', () => {
-  for (const [name, value] of [['STITCHER_OPS_PORT', '-1'], ['STITCHER_KILL_AT', 'Merge'], ['STITCHER_SESSION_TIMEOUT_MS', '100'], ['REDIS_PREFIX', '{x}']]) {
-    assert.throws(() => loadStitcherConfig('clickstream', { [name!]: value }), (err: unknown) => err instanceof ConfigError && err.variable === name);
+  for (const [name, value] of [
+    ['STITCHER_OPS_PORT', '-1'],
+    ['STITCHER_KILL_AT', 'Merge'],
+    ['STITCHER_SESSION_TIMEOUT_MS', '100'],
+    ['REDIS_PREFIX', '{x}'],
+  ]) {
+    assert.throws(
+      () => loadStitcherConfig('clickstream', { [name!]: value }),
+      (err: unknown) => err instanceof ConfigError && err.variable === name,
+    );
   }
 });

@@ -19,14 +19,17 @@ export const STITCHER_SETTINGS = {
     env.int(30_000, 0, 86_400_000),
     'how often each stitcher finishes merges another process left unfinished (decided at least this long ago); 0 = never',
   ),
-  STITCHER_SESSION_TIMEOUT_MS: setting(env.int(30_000, 6000, 300_000), 'consumer-group session timeout (a crashed stitcher\'s partitions move after it)'),
+  STITCHER_SESSION_TIMEOUT_MS: setting(env.int(30_000, 6000, 300_000), "consumer-group session timeout (a crashed stitcher's partitions move after it)"),
   STITCHER_KILL_AT: setting(
-    z.string().regex(/^[a-z:-]+(#[1-9][0-9]*)?$/, 'expected <gate step>[#n], e.g. merge:seal#1').optional(),
+    z
+      .string()
+      .regex(/^[a-z:-]+(#[1-9][0-9]*)?$/, 'expected <gate step>[#n], e.g. merge:seal#1')
+      .optional(),
     'fault tests only: the stitcher kills itself with SIGKILL at a store step (`merge:seal`, `fold#2`, …)',
   ),
   PROFILE_DEDUP_WINDOW_DAYS: setting(
     env.int(90, 1, 3650),
-    'de-duplication window, on arrival time; keep it longer than the input topics\' retention (see *Profiles*)',
+    "de-duplication window, on arrival time; keep it longer than the input topics' retention (see *Profiles*)",
   ),
 };
 

@@ -6,9 +6,7 @@
  * and profile-merged, acknowledged before the handler returns (and so before the commit); then the announced merges
  * leave the identity journal.
  */
-import {
-  asRedisError, ok, safely, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer,
-} from '@profile-stream/consumer-kit';
+import { asRedisError, ok, safely, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
 import { eventFragment, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
 import type { InputTopicId } from './config.ts';
@@ -49,24 +47,34 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
   return async (messages, ctx) => {
     const outcomes: Outcome[] = new Array(messages.length);
     const prepared: (Prepared | undefined)[] = new Array(messages.length);
-    await Promise.all(messages.map(async (m, i) => {
-      outcomes[i] = await safely(async (msg) => {
-        const p = await d.prepare(msg);
-        if (!isPrepared(p)) return p;
-        prepared[i] = p;
-        return ok();
-      }, m, ctx);
-    }));
+    await Promise.all(
+      messages.map(async (m, i) => {
+        outcomes[i] = await safely(
+          async (msg) => {
+            const p = await d.prepare(msg);
+            if (!isPrepared(p)) return p;
+            prepared[i] = p;
+            return ok();
+          },
+          m,
+          ctx,
+        );
+      }),
+    );
     const ready = prepared.flatMap((p) => (p ? [p] : []));
     if (ready.length === 0) return outcomes;
 
     // Phases 2–3: identity in offset order (one round trip for the sets not in the cache), then a fold per profile.
     const fragments: object[] = new Array(ready.length);
-    const chunk = await redisStep(() => d.store.stitch(ready.map((p, i) => {
-      const { dropped: _dropped, ...ids } = p.ids;
-      const fragment = (r: Resolution) => (fragments[i] = eventFragment(d.topicId, p.event as never, attached(p.ids, r)));
-      return { ids, eventId: p.event.event_id, occurredAt: p.event.occurred_at, fragment };
-    })));
+    const chunk = await redisStep(() =>
+      d.store.stitch(
+        ready.map((p, i) => {
+          const { dropped: _dropped, ...ids } = p.ids;
+          const fragment = (r: Resolution) => (fragments[i] = eventFragment(d.topicId, p.event as never, attached(p.ids, r)));
+          return { ids, eventId: p.event.event_id, occurredAt: p.event.occurred_at, fragment };
+        }),
+      ),
+    );
     const resolved = ready.map((p, i) => ({ p, resolution: chunk.resolutions[i]! }));
     const changes: ChangeInput[] = chunk.folds.map(({ fold, items }) => {
       d.metrics.folded.inc({ result: 'applied' }, fold.applied);
@@ -77,7 +85,10 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
       return { fold, triggerEventId: last.event_id, occurredAt: last.occurred_at, sections, mergedIds: fold.mergedIds };
     });
 
-    const items = mergeItems(chunk.merges, resolved.map((r) => ({ resolution: r.resolution, triggerEventId: r.p.event.event_id, occurredAt: r.p.event.occurred_at })));
+    const items = mergeItems(
+      chunk.merges,
+      resolved.map((r) => ({ resolution: r.resolution, triggerEventId: r.p.event.event_id, occurredAt: r.p.event.occurred_at })),
+    );
     for (const { p, resolution: r } of resolved) {
       if (r.created) d.metrics.profilesCreated.inc();
       if (r.merges.length) d.metrics.merges.inc({ outcome: 'merged' }, r.merges.length);

@@ -10,7 +10,12 @@ export interface StitcherMetrics {
 
 export function createStitcherMetrics(registry: Registry): StitcherMetrics {
   return {
-    identifiersDropped: new Counter({ name: 'ps_identifiers_dropped_total', help: 'Identifier values dropped (junk, invalid, over a limit)', labelNames: ['field', 'reason'], registers: [registry] }),
+    identifiersDropped: new Counter({
+      name: 'ps_identifiers_dropped_total',
+      help: 'Identifier values dropped (junk, invalid, over a limit)',
+      labelNames: ['field', 'reason'],
+      registers: [registry],
+    }),
     merges: new Counter({ name: 'ps_profile_merges_total', help: 'Profile merges, by outcome', labelNames: ['outcome'], registers: [registry] }),
     folded: new Counter({ name: 'ps_events_folded_total', help: 'Events folded into profiles, by result', labelNames: ['result'], registers: [registry] }),
     profilesCreated: new Counter({ name: 'ps_profiles_created_total', help: 'New profiles', registers: [registry] }),

@@ -28,7 +28,17 @@ export async function sweepMerges(d: SweepDeps, olderThanMs: number): Promise<nu
   for (const root of new Set(due.map((m) => m.root))) {
     const p = await d.store.read(root);
     const last = due.filter((m) => m.root === root).reduce((a, b) => (b.occurredAt > a.occurredAt ? b : a));
-    if (p) changes.push({ fold: p, triggerEventId: last.triggerEventId, occurredAt: last.occurredAt, sections: Object.keys(p.doc).filter((s) => s !== 'hw').sort(), mergedIds: p.mergedIds, cause: 'merge' });
+    if (p)
+      changes.push({
+        fold: p,
+        triggerEventId: last.triggerEventId,
+        occurredAt: last.occurredAt,
+        sections: Object.keys(p.doc)
+          .filter((s) => s !== 'hw')
+          .sort(),
+        mergedIds: p.mergedIds,
+        cause: 'merge',
+      });
   }
   const now = d.now();
   const topicMessages = [await profileMergedRecords(d.registry, d.topics, mergeItems(due, []), now)];

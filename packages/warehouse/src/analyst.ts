@@ -37,7 +37,11 @@ export async function openAnalystClient(o: { url: string | undefined; database: 
     await h.client.command({ query: `USE ${o.database}` });
   } catch (err) {
     await h.client.close();
-    throw new WarehouseError('clickhouse_unavailable', `no warehouse database "${o.database}" in ${o.dataDir} and no warehouse answering on port ${o.opsPort}: start it with \`profile-stream run warehouse\``, { cause: err });
+    throw new WarehouseError(
+      'clickhouse_unavailable',
+      `no warehouse database "${o.database}" in ${o.dataDir} and no warehouse answering on port ${o.opsPort}: start it with \`profile-stream run warehouse\``,
+      { cause: err },
+    );
   }
   return { client: h.client, mode: 'embedded', location: h.location, close: () => h.client.close() };
 }

@@ -29,8 +29,14 @@ export interface WarehouseDeps {
 }
 
 /** Opens ClickHouse for the warehouse and brings the schema up to date (a failing migration throws `migration_failed`). */
-export async function openWarehouseDb(cfg: WarehouseConfig, log: Logger, client?: ClickHouseClient): Promise<{ client: ClickHouseClient; mode: 'embedded' | 'server' }> {
-  const h = client ? { client, mode: cfg.conn.clickhouse.url ? 'server' as const : 'embedded' as const } : openClickHouse({ url: cfg.conn.clickhouse.url, dataDir: cfg.dataDir });
+export async function openWarehouseDb(
+  cfg: WarehouseConfig,
+  log: Logger,
+  client?: ClickHouseClient,
+): Promise<{ client: ClickHouseClient; mode: 'embedded' | 'server' }> {
+  const h = client
+    ? { client, mode: cfg.conn.clickhouse.url ? ('server' as const) : ('embedded' as const) }
+    : openClickHouse({ url: cfg.conn.clickhouse.url, dataDir: cfg.dataDir });
   try {
     await migrate(h.client, { database: cfg.database, dir: cfg.migrationsDir, log });
     await applyClickstreamTtl(h.client, cfg.database, cfg.clickstreamTtlDays);
@@ -54,26 +60,51 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
   const kit = createKitMetrics(cfg.service);
   const metrics = createWarehouseMetrics(kit.registry);
   const storePii = piiStorer(cfg.pii, cfg.piiKey);
-  const sink = new BatchSink({ client, database: cfg.database, maxRows: cfg.batchRows, maxMs: cfg.batchMs, quietMs: cfg.batchQuietMs, log, metrics, tombstoneOf: tombstoner(cfg.pii, cfg.piiKey) });
+  const sink = new BatchSink({
+    client,
+    database: cfg.database,
+    maxRows: cfg.batchRows,
+    maxMs: cfg.batchMs,
+    quietMs: cfg.batchQuietMs,
+    log,
+    metrics,
+    tombstoneOf: tombstoner(cfg.pii, cfg.piiKey),
+  });
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const identities = new Map();
   const consumer = await startConsumer({
-    kafka, producer, logger: log, metrics: kit, service: cfg.service, groupId: cfg.groupId,
-    topics: WAREHOUSE_TOPICS.map((id) => topics[id].topic), chunkSize: cfg.chunkSize,
-    partitionsConsumedConcurrently: cfg.partitionsConcurrently, sessionTimeout: cfg.sessionTimeoutMs, maxBytesPerPartition: 8 << 20, maxBytes: 128 << 20,
+    kafka,
+    producer,
+    logger: log,
+    metrics: kit,
+    service: cfg.service,
+    groupId: cfg.groupId,
+    topics: WAREHOUSE_TOPICS.map((id) => topics[id].topic),
+    chunkSize: cfg.chunkSize,
+    partitionsConsumedConcurrently: cfg.partitionsConcurrently,
+    sessionTimeout: cfg.sessionTimeoutMs,
+    maxBytesPerPartition: 8 << 20,
+    maxBytes: 128 << 20,
     handler: warehouseHandler({
-      registry, topics, sink,
+      registry,
+      topics,
+      sink,
       rowOptions: () => ({ storePii, defaultRegion: cfg.defaultRegion, blocklist, now: now(), maxFutureMs: cfg.maxFutureMs, identities }),
     }),
   });
   const ops = await startOpsServer({
-    port: cfg.opsPort, registry: kit.registry,
+    port: cfg.opsPort,
+    registry: kit.registry,
     checks: { kafka: () => consumer.healthy(), clickhouse: async () => (await client.ping()).success },
     extra: mode === 'embedded' ? clickHouseHttp(client) : undefined,
   });
   log.info({ mode, database: cfg.database, group: cfg.groupId, ops: ops.port, batchRows: cfg.batchRows, batchMs: cfg.batchMs }, 'warehouse started');
   return {
-    consumer, client, mode, opsPort: ops.port, log,
+    consumer,
+    client,
+    mode,
+    opsPort: ops.port,
+    log,
     async stop() {
       await consumer.stop(); // the chunk in hand finishes: its batch is flushed (by size or time) before the commit
       await sink.drain();

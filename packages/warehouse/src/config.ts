@@ -9,14 +9,26 @@ export const DEVELOPMENT_PII_KEY = 'profile-stream-development-key';
 
 export const WAREHOUSE_SETTINGS = {
   WAREHOUSE_GROUP_ID: setting(env.string('profile-stream.warehouse'), 'consumer group of the warehouse (all seven topics)'),
-  WAREHOUSE_OPS_PORT: setting(env.opsPort(OPS_PORTS.warehouse), '`/health`, `/metrics` and read-only SQL (ClickHouse HTTP subset, embedded mode); 0 = any free port'),
+  WAREHOUSE_OPS_PORT: setting(
+    env.opsPort(OPS_PORTS.warehouse),
+    '`/health`, `/metrics` and read-only SQL (ClickHouse HTTP subset, embedded mode); 0 = any free port',
+  ),
   WAREHOUSE_BATCH_ROWS: setting(env.int(50_000, 1, 10_000_000), 'insert a batch at this many rows'),
   WAREHOUSE_BATCH_MS: setting(env.int(1000, 1, 600_000), 'insert a batch this long after its first row'),
-  WAREHOUSE_BATCH_QUIET_MS: setting(env.int(50, 0, 600_000), 'also insert after this long without new rows (every running handler waits); ≥ `WAREHOUSE_BATCH_MS` turns it off'),
+  WAREHOUSE_BATCH_QUIET_MS: setting(
+    env.int(50, 0, 600_000),
+    'also insert after this long without new rows (every running handler waits); ≥ `WAREHOUSE_BATCH_MS` turns it off',
+  ),
   WAREHOUSE_CHUNK_SIZE: setting(env.int(10_000, 1, 100_000), 'messages per handler call and commit'),
   WAREHOUSE_PARTITIONS_CONCURRENTLY: setting(env.int(42, 1, 1000), 'partitions handled at once'),
-  WAREHOUSE_SESSION_TIMEOUT_MS: setting(env.int(30_000, 6000, 300_000), 'consumer-group session timeout (a crashed warehouse\'s partitions move after it)'),
-  WAREHOUSE_DATABASE: setting(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name (letters, digits, _)').default('profile_stream'), 'ClickHouse database'),
+  WAREHOUSE_SESSION_TIMEOUT_MS: setting(env.int(30_000, 6000, 300_000), "consumer-group session timeout (a crashed warehouse's partitions move after it)"),
+  WAREHOUSE_DATABASE: setting(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a database name (letters, digits, _)')
+      .default('profile_stream'),
+    'ClickHouse database',
+  ),
   WAREHOUSE_DATA_DIR: setting(env.optionalString(), 'chDB directory (embedded mode)', '`<PS_DATA_DIR>/chdb`'),
   WAREHOUSE_MIGRATIONS_DIR: setting(env.optionalString(), 'versioned migrations', '`infra/clickhouse` in the repository'),
   WAREHOUSE_CLICKSTREAM_TTL_DAYS: setting(env.int(0, 0, 36_500), 'TTL of raw `clickstream_events` in days, 0 = keep (changed at start when it differs)'),

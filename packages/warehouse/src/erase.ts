@@ -54,7 +54,9 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     emails.length ? `email IN (${sqlList(emails)})` : '',
     phones.length ? `phone IN (${sqlList(phones)})` : '',
     keys.length ? `customer_key IN (${sqlList(keys)})` : '',
-  ].filter(Boolean).join(' OR ');
+  ]
+    .filter(Boolean)
+    .join(' OR ');
   const statements = [
     ...(byIdentifier ? RAW.map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
     ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${sqlList(keys)})`] : []),
@@ -63,15 +65,22 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${sqlList(ids)}) OR merged_profile_id IN (${sqlList(ids)})`,
   ];
   for (const query of statements) await client.command({ query, clickhouse_settings: { max_query_size: '104857600' } });
-  const tombstones = [...new Set([
-    ...users.map((u) => tombstoneOf('user_id', u)), ...anons.map((a) => tombstoneOf('anonymous_id', a)),
-    ...(known?.e ?? []).map((v) => tombstoneOf('email', v)), ...(known?.p ?? []).map((v) => tombstoneOf('phone', v)), ...e.identifier_hashes,
-  ])];
+  const tombstones = [
+    ...new Set([
+      ...users.map((u) => tombstoneOf('user_id', u)),
+      ...anons.map((a) => tombstoneOf('anonymous_id', a)),
+      ...(known?.e ?? []).map((v) => tombstoneOf('email', v)),
+      ...(known?.p ?? []).map((v) => tombstoneOf('phone', v)),
+      ...e.identifier_hashes,
+    ]),
+  ];
   await client.insert({
-    table: `${db}.erasures`, format: 'JSONEachRow',
+    table: `${db}.erasures`,
+    format: 'JSONEachRow',
     values: [{ event_id: e.event_id, profile_id: e.profile_id, merged_ids: e.merged_ids, occurred_at: e.occurred_at, identifier_hashes: tombstones }],
   });
-  if (!known || keys.length === 0) log.warn({ profile: e.profile_id }, 'erasure found no stored snapshot or identifier hashes: raw events of this profile could not be matched');
+  if (!known || keys.length === 0)
+    log.warn({ profile: e.profile_id }, 'erasure found no stored snapshot or identifier hashes: raw events of this profile could not be matched');
   log.info({ profile: e.profile_id, statements: statements.length, tombstones: tombstones.length }, 'profile erased from the warehouse');
   return tombstones;
 }

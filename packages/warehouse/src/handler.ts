@@ -4,16 +4,30 @@
  * its reason (and never holds up the rest); ClickHouse trouble makes the whole chunk retriable (nothing committed).
  */
 import { decodeMessageRaw, dlq, drop, failed, ok, type BatchHandler, type KitMessage, type Outcome } from '@profile-stream/consumer-kit';
-import {
-  type ClickEvent, type ContractsRegistry, type ProfileChanged, type ProfileErased, type ProfileMerged, type Purchase,
-  type SegmentMembershipChanged, type SupportTicket, type TopicId, type TopicTable,
+import type {
+  ClickEvent,
+  ContractsRegistry,
+  ProfileChanged,
+  ProfileErased,
+  ProfileMerged,
+  Purchase,
+  SegmentMembershipChanged,
+  SupportTicket,
+  TopicId,
+  TopicTable,
 } from '@profile-stream/contracts';
 import { clickRows, membershipRows, mergeRows, profileRows, purchaseRows, ticketRows, type RowOptions } from './rows.ts';
 import type { BatchSink, Entry } from './sink.ts';
 
 /** The topics the warehouse consumes (topic ids of the contracts topic table). */
 export const WAREHOUSE_TOPICS = [
-  'clickstream', 'purchases', 'support-tickets', 'profile-changes', 'segment-membership-changed', 'profile-merged', 'profile-erased',
+  'clickstream',
+  'purchases',
+  'support-tickets',
+  'profile-changes',
+  'segment-membership-changed',
+  'profile-merged',
+  'profile-erased',
 ] as const satisfies readonly TopicId[];
 
 export interface HandlerDeps {
@@ -26,12 +40,18 @@ export interface HandlerDeps {
 /** One message → what it adds to the warehouse, or why not (an outcome). */
 export function toEntry(id: TopicId, value: unknown, o: RowOptions): Entry | Outcome {
   switch (id) {
-    case 'clickstream': return { rows: clickRows(value as ClickEvent, o) };
-    case 'purchases': return { rows: purchaseRows(value as Purchase, o) };
-    case 'support-tickets': return { rows: ticketRows(value as SupportTicket, o) };
-    case 'segment-membership-changed': return { rows: membershipRows(value as SegmentMembershipChanged) };
-    case 'profile-merged': return { rows: mergeRows(value as ProfileMerged) };
-    case 'profile-erased': return { erase: value as ProfileErased };
+    case 'clickstream':
+      return { rows: clickRows(value as ClickEvent, o) };
+    case 'purchases':
+      return { rows: purchaseRows(value as Purchase, o) };
+    case 'support-tickets':
+      return { rows: ticketRows(value as SupportTicket, o) };
+    case 'segment-membership-changed':
+      return { rows: membershipRows(value as SegmentMembershipChanged) };
+    case 'profile-merged':
+      return { rows: mergeRows(value as ProfileMerged) };
+    case 'profile-erased':
+      return { erase: value as ProfileErased };
     case 'profile-changes': {
       const rows = profileRows(value as ProfileChanged, o);
       return rows ? { rows } : drop('no_snapshot');
@@ -68,7 +88,9 @@ export function warehouseHandler(d: HandlerDeps): BatchHandler {
       }
     }
     const written = await d.sink.write(entries); // throws (retriable) when ClickHouse did not take the batch
-    written.forEach((out, j) => { outcomes[at[j]!] = out; });
+    written.forEach((out, j) => {
+      outcomes[at[j]!] = out;
+    });
     for (let i = 0; i < outcomes.length; i++) outcomes[i] ??= ok();
     return outcomes;
   };

@@ -3,7 +3,19 @@ export { startWarehouse, openWarehouseDb, type RunningWarehouse, type WarehouseD
 export { migrate, loadMigrations, statements, applyClickstreamTtl } from './migrations.ts';
 export { BatchSink, insertRows, isDataError, type Entry } from './sink.ts';
 export { warehouseHandler, toEntry, WAREHOUSE_TOPICS } from './handler.ts';
-export { clickRows, purchaseRows, ticketRows, membershipRows, mergeRows, profileRows, TABLES, type Row, type TableName, type TableRows, type RowOptions } from './rows.ts';
+export {
+  clickRows,
+  purchaseRows,
+  ticketRows,
+  membershipRows,
+  mergeRows,
+  profileRows,
+  TABLES,
+  type Row,
+  type TableName,
+  type TableRows,
+  type RowOptions,
+} from './rows.ts';
 export { identifierHash, piiStorer, tombstoner, type IdentifierType, type PiiMode } from './pii.ts';
 export { assertReadOnly, clickHouseHttp } from './query.ts';
 export { openAnalystClient, type AnalystClient } from './analyst.ts';

@@ -14,8 +14,12 @@ let client: ClickHouseClient;
 const dir = mkdtempSync(join(tmpdir(), 'ps-migrations-'));
 const rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
 
-beforeAll(() => { client = openClickHouse({ dataDir: join(dir, 'chdb') }).client; });
-afterAll(async () => { await client.close(); });
+beforeAll(() => {
+  client = openClickHouse({ dataDir: join(dir, 'chdb') }).client;
+});
+afterAll(async () => {
+  await client.close();
+});
 
 test('statements: comments dropped, split at line-ending semicolons, {{db}} filled in', () => {
   assert.deepEqual(statements("-- note; not a split\nCREATE TABLE {{db}}.a (x String DEFAULT 'a;b') ENGINE = Memory;\n\nSELECT 1;\n", 'd'), [
@@ -34,14 +38,31 @@ test('the shipped migrations apply on an empty database, are recorded, and apply
   const recorded = await rows<{ version: number }>('SELECT version FROM m_shipped.schema_migrations FINAL ORDER BY version');
   assert.equal(recorded.length, first.applied.length);
   const tables = (await rows<{ name: string }>("SELECT name FROM system.tables WHERE database = 'm_shipped'")).map((r) => r.name);
-  for (const t of ['clickstream_events', 'purchases', 'purchase_items', 'support_tickets', 'segment_membership_changes', 'identity_merges', 'profiles',
-    'daily_revenue', 'daily_orders', 'daily_active_customers', 'daily_tickets', 'daily_segment_sizes', 'rfm']) assert.ok(tables.includes(t), `missing ${t}`);
+  for (const t of [
+    'clickstream_events',
+    'purchases',
+    'purchase_items',
+    'support_tickets',
+    'segment_membership_changes',
+    'identity_merges',
+    'profiles',
+    'daily_revenue',
+    'daily_orders',
+    'daily_active_customers',
+    'daily_tickets',
+    'daily_segment_sizes',
+    'rfm',
+  ])
+    assert.ok(tables.includes(t), `missing ${t}`);
 });
 
 test('an applied migration is never applied again (its INSERT runs once)', async () => {
   const d = join(dir, 'once');
   mkdirSync(d);
-  writeFileSync(join(d, '0001_counter.sql'), 'CREATE TABLE IF NOT EXISTS {{db}}.counter (x UInt8) ENGINE = MergeTree ORDER BY x;\nINSERT INTO {{db}}.counter VALUES (1);\n');
+  writeFileSync(
+    join(d, '0001_counter.sql'),
+    'CREATE TABLE IF NOT EXISTS {{db}}.counter (x UInt8) ENGINE = MergeTree ORDER BY x;\nINSERT INTO {{db}}.counter VALUES (1);\n',
+  );
   await migrate(client, { database: 'm_once', dir: d, log });
   await migrate(client, { database: 'm_once', dir: d, log });
   assert.deepEqual(await rows('SELECT count() AS n FROM m_once.counter'), [{ n: 1 }]);
@@ -70,7 +91,8 @@ test('a badly named migration file is refused at start', async () => {
 
 test('the raw clickstream TTL follows the setting (set, changed, removed)', async () => {
   await migrate(client, { database: 'm_ttl', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log });
-  const ttl = async () => (await rows<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = 'm_ttl' AND name = 'clickstream_events'"))[0]!.q;
+  const ttl = async () =>
+    (await rows<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = 'm_ttl' AND name = 'clickstream_events'"))[0]!.q;
   await applyClickstreamTtl(client, 'm_ttl', 30);
   assert.match(await ttl(), /TTL .*toIntervalDay\(30\)/);
   await applyClickstreamTtl(client, 'm_ttl', 400);

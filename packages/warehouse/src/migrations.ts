@@ -11,12 +11,20 @@ import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import type { Logger } from '@profile-stream/consumer-kit';
 import { WarehouseError } from './errors.ts';
 
-export interface Migration { version: number; name: string; file: string; sql: string; checksum: string }
+export interface Migration {
+  version: number;
+  name: string;
+  file: string;
+  sql: string;
+  checksum: string;
+}
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
 export function loadMigrations(dir: string): Migration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const out: Migration[] = [];
   for (const file of files) {
     const m = FILE.exec(file);
@@ -40,7 +48,10 @@ export function statements(sql: string, database: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-export interface MigrateResult { applied: string[]; skipped: string[] }
+export interface MigrateResult {
+  applied: string[];
+  skipped: string[];
+}
 
 export async function migrate(client: ClickHouseClient, o: { database: string; dir: string; log: Logger }): Promise<MigrateResult> {
   const all = loadMigrations(o.dir);
@@ -67,7 +78,11 @@ export async function migrate(client: ClickHouseClient, o: { database: string; d
       continue;
     }
     for (const s of statements(m.sql, o.database)) await run(s, m.file);
-    await client.insert({ table: `${o.database}.schema_migrations`, values: [{ version: m.version, name: m.name, checksum: m.checksum }], format: 'JSONEachRow' });
+    await client.insert({
+      table: `${o.database}.schema_migrations`,
+      values: [{ version: m.version, name: m.name, checksum: m.checksum }],
+      format: 'JSONEachRow',
+    });
     o.log.info({ file: m.file }, 'migration applied');
     result.applied.push(m.file);
   }
@@ -78,7 +93,8 @@ export async function migrate(client: ClickHouseClient, o: { database: string; d
 export async function applyClickstreamTtl(client: ClickHouseClient, database: string, days: number): Promise<void> {
   const rs = await client.query({
     query: `SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = 'clickstream_events'`,
-    query_params: { db: database }, format: 'JSONEachRow',
+    query_params: { db: database },
+    format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ q: string }>();
   const current = /TTL .*toIntervalDay\((\d+)\)/.exec(row?.q ?? '')?.[1];

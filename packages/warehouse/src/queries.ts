@@ -5,7 +5,11 @@
  */
 import { sqlString } from './sql.ts';
 
-export interface AnalystQuery { id: string; title: string; sql: string }
+export interface AnalystQuery {
+  id: string;
+  title: string;
+  sql: string;
+}
 
 export const ANALYST_QUERIES: readonly AnalystQuery[] = [
   {

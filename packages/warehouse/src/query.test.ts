@@ -22,13 +22,16 @@ describe('assertReadOnly', () => {
       ["SELECT * FROM file('/etc/passwd')", /table functions/],
     ];
     for (const [sql, message] of refused) {
-      assert.throws(() => assertReadOnly(sql), (err: unknown) => {
-        assert.ok(err instanceof WarehouseError, sql);
-        assert.equal(err.code, 'not_read_only', sql);
-        assert.equal(err.retriable, false, sql);
-        assert.match(err.message, message, sql);
-        return true;
-      });
+      assert.throws(
+        () => assertReadOnly(sql),
+        (err: unknown) => {
+          assert.ok(err instanceof WarehouseError, sql);
+          assert.equal(err.code, 'not_read_only', sql);
+          assert.equal(err.retriable, false, sql);
+          assert.match(err.message, message, sql);
+          return true;
+        },
+      );
     }
   });
 });

@@ -13,7 +13,10 @@ const SIDE_EFFECTS = /\bINTO\s+OUTFILE\b|\b(file|url|s3|s3Cluster|hdfs|remote|re
 
 /** The statement if it only reads; else a `not_read_only` error. */
 export function assertReadOnly(sql: string): string {
-  const body = sql.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '').trim().replace(/;\s*$/, '');
+  const body = sql
+    .replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '')
+    .trim()
+    .replace(/;\s*$/, '');
   const first = body.replace(/^\(+\s*/, '');
   if (!READING.test(first)) throw new WarehouseError('not_read_only', 'only SELECT, WITH, SHOW, DESCRIBE, EXPLAIN and EXISTS statements are accepted');
   if (body.includes(';')) throw new WarehouseError('not_read_only', 'one statement at a time (no ";" inside the query)');
@@ -45,7 +48,10 @@ export function clickHouseHttp(client: ClickHouseClient): (req: IncomingMessage,
     }
     try {
       const query = assertReadOnly(sql);
-      const result = await client.exec({ query, clickhouse_settings: { default_format: (url.searchParams.get('default_format') ?? 'TabSeparated') as 'TabSeparated' } });
+      const result = await client.exec({
+        query,
+        clickhouse_settings: { default_format: (url.searchParams.get('default_format') ?? 'TabSeparated') as 'TabSeparated' },
+      });
       const chunks: Buffer[] = [];
       for await (const c of result.stream) chunks.push(Buffer.from(c as Buffer));
       res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8', 'x-clickhouse-format': 'auto' });

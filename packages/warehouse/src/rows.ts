@@ -4,9 +4,7 @@
  * the DLQ reason; input events also pass the stitchers' validation and identifier rules (same DLQ codes), so the
  * warehouse and the profiles agree on which events count.
  */
-import type {
-  ClickEvent, ProfileChanged, ProfileMerged, Purchase, SegmentMembershipChanged, SupportTicket,
-} from '@profile-stream/contracts';
+import type { ClickEvent, ProfileChanged, ProfileMerged, Purchase, SegmentMembershipChanged, SupportTicket } from '@profile-stream/contracts';
 import { normaliseIdentifiers, requireIdentifier, validateEvent, type NormalisedIds } from '@profile-stream/profile';
 import { WarehouseError } from './errors.ts';
 
@@ -39,7 +37,13 @@ export interface RowOptions {
   identities?: Map<string, StoredIdentity | Error>;
 }
 
-export interface StoredIdentity { customer_key: string; anonymous_id: string | null; user_id: string | null; email: string | null; phone: string | null }
+export interface StoredIdentity {
+  customer_key: string;
+  anonymous_id: string | null;
+  user_id: string | null;
+  email: string | null;
+  phone: string | null;
+}
 const IDENTITY_CACHE_LIMIT = 200_000;
 
 const MAX_TIME = Date.UTC(2100, 0, 1);
@@ -53,7 +57,8 @@ function time(v: number, path: string): number {
 }
 
 function int(v: number, path: string, min: number, max: number): number {
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new WarehouseError('value_out_of_range', `${path} ${v} is not an integer in [${min}, ${max}]`, { details: { path } });
+  if (!Number.isSafeInteger(v) || v < min || v > max)
+    throw new WarehouseError('value_out_of_range', `${path} ${v} is not an integer in [${min}, ${max}]`, { details: { path } });
   return v;
 }
 
@@ -61,7 +66,8 @@ function str(v: string, kind: keyof typeof LIMITS, path: string): string;
 function str(v: string | null | undefined, kind: keyof typeof LIMITS, path: string): string | null;
 function str(v: string | null | undefined, kind: keyof typeof LIMITS, path: string): string | null {
   if (v === null || v === undefined) return null;
-  if (v.length > LIMITS[kind]) throw new WarehouseError('value_too_long', `${path} has ${v.length} characters (at most ${LIMITS[kind]})`, { details: { path } });
+  if (v.length > LIMITS[kind])
+    throw new WarehouseError('value_too_long', `${path} has ${v.length} characters (at most ${LIMITS[kind]})`, { details: { path } });
   return v;
 }
 
@@ -108,28 +114,30 @@ function storedIdentity(e: ClickEvent | Purchase | SupportTicket, o: RowOptions)
 export function clickRows(e: ClickEvent, o: RowOptions): TableRows {
   const base = prepareInput('clickstream', e, o);
   return {
-    clickstream_events: [{
-      ...base,
-      event_type: e.type,
-      page_url: str(e.page?.url, 'text', 'page.url'),
-      page_referrer: str(e.page?.referrer, 'text', 'page.referrer'),
-      page_title: str(e.page?.title, 'text', 'page.title'),
-      utm_source: str(e.utm?.source, 'label', 'utm.source'),
-      utm_medium: str(e.utm?.medium, 'label', 'utm.medium'),
-      utm_campaign: str(e.utm?.campaign, 'label', 'utm.campaign'),
-      device_type: e.device?.type ?? 'unknown',
-      device_os: str(e.device?.os, 'label', 'device.os'),
-      device_browser: str(e.device?.browser, 'label', 'device.browser'),
-      country: str(e.country, 'label', 'country'),
-      locale: str(e.locale, 'label', 'locale'),
-      product_sku: str(e.product?.sku, 'id', 'product.sku'),
-      product_category: str(e.product?.category, 'label', 'product.category'),
-      product_price_minor: e.product?.price_minor == null ? null : int(e.product.price_minor, 'product.price_minor', 0, INT64),
-      product_currency: e.product?.currency ?? null,
-      search_query: str(e.search_query, 'text', 'search_query'),
-      consent_purpose: e.consent?.purpose ?? null,
-      consent_granted: e.consent?.granted ?? null,
-    }],
+    clickstream_events: [
+      {
+        ...base,
+        event_type: e.type,
+        page_url: str(e.page?.url, 'text', 'page.url'),
+        page_referrer: str(e.page?.referrer, 'text', 'page.referrer'),
+        page_title: str(e.page?.title, 'text', 'page.title'),
+        utm_source: str(e.utm?.source, 'label', 'utm.source'),
+        utm_medium: str(e.utm?.medium, 'label', 'utm.medium'),
+        utm_campaign: str(e.utm?.campaign, 'label', 'utm.campaign'),
+        device_type: e.device?.type ?? 'unknown',
+        device_os: str(e.device?.os, 'label', 'device.os'),
+        device_browser: str(e.device?.browser, 'label', 'device.browser'),
+        country: str(e.country, 'label', 'country'),
+        locale: str(e.locale, 'label', 'locale'),
+        product_sku: str(e.product?.sku, 'id', 'product.sku'),
+        product_category: str(e.product?.category, 'label', 'product.category'),
+        product_price_minor: e.product?.price_minor == null ? null : int(e.product.price_minor, 'product.price_minor', 0, INT64),
+        product_currency: e.product?.currency ?? null,
+        search_query: str(e.search_query, 'text', 'search_query'),
+        consent_purpose: e.consent?.purpose ?? null,
+        consent_granted: e.consent?.granted ?? null,
+      },
+    ],
   };
 }
 
@@ -137,17 +145,31 @@ export function purchaseRows(e: Purchase, o: RowOptions): TableRows {
   const base = prepareInput('purchases', e, o);
   const sign = e.status === 'completed' ? 1 : -1;
   const total = int(e.total_minor, 'total_minor', 0, INT64);
-  const shared = { event_id: base.event_id, occurred_at: base.occurred_at, order_id: str(e.order_id, 'id', 'order_id'), status: e.status, channel: e.channel, currency: e.currency };
+  const shared = {
+    event_id: base.event_id,
+    occurred_at: base.occurred_at,
+    order_id: str(e.order_id, 'id', 'order_id'),
+    status: e.status,
+    channel: e.channel,
+    currency: e.currency,
+  };
   return {
     purchases: [{ ...base, ...shared, total_minor: total, signed_total_minor: sign * total, items_count: e.items.length }],
     purchase_items: e.items.map((it, line) => {
       const quantity = int(it.quantity, `items.${line}.quantity`, 0, INT32);
       const unit = int(it.unit_price_minor, `items.${line}.unit_price_minor`, 0, INT64);
       const amount = quantity * unit;
-      if (!Number.isSafeInteger(amount)) throw new WarehouseError('value_out_of_range', `items.${line}: quantity × unit_price_minor overflows`, { details: { path: `items.${line}` } });
+      if (!Number.isSafeInteger(amount))
+        throw new WarehouseError('value_out_of_range', `items.${line}: quantity × unit_price_minor overflows`, { details: { path: `items.${line}` } });
       return {
-        ...shared, line, sku: str(it.sku, 'id', `items.${line}.sku`), category: str(it.category, 'label', `items.${line}.category`) ?? '',
-        quantity, unit_price_minor: unit, signed_amount_minor: sign * amount, customer_key: base.customer_key,
+        ...shared,
+        line,
+        sku: str(it.sku, 'id', `items.${line}.sku`),
+        category: str(it.category, 'label', `items.${line}.category`) ?? '',
+        quantity,
+        unit_price_minor: unit,
+        signed_amount_minor: sign * amount,
+        customer_key: base.customer_key,
       };
     }),
   };
@@ -156,35 +178,57 @@ export function purchaseRows(e: Purchase, o: RowOptions): TableRows {
 export function ticketRows(e: SupportTicket, o: RowOptions): TableRows {
   const base = prepareInput('support-tickets', e, o);
   return {
-    support_tickets: [{
-      ...base,
-      ticket_id: str(e.ticket_id, 'id', 'ticket_id'), status: e.status, channel: e.channel, priority: e.priority,
-      category: str(e.category, 'label', 'category'), subject: str(e.subject, 'text', 'subject'), satisfaction: e.satisfaction,
-    }],
+    support_tickets: [
+      {
+        ...base,
+        ticket_id: str(e.ticket_id, 'id', 'ticket_id'),
+        status: e.status,
+        channel: e.channel,
+        priority: e.priority,
+        category: str(e.category, 'label', 'category'),
+        subject: str(e.subject, 'text', 'subject'),
+        satisfaction: e.satisfaction,
+      },
+    ],
   };
 }
 
 export function membershipRows(e: SegmentMembershipChanged): TableRows {
   for (const [k, v] of Object.entries(e.traits ?? {})) str(v, 'text', `traits.${k}`);
   return {
-    segment_membership_changes: [{
-      event_id: str(e.event_id, 'id', 'event_id'), profile_id: str(e.profile_id, 'id', 'profile_id'), segment_id: str(e.segment_id, 'label', 'segment_id'),
-      segment_version: int(e.segment_version, 'segment_version', 0, 4_294_967_295), change: e.change, reason: e.reason,
-      membership_version: int(e.membership_version, 'membership_version', 0, INT64),
-      occurred_at: time(e.occurred_at, 'occurred_at'), emitted_at: time(e.emitted_at, 'emitted_at'),
-      trigger_event_id: str(e.trigger_event_id, 'id', 'trigger_event_id'), traits: e.traits ?? {},
-    }],
+    segment_membership_changes: [
+      {
+        event_id: str(e.event_id, 'id', 'event_id'),
+        profile_id: str(e.profile_id, 'id', 'profile_id'),
+        segment_id: str(e.segment_id, 'label', 'segment_id'),
+        segment_version: int(e.segment_version, 'segment_version', 0, 4_294_967_295),
+        change: e.change,
+        reason: e.reason,
+        membership_version: int(e.membership_version, 'membership_version', 0, INT64),
+        occurred_at: time(e.occurred_at, 'occurred_at'),
+        emitted_at: time(e.emitted_at, 'emitted_at'),
+        trigger_event_id: str(e.trigger_event_id, 'id', 'trigger_event_id'),
+        traits: e.traits ?? {},
+      },
+    ],
   };
 }
 
 export function mergeRows(e: ProfileMerged): TableRows {
   return {
-    identity_merges: [{
-      event_id: str(e.event_id, 'text', 'event_id'), profile_id: str(e.profile_id, 'id', 'profile_id'), merged_profile_id: str(e.merged_profile_id, 'id', 'merged_profile_id'),
-      outcome: e.outcome, matched_on: str(e.matched_on, 'label', 'matched_on'), reason: str(e.reason, 'label', 'reason'),
-      trigger_event_id: str(e.trigger_event_id, 'id', 'trigger_event_id'),
-      occurred_at: time(e.occurred_at, 'occurred_at'), emitted_at: time(e.emitted_at, 'emitted_at'),
-    }],
+    identity_merges: [
+      {
+        event_id: str(e.event_id, 'text', 'event_id'),
+        profile_id: str(e.profile_id, 'id', 'profile_id'),
+        merged_profile_id: str(e.merged_profile_id, 'id', 'merged_profile_id'),
+        outcome: e.outcome,
+        matched_on: str(e.matched_on, 'label', 'matched_on'),
+        reason: str(e.reason, 'label', 'reason'),
+        trigger_event_id: str(e.trigger_event_id, 'id', 'trigger_event_id'),
+        occurred_at: time(e.occurred_at, 'occurred_at'),
+        emitted_at: time(e.emitted_at, 'emitted_at'),
+      },
+    ],
   };
 }
 
@@ -213,17 +257,30 @@ export function profileRows(e: ProfileChanged, o: Pick<RowOptions, 'storePii'>):
   for (const [purpose, c] of Object.entries(obj(p.consent))) if (typeof obj(c).granted === 'boolean') consent[purpose] = obj(c).granted as boolean;
   const csat = support.last_csat;
   return {
-    profiles: [{
-      profile_id: str(e.profile_id, 'id', 'profile_id'), version: int(e.profile_version, 'profile_version', 0, INT64),
-      event_id: str(e.event_id, 'text', 'event_id'), updated_at: time(e.occurred_at, 'occurred_at'), cause: e.cause, merged_ids: strings(p.merged_ids),
-      user_ids: strings(identity.user_ids), anonymous_ids: strings(identity.anonymous_ids),
-      emails: strings(identity.emails).map((v) => o.storePii('email', v)), phones: strings(identity.phones).map((v) => o.storePii('phone', v)),
-      first_seen_at: isoTime(activity.first_seen_at, 'activity.first_seen_at'), last_seen_at: isoTime(activity.last_seen_at, 'activity.last_seen_at'),
-      orders_count: count(tx.orders_count), revenue_minor: revenue,
-      first_purchase_at: isoTime(tx.first_purchase_at, 'transactions.first_purchase_at'), last_purchase_at: isoTime(tx.last_purchase_at, 'transactions.last_purchase_at'),
-      tickets_count: count(support.tickets_count), open_tickets: count(support.open_tickets),
-      last_csat: typeof csat === 'number' && csat >= 1 && csat <= 5 ? csat : null, consent,
-    }],
+    profiles: [
+      {
+        profile_id: str(e.profile_id, 'id', 'profile_id'),
+        version: int(e.profile_version, 'profile_version', 0, INT64),
+        event_id: str(e.event_id, 'text', 'event_id'),
+        updated_at: time(e.occurred_at, 'occurred_at'),
+        cause: e.cause,
+        merged_ids: strings(p.merged_ids),
+        user_ids: strings(identity.user_ids),
+        anonymous_ids: strings(identity.anonymous_ids),
+        emails: strings(identity.emails).map((v) => o.storePii('email', v)),
+        phones: strings(identity.phones).map((v) => o.storePii('phone', v)),
+        first_seen_at: isoTime(activity.first_seen_at, 'activity.first_seen_at'),
+        last_seen_at: isoTime(activity.last_seen_at, 'activity.last_seen_at'),
+        orders_count: count(tx.orders_count),
+        revenue_minor: revenue,
+        first_purchase_at: isoTime(tx.first_purchase_at, 'transactions.first_purchase_at'),
+        last_purchase_at: isoTime(tx.last_purchase_at, 'transactions.last_purchase_at'),
+        tickets_count: count(support.tickets_count),
+        open_tickets: count(support.open_tickets),
+        last_csat: typeof csat === 'number' && csat >= 1 && csat <= 5 ? csat : null,
+        consent,
+      },
+    ],
   };
 }
 

@@ -23,8 +23,12 @@ let client: ClickHouseClient;
 let db = '';
 let n = 0;
 
-beforeAll(() => { client = openClickHouse({ dataDir: join(mkdtempSync(join(tmpdir(), 'ps-sink-')), 'chdb') }).client; });
-afterAll(async () => { await client.close(); });
+beforeAll(() => {
+  client = openClickHouse({ dataDir: join(mkdtempSync(join(tmpdir(), 'ps-sink-')), 'chdb') }).client;
+});
+afterAll(async () => {
+  await client.close();
+});
 
 async function freshDb(): Promise<string> {
   db = `sink_${++n}`;
@@ -33,20 +37,40 @@ async function freshDb(): Promise<string> {
 }
 const one = async <T = Record<string, unknown>>(query: string) => (await (await client.query({ query, format: 'JSONEachRow' })).json<T>())[0]!;
 const count = async (table: string) => Number((await one<{ n: string }>(`SELECT count() AS n FROM ${db}.${table}`)).n);
-const sink = (over: Partial<ConstructorParameters<typeof BatchSink>[0]> = {}) => new BatchSink({ client, database: db, maxRows: 1000, maxMs: 20, log, tombstoneOf, ...over });
+const sink = (over: Partial<ConstructorParameters<typeof BatchSink>[0]> = {}) =>
+  new BatchSink({ client, database: db, maxRows: 1000, maxMs: 20, log, tombstoneOf, ...over });
 
 const purchase = (id: string, status: Purchase['status'], day: number, user = 'u-1'): Entry => ({
-  rows: purchaseRows({
-    event_id: id, occurred_at: Date.UTC(2026, 4, day, 12), anonymous_id: null, user_id: user, email: null, phone: null, order_id: `o-${id}`, status,
-    channel: 'web', currency: 'GBP', total_minor: 700, items: [{ sku: 'a', category: 'shoes', quantity: 1, unit_price_minor: 300 }, { sku: 'b', category: 'hats', quantity: 2, unit_price_minor: 200 }],
-  }, o),
+  rows: purchaseRows(
+    {
+      event_id: id,
+      occurred_at: Date.UTC(2026, 4, day, 12),
+      anonymous_id: null,
+      user_id: user,
+      email: null,
+      phone: null,
+      order_id: `o-${id}`,
+      status,
+      channel: 'web',
+      currency: 'GBP',
+      total_minor: 700,
+      items: [
+        { sku: 'a', category: 'shoes', quantity: 1, unit_price_minor: 300 },
+        { sku: 'b', category: 'hats', quantity: 2, unit_price_minor: 200 },
+      ],
+    },
+    o,
+  ),
 });
 
 test('duplicates within a batch and replays of whole batches insert nothing twice; aggregates do not double', async () => {
   await freshDb();
   const s = sink();
   const batch = [purchase('e1', 'completed', 1), purchase('e2', 'completed', 2), purchase('e1', 'completed', 1), purchase('e3', 'refunded', 2)];
-  assert.deepEqual((await s.write(batch)).map((x) => x.kind), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(
+    (await s.write(batch)).map((x) => x.kind),
+    ['ok', 'ok', 'ok', 'ok'],
+  );
   await s.write(batch); // a replay
   await Promise.all([s.write(batch.slice(0, 2)), s.write(batch.slice(2))]); // and one split over two concurrent chunks
   assert.equal(await count('purchases'), 3);
@@ -110,40 +134,99 @@ test('ClickHouse failing: every waiter gets a retriable error and nothing is hal
 
 test('a row ClickHouse refuses only sends its own entry to the DLQ', async () => {
   await freshDb();
-  const bad: Entry = { rows: { purchases: [{ ...(purchase('b1', 'completed', 1) as { rows: { purchases: object[] } }).rows.purchases[0], total_minor: 'not a number' }] } };
+  const bad: Entry = {
+    rows: { purchases: [{ ...(purchase('b1', 'completed', 1) as { rows: { purchases: object[] } }).rows.purchases[0], total_minor: 'not a number' }] },
+  };
   const out = await sink().write([purchase('g1', 'completed', 1), bad, purchase('g2', 'completed', 1)]);
-  assert.deepEqual(out.map((x) => x.kind), ['ok', 'dlq', 'ok']);
+  assert.deepEqual(
+    out.map((x) => x.kind),
+    ['ok', 'dlq', 'ok'],
+  );
   assert.equal(out[1]!.kind === 'dlq' && out[1]!.reason, 'clickhouse_rejected');
   assert.equal(await count('purchases'), 2);
 });
 
-test('erasure removes every row carrying the profile\'s identifiers, its snapshot and its membership', async () => {
+test("erasure removes every row carrying the profile's identifiers, its snapshot and its membership", async () => {
   await freshDb();
   const s = sink();
   const email = 'Erase.Me@example.com';
   const click = (id: string, ids: { user_id?: string; email?: string; anonymous_id?: string }): Entry => ({
-    rows: clickRows({
-      event_id: id, occurred_at: Date.UTC(2026, 4, 2), anonymous_id: null, user_id: null, email: null, phone: null, type: 'page_view', page: null, utm: null,
-      device: null, country: null, locale: null, product: null, search_query: null, consent: null, ...ids,
-    }, o),
+    rows: clickRows(
+      {
+        event_id: id,
+        occurred_at: Date.UTC(2026, 4, 2),
+        anonymous_id: null,
+        user_id: null,
+        email: null,
+        phone: null,
+        type: 'page_view',
+        page: null,
+        utm: null,
+        device: null,
+        country: null,
+        locale: null,
+        product: null,
+        search_query: null,
+        consent: null,
+        ...ids,
+      },
+      o,
+    ),
   });
   const snapshot: Entry = {
-    rows: profileRows({
-      event_id: 'P9:v1', profile_id: 'P9', profile_version: 1, cause: 'event', trigger_event_id: null, source_topic: null, changed_sections: [], occurred_at: Date.UTC(2026, 4, 2), emitted_at: Date.UTC(2026, 4, 2),
-      profile_json: JSON.stringify({ identity: { user_ids: ['u-erase'], emails: ['erase.me@example.com'], phones: [], anonymous_ids: ['anon-erase'] } }),
-    }, o)!,
+    rows: profileRows(
+      {
+        event_id: 'P9:v1',
+        profile_id: 'P9',
+        profile_version: 1,
+        cause: 'event',
+        trigger_event_id: null,
+        source_topic: null,
+        changed_sections: [],
+        occurred_at: Date.UTC(2026, 4, 2),
+        emitted_at: Date.UTC(2026, 4, 2),
+        profile_json: JSON.stringify({ identity: { user_ids: ['u-erase'], emails: ['erase.me@example.com'], phones: [], anonymous_ids: ['anon-erase'] } }),
+      },
+      o,
+    )!,
   };
-  await s.write([click('k1', { anonymous_id: 'anon-erase' }), click('k2', { email }), purchase('k3', 'completed', 2, 'u-erase'), click('k4', { user_id: 'u-keep' }), snapshot]);
-  await s.write([{ erase: { event_id: 'x1', profile_id: 'P9', merged_ids: [], identifier_hashes: [identifierHash(KEY, 'email', 'erase.me@example.com')], requested_by: null, reason: 'gdpr', occurred_at: Date.UTC(2026, 4, 3), emitted_at: Date.UTC(2026, 4, 3) } }]);
-  assert.equal(await count('clickstream_events'), 1, 'only the other customer\'s click remains');
+  await s.write([
+    click('k1', { anonymous_id: 'anon-erase' }),
+    click('k2', { email }),
+    purchase('k3', 'completed', 2, 'u-erase'),
+    click('k4', { user_id: 'u-keep' }),
+    snapshot,
+  ]);
+  await s.write([
+    {
+      erase: {
+        event_id: 'x1',
+        profile_id: 'P9',
+        merged_ids: [],
+        identifier_hashes: [identifierHash(KEY, 'email', 'erase.me@example.com')],
+        requested_by: null,
+        reason: 'gdpr',
+        occurred_at: Date.UTC(2026, 4, 3),
+        emitted_at: Date.UTC(2026, 4, 3),
+      },
+    },
+  ]);
+  assert.equal(await count('clickstream_events'), 1, "only the other customer's click remains");
   assert.equal(await count('purchases'), 0);
   assert.equal(await count('purchase_items'), 0);
   assert.equal(await count('profiles'), 0);
   assert.equal(await count('erasures'), 1);
   // tombstones: later events with any identifier of the erased profile are not stored (also after a restart)
   for (const later of [sink(), sink()]) {
-    const out = await later.write([click('k5', { email: ' ERASE.me@example.com' }), click('k6', { anonymous_id: 'anon-erase', user_id: 'u-new' }), click('k7', { user_id: 'u-keep' })]);
-    assert.deepEqual(out.map((x) => (x.kind === 'drop' ? x.reason : x.kind)), ['erased', 'erased', 'ok']);
+    const out = await later.write([
+      click('k5', { email: ' ERASE.me@example.com' }),
+      click('k6', { anonymous_id: 'anon-erase', user_id: 'u-new' }),
+      click('k7', { user_id: 'u-keep' }),
+    ]);
+    assert.deepEqual(
+      out.map((x) => (x.kind === 'drop' ? x.reason : x.kind)),
+      ['erased', 'erased', 'ok'],
+    );
   }
   assert.equal(await count('clickstream_events'), 2);
 });
@@ -152,13 +235,45 @@ test('erasure by identifier hashes alone (no snapshot stored) still finds the ra
   await freshDb();
   const s = sink();
   const click = (id: string, ids: { user_id?: string; anonymous_id?: string }): Entry => ({
-    rows: clickRows({
-      event_id: id, occurred_at: Date.UTC(2026, 4, 2), anonymous_id: null, user_id: null, email: null, phone: null, type: 'page_view', page: null, utm: null,
-      device: null, country: null, locale: null, product: null, search_query: null, consent: null, ...ids,
-    }, o),
+    rows: clickRows(
+      {
+        event_id: id,
+        occurred_at: Date.UTC(2026, 4, 2),
+        anonymous_id: null,
+        user_id: null,
+        email: null,
+        phone: null,
+        type: 'page_view',
+        page: null,
+        utm: null,
+        device: null,
+        country: null,
+        locale: null,
+        product: null,
+        search_query: null,
+        consent: null,
+        ...ids,
+      },
+      o,
+    ),
   });
   await s.write([click('h1', { user_id: 'u-gone' }), click('h2', { anonymous_id: 'dev-gone' }), click('h3', { user_id: 'u-stays' })]);
   const hashes = [identifierHash(KEY, 'user_id', 'u-gone'), identifierHash(KEY, 'anonymous_id', 'dev-gone')];
-  await s.write([{ erase: { event_id: 'x2', profile_id: 'P-none', merged_ids: [], identifier_hashes: hashes, requested_by: null, reason: null, occurred_at: Date.UTC(2026, 4, 3), emitted_at: Date.UTC(2026, 4, 3) } }]);
-  assert.deepEqual(await (await client.query({ query: `SELECT user_id FROM ${db}.clickstream_events`, format: 'JSONEachRow' })).json(), [{ user_id: 'u-stays' }]);
+  await s.write([
+    {
+      erase: {
+        event_id: 'x2',
+        profile_id: 'P-none',
+        merged_ids: [],
+        identifier_hashes: hashes,
+        requested_by: null,
+        reason: null,
+        occurred_at: Date.UTC(2026, 4, 3),
+        emitted_at: Date.UTC(2026, 4, 3),
+      },
+    },
+  ]);
+  assert.deepEqual(await (await client.query({ query: `SELECT user_id FROM ${db}.clickstream_events`, format: 'JSONEachRow' })).json(), [
+    { user_id: 'u-stays' },
+  ]);
 });

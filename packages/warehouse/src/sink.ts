@@ -23,7 +23,11 @@ import type { WarehouseMetrics } from './metrics.ts';
 /** What one message contributes: rows for tables, or an erasure (applied after the batch's inserts). */
 export type Entry = { rows: TableRows } | { erase: ProfileErased };
 
-interface Waiter { entries: Entry[]; resolve: (o: Outcome[]) => void; reject: (e: unknown) => void }
+interface Waiter {
+  entries: Entry[];
+  resolve: (o: Outcome[]) => void;
+  reject: (e: unknown) => void;
+}
 
 export interface SinkOptions {
   client: ClickHouseClient;
@@ -44,9 +48,10 @@ export interface SinkOptions {
 /** ClickHouse refuses the data itself (parse/type/range errors): retrying the same rows cannot help. */
 export function isDataError(err: unknown): boolean {
   const type = err && typeof err === 'object' && 'type' in err ? String((err as { type: unknown }).type) : '';
-  return /PARSE|CANNOT_READ|CANNOT_CONVERT|TOO_LARGE|OUT_OF_RANGE|TYPE_MISMATCH|INCORRECT_DATA|ILLEGAL_TYPE|CANNOT_INSERT_NULL|INCORRECT_NUMBER_OF_COLUMNS|UNKNOWN_FIELD|ATTEMPT_TO_READ_AFTER_EOF|BAD_ARGUMENTS/.test(type);
+  return /PARSE|CANNOT_READ|CANNOT_CONVERT|TOO_LARGE|OUT_OF_RANGE|TYPE_MISMATCH|INCORRECT_DATA|ILLEGAL_TYPE|CANNOT_INSERT_NULL|INCORRECT_NUMBER_OF_COLUMNS|UNKNOWN_FIELD|ATTEMPT_TO_READ_AFTER_EOF|BAD_ARGUMENTS/.test(
+    type,
+  );
 }
-
 
 /**
  * One insert of rows that share their columns (rows of one table): JSONCompactEachRow with an explicit column list,
@@ -128,8 +133,10 @@ export class BatchSink {
           i += w.entries.length;
         }
       } catch (err) {
-        const e = err instanceof WarehouseError && err.retriable ? err
-          : new WarehouseError('clickhouse_unavailable', `insert failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const e =
+          err instanceof WarehouseError && err.retriable
+            ? err
+            : new WarehouseError('clickhouse_unavailable', `insert failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         for (const w of batch) w.reject(e);
       }
       if (this.rows >= this.o.maxRows) this.due = true;
@@ -158,7 +165,10 @@ export class BatchSink {
 
   private async tombstones(): Promise<Set<string>> {
     if (!this.erased) {
-      const rs = await this.o.client.query({ query: `SELECT DISTINCT arrayJoin(identifier_hashes) AS h FROM ${this.o.database}.erasures`, format: 'JSONCompactEachRow' });
+      const rs = await this.o.client.query({
+        query: `SELECT DISTINCT arrayJoin(identifier_hashes) AS h FROM ${this.o.database}.erasures`,
+        format: 'JSONCompactEachRow',
+      });
       this.erased = new Set((await rs.json<[string]>()).map(([h]) => h));
     }
     return this.erased;
@@ -181,7 +191,10 @@ export class BatchSink {
 
   /** A data error somewhere in the batch: insert entry by entry; the ones ClickHouse refuses go to the DLQ. */
   private async isolate(entries: Entry[], first: unknown): Promise<Outcome[]> {
-    this.o.log.warn({ err: first instanceof Error ? first.message : String(first), entries: entries.length }, 'ClickHouse refused a batch: inserting entry by entry');
+    this.o.log.warn(
+      { err: first instanceof Error ? first.message : String(first), entries: entries.length },
+      'ClickHouse refused a batch: inserting entry by entry',
+    );
     const out: Outcome[] = [];
     for (const e of entries) {
       if (!('rows' in e)) {
@@ -228,12 +241,18 @@ export class BatchSink {
     const t = `${this.o.database}.${table}`;
     let lo = Number.POSITIVE_INFINITY;
     for (const r of rows) if ((r[time] as number) < lo) lo = r[time] as number;
-    const newest = await this.o.client.query({ query: `SELECT toUnixTimestamp64Milli(max(${time})) AS hi FROM ${t} WHERE ${time} >= fromUnixTimestamp64Milli(${lo})`, format: 'JSONCompactEachRow' });
+    const newest = await this.o.client.query({
+      query: `SELECT toUnixTimestamp64Milli(max(${time})) AS hi FROM ${t} WHERE ${time} >= fromUnixTimestamp64Milli(${lo})`,
+      format: 'JSONCompactEachRow',
+    });
     const hi = Number((await newest.json<[string]>())[0]?.[0] ?? 0);
     const ids = [...new Set(rows.flatMap((r) => ((r[time] as number) <= hi ? [r.event_id as string] : [])))];
     const stored = new Set<string>();
     for (let i = 0; i < ids.length; i += 20_000) {
-      const list = ids.slice(i, i + 20_000).map(sqlString).join(',');
+      const list = ids
+        .slice(i, i + 20_000)
+        .map(sqlString)
+        .join(',');
       const rs = await this.o.client.query({
         query: `SELECT DISTINCT event_id FROM ${t} WHERE ${time} BETWEEN fromUnixTimestamp64Milli(${lo}) AND fromUnixTimestamp64Milli(${hi}) AND event_id IN (${list})`,
         format: 'JSONCompactEachRow',

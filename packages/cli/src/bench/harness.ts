@@ -18,7 +18,13 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
 
 export interface Bench {
-  redisUrl: string; prefix: string; topics: TopicTable; env: NodeJS.ProcessEnv; kafka: KafkaClient; clients: Clients; children: ChildProcess[];
+  redisUrl: string;
+  prefix: string;
+  topics: TopicTable;
+  env: NodeJS.ProcessEnv;
+  kafka: KafkaClient;
+  clients: Clients;
+  children: ChildProcess[];
   /** BENCH_CPU_PROF: where the service processes write CPU profiles. */
   cpuProfileDir: string | undefined;
 }
@@ -28,13 +34,25 @@ export async function setup(ctx: CliContext, name: string, extra: NodeJS.Process
   const topics = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);
   const env: NodeJS.ProcessEnv = {
-    ...ctx.env, REDIS_PREFIX: `${prefix}ps:`, LOG_LEVEL: 'warn', STITCHER_OPS_PORT: '0', SEGMENTER_OPS_PORT: '0',
-    STITCHER_GROUP_ID: `${prefix}stitcher`, SEGMENTER_GROUP_ID: `${prefix}segmenter`, ...extra,
+    ...ctx.env,
+    REDIS_PREFIX: `${prefix}ps:`,
+    LOG_LEVEL: 'warn',
+    STITCHER_OPS_PORT: '0',
+    SEGMENTER_OPS_PORT: '0',
+    STITCHER_GROUP_ID: `${prefix}stitcher`,
+    SEGMENTER_GROUP_ID: `${prefix}segmenter`,
+    ...extra,
   };
   for (const t of Object.values(topics)) env[t.envVar] = t.topic;
   return {
-    redisUrl: ctx.conn.redis.url, prefix, topics, env, kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }),
-    clients: openClients(ctx, topics), children: [], cpuProfileDir: ctx.cpuProfileDir,
+    redisUrl: ctx.conn.redis.url,
+    prefix,
+    topics,
+    env,
+    kafka: createKafka({ brokers: ctx.conn.kafka.brokers, clientId: `bench-${name}`, logger: ctx.log }),
+    clients: openClients(ctx, topics),
+    children: [],
+    cpuProfileDir: ctx.cpuProfileDir,
   };
 }
 
@@ -53,8 +71,10 @@ function signalGroup(c: ChildProcess, sig: NodeJS.Signals): void {
 /** SIGTERM every running service group, wait for them to drain (SIGKILL after `graceMs`). */
 async function stopAll(graceMs: number): Promise<void> {
   const live = [...running];
-  live.forEach((c) => signalGroup(c, 'SIGTERM'));
-  const kill = setTimeout(() => live.forEach((c) => signalGroup(c, 'SIGKILL')), graceMs);
+  for (const c of live) signalGroup(c, 'SIGTERM');
+  const kill = setTimeout(() => {
+    for (const c of live) signalGroup(c, 'SIGKILL');
+  }, graceMs);
   await Promise.all(live.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   clearTimeout(kill);
 }
@@ -73,14 +93,19 @@ function hookSignals(): void {
   hooked = true;
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  process.on('exit', () => running.forEach((c) => signalGroup(c, 'SIGKILL')));
+  process.on('exit', () => {
+    for (const c of running) signalGroup(c, 'SIGKILL');
+  });
 }
 
 export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   hookSignals();
   const prof = b.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${b.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], {
-    cwd: REPO_ROOT, env: { ...b.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'], detached: true,
+    cwd: REPO_ROOT,
+    env: { ...b.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
   });
   b.children.push(child);
   running.add(child);
@@ -97,7 +122,10 @@ export async function teardown(b: Bench): Promise<void> {
     }
   }
   await b.clients.close();
-  await deleteTopics(b.kafka, Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
+  await deleteTopics(
+    b.kafka,
+    Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]),
+  );
 }
 
 /**
@@ -120,7 +148,9 @@ async function pollAdmin(what: string, timeoutMs: number, check: () => Promise<b
     }
     await sleep(200);
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`,
+  );
 }
 
 /** Waits until a group has members that were assigned every partition of its topic (services are up). */
@@ -138,7 +168,12 @@ export async function waitForGroup(kafka: KafkaClient, groupId: string, timeoutM
  * Waits until `group` has committed the end of `topic`; fails when that takes longer than `timeoutMs` or when one of
  * `services` exits meanwhile (a crashed service would never catch up).
  */
-export async function caughtUp(kafka: KafkaClient, group: string, topic: string, o: { timeoutMs?: number; services?: readonly ChildProcess[] } = {}): Promise<void> {
+export async function caughtUp(
+  kafka: KafkaClient,
+  group: string,
+  topic: string,
+  o: { timeoutMs?: number; services?: readonly ChildProcess[] } = {},
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -151,4 +186,3 @@ export async function caughtUp(kafka: KafkaClient, group: string, topic: string,
     await admin.disconnect();
   }
 }
-

@@ -20,12 +20,28 @@ import { caughtUp, setup, startService, teardown, waitForGroup, type Bench } fro
 const INPUTS = ['clickstream', 'purchases', 'support-tickets'] as const;
 const DAY = 86_400_000;
 
-export interface IdentityBenchOptions { rounds: number; customers: number; seed: number }
+export interface IdentityBenchOptions {
+  rounds: number;
+  customers: number;
+  seed: number;
+}
 
-interface RoundResult { events: number; redelivered: number; customers: number; merges: number; seconds: number; phases: string; errors: string[] }
+interface RoundResult {
+  events: number;
+  redelivered: number;
+  customers: number;
+  merges: number;
+  seconds: number;
+  phases: string;
+  errors: string[];
+}
 
 /** Everything that differs from the oracle or breaks an invariant (empty: the round converged). */
-async function roundErrors(b: Bench, redis: Redis, records: Parameters<typeof oracleProfiles>[0]): Promise<{ errors: string[]; customers: number; merges: number }> {
+async function roundErrors(
+  b: Bench,
+  redis: Redis,
+  records: Parameters<typeof oracleProfiles>[0],
+): Promise<{ errors: string[]; customers: number; merges: number }> {
   const errors: string[] = [];
   const admin = b.kafka.admin();
   await admin.connect();
@@ -39,7 +55,11 @@ async function roundErrors(b: Bench, redis: Redis, records: Parameters<typeof or
   }
   const store = new ProfileStore({ redis, prefix: `${b.prefix}ps:`, windowMs: 3650 * DAY });
   const oracle = oracleProfiles(records);
-  const r = await checkConvergence(redis, store, oracle.map((p) => ({ identifiers: p.keys, doc: p.doc })));
+  const r = await checkConvergence(
+    redis,
+    store,
+    oracle.map((p) => ({ identifiers: p.keys, doc: p.doc })),
+  );
   return { errors: [...errors, ...r.errors], customers: oracle.length, merges: r.merges };
 }
 
@@ -63,7 +83,13 @@ async function round(ctx: CliContext, o: IdentityBenchOptions, n: number): Promi
     const r = await roundErrors(b, redis, soak.records);
     const t3 = performance.now();
     const s = (ms: number) => (ms / 1000).toFixed(1);
-    return { events: soak.events, redelivered: soak.redelivered, ...r, seconds: (t3 - t0) / 1000, phases: `start ${s(t1 - t0)} s, produce + stitch ${s(t2 - t1)} s, check ${s(t3 - t2)} s` };
+    return {
+      events: soak.events,
+      redelivered: soak.redelivered,
+      ...r,
+      seconds: (t3 - t0) / 1000,
+      phases: `start ${s(t1 - t0)} s, produce + stitch ${s(t2 - t1)} s, check ${s(t3 - t2)} s`,
+    };
   } finally {
     redis.disconnect();
     await teardown(b);
@@ -77,11 +103,23 @@ export async function benchIdentity(ctx: CliContext, o: IdentityBenchOptions): P
   for (let n = 1; n <= o.rounds; n++) {
     const r = await round(ctx, o, n);
     if (r.errors.length) failed++;
-    process.stderr.write(`round ${n}/${o.rounds}: ${r.customers} customers, ${r.events} events + ${r.redelivered} redelivered, ${r.merges} merges, ${r.seconds.toFixed(1)} s (${r.phases}): ${r.errors.length ? `FAILED (${r.errors.length} differences)` : 'converged'}\n`);
+    process.stderr.write(
+      `round ${n}/${o.rounds}: ${r.customers} customers, ${r.events} events + ${r.redelivered} redelivered, ${r.merges} merges, ${r.seconds.toFixed(1)} s (${r.phases}): ${r.errors.length ? `FAILED (${r.errors.length} differences)` : 'converged'}\n`,
+    );
     for (const e of r.errors.slice(0, 10)) process.stderr.write(`  ${e}\n`);
-    rows.push({ round: n, customers: r.customers, events: r.events, redelivered: r.redelivered, merges: r.merges, seconds: r.seconds.toFixed(1), result: r.errors.length ? `${r.errors.length} differences` : 'converged' });
+    rows.push({
+      round: n,
+      customers: r.customers,
+      events: r.events,
+      redelivered: r.redelivered,
+      merges: r.merges,
+      seconds: r.seconds.toFixed(1),
+      result: r.errors.length ? `${r.errors.length} differences` : 'converged',
+    });
   }
   printTable(rows);
-  process.stdout.write(`${o.rounds - failed}/${o.rounds} rounds converged (three stitcher processes, chunks of 25, ${o.customers} customers a round, seed ${o.seed})\n`);
+  process.stdout.write(
+    `${o.rounds - failed}/${o.rounds} rounds converged (three stitcher processes, chunks of 25, ${o.customers} customers a round, seed ${o.seed})\n`,
+  );
   return failed === 0;
 }

@@ -7,7 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
 import {
-  createKafka, createKitMetrics, decodeMessage, deleteTopics, ensureTopics, ok, perKey, startConsumer, type KafkaClient,
+  createKafka,
+  createKitMetrics,
+  decodeMessage,
+  deleteTopics,
+  ensureTopics,
+  ok,
+  perKey,
+  startConsumer,
+  type KafkaClient,
 } from '@profile-stream/consumer-kit';
 import { generate } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
@@ -19,21 +27,36 @@ import { rate, summarize } from './stats.ts';
 
 function clickEvents(n: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (const r of generate({ seed: 11, customers: Math.ceil(n / 25), days: 60, start: Date.UTC(2026, 0, 1), malformedRate: 0, junkRate: 0.01, duplicateRate: 0 })) {
+  for (const r of generate({
+    seed: 11,
+    customers: Math.ceil(n / 25),
+    days: 60,
+    start: Date.UTC(2026, 0, 1),
+    malformedRate: 0,
+    junkRate: 0.01,
+    duplicateRate: 0,
+  })) {
     if (r.topic === 'clickstream' && !('malformed' in r)) out.push(r.value as unknown as Record<string, unknown>);
     if (out.length === n) break;
   }
   return out;
 }
 
-async function rawCount(kafka: KafkaClient, topic: string, n: number, onMessage?: (ts: number) => void): Promise<{ ms: number; stop: () => Promise<void>; done: Promise<number> }> {
+async function rawCount(
+  kafka: KafkaClient,
+  topic: string,
+  n: number,
+  onMessage?: (ts: number) => void,
+): Promise<{ ms: number; stop: () => Promise<void>; done: Promise<number> }> {
   const consumer = kafka.consumer({ groupId: `bench-raw-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 4 << 20 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let count = 0;
   let t0 = 0;
   let resolveDone!: (ms: number) => void;
-  const done = new Promise<number>((r) => { resolveDone = r; });
+  const done = new Promise<number>((r) => {
+    resolveDone = r;
+  });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       if (t0 === 0) t0 = performance.now();
@@ -73,7 +96,13 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     await cli.flush();
     const cliProduceMs = performance.now() - t;
     rows.push({ step: 'produce', path: 'raw kafkajs (pre-encoded bytes)', events: o.events, 'events/s': rate(o.events, rawProduceMs), ratio: '1.00' });
-    rows.push({ step: 'produce', path: 'CLI: JSON → validate → Avro → send', events: o.events, 'events/s': rate(o.events, cliProduceMs), ratio: (rawProduceMs / cliProduceMs).toFixed(2) });
+    rows.push({
+      step: 'produce',
+      path: 'CLI: JSON → validate → Avro → send',
+      events: o.events,
+      'events/s': rate(o.events, cliProduceMs),
+      ratio: (rawProduceMs / cliProduceMs).toFixed(2),
+    });
 
     // Consume: raw eachBatch count vs consumer-kit with decode + commit per chunk.
     const r = await rawCount(kafka, topic, o.events);
@@ -83,9 +112,17 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     let handled = 0;
     let kitT0 = 0;
     let resolveKit!: (ms: number) => void;
-    const kitDone = new Promise<number>((res) => { resolveKit = res; });
+    const kitDone = new Promise<number>((res) => {
+      resolveKit = res;
+    });
     const kit = await startConsumer({
-      kafka, producer, metrics, logger: ctx.log, service: 'bench', groupId: `${prefix}kit`, topics: [topic],
+      kafka,
+      producer,
+      metrics,
+      logger: ctx.log,
+      service: 'bench',
+      groupId: `${prefix}kit`,
+      topics: [topic],
       handler: perKey(async (m) => {
         if (kitT0 === 0) kitT0 = performance.now();
         await decodeMessage(clients.registry, m);
@@ -96,7 +133,13 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     const kitConsumeMs = await kitDone;
     await kit.stop();
     rows.push({ step: 'consume', path: 'raw kafkajs eachBatch (count only)', events: o.events, 'events/s': rate(o.events, rawConsumeMs), ratio: '1.00' });
-    rows.push({ step: 'consume', path: 'consumer-kit: decode + commit per chunk', events: o.events, 'events/s': rate(o.events, kitConsumeMs), ratio: (rawConsumeMs / kitConsumeMs).toFixed(2) });
+    rows.push({
+      step: 'consume',
+      path: 'consumer-kit: decode + commit per chunk',
+      events: o.events,
+      'events/s': rate(o.events, kitConsumeMs),
+      ratio: (rawConsumeMs / kitConsumeMs).toFixed(2),
+    });
     printTable(rows);
 
     // Latency at a fixed rate: produce → handled, both consumers reading the same live topic.
@@ -108,9 +151,17 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     const rawLive = await rawCount(kafka, live, n, (ts) => rawLat.push(Date.now() - ts));
     let kitSeen = 0;
     let resolveLive!: () => void;
-    const liveDone = new Promise<void>((res) => { resolveLive = res; });
+    const liveDone = new Promise<void>((res) => {
+      resolveLive = res;
+    });
     const kitLive = await startConsumer({
-      kafka, producer, metrics: createKitMetrics('bench-live'), logger: ctx.log, service: 'bench', groupId: `${prefix}kit-live`, topics: [live],
+      kafka,
+      producer,
+      metrics: createKitMetrics('bench-live'),
+      logger: ctx.log,
+      service: 'bench',
+      groupId: `${prefix}kit-live`,
+      topics: [live],
       handler: perKey(async (m) => {
         await decodeMessage(clients.registry, { ...m, topic });
         kitLat.push(Date.now() - Number(m.timestamp));
@@ -134,7 +185,10 @@ export async function benchKafka(ctx: CliContext, o: { events: number; rate: num
     await kitLive.stop();
     const fmt = (s: ReturnType<typeof summarize>) => ({ p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max, samples: s.n });
     process.stdout.write(`\nlatency at ${o.rate} events/s (${n} events, produce → handled, batches of 20):\n`);
-    printTable([{ path: 'raw kafkajs eachBatch', ...fmt(summarize(rawLat)) }, { path: 'consumer-kit decode + commit', ...fmt(summarize(kitLat)) }]);
+    printTable([
+      { path: 'raw kafkajs eachBatch', ...fmt(summarize(rawLat)) },
+      { path: 'consumer-kit decode + commit', ...fmt(summarize(kitLat)) },
+    ]);
   } finally {
     await clients.close();
     await deleteTopics(kafka, [rawTopic, `${prefix}live`, ...Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])])]);

@@ -21,7 +21,19 @@ import { caughtUp, setup, sleep, startService, teardown, waitForGroup, type Benc
 import { summarize } from './stats.ts';
 
 /** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
-async function latencyAt(b: Bench, rate: number, seconds: number, seed: number): Promise<{ rate: number; sent: number; matched: number; lat: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize>; change: ReturnType<typeof summarize> }> {
+async function latencyAt(
+  b: Bench,
+  rate: number,
+  seconds: number,
+  seed: number,
+): Promise<{
+  rate: number;
+  sent: number;
+  matched: number;
+  lat: ReturnType<typeof summarize>;
+  raw: ReturnType<typeof summarize>;
+  change: ReturnType<typeof summarize>;
+}> {
   const topic = b.topics.purchases.topic;
   const sentAt = new Map<string, number>();
   const lat: number[] = [];
@@ -30,28 +42,38 @@ async function latencyAt(b: Bench, rate: number, seconds: number, seed: number):
   const rawConsumer = b.kafka.consumer({ groupId: `${b.prefix}raw-${rate}` });
   const changes = b.kafka.consumer({ groupId: `${b.prefix}chg-${rate}` });
   const toChange: number[] = [];
-  for (const [c, t] of [[members, b.topics['segment-membership-changed'].topic], [rawConsumer, topic], [changes, b.topics['profile-changes'].topic]] as const) {
+  for (const [c, t] of [
+    [members, b.topics['segment-membership-changed'].topic],
+    [rawConsumer, topic],
+    [changes, b.topics['profile-changes'].topic],
+  ] as const) {
     await c.connect();
     await c.subscribe({ topic: t, fromBeginning: false });
   }
-  void members.run({ eachMessage: async ({ message }) => {
-    const now = Date.now();
-    const d = await b.clients.registry.decode<{ trigger_event_id: string | null }>(message.value!);
-    const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
-    if (at !== undefined) lat.push(now - at);
-  } });
-  void rawConsumer.run({ eachMessage: async ({ message }) => {
-    const now = Date.now();
-    const id = message.headers?.['bench-id']?.toString();
-    const at = id === undefined ? undefined : sentAt.get(id);
-    if (at !== undefined) raw.push(now - at);
-  } });
-  void changes.run({ eachMessage: async ({ message }) => {
-    const now = Date.now();
-    const d = await b.clients.registry.decodeRaw<{ trigger_event_id: string | null }>(message.value!);
-    const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
-    if (at !== undefined) toChange.push(now - at);
-  } });
+  void members.run({
+    eachMessage: async ({ message }) => {
+      const now = Date.now();
+      const d = await b.clients.registry.decode<{ trigger_event_id: string | null }>(message.value!);
+      const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
+      if (at !== undefined) lat.push(now - at);
+    },
+  });
+  void rawConsumer.run({
+    eachMessage: async ({ message }) => {
+      const now = Date.now();
+      const id = message.headers?.['bench-id']?.toString();
+      const at = id === undefined ? undefined : sentAt.get(id);
+      if (at !== undefined) raw.push(now - at);
+    },
+  });
+  void changes.run({
+    eachMessage: async ({ message }) => {
+      const now = Date.now();
+      const d = await b.clients.registry.decodeRaw<{ trigger_event_id: string | null }>(message.value!);
+      const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
+      if (at !== undefined) toChange.push(now - at);
+    },
+  });
   await waitForGroup(b.kafka, `${b.prefix}chg-${rate}`);
   await waitForGroup(b.kafka, `${b.prefix}lat-${rate}`);
   await waitForGroup(b.kafka, `${b.prefix}raw-${rate}`);
@@ -86,7 +108,10 @@ async function latencyAt(b: Bench, rate: number, seconds: number, seed: number):
   while ((await outbox.backlog()).outbox > 0) await sleep(200);
   probe.disconnect();
   let last = -1;
-  while (lat.length !== last) { last = lat.length; await sleep(2000); }
+  while (lat.length !== last) {
+    last = lat.length;
+    await sleep(2000);
+  }
   await members.disconnect();
   await rawConsumer.disconnect();
   await changes.disconnect();
@@ -99,10 +124,19 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
   const lead = 20_000;
   const span = windowS * 1000;
   // Everyone is seen in [t0 - W, t0): with a window of W + lead, exits fall in [t0 + lead, t0 + lead + W).
-  writeFileSync(join(dir, 'seen-recently.yaml'), [
-    'id: seen-recently', 'version: 1', 'name: Seen recently', 'description: Benchmark segment.',
-    'condition:', '  field: activity.last_seen_at', `  within_last: ${Math.round((span + lead) / 1000)}s`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'seen-recently.yaml'),
+    [
+      'id: seen-recently',
+      'version: 1',
+      'name: Seen recently',
+      'description: Benchmark segment.',
+      'condition:',
+      '  field: activity.last_seen_at',
+      `  within_last: ${Math.round((span + lead) / 1000)}s`,
+      '',
+    ].join('\n'),
+  );
   const b = await setup(ctx, 'exits', { SEGMENTS_DIR: dir });
   const redis = new Redis(ctx.conn.redis.url);
   try {
@@ -114,24 +148,41 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
     const evaluate = evaluator({ defs, memberships, now: Date.now });
     // Time to build the profiles first (~3,000/s on this 2-core machine: identity, fold and evaluation of each).
     const t0 = Date.now() + 5_000 + Math.ceil(profiles / 10_000) * 3_000;
-    process.stderr.write(`building ${profiles} profiles in Redis, their exits due between +${Math.round((t0 + lead - Date.now()) / 1000)} s and +${Math.round((t0 + lead + span - Date.now()) / 1000)} s...\n`);
+    process.stderr.write(
+      `building ${profiles} profiles in Redis, their exits due between +${Math.round((t0 + lead - Date.now()) / 1000)} s and +${Math.round((t0 + lead + span - Date.now()) / 1000)} s...\n`,
+    );
     const build = async (from: number, to: number) => {
       const items = Array.from({ length: to - from }, (_, j) => {
         const k = from + j;
         const seen = t0 - span + Math.floor((k / profiles) * span);
         const event = {
-          event_id: `bench-${k}`, occurred_at: seen, anonymous_id: `anon-${k}`, user_id: null, email: null, phone: null, type: 'page_view' as const,
-          page: null, utm: null, device: null, country: null, locale: null, product: null, search_query: null, consent: null,
+          event_id: `bench-${k}`,
+          occurred_at: seen,
+          anonymous_id: `anon-${k}`,
+          user_id: null,
+          email: null,
+          phone: null,
+          type: 'page_view' as const,
+          page: null,
+          utm: null,
+          device: null,
+          country: null,
+          locale: null,
+          product: null,
+          search_query: null,
+          consent: null,
         };
         const normalised = normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() });
         const { dropped: _dropped, ...ids } = normalised;
         return { ids, eventId: event.event_id, occurredAt: seen, fragment: () => eventFragment('clickstream', event as never, normalised) };
       });
       const chunk = await store.stitch(items);
-      await Promise.all(chunk.folds.map(({ fold, items: folded }) => {
-        const last = folded.map((i) => items[i]!).reduce((a, x) => (x.occurredAt > a.occurredAt ? x : a)); // the change's trigger, as the stitcher picks it
-        return evaluate.profile(fold, { kind: 'event', at: last.occurredAt }, last.eventId);
-      }));
+      await Promise.all(
+        chunk.folds.map(({ fold, items: folded }) => {
+          const last = folded.map((i) => items[i]!).reduce((a, x) => (x.occurredAt > a.occurredAt ? x : a)); // the change's trigger, as the stitcher picks it
+          return evaluate.profile(fold, { kind: 'event', at: last.occurredAt }, last.eventId);
+        }),
+      );
     };
     const buildStart = Date.now();
     for (let k = 0; k < profiles; k += 500) await build(k, Math.min(k + 500, profiles));
@@ -149,11 +200,13 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
     const consumer = b.kafka.consumer({ groupId: `${b.prefix}exits` });
     await consumer.connect();
     await consumer.subscribe({ topic: b.topics['segment-membership-changed'].topic, fromBeginning: true });
-    void consumer.run({ eachMessage: async ({ message }) => {
-      const now = Date.now();
-      const d = await b.clients.registry.decode<{ change: string; occurred_at: number }>(message.value!);
-      if (d.value.change === 'exited') lag.push(now - d.value.occurred_at);
-    } });
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const now = Date.now();
+        const d = await b.clients.registry.decode<{ change: string; occurred_at: number }>(message.value!);
+        if (d.value.change === 'exited') lag.push(now - d.value.occurred_at);
+      },
+    });
     startService(b, 'segmenter');
     const until = t0 + lead + span + 5_000;
     while (Date.now() < until || lag.length < profiles) {
@@ -162,7 +215,9 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
     }
     await consumer.disconnect();
     const s = summarize(lag);
-    process.stdout.write(`\ntime-driven exits with ${backlog.scheduled} profiles scheduled, due over ${windowS} s (${Math.round(profiles / windowS)}/s): consumed − occurred_at\n`);
+    process.stdout.write(
+      `\ntime-driven exits with ${backlog.scheduled} profiles scheduled, due over ${windowS} s (${Math.round(profiles / windowS)}/s): consumed − occurred_at\n`,
+    );
     printTable([{ exits: s.n, of: profiles, p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
   } finally {
     redis.disconnect();
@@ -182,8 +237,16 @@ export async function benchSegments(ctx: CliContext, o: { rates: number[]; secon
       process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
       const r = await latencyAt(b, rate, o.seconds, 1000 + i);
       rows.push({
-        'target/s': rate, 'achieved/s': r.rate, events: r.sent, 'membership events': r.matched,
-        p50_ms: r.lat.p50, p95_ms: r.lat.p95, p99_ms: r.lat.p99, max_ms: r.lat.max, '→ profile-changes p50/p99 ms': `${r.change.p50}/${r.change.p99}`, 'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
+        'target/s': rate,
+        'achieved/s': r.rate,
+        events: r.sent,
+        'membership events': r.matched,
+        p50_ms: r.lat.p50,
+        p95_ms: r.lat.p95,
+        p99_ms: r.lat.p99,
+        max_ms: r.lat.max,
+        '→ profile-changes p50/p99 ms': `${r.change.p50}/${r.change.p99}`,
+        'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
       });
     }
     process.stdout.write('\ninput event produced → membership event consumed (raw = the same input consumed straight from its topic):\n');

@@ -36,9 +36,13 @@ async function identitySlot(ctx: CliContext, prefix: string): Promise<void> {
   const redis = new Redis(ctx.conn.redis.url);
   try {
     const store = new ProfileStore({ redis, prefix: `${prefix}slot:`, windowMs: 86_400_000 });
-    const chunks = Array.from({ length: 25 }, (_, c) => Array.from({ length: 2000 }, (_, i) => ({
-      ids: { user_id: `u${c}-${i}`, email: `c${c}-${i}@bench.example`, anonymous_id: `d${c}-${i}` }, eventId: `e${c}-${i}`, occurredAt: Date.now(),
-    })));
+    const chunks = Array.from({ length: 25 }, (_, c) =>
+      Array.from({ length: 2000 }, (_, i) => ({
+        ids: { user_id: `u${c}-${i}`, email: `c${c}-${i}@bench.example`, anonymous_id: `d${c}-${i}` },
+        eventId: `e${c}-${i}`,
+        occurredAt: Date.now(),
+      })),
+    );
     const rows = [];
     for (const kind of ['new customers', 'known customers']) {
       const ms: number[] = [];
@@ -49,9 +53,16 @@ async function identitySlot(ctx: CliContext, prefix: string): Promise<void> {
       }
       const total = ms.reduce((a, b) => a + b, 0);
       const s = summarize(ms);
-      rows.push({ 'identifier sets': kind, chunks: chunks.length, 'sets per chunk': 2000, 'p50 ms per chunk': s.p50.toFixed(1), 'p99 ms': s.p99.toFixed(1), 'sets/s': rate(chunks.length * 2000, total) });
+      rows.push({
+        'identifier sets': kind,
+        chunks: chunks.length,
+        'sets per chunk': 2000,
+        'p50 ms per chunk': s.p50.toFixed(1),
+        'p99 ms': s.p99.toFixed(1),
+        'sets/s': rate(chunks.length * 2000, total),
+      });
     }
-    process.stdout.write('\nthe identity index (one slot: on Redis Cluster, one node\'s core for every stitcher), no cache:\n');
+    process.stdout.write("\nthe identity index (one slot: on Redis Cluster, one node's core for every stitcher), no cache:\n");
     printTable(rows);
   } finally {
     redis.disconnect();
@@ -85,7 +96,13 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     let seen = 0;
     let t0 = 0;
     const rawMs = await new Promise<number>((res) => {
-      void raw.run({ eachBatch: async ({ batch }) => { if (!t0) t0 = performance.now(); seen += batch.messages.length; if (seen >= n) res(performance.now() - t0); } });
+      void raw.run({
+        eachBatch: async ({ batch }) => {
+          if (!t0) t0 = performance.now();
+          seen += batch.messages.length;
+          if (seen >= n) res(performance.now() - t0);
+        },
+      });
     });
     await raw.disconnect();
 
@@ -95,12 +112,19 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     // The clock starts at the first batch the stitcher takes (group join excluded) and stops when all is committed.
     let firstAt = 0;
     const kc = stitcher.consumer.consumer;
-    kc.on(kc.events.START_BATCH_PROCESS, () => { if (!firstAt) firstAt = performance.now(); });
+    kc.on(kc.events.START_BATCH_PROCESS, () => {
+      if (!firstAt) firstAt = performance.now();
+    });
     while ((await committedTotal(kafka, cfg.groupId, topic)) < BigInt(n)) await new Promise((r) => setTimeout(r, 50));
     const stitchMs = performance.now() - firstAt;
     printTable([
       { path: 'raw kafkajs consume (count only)', events: n, 'events/s': rate(n, rawMs), ratio: '1.00' },
-      { path: 'one stitcher: decode → validate → identity → fold (Redis) → profile-changes', events: n, 'events/s': rate(n, stitchMs), ratio: (rawMs / stitchMs).toFixed(2) },
+      {
+        path: 'one stitcher: decode → validate → identity → fold (Redis) → profile-changes',
+        events: n,
+        'events/s': rate(n, stitchMs),
+        ratio: (rawMs / stitchMs).toFixed(2),
+      },
     ]);
 
     // Latency at a fixed rate: produce → profile-changes record (its Kafka timestamp) for the trigger event.
@@ -110,11 +134,13 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     await changes.connect();
     await changes.subscribe({ topic: topics['profile-changes'].topic, fromBeginning: false });
     const lat: number[] = [];
-    void changes.run({ eachMessage: async ({ message }) => {
-      const d = await clients.registry.decode<{ trigger_event_id: string }>(message.value!);
-      const at = sentAt.get(d.value.trigger_event_id);
-      if (at !== undefined) lat.push(Number(message.timestamp) - at);
-    } });
+    void changes.run({
+      eachMessage: async ({ message }) => {
+        const d = await clients.registry.decode<{ trigger_event_id: string }>(message.value!);
+        const at = sentAt.get(d.value.trigger_event_id);
+        if (at !== undefined) lat.push(Number(message.timestamp) - at);
+      },
+    });
     await new Promise((r) => setTimeout(r, 3000));
     const liveSender = new Sender(await clients.producer(), { batchSize: 50, inFlight: 8 });
     const start = performance.now();
@@ -138,6 +164,9 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     await identitySlot(ctx, prefix);
   } finally {
     await clients.close();
-    await deleteTopics(kafka, Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]));
+    await deleteTopics(
+      kafka,
+      Object.values(topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]),
+    );
   }
 }

@@ -14,8 +14,20 @@ import { deleteTopics } from '@profile-stream/consumer-kit';
 import { generate, isJunk } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
 import {
-  ANALYST_QUERIES, analystSql, clickRows, insertRows, loadWarehouseConfig, migrate, piiStorer, purchaseRows, startWarehouse, ticketRows,
-  type Row, type RowOptions, type TableName, type TableRows,
+  ANALYST_QUERIES,
+  analystSql,
+  clickRows,
+  insertRows,
+  loadWarehouseConfig,
+  migrate,
+  piiStorer,
+  purchaseRows,
+  startWarehouse,
+  ticketRows,
+  type Row,
+  type RowOptions,
+  type TableName,
+  type TableRows,
 } from '@profile-stream/warehouse';
 import { openClients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
@@ -37,7 +49,13 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
   const client = h.client;
   try {
     const cfg = loadWarehouseConfig({ ...env, WAREHOUSE_OPS_PORT: '0', WAREHOUSE_DATA_DIR: dataDir });
-    const rowOptions: RowOptions = { storePii: piiStorer(cfg.pii, cfg.piiKey), defaultRegion: cfg.defaultRegion, blocklist: new Set(), now: Date.now(), maxFutureMs: cfg.maxFutureMs };
+    const rowOptions: RowOptions = {
+      storePii: piiStorer(cfg.pii, cfg.piiKey),
+      defaultRegion: cfg.defaultRegion,
+      blocklist: new Set(),
+      now: Date.now(),
+      maxFutureMs: cfg.maxFutureMs,
+    };
     process.stderr.write(`generating and producing ${o.events} events (clickstream, purchases, support tickets)...\n`);
     const sender = new Sender(await clients.producer());
     const direct = new Map<TableName, Row[]>();
@@ -48,7 +66,12 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
       if ('malformed' in r) continue;
       const topic = topics[r.topic].topic;
       await sender.add(topic, { key: r.key, value: await clients.registry.encode(topic, r.value) });
-      const rows: TableRows = r.topic === 'clickstream' ? clickRows(r.value, rowOptions) : r.topic === 'purchases' ? purchaseRows(r.value, rowOptions) : ticketRows(r.value, rowOptions);
+      const rows: TableRows =
+        r.topic === 'clickstream'
+          ? clickRows(r.value, rowOptions)
+          : r.topic === 'purchases'
+            ? purchaseRows(r.value, rowOptions)
+            : ticketRows(r.value, rowOptions);
       for (const [t, list] of Object.entries(rows) as [TableName, Row[]][]) {
         const l = direct.get(t);
         if (l) l.push(...list);
@@ -68,7 +91,9 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
     const w = await startWarehouse({ ...cfg, logLevel: 'warn' }, { client });
     let firstAt = 0;
     const kc = w.consumer.consumer;
-    kc.on(kc.events.START_BATCH_PROCESS, () => { if (!firstAt) firstAt = performance.now(); });
+    kc.on(kc.events.START_BATCH_PROCESS, () => {
+      if (!firstAt) firstAt = performance.now();
+    });
     while ((await counted(cfg.database)) < totalRows) await new Promise((r) => setTimeout(r, 100));
     const warehouseMs = performance.now() - firstAt;
     await w.stop();
@@ -81,8 +106,20 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
     }
     const directMs = performance.now() - t0;
     printTable([
-      { path: 'direct bulk insert (@clickhouse/client, JSONCompactEachRow, same rows and MVs)', events, rows: totalRows, 'rows/s': rate(totalRows, directMs), ratio: '1.00' },
-      { path: 'warehouse: Kafka → decode → rows → de-duplicated batch insert → commit', events, rows: totalRows, 'rows/s': rate(totalRows, warehouseMs), ratio: (directMs / warehouseMs).toFixed(2) },
+      {
+        path: 'direct bulk insert (@clickhouse/client, JSONCompactEachRow, same rows and MVs)',
+        events,
+        rows: totalRows,
+        'rows/s': rate(totalRows, directMs),
+        ratio: '1.00',
+      },
+      {
+        path: 'warehouse: Kafka → decode → rows → de-duplicated batch insert → commit',
+        events,
+        rows: totalRows,
+        'rows/s': rate(totalRows, warehouseMs),
+        ratio: (directMs / warehouseMs).toFixed(2),
+      },
     ]);
 
     // The ten analyst queries on the ingested set (5 runs each after one warm-up).
@@ -104,7 +141,10 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
     printTable(latencies);
   } finally {
     await client.close();
-    await deleteTopics(clients.kafka, Object.values(topics).flatMap((t) => [t.topic, `${t.topic}.dlq`])).catch(() => undefined);
+    await deleteTopics(
+      clients.kafka,
+      Object.values(topics).flatMap((t) => [t.topic, `${t.topic}.dlq`]),
+    ).catch(() => undefined);
     await clients.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -23,16 +23,31 @@ export function registerBench(program: Command): void {
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
     .option('--customers <n>', 'identity: customers per round', (v) => Number(v), 2000)
     .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
-    .action(async (scenario: string, o: { events: number; rate: number; rates: number[]; seconds: number; scheduled: number; window: number; rounds: number; customers: number; seed: number }) => {
-      const ctx = cliContext('bench');
-      ctx.log.level = 'warn';
-      await stackUp(createStack(ctx.conn, ctx.log));
-      if (scenario === 'kafka') await benchKafka(ctx, o);
-      else if (scenario === 'stitch') await benchStitch(ctx, o);
-      else if (scenario === 'segments') await benchSegments(ctx, o);
-      else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
-      else if (scenario === 'identity') {
-        if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
-      } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
-    });
+    .action(
+      async (
+        scenario: string,
+        o: {
+          events: number;
+          rate: number;
+          rates: number[];
+          seconds: number;
+          scheduled: number;
+          window: number;
+          rounds: number;
+          customers: number;
+          seed: number;
+        },
+      ) => {
+        const ctx = cliContext('bench');
+        ctx.log.level = 'warn';
+        await stackUp(createStack(ctx.conn, ctx.log));
+        if (scenario === 'kafka') await benchKafka(ctx, o);
+        else if (scenario === 'stitch') await benchStitch(ctx, o);
+        else if (scenario === 'segments') await benchSegments(ctx, o);
+        else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
+        else if (scenario === 'identity') {
+          if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
+        } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
+      },
+    );
 }

@@ -23,9 +23,7 @@ export function registerConsume(program: Command): void {
         try {
           const d = await clients.registry.decode<Record<string, unknown>>(r.value ?? Buffer.alloc(0), { topic: spec.topic });
           const value = toPlainJson(spec.schema, d.value);
-          const line = opts.meta
-            ? { partition: r.partition, offset: r.offset, key: r.key?.toString() ?? null, schema_id: d.schemaId, value }
-            : value;
+          const line = opts.meta ? { partition: r.partition, offset: r.offset, key: r.key?.toString() ?? null, schema_id: d.schemaId, value } : value;
           process.stdout.write(`${JSON.stringify(line)}\n`);
         } catch (err) {
           bad++;

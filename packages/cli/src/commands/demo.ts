@@ -40,7 +40,11 @@ export function registerDemo(program: Command): void {
 
       say(`\n== 2. ${o.customers} synthetic customers over ${o.days} days → Kafka (Avro)`);
       const gen = await runGenerate({ customers: o.customers, days: o.days, seed: o.seed, produce: true });
-      say(`   produced ${gen.records} records in ${gen.seconds.toFixed(1)} s (${Math.round(gen.records / gen.seconds)}/s): ${Object.entries(gen.byTopic).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+      say(
+        `   produced ${gen.records} records in ${gen.seconds.toFixed(1)} s (${Math.round(gen.records / gen.seconds)}/s): ${Object.entries(gen.byTopic)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', ')}`,
+      );
       say(`   of which ${gen.malformed} malformed on purpose (what broken upstream apps send)`);
 
       say('\n== 3. the three stitchers (clickstream, purchases, support-tickets) fold events into profiles in Redis');
@@ -55,18 +59,27 @@ export function registerDemo(program: Command): void {
       // And the warehouse, into ClickHouse (embedded chDB under .data/, or CLICKHOUSE_URL).
       const whCfg = loadWarehouseConfig({ ...ctx.env, LOG_LEVEL: 'error', WAREHOUSE_OPS_PORT: '0' });
       const warehouse = await startWarehouse(whCfg);
-      await waitFor('the stitchers to reach the end of every input topic', async () => {
-        for (const [i, t] of inputs.entries()) if (!(await committedToEnd(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
-        return true;
-      }, 600_000);
+      await waitFor(
+        'the stitchers to reach the end of every input topic',
+        async () => {
+          for (const [i, t] of inputs.entries()) if (!(await committedToEnd(clients.kafka, stitcherCfgs[i]!.groupId, [t.topic]))) return false;
+          return true;
+        },
+        600_000,
+      );
       const stats = await Promise.all(stitchers.map(async (st) => st.metrics()));
       await Promise.all(stitchers.map((st) => st.stop()));
-      const sum = (name: string, label?: [string, string]) => stats.reduce((acc, m) => acc + m.filter((x) => x.name === name && (!label || x.labels[label[0]] === label[1])).reduce((a, x) => a + x.value, 0), 0);
-      say(`   caught up in ${((performance.now() - t3) / 1000).toFixed(1)} s: ${sum('ps_events_folded_total', ['result', 'applied'])} events folded, ${sum('ps_events_folded_total', ['result', 'duplicate'])} duplicates ignored`);
+      const sum = (name: string, label?: [string, string]) =>
+        stats.reduce((acc, m) => acc + m.filter((x) => x.name === name && (!label || x.labels[label[0]] === label[1])).reduce((a, x) => a + x.value, 0), 0);
+      say(
+        `   caught up in ${((performance.now() - t3) / 1000).toFixed(1)} s: ${sum('ps_events_folded_total', ['result', 'applied'])} events folded, ${sum('ps_events_folded_total', ['result', 'duplicate'])} duplicates ignored`,
+      );
       if (sum('ps_events_folded_total', ['result', 'applied']) === 0 && sum('ps_events_folded_total', ['result', 'duplicate']) > 0) {
         say('   (an earlier demo produced these same seeded events: the fold ignored them all as duplicates, by event_id)');
       }
-      say(`   ${sum('ps_profiles_created_total')} profiles created, ${sum('ps_profile_merges_total', ['outcome', 'merged'])} merges (anonymous visitors who logged in, e-mail/phone variants), ${sum('ps_profile_merges_total', ['outcome', 'refused'])} refused`);
+      say(
+        `   ${sum('ps_profiles_created_total')} profiles created, ${sum('ps_profile_merges_total', ['outcome', 'merged'])} merges (anonymous visitors who logged in, e-mail/phone variants), ${sum('ps_profile_merges_total', ['outcome', 'refused'])} refused`,
+      );
       say(`   ${sum('ps_identifiers_dropped_total')} junk or invalid identifier values dropped (counted, never matched)`);
 
       say('\n== 4. a stitched customer: anonymous browsing, then logged in, bought, and opened a support ticket');
@@ -74,37 +87,64 @@ export function registerDemo(program: Command): void {
       for (const c of gen.truth.per_customer) {
         if (shown >= 1) break;
         const email = c.identity.emails[0];
-        if (!email || c.identity.user_ids.length === 0 || c.identity.anonymous_ids.length === 0 || c.support.tickets_count === 0 || c.transactions.orders_count === 0 || c.fragments !== 1) continue;
-        const view = (await lookupProfile(`email:${email}`, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion })) as Record<string, any> | undefined;
+        if (
+          !email ||
+          c.identity.user_ids.length === 0 ||
+          c.identity.anonymous_ids.length === 0 ||
+          c.support.tickets_count === 0 ||
+          c.transactions.orders_count === 0 ||
+          c.fragments !== 1
+        )
+          continue;
+        const view = (await lookupProfile(`email:${email}`, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion })) as
+          | { identity?: { anonymous_ids?: unknown[] } }
+          | undefined;
         if (!view || (view.identity?.anonymous_ids?.length ?? 0) === 0) continue;
         say(`   \`profile-stream profile email:${email}\``);
-        process.stdout.write(renderProfile(view).split('\n').slice(0, 45).map((l) => `   ${l}`).join('\n') + '\n');
+        process.stdout.write(
+          `${renderProfile(view)
+            .split('\n')
+            .slice(0, 45)
+            .map((l) => `   ${l}`)
+            .join('\n')}\n`,
+        );
         shown++;
       }
-      say(`\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`);
+      say(
+        `\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`,
+      );
       const t5 = performance.now();
       const changesTopic = clients.topics['profile-changes'].topic;
-      await waitFor('the segmenter to reach the end of profile-changes and relay its outbox', async () => {
-        if (!(await committedToEnd(clients.kafka, segCfg.groupId, [changesTopic]))) return false;
-        const b = await segmenter.memberships.backlog();
-        return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now());
-      }, 600_000);
+      await waitFor(
+        'the segmenter to reach the end of profile-changes and relay its outbox',
+        async () => {
+          if (!(await committedToEnd(clients.kafka, segCfg.groupId, [changesTopic]))) return false;
+          const b = await segmenter.memberships.backlog();
+          return b.outbox === 0 && (b.nextDue === null || b.nextDue > Date.now());
+        },
+        600_000,
+      );
       const sizes = [];
       for (const d of segmenter.defs) sizes.push({ segment: d.id, members: (await segmenter.memberships.size(d.id)).members, name: d.name });
       const backlog = await segmenter.memberships.backlog();
       await segmenter.stop();
       say(`   caught up in ${((performance.now() - t5) / 1000).toFixed(1)} s (\`profile-stream segments list\`):`);
       printTable(sizes);
-      say(`   ${backlog.scheduled} profiles have a re-evaluation scheduled (next ${backlog.nextDue === null ? 'none' : new Date(backlog.nextDue).toISOString()}), e.g. the moment they turn dormant`);
+      say(
+        `   ${backlog.scheduled} profiles have a re-evaluation scheduled (next ${backlog.nextDue === null ? 'none' : new Date(backlog.nextDue).toISOString()}), e.g. the moment they turn dormant`,
+      );
       const samples = new Map<string, Record<string, unknown>>();
       await readTopic(clients.kafka, clients.topics['segment-membership-changed'].topic, {}, async (r) => {
         const e = (await clients.registry.decode<Record<string, unknown>>(r.value!)).value;
         const key = `${e.segment_id as string}/${e.reason as string}`;
-        if (!samples.has(key) && ['dormant/time_elapsed', 'first-time-buyer/rule_matched', 'first-time-buyer/profile_merged'].includes(key)) samples.set(key, e);
+        if (!samples.has(key) && ['dormant/time_elapsed', 'first-time-buyer/rule_matched', 'first-time-buyer/profile_merged'].includes(key))
+          samples.set(key, e);
       });
       say('   segment-membership-changed (what campaign engines subscribe to; try `node examples/campaign-trigger/src/main.ts --from-beginning`):');
       for (const e of samples.values()) {
-        say(`     ${e.change as string} ${e.segment_id as string} (${e.reason as string}) at ${new Date(e.occurred_at as number).toISOString()}  profile ${e.profile_id as string}  event_id ${e.event_id as string}`);
+        say(
+          `     ${e.change as string} ${e.segment_id as string} (${e.reason as string}) at ${new Date(e.occurred_at as number).toISOString()}  profile ${e.profile_id as string}  event_id ${e.event_id as string}`,
+        );
       }
 
       say('\n== 6. the warehouse: every event, membership change and profile snapshot in ClickHouse (embedded chDB)');
@@ -132,6 +172,8 @@ export function registerDemo(program: Command): void {
       }
       printTable(rows);
       await clients.close();
-      say('\nNext: `profile-stream profile email:<address>`, `profile-stream consume profile-changes -n 3`, `profile-stream dlq list purchases`, `profile-stream stack status`.');
+      say(
+        '\nNext: `profile-stream profile email:<address>`, `profile-stream consume profile-changes -n 3`, `profile-stream dlq list purchases`, `profile-stream stack status`.',
+      );
     });
 }

@@ -53,17 +53,22 @@ export function registerDlq(program: Command): void {
       const producer = await clients.producer();
       let replayed = 0;
       let skipped = 0;
-      await readTopic(clients.kafka, spec.dlq ?? `${spec.topic}.dlq`, { groupId: `${REPLAY_GROUP}.${spec.topic}${opts.reason ? `.${opts.reason}` : ''}` }, async (r) => {
-        const dl = readDeadLetter(r.headers);
-        if (!dl || !r.value || (opts.reason && dl.reason !== opts.reason)) {
-          skipped++;
-          return;
-        }
-        const headers = Object.fromEntries(Object.entries(replayHeaders(r.headers)).map(([k, v]) => [k, v.toString()]));
-        // Sent and acknowledged before the replay group's offset can move past it.
-        await producer.send({ topic: dl.sourceTopic, acks: -1, messages: [{ key: r.key, value: r.value, headers }] });
-        replayed++;
-      });
+      await readTopic(
+        clients.kafka,
+        spec.dlq ?? `${spec.topic}.dlq`,
+        { groupId: `${REPLAY_GROUP}.${spec.topic}${opts.reason ? `.${opts.reason}` : ''}` },
+        async (r) => {
+          const dl = readDeadLetter(r.headers);
+          if (!dl || !r.value || (opts.reason && dl.reason !== opts.reason)) {
+            skipped++;
+            return;
+          }
+          const headers = Object.fromEntries(Object.entries(replayHeaders(r.headers)).map(([k, v]) => [k, v.toString()]));
+          // Sent and acknowledged before the replay group's offset can move past it.
+          await producer.send({ topic: dl.sourceTopic, acks: -1, messages: [{ key: r.key, value: r.value, headers }] });
+          replayed++;
+        },
+      );
       await clients.close();
       process.stdout.write(`replayed ${replayed} dead letter(s) to ${spec.topic}${skipped ? `, skipped ${skipped}` : ''}\n`);
     });

@@ -42,7 +42,10 @@ export function generatorOptions(o: GenerateCliOptions, now = Date.now()): Gener
   const start = o.start ? Date.parse(o.start) : Math.floor((now - o.days * DAY) / DAY) * DAY;
   if (Number.isNaN(start)) throw new ProfileStreamError('invalid_options', `--start: not a date: ${o.start}`);
   return {
-    seed: o.seed, customers: o.customers, start, days: o.days,
+    seed: o.seed,
+    customers: o.customers,
+    start,
+    days: o.days,
     ...(o.junkRate !== undefined ? { junkRate: o.junkRate } : {}),
     ...(o.malformedRate !== undefined ? { malformedRate: o.malformedRate } : {}),
     ...(o.duplicateRate !== undefined ? { duplicateRate: o.duplicateRate } : {}),
@@ -69,13 +72,20 @@ export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport
       if ('malformed' in r) malformed++;
       if (o.out) {
         let f = files.get(r.topic);
-        if (!f) files.set(r.topic, (f = createWriteStream(join(o.out, `${r.topic}.jsonl`))));
+        if (!f) {
+          f = createWriteStream(join(o.out, `${r.topic}.jsonl`));
+          files.set(r.topic, f);
+        }
         if (!f.write(`${toJsonl(r)}\n`)) await once(f, 'drain');
       }
       if (clients && sender) {
         const spec = clients.topic(r.topic);
         if ('malformed' in r) await sender.add(spec.topic, { key: r.key, value: Buffer.from(r.raw) });
-        else await sender.add(spec.topic, { key: eventKey(r.topic as TopicId, r.value as unknown as Record<string, unknown>), value: await clients.registry.encode(spec.topic, r.value) });
+        else
+          await sender.add(spec.topic, {
+            key: eventKey(r.topic as TopicId, r.value as unknown as Record<string, unknown>),
+            value: await clients.registry.encode(spec.topic, r.value),
+          });
       }
       if (o.rate && o.rate > 0) {
         const due = t0 + (records / o.rate) * 1000;
@@ -99,7 +109,9 @@ const num = (v: string) => Number(v);
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('synthetic customers and events: anonymous browsing that later logs in or buys, several devices, e-mail/phone variants, carts, orders and refunds, tickets with CSAT, some junk ids and malformed events')
+    .description(
+      'synthetic customers and events: anonymous browsing that later logs in or buys, several devices, e-mail/phone variants, carts, orders and refunds, tickets with CSAT, some junk ids and malformed events',
+    )
     .option('-c, --customers <n>', 'customers', num, 1000)
     .option('-d, --days <n>', 'days of activity', num, 30)
     .option('-s, --seed <n>', 'random seed (same seed + start = same events)', num, 42)
@@ -113,7 +125,11 @@ export function registerGenerate(program: Command): void {
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
     .action(async (o: GenerateCliOptions) => {
       const r = await runGenerate(o);
-      const topics = Object.entries(r.byTopic).map(([t, n]) => `${t}=${n}`).join(' ');
-      process.stdout.write(`${r.records} records (${topics}; ${r.malformed} malformed) for ${r.truth.customers} customers in ${r.seconds.toFixed(1)} s (${Math.round(r.records / r.seconds)}/s)${o.produce ? ', produced to Kafka' : ''}${o.out ? `, written to ${o.out}` : ''}\n`);
+      const topics = Object.entries(r.byTopic)
+        .map(([t, n]) => `${t}=${n}`)
+        .join(' ');
+      process.stdout.write(
+        `${r.records} records (${topics}; ${r.malformed} malformed) for ${r.truth.customers} customers in ${r.seconds.toFixed(1)} s (${Math.round(r.records / r.seconds)}/s)${o.produce ? ', produced to Kafka' : ''}${o.out ? `, written to ${o.out}` : ''}\n`,
+      );
     });
 }

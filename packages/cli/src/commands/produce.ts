@@ -70,7 +70,10 @@ export function registerProduce(program: Command): void {
     .action(async (topic: string, file: string, opts: { json?: boolean }) => {
       const r = await produceFile(topic, file);
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`sent ${r.sent} to ${topic}, rejected ${r.rejected.length} line(s) in ${r.seconds.toFixed(1)} s (${Math.round(r.sent / r.seconds)} events/s)\n`);
+      else
+        process.stdout.write(
+          `sent ${r.sent} to ${topic}, rejected ${r.rejected.length} line(s) in ${r.seconds.toFixed(1)} s (${Math.round(r.sent / r.seconds)} events/s)\n`,
+        );
       if (r.rejected.length) process.exitCode = 2;
     });
 }

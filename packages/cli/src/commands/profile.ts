@@ -19,7 +19,10 @@ export async function lookupProfile(ref: string, o: { redisUrl: string; prefix: 
     let pid: string | undefined = ref;
     if (m) {
       const type = TYPES[m[1]!]!;
-      const ids = normaliseIdentifiers({ user_id: null, email: null, phone: null, anonymous_id: null, [type]: m[2]! } as never, { defaultRegion: o.region, blocklist: new Set<string>() });
+      const ids = normaliseIdentifiers({ user_id: null, email: null, phone: null, anonymous_id: null, [type]: m[2]! } as never, {
+        defaultRegion: o.region,
+        blocklist: new Set<string>(),
+      });
       const value = ids[type];
       if (!value) throw new ProfileStreamError('invalid_event', `${ref}: not a usable ${type} (${ids.dropped[0]?.reason ?? 'invalid'})`);
       pid = await store.owner(type, value);

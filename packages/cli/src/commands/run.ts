@@ -24,13 +24,16 @@ export function registerRun(program: Command): void {
     .action(async (names: string[]) => {
       const list = names.flatMap((n) => (n === 'stitchers' ? STITCHERS : [n]));
       const unknown = list.filter((n) => !SERVICES[n]);
-      if (unknown.length) throw new ProfileStreamError('config_invalid', `unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`);
+      if (unknown.length)
+        throw new ProfileStreamError('config_invalid', `unknown service(s) ${unknown.join(', ')}; known: ${Object.keys(SERVICES).join(', ')}`);
       if (list.length === 1) {
         await import(resolve(REPO_ROOT, SERVICES[list[0]!]!));
         return;
       }
       const children = list.map((n) => spawn(process.execPath, [...process.execArgv, resolve(REPO_ROOT, SERVICES[n]!)], { stdio: 'inherit' }));
-      const forward = (sig: NodeJS.Signals) => children.forEach((c) => c.kill(sig));
+      const forward = (sig: NodeJS.Signals) => {
+        for (const c of children) c.kill(sig);
+      };
       process.on('SIGTERM', forward);
       process.on('SIGINT', forward);
       const codes = await Promise.all(children.map((c) => new Promise<number>((res) => c.on('exit', (code) => res(code ?? 1)))));

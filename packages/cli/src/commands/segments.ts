@@ -9,22 +9,40 @@ import { errorMessage, ProfileStreamError } from '@profile-stream/consumer-kit';
 import { ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import {
-  backfill, fingerprintOf, forgetDefinition, loadSegmenterConfig, MembershipStore, recordDefinitions, recordedDefinitions, retireDefinition, type SegmenterConfig,
+  backfill,
+  fingerprintOf,
+  forgetDefinition,
+  loadSegmenterConfig,
+  MembershipStore,
+  recordDefinitions,
+  recordedDefinitions,
+  retireDefinition,
+  type SegmenterConfig,
 } from '@profile-stream/segmenter';
 import { cliContext } from '../context.ts';
 import { progressBar } from '../progress.ts';
 
-interface Opened { cfg: SegmenterConfig; defs: SegmentDefinition[]; redis: Redis; memberships: MembershipStore; profiles: ProfileStore }
+interface Opened {
+  cfg: SegmenterConfig;
+  defs: SegmentDefinition[];
+  redis: Redis;
+  memberships: MembershipStore;
+  profiles: ProfileStore;
+}
 
 async function open(): Promise<Opened> {
   const cfg = loadSegmenterConfig(cliContext('segments').env);
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
   const redis = new Redis(cfg.conn.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
   await redis.connect().catch((err: unknown) => {
-    throw new ProfileStreamError('dependency_unavailable', `Redis at ${cfg.conn.redis.url} is not reachable (${errorMessage(err)}); is the stack up?`, { cause: err });
+    throw new ProfileStreamError('dependency_unavailable', `Redis at ${cfg.conn.redis.url} is not reachable (${errorMessage(err)}); is the stack up?`, {
+      cause: err,
+    });
   });
   return {
-    cfg, defs, redis,
+    cfg,
+    defs,
+    redis,
     memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
     profiles: new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: 1 }),
   };
@@ -32,7 +50,7 @@ async function open(): Promise<Opened> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
 }
 
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
@@ -56,11 +74,17 @@ export function registerSegments(program: Command): void {
         }
         const b = await o.memberships.backlog();
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ segments: rows, scheduled: b.scheduled, outbox: b.outbox, next_due: b.nextDue === null ? null : iso(b.nextDue) }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ segments: rows, scheduled: b.scheduled, outbox: b.outbox, next_due: b.nextDue === null ? null : iso(b.nextDue) }, null, 2)}\n`,
+          );
           return;
         }
-        process.stdout.write(table([['SEGMENT', 'VERSION', 'MEMBERS', 'STATE', 'NAME'], ...rows.map((r) => [r.id, String(r.version), String(r.members), r.state, r.name])]));
-        process.stdout.write(`\n${b.scheduled} profile(s) scheduled for a clock-driven re-evaluation (next at ${iso(b.nextDue)}); ${b.outbox} membership event(s) waiting for the relay\n`);
+        process.stdout.write(
+          table([['SEGMENT', 'VERSION', 'MEMBERS', 'STATE', 'NAME'], ...rows.map((r) => [r.id, String(r.version), String(r.members), r.state, r.name])]),
+        );
+        process.stdout.write(
+          `\n${b.scheduled} profile(s) scheduled for a clock-driven re-evaluation (next at ${iso(b.nextDue)}); ${b.outbox} membership event(s) waiting for the relay\n`,
+        );
       } finally {
         o.redis.disconnect();
       }
@@ -75,12 +99,31 @@ export function registerSegments(program: Command): void {
       const o = await open();
       try {
         const d = o.defs.find((x) => x.id === id);
-        if (!d) throw new ProfileStreamError('config_invalid', `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} (known: ${o.defs.map((x) => x.id).join(', ')})`);
+        if (!d)
+          throw new ProfileStreamError(
+            'config_invalid',
+            `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} (known: ${o.defs.map((x) => x.id).join(', ')})`,
+          );
         const size = await o.memberships.size(id, opts.sample);
-        process.stdout.write(`${JSON.stringify({
-          id: d.id, version: d.version, name: d.name, description: d.description, file: d.file, requires_consent: d.requires_consent,
-          traits: d.traits, params: d.params, condition: d.condition, members: size.members, sample: size.sample,
-        }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            {
+              id: d.id,
+              version: d.version,
+              name: d.name,
+              description: d.description,
+              file: d.file,
+              requires_consent: d.requires_consent,
+              traits: d.traits,
+              params: d.params,
+              condition: d.condition,
+              members: size.members,
+              sample: size.sample,
+            },
+            null,
+            2,
+          )}\n`,
+        );
       } finally {
         o.redis.disconnect();
       }
@@ -95,12 +138,17 @@ export function registerSegments(program: Command): void {
       try {
         const d = o.defs.find((x) => x.id === id);
         const recorded = (await recordedDefinitions(o.redis, o.memberships.keys)).get(id);
-        let result;
+        let result: { evaluated: number; total: number; changed: number };
         if (d) {
           let bar: ReturnType<typeof progressBar> | undefined;
           result = await backfill(d, {
-            profiles: o.profiles, memberships: o.memberships, now: Date.now,
-            onProgress: (p) => { bar ??= progressBar(`backfill ${id}`, p.total); bar.update(p.done); },
+            profiles: o.profiles,
+            memberships: o.memberships,
+            now: Date.now,
+            onProgress: (p) => {
+              bar ??= progressBar(`backfill ${id}`, p.total);
+              bar.update(p.done);
+            },
           });
           bar?.stop();
           await recordDefinitions(o.redis, o.memberships.keys, o.defs, new Set([id]));
@@ -111,7 +159,9 @@ export function registerSegments(program: Command): void {
           throw new ProfileStreamError('config_invalid', `no segment ${JSON.stringify(id)} in ${o.cfg.segmentsDir} and none recorded in Redis`);
         }
         const b = await o.memberships.backlog();
-        process.stdout.write(`${id}: ${result.evaluated} profile(s) evaluated (${result.total - result.evaluated} merged away, skipped), ${result.changed} membership change(s) written; ${b.outbox} event(s) in the outbox (published by a running segmenter's relay)\n`);
+        process.stdout.write(
+          `${id}: ${result.evaluated} profile(s) evaluated (${result.total - result.evaluated} merged away, skipped), ${result.changed} membership change(s) written; ${b.outbox} event(s) in the outbox (published by a running segmenter's relay)\n`,
+        );
       } finally {
         o.redis.disconnect();
       }

@@ -15,7 +15,8 @@ export function registerSql(program: Command): void {
     .argument('<query>', 'a SELECT (or WITH/SHOW/DESCRIBE/EXPLAIN) statement; tables of the warehouse database need no prefix')
     .option('-f, --format <format>', 'table | json (one JSON array) | jsonl (one object per line)', 'table')
     .action(async (query: string, opts: { format: string }) => {
-      if (!['table', 'json', 'jsonl'].includes(opts.format)) throw new ProfileStreamError('invalid_options', `--format: expected table, json or jsonl (got ${JSON.stringify(opts.format)})`);
+      if (!['table', 'json', 'jsonl'].includes(opts.format))
+        throw new ProfileStreamError('invalid_options', `--format: expected table, json or jsonl (got ${JSON.stringify(opts.format)})`);
       const sql = assertReadOnly(query);
       const cfg = loadWarehouseConfig(cliContext('sql').env);
       const a = await openAnalystClient({ url: cfg.conn.clickhouse.url, database: cfg.database, opsPort: cfg.opsPort, dataDir: cfg.dataDir });

@@ -4,14 +4,14 @@
  * there as a crash would. Production code passes none.
  */
 export type GateStep =
-  | 'resolve'          // before the identity script decides a chunk
-  | 'merge:prepare'    // before the survivor is told to wait for the merged profile
-  | 'merge:seal'       // before the merged profile is sealed (alias set, data final)
-  | 'merge:copy-seen'  // before a page of the merged profile's de-duplication window is copied
-  | 'merge:absorb'     // before the merged document is joined into the survivor
-  | 'merge:cleanup'    // before the merged profile's data is removed
-  | 'fold'             // before events are folded into a profile
-  | 'journal:done';    // before completed merges leave the journal
+  | 'resolve' // before the identity script decides a chunk
+  | 'merge:prepare' // before the survivor is told to wait for the merged profile
+  | 'merge:seal' // before the merged profile is sealed (alias set, data final)
+  | 'merge:copy-seen' // before a page of the merged profile's de-duplication window is copied
+  | 'merge:absorb' // before the merged document is joined into the survivor
+  | 'merge:cleanup' // before the merged profile's data is removed
+  | 'fold' // before events are folded into a profile
+  | 'journal:done'; // before completed merges leave the journal
 
 export interface GateInfo {
   /** The profile the step works on (the survivor, the merged profile, or the fold's target). */

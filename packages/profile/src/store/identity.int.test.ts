@@ -8,7 +8,9 @@ import { ProfileStore, type ProfileStoreOptions } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-afterAll(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 const WINDOW = 90 * 86_400_000;
 
 /** A store on its own prefix, with a clock that moves 1 ms per reading (profile ids are time-ordered). */
@@ -48,7 +50,10 @@ test('a shared device seen with two user ids: the second user gets a profile of 
   assert.deepEqual((await store.identity(u2.profileId)).user_id, ['u2']);
   assert.equal(await store.owner('anonymous_id', 'shared-tablet'), u1.profileId, 'the device stays with its first user');
   const log = await redis.xrange(store.keys.mergeLog, '-', '+');
-  assert.deepEqual(log.map(([, f]) => f), [['outcome', 'refused', 'target', u2.profileId, 'other', u1.profileId, 'matched_on', 'anonymous_id', 'reason', 'limit_user_id', 'trigger', 'e2']]);
+  assert.deepEqual(
+    log.map(([, f]) => f),
+    [['outcome', 'refused', 'target', u2.profileId, 'other', u1.profileId, 'matched_on', 'anonymous_id', 'reason', 'limit_user_id', 'trigger', 'e2']],
+  );
   await assertInvariants(redis, store);
 });
 
@@ -65,7 +70,11 @@ test('three-way merge: anonymous, e-mail and phone profiles end as one, the olde
   const m2 = await resolver.resolve({ phone: '+447700900123', email: 'bob@example.com' });
   assert.equal(m2.profileId, p1.profileId);
   assert.deepEqual(m2.merges, [{ survivor: p1.profileId, merged: p3.profileId, matchedOn: 'phone' }]);
-  for (const [t, v] of [['anonymous_id', 'a1'], ['email', 'bob@example.com'], ['phone', '+447700900123']] as const) {
+  for (const [t, v] of [
+    ['anonymous_id', 'a1'],
+    ['email', 'bob@example.com'],
+    ['phone', '+447700900123'],
+  ] as const) {
     assert.equal(await store.owner(t, v), p1.profileId);
   }
   assert.equal(await store.root(p3.profileId), p1.profileId);
@@ -79,7 +88,7 @@ test('three-way merge: anonymous, e-mail and phone profiles end as one, the olde
     const keys = await redis.keys(`${store.keys.prefix}p:{${m}}:*`);
     assert.deepEqual(keys, [store.keys.profile(m).alias], `${m} keeps only its alias`);
   }
-  assert.equal((await redis.keys(`${store.keys.index}ids:${p2.profileId}:*`)).length, 0, 'the merged profile\'s identifier sets moved');
+  assert.equal((await redis.keys(`${store.keys.index}ids:${p2.profileId}:*`)).length, 0, "the merged profile's identifier sets moved");
   await assertInvariants(redis, store);
 });
 

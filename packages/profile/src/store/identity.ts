@@ -20,8 +20,17 @@ export type Identifiers = Partial<Record<IdentifierType, string>>;
 export type Limits = Record<IdentifierType, number>;
 export const DEFAULT_LIMITS: Limits = { user_id: 1, email: 5, phone: 5, anonymous_id: 100 };
 
-export interface MergeRecord { survivor: string; merged: string; matchedOn: IdentifierType }
-export interface RefusalRecord { target: string; other: string; matchedOn: IdentifierType; reason: string }
+export interface MergeRecord {
+  survivor: string;
+  merged: string;
+  matchedOn: IdentifierType;
+}
+export interface RefusalRecord {
+  target: string;
+  other: string;
+  matchedOn: IdentifierType;
+  reason: string;
+}
 
 export interface Resolution {
   /** The live root the event is folded into. */
@@ -72,12 +81,31 @@ export interface ResolverOptions {
   cacheSize?: number;
 }
 
-interface ScriptEvent { pid: string; c?: boolean; m?: [string, string, IdentifierType][]; r?: [string, IdentifierType, string][]; d?: IdentifierType[] }
-interface JournalEntry { merged: string; survivor: string; root: string; on: IdentifierType; trigger: string; at: string; decided: string }
+interface ScriptEvent {
+  pid: string;
+  c?: boolean;
+  m?: [string, string, IdentifierType][];
+  r?: [string, IdentifierType, string][];
+  d?: IdentifierType[];
+}
+interface JournalEntry {
+  merged: string;
+  survivor: string;
+  root: string;
+  on: IdentifierType;
+  trigger: string;
+  at: string;
+  decided: string;
+}
 
 const toPending = (j: JournalEntry): PendingMerge => ({
-  merged: j.merged, survivor: j.survivor, root: j.root, matchedOn: j.on, triggerEventId: j.trigger,
-  occurredAt: Number(j.at), decidedAt: Number(j.decided),
+  merged: j.merged,
+  survivor: j.survivor,
+  root: j.root,
+  matchedOn: j.on,
+  triggerEventId: j.trigger,
+  occurredAt: Number(j.at),
+  decidedAt: Number(j.decided),
 });
 
 const signature = (ids: Identifiers): string => IDENTIFIER_PRIORITY.map((t) => ids[t] ?? '').join('\u0000');
@@ -108,7 +136,8 @@ export class IdentityResolver {
     this.now = o.now;
     this.cacheSize = o.cacheSize ?? 0;
     for (const t of IDENTIFIER_PRIORITY) {
-      if (!Number.isInteger(this.limits[t]) || this.limits[t] < 1) throw new ProfileError('invalid_options', `limits.${t} must be an integer >= 1`, { path: `limits.${t}` });
+      if (!Number.isInteger(this.limits[t]) || this.limits[t] < 1)
+        throw new ProfileError('invalid_options', `limits.${t} must be an integer >= 1`, { path: `limits.${t}` });
     }
     this.resolveScript = scriptCommand(o.redis, 'psResolve', RESOLVE_SCRIPT, 1);
     this.pendingScript = scriptCommand(o.redis, 'psPending', PENDING_SCRIPT, 1);
@@ -156,14 +185,17 @@ export class IdentityResolver {
       indexes.forEach((i, n) => {
         const dropped = (e.d ?? []).map((type) => ({ type, reason: `limit_${type}` }));
         // The set's first event carries what the resolution did; its repeats in the chunk only go to the same profile.
-        resolutions[i] = n > 0 ? { profileId: e.pid, created: false, merges: [], refused: [], dropped } : {
-          profileId: e.pid,
-          created: e.c === true,
-          merges: (e.m ?? []).map(([survivor, merged, matchedOn]) => ({ survivor, merged, matchedOn })),
-          // A refusal's target is the profile the event went to (its root after the chunk).
-          refused: (e.r ?? []).map(([other, matchedOn, reason]) => ({ target: e.pid, other, matchedOn, reason })),
-          dropped,
-        };
+        resolutions[i] =
+          n > 0
+            ? { profileId: e.pid, created: false, merges: [], refused: [], dropped }
+            : {
+                profileId: e.pid,
+                created: e.c === true,
+                merges: (e.m ?? []).map(([survivor, merged, matchedOn]) => ({ survivor, merged, matchedOn })),
+                // A refusal's target is the profile the event went to (its root after the chunk).
+                refused: (e.r ?? []).map(([other, matchedOn, reason]) => ({ target: e.pid, other, matchedOn, reason })),
+                dropped,
+              };
       });
     });
 
@@ -186,9 +218,11 @@ export class IdentityResolver {
   async completeAll(merges: readonly PendingMerge[]): Promise<void> {
     const byRoot = new Map<string, PendingMerge[]>();
     for (const m of merges) byRoot.set(m.root, [...(byRoot.get(m.root) ?? []), m]);
-    await Promise.all([...byRoot].map(async ([root, ms]) => {
-      for (const m of ms.sort((a, b) => a.decidedAt - b.decidedAt)) await this.merger.complete(m.merged, root);
-    }));
+    await Promise.all(
+      [...byRoot].map(async ([root, ms]) => {
+        for (const m of ms.sort((a, b) => a.decidedAt - b.decidedAt)) await this.merger.complete(m.merged, root);
+      }),
+    );
   }
 
   /** Completed and announced merges leave the journal. */
@@ -212,7 +246,15 @@ export class IdentityResolver {
   /** The identifiers a root owns, per type (the sets the limits are counted on). */
   async identity(pid: string): Promise<Record<IdentifierType, string[]>> {
     const fields = Object.keys(await this.redis.hgetall(this.keys.owned(pid)));
-    return Object.fromEntries(IDENTIFIER_PRIORITY.map((t) => [t, fields.filter((f) => f.startsWith(`${t}:`)).map((f) => f.slice(t.length + 1)).sort()])) as Record<IdentifierType, string[]>;
+    return Object.fromEntries(
+      IDENTIFIER_PRIORITY.map((t) => [
+        t,
+        fields
+          .filter((f) => f.startsWith(`${t}:`))
+          .map((f) => f.slice(t.length + 1))
+          .sort(),
+      ]),
+    ) as Record<IdentifierType, string[]>;
   }
 
   private remember(sig: string, r: { profileId: string; dropped: Resolution['dropped'] }): void {

@@ -17,7 +17,9 @@ import { ProfileStore } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
-afterAll(() => clients.forEach((c) => c.disconnect()));
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
 
 /** One shared clock for a world (ids are time-ordered), its prefix, and stores ("processes") on their own clients. */
 function world() {
@@ -59,7 +61,13 @@ function world() {
 
 /** Waits until the actor stops at the pause; fails when it finishes (or fails) without getting there. */
 async function reached(pause: Pause, run: Promise<unknown>): Promise<void> {
-  const outcome = await Promise.race([pause.reached.then(() => 'paused'), run.then(() => 'finished', (err: unknown) => `failed: ${String(err)}`)]);
+  const outcome = await Promise.race([
+    pause.reached.then(() => 'paused'),
+    run.then(
+      () => 'finished',
+      (err: unknown) => `failed: ${String(err)}`,
+    ),
+  ]);
   assert.equal(outcome, 'paused', 'the actor never reached the step it was to pause at');
 }
 
@@ -176,7 +184,12 @@ describe('a merge interrupted at any step (its process died) is completed exactl
       test(`crash before ${step}, then ${name}`, async () => {
         const w = world();
         const cached = w.open({ cache: 100 });
-        const setup = [ev({ user_id: 'U' }), ev({ email: 'e@x.com' }, 1000), ev({ phone: '+447700900002' }, 10), ev({ email: 'e@x.com', phone: '+447700900002' }, 20)];
+        const setup = [
+          ev({ user_id: 'U' }),
+          ev({ email: 'e@x.com' }, 1000),
+          ev({ phone: '+447700900002' }, 10),
+          ev({ email: 'e@x.com', phone: '+447700900002' }, 20),
+        ];
         for (const e of setup) await w.stitch(cached, [e]);
         const gates = new Gates();
         gates.crash(step);
@@ -244,7 +257,10 @@ describe('seeded random interleavings of four resolvers, with redeliveries and c
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
       const w = world();
       const customers = Array.from({ length: 12 }, (_, c) => ({
-        user_id: `u${c}`, email: `c${c}@x.com`, phone: `+4477009${String(c).padStart(5, '0')}`, anonymous_id: `d${c}`,
+        user_id: `u${c}`,
+        email: `c${c}@x.com`,
+        phone: `+4477009${String(c).padStart(5, '0')}`,
+        anonymous_id: `d${c}`,
       }));
       const events: TestEvent[] = [];
       for (let i = 0; i < 36; i++) {
@@ -255,7 +271,7 @@ describe('seeded random interleavings of four resolvers, with redeliveries and c
       }
       const deliveries = [...events, ...events.filter(() => rand() < 0.2)].sort(() => rand() - 0.5);
       const chunks: TestEvent[][] = [];
-      for (let i = 0; i < deliveries.length;) {
+      for (let i = 0; i < deliveries.length; ) {
         const size = 1 + Math.floor(rand() * 3);
         chunks.push(deliveries.slice(i, i + size));
         i += size;
@@ -318,7 +334,12 @@ describe('seeded random interleavings where identities conflict (shared devices,
       const events: TestEvent[] = [];
       for (let i = 0; i < 30; i++) {
         const u = Math.floor(rand() * 8);
-        const ids: TestEvent['ids'] = rand() < 0.7 ? { user_id: `u${u}`, anonymous_id: `dev${Math.floor(rand() * 4)}` } : rand() < 0.5 ? { anonymous_id: `dev${Math.floor(rand() * 4)}` } : { user_id: `u${u}`, email: `u${u}@x.com` };
+        const ids: TestEvent['ids'] =
+          rand() < 0.7
+            ? { user_id: `u${u}`, anonymous_id: `dev${Math.floor(rand() * 4)}` }
+            : rand() < 0.5
+              ? { anonymous_id: `dev${Math.floor(rand() * 4)}` }
+              : { user_id: `u${u}`, email: `u${u}@x.com` };
         events.push(ev(ids, 1, `c${seed}-${i}`));
       }
       const deliveries = [...events, ...events.filter(() => rand() < 0.2)].sort(() => rand() - 0.5);
@@ -338,8 +359,16 @@ describe('seeded random interleavings where identities conflict (shared devices,
         const doc = (await w.checker.read(pid))!.doc as { activity?: { events?: Record<string, number> } };
         for (const [id, n] of Object.entries(doc.activity?.events ?? {})) applied.set(id, (applied.get(id) ?? 0) + n);
       }
-      assert.deepEqual([...applied].filter(([, n]) => n !== 1), [], 'no event counted twice');
-      assert.deepEqual(events.map((e) => e.id).filter((id) => !applied.has(id)), [], 'no event lost');
+      assert.deepEqual(
+        [...applied].filter(([, n]) => n !== 1),
+        [],
+        'no event counted twice',
+      );
+      assert.deepEqual(
+        events.map((e) => e.id).filter((id) => !applied.has(id)),
+        [],
+        'no event lost',
+      );
     });
   }
 });

@@ -11,9 +11,7 @@ import { ProfileError } from '../errors.ts';
 import { scriptCommand, type ScriptCall } from './commands.ts';
 import { openGate, type Gate } from './gate.ts';
 import type { KeySpace } from './keys.ts';
-import {
-  ABSORB_SCRIPT, CLEANUP_SCRIPT, COPY_SEEN_SCRIPT, FOLD_SCRIPT, PREPARE_SCRIPT, SEAL_SCRIPT, UNPREPARE_SCRIPT,
-} from './scripts.ts';
+import { ABSORB_SCRIPT, CLEANUP_SCRIPT, COPY_SEEN_SCRIPT, FOLD_SCRIPT, PREPARE_SCRIPT, SEAL_SCRIPT, UNPREPARE_SCRIPT } from './scripts.ts';
 
 type Reply = (string | number)[];
 

@@ -19,10 +19,12 @@ function setup(o: Partial<ProfileStoreOptions> = {}) {
 }
 
 const order = (id: string, at: number, amount = 100) => ({
-  event_id: id, occurred_at: at, fragment: { hw: at, transactions: { revenue_minor: { GBP: amount } } },
+  event_id: id,
+  occurred_at: at,
+  fragment: { hw: at, transactions: { revenue_minor: { GBP: amount } } },
 });
 
-test('the window is measured on arrival: an event a year older than the profile\'s newest is applied; its redelivery is not', async () => {
+test("the window is measured on arrival: an event a year older than the profile's newest is applied; its redelivery is not", async () => {
   const { store, clock } = setup();
   const pid = (await store.resolver.resolve({ email: 'w@x.com' })).profileId;
   await store.fold(pid, [order('new', clock.t)]);
@@ -58,10 +60,16 @@ test('a merge copies a seen window of any size in bounded pages; the merged prof
   const s = (await store.resolver.resolve({ user_id: 'big' })).profileId;
   const m = (await store.resolver.resolve({ email: 'big@x.com' })).profileId;
   const n = SEEN_PAGE * 2 + 17;
-  await store.fold(m, Array.from({ length: n }, (_, i) => order(`m${i}`, clock.t, 1)));
+  await store.fold(
+    m,
+    Array.from({ length: n }, (_, i) => order(`m${i}`, clock.t, 1)),
+  );
   await store.resolver.resolve({ user_id: 'big', email: 'big@x.com' });
   assert.equal(gates.trace.filter((x) => x === 'merge:copy-seen').length, 3, 'three pages');
-  const after = await store.fold(s, Array.from({ length: n }, (_, i) => order(`m${i}`, clock.t, 1)));
+  const after = await store.fold(
+    s,
+    Array.from({ length: n }, (_, i) => order(`m${i}`, clock.t, 1)),
+  );
   assert.deepEqual([after.applied, after.duplicates], [0, n], 'every event of the merged profile is known to the survivor');
   assert.deepEqual(after.doc.transactions, { revenue_minor: { GBP: n } });
   assert.deepEqual(await redis.keys(`${store.keys.prefix}p:{${m}}:*`), [store.keys.profile(m).alias]);

@@ -40,14 +40,17 @@ test('fold + merge in Redis equals the oracle for any order, duplicates, batchin
         const early = arrivals.filter((_, i) => i % 5 !== 4);
         let k = 0;
         const deliver = async (list: typeof arrivals) => {
-          for (let i = 0; i < list.length;) {
+          for (let i = 0; i < list.length; ) {
             const size = batchSizes[k++ % batchSizes.length]!;
             const batch = list.slice(i, i + size);
             i += size;
             const byProfile = new Map<string, typeof batch>();
             for (const e of batch) byProfile.set(profileOf.get(e.event.event_id)!, [...(byProfile.get(profileOf.get(e.event.event_id)!) ?? []), e]);
             for (const [pid, es] of byProfile) {
-              await store.fold(pid, es.map((e) => ({ event_id: e.event.event_id, occurred_at: e.event.occurred_at, fragment: eventFragment(e.topic, e.event as never, e.ids) })));
+              await store.fold(
+                pid,
+                es.map((e) => ({ event_id: e.event.event_id, occurred_at: e.event.occurred_at, fragment: eventFragment(e.topic, e.event as never, e.ids) })),
+              );
             }
           }
         };

@@ -106,8 +106,14 @@ export class ProfileStore {
     this.scripts = profileScripts(o.redis);
     this.merger = new Merger({ redis: o.redis, keys: this.keys, scripts: this.scripts, gate: this.gate });
     this.resolver = new IdentityResolver({
-      redis: o.redis, keys: this.keys, merger: this.merger, gate: this.gate, now: this.now,
-      profileIdBase: () => profileIdBase(this.now()), cacheSize: o.identityCacheSize ?? 0, ...(o.limits ? { limits: o.limits } : {}),
+      redis: o.redis,
+      keys: this.keys,
+      merger: this.merger,
+      gate: this.gate,
+      now: this.now,
+      profileIdBase: () => profileIdBase(this.now()),
+      cacheSize: o.identityCacheSize ?? 0,
+      ...(o.limits ? { limits: o.limits } : {}),
     });
   }
 
@@ -134,7 +140,12 @@ export class ProfileStore {
       let acc: ProfileDoc = {};
       for (const e of batch) acc = join(acc, e.fragment as ProfileDoc);
       await this.gate('fold', { profile: target });
-      const r: Reply = await this.scripts.fold(this.keys.profileArgs(target), [this.windowMs, this.now(), JSON.stringify(acc), ...batch.map((e) => e.event_id)]);
+      const r: Reply = await this.scripts.fold(this.keys.profileArgs(target), [
+        this.windowMs,
+        this.now(),
+        JSON.stringify(acc),
+        ...batch.map((e) => e.event_id),
+      ]);
       if (r[0] === 'moved') {
         target = String(r[1]);
         continue;
@@ -150,8 +161,12 @@ export class ProfileStore {
       }
       const [, version, applied, doc, ...merged] = r;
       return {
-        profileId: target, version: Number(version), applied: Number(applied), duplicates: events.length - Number(applied),
-        doc: JSON.parse(String(doc)) as Record<string, unknown>, mergedIds: merged.map(String).sort(),
+        profileId: target,
+        version: Number(version),
+        applied: Number(applied),
+        duplicates: events.length - Number(applied),
+        doc: JSON.parse(String(doc)) as Record<string, unknown>,
+        mergedIds: merged.map(String).sort(),
       };
     }
     throw new ProfileError('identity_contention', `fold into ${pid} did not settle in ${MAX_ROUNDS} rounds`);
@@ -164,11 +179,18 @@ export class ProfileStore {
   async stitch(items: readonly StitchItem[]): Promise<StitchedChunk> {
     const { resolutions, merges } = await this.resolver.resolveMany(items);
     const groups = new Map<string, number[]>();
-    resolutions.forEach((r, i) => groups.set(r.profileId, [...(groups.get(r.profileId) ?? []), i]));
-    const folds = await Promise.all([...groups].map(async ([pid, idx]) => ({
-      fold: await this.fold(pid, idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) }))),
-      items: idx,
-    })));
+    resolutions.forEach((r, i) => {
+      groups.set(r.profileId, [...(groups.get(r.profileId) ?? []), i]);
+    });
+    const folds = await Promise.all(
+      [...groups].map(async ([pid, idx]) => ({
+        fold: await this.fold(
+          pid,
+          idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) })),
+        ),
+        items: idx,
+      })),
+    );
     return { resolutions, folds, merges };
   }
 

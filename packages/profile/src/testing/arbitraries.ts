@@ -2,7 +2,14 @@
 // streams of the three input topics drawn from small pools (so orders, tickets, skus and ties collide often).
 import fc from 'fast-check';
 import {
-  ClickEventTypeValues, ConsentPurposeValues, DeviceTypeValues, PurchaseChannelValues, PurchaseStatusValues, TicketChannelValues, TicketPriorityValues, TicketStatusValues,
+  ClickEventTypeValues,
+  ConsentPurposeValues,
+  DeviceTypeValues,
+  PurchaseChannelValues,
+  PurchaseStatusValues,
+  TicketChannelValues,
+  TicketPriorityValues,
+  TicketStatusValues,
 } from '@profile-stream/contracts';
 import { compactDoc } from '../doc.ts';
 import type { DocObject, DocValue, ProfileDoc } from '../doc.ts';
@@ -23,10 +30,17 @@ const cellArb = fc.record({ v: cellValue, t: time, id: fc.constantFrom('e1', 'e2
 
 function ruleArb(rule: Rule): fc.Arbitrary<DocValue> {
   switch (rule.kind) {
-    case 'min': case 'max': case 'sum': return num;
-    case 'lww': case 'fww': return cellArb;
-    case 'set': return fc.dictionary(key, time, { maxKeys: rule.limit + 3, noNullPrototype: true });
-    case 'map': return fc.dictionary(key, ruleArb(rule.of), { maxKeys: 4, noNullPrototype: true });
+    case 'min':
+    case 'max':
+    case 'sum':
+      return num;
+    case 'lww':
+    case 'fww':
+      return cellArb;
+    case 'set':
+      return fc.dictionary(key, time, { maxKeys: rule.limit + 3, noNullPrototype: true });
+    case 'map':
+      return fc.dictionary(key, ruleArb(rule.of), { maxKeys: 4, noNullPrototype: true });
     case 'record': {
       const fields: { [f: string]: fc.Arbitrary<DocValue> } = {};
       for (const [f, r] of Object.entries(rule.fields)) fields[f] = ruleArb(r);
@@ -53,27 +67,47 @@ const word = fc.constantFrom('shoes', 'books', 'é', '😀', 'toys');
 const sku = fc.constantFrom('SKU-1', 'SKU-2', 'SKU-3');
 
 const click = fc.record({
-  occurred_at: at, type: fc.constantFrom(...ClickEventTypeValues),
-  page: maybe(fc.record({ url: fc.constantFrom('https://shop.test/', 'https://shop.test/p/1'), referrer: maybe(fc.constantFrom('https://google.com/')), title: fc.constant(null) })),
+  occurred_at: at,
+  type: fc.constantFrom(...ClickEventTypeValues),
+  page: maybe(
+    fc.record({
+      url: fc.constantFrom('https://shop.test/', 'https://shop.test/p/1'),
+      referrer: maybe(fc.constantFrom('https://google.com/')),
+      title: fc.constant(null),
+    }),
+  ),
   utm: maybe(fc.record({ source: maybe(fc.constantFrom('google', 'news')), medium: maybe(fc.constantFrom('cpc', 'email')), campaign: maybe(word) })),
-  device: maybe(fc.record({ type: fc.constantFrom(...DeviceTypeValues), os: maybe(fc.constantFrom('iOS', 'Linux')), browser: maybe(fc.constantFrom('Safari', 'Firefox')) })),
-  country: maybe(fc.constantFrom('gb', 'DE', ' fr ')), locale: maybe(fc.constantFrom('en-GB', 'de-DE')),
+  device: maybe(
+    fc.record({ type: fc.constantFrom(...DeviceTypeValues), os: maybe(fc.constantFrom('iOS', 'Linux')), browser: maybe(fc.constantFrom('Safari', 'Firefox')) }),
+  ),
+  country: maybe(fc.constantFrom('gb', 'DE', ' fr ')),
+  locale: maybe(fc.constantFrom('en-GB', 'de-DE')),
   product: maybe(fc.record({ sku, category: maybe(word), price_minor: maybe(fc.nat({ max: 10_000 })), currency: maybe(fc.constantFrom('GBP', 'EUR')) })),
   search_query: maybe(word),
   consent: maybe(fc.record({ purpose: fc.constantFrom(...ConsentPurposeValues), granted: fc.boolean() })),
 });
 
 const purchase = fc.record({
-  occurred_at: at, order_id: fc.constantFrom('o1', 'o2', 'o3', 'o4'), status: fc.constantFrom(...PurchaseStatusValues),
-  channel: fc.constantFrom(...PurchaseChannelValues), currency: fc.constantFrom('GBP', 'EUR', 'USD'),
+  occurred_at: at,
+  order_id: fc.constantFrom('o1', 'o2', 'o3', 'o4'),
+  status: fc.constantFrom(...PurchaseStatusValues),
+  channel: fc.constantFrom(...PurchaseChannelValues),
+  currency: fc.constantFrom('GBP', 'EUR', 'USD'),
   total_minor: fc.oneof(fc.nat({ max: 100_000 }), fc.constant(123_456_789_012_345)),
-  items: fc.array(fc.record({ sku, category: maybe(word), quantity: fc.integer({ min: 1, max: 3 }), unit_price_minor: fc.nat({ max: 5000 }) }), { maxLength: 3 }),
+  items: fc.array(fc.record({ sku, category: maybe(word), quantity: fc.integer({ min: 1, max: 3 }), unit_price_minor: fc.nat({ max: 5000 }) }), {
+    maxLength: 3,
+  }),
 });
 
 const ticket = fc.record({
-  occurred_at: at, ticket_id: fc.constantFrom('t1', 't2', 't3'), status: fc.constantFrom(...TicketStatusValues),
-  channel: fc.constantFrom(...TicketChannelValues), priority: fc.constantFrom(...TicketPriorityValues),
-  category: maybe(word), subject: fc.constant(null), satisfaction: maybe(fc.integer({ min: 1, max: 5 })),
+  occurred_at: at,
+  ticket_id: fc.constantFrom('t1', 't2', 't3'),
+  status: fc.constantFrom(...TicketStatusValues),
+  channel: fc.constantFrom(...TicketChannelValues),
+  priority: fc.constantFrom(...TicketPriorityValues),
+  category: maybe(word),
+  subject: fc.constant(null),
+  satisfaction: maybe(fc.integer({ min: 1, max: 5 })),
 });
 
 const NORMALISE = { defaultRegion: 'GB', blocklist: new Set<string>() };
@@ -92,17 +126,20 @@ export const eventsArb = (maxLength = 30): fc.Arbitrary<FoldInput[]> =>
       // ids like ev-07 / ev-7 / Ev-7 so that the (occurred_at, event_id) tie-break matters
       const event = { ...b.event, event_id: [`ev-${i}`, `Ev-${i}`, `ev-0${i}`][i % 3]! };
       return { topic: b.topic, event, ids: normaliseIdentifiers(event, NORMALISE) } as FoldInput;
-    }));
+    }),
+  );
 
 /** The events, then the same events shuffled with some of them repeated (replays, redeliveries). */
 export const streamArb = (maxLength = 30): fc.Arbitrary<[FoldInput[], FoldInput[]]> =>
   eventsArb(maxLength).chain((events) =>
     fc.tuple(
       fc.constant(events),
-      fc.tuple(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), fc.array(fc.nat(), { maxLength: 8 }))
+      fc
+        .tuple(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), fc.array(fc.nat(), { maxLength: 8 }))
         .map(([shuffled, dups]) => {
           const withDups = [...shuffled];
           for (const d of dups) if (events.length > 0) withDups.splice(d % (withDups.length + 1), 0, structuredClone(events[d % events.length]!));
           return withDups;
         }),
-    ));
+    ),
+  );

@@ -58,8 +58,13 @@ export class Gates {
 
   private add(step: GateStep, action: Rule['action'], o: { nth?: number; when?: (info: GateInfo) => boolean }): Rule {
     const rule: Rule = {
-      step, action, nth: o.nth ?? 1, seen: 0, when: o.when ?? (() => true),
-      reached: Promise.withResolvers<GateInfo>(), release: Promise.withResolvers<void>(),
+      step,
+      action,
+      nth: o.nth ?? 1,
+      seen: 0,
+      when: o.when ?? (() => true),
+      reached: Promise.withResolvers<GateInfo>(),
+      release: Promise.withResolvers<void>(),
     };
     this.rules.push(rule);
     return rule;
@@ -91,23 +96,26 @@ export class Scheduler {
 
   /** The gate of actor `n`. */
   gate(n: number): Gate {
-    return (step) => new Promise<void>((go) => {
-      this.waiting.push({ actor: n, step, go });
-      this.pick();
-    });
+    return (step) =>
+      new Promise<void>((go) => {
+        this.waiting.push({ actor: n, step, go });
+        this.pick();
+      });
   }
 
   /** Runs the actors to completion under this scheduler; the results (or errors) in the actors' order. */
   async run<T>(actors: (() => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
     this.running = actors.length;
-    return Promise.allSettled(actors.map(async (a) => {
-      try {
-        return await a();
-      } finally {
-        this.running--;
-        this.pick();
-      }
-    }));
+    return Promise.allSettled(
+      actors.map(async (a) => {
+        try {
+          return await a();
+        } finally {
+          this.running--;
+          this.pick();
+        }
+      }),
+    );
   }
 
   /** When every running actor is stopped at a gate, one (chosen by the seed) goes on. */

@@ -30,7 +30,10 @@ export function stitchItem(e: TestEvent): StitchItem {
 
 const idsOf = (ids: Identifiers): string[] => IDENTIFIER_PRIORITY.flatMap((t) => (ids[t] === undefined ? [] : [`${t}:${ids[t]}`]));
 
-export interface OracleCustomer { identifiers: string[]; doc: ProfileDoc }
+export interface OracleCustomer {
+  identifiers: string[];
+  doc: ProfileDoc;
+}
 
 /** The oracle's customers (valid when no customer breaks a limit: then no merge is refused). */
 export function oracleCustomers(events: readonly TestEvent[]): OracleCustomer[] {
@@ -64,7 +67,10 @@ export function oracleCustomers(events: readonly TestEvent[]): OracleCustomer[] 
 }
 
 /** A customer as an oracle sees it: its identifiers (`<type>:<value>`) and its document. */
-export interface ExpectedCustomer { identifiers: readonly string[]; doc: ProfileDoc }
+export interface ExpectedCustomer {
+  identifiers: readonly string[];
+  doc: ProfileDoc;
+}
 
 export interface Convergence {
   /** Empty when the store holds exactly the expected customers and every invariant holds. */
@@ -77,15 +83,24 @@ export interface Convergence {
  * What is wrong with the store against the expected customers: the invariants (settled by default), and per customer:
  * all its identifiers on one root, no two customers on one root, the root's document the expected one.
  */
-export async function checkConvergence(redis: Redis, store: ProfileStore, customers: readonly ExpectedCustomer[], o: { limits?: Limits; settled?: boolean } = {}): Promise<Convergence> {
+export async function checkConvergence(
+  redis: Redis,
+  store: ProfileStore,
+  customers: readonly ExpectedCustomer[],
+  o: { limits?: Limits; settled?: boolean } = {},
+): Promise<Convergence> {
   const errors = violations(await snapshot(redis, store.keys), { settled: o.settled ?? true, ...(o.limits ? { limits: o.limits } : {}) });
   const rootOf = new Map<string, number>();
   let merges = 0;
   const check = async (c: ExpectedCustomer, n: number) => {
-    const owners = new Set(await Promise.all(c.identifiers.map(async (k) => {
-      const [type, ...value] = k.split(':');
-      return (await store.owner(type as never, value.join(':'))) ?? `(none for ${k})`;
-    })));
+    const owners = new Set(
+      await Promise.all(
+        c.identifiers.map(async (k) => {
+          const [type, ...value] = k.split(':');
+          return (await store.owner(type as never, value.join(':'))) ?? `(none for ${k})`;
+        }),
+      ),
+    );
     if (owners.size !== 1) {
       errors.push(`customer ${n} [${c.identifiers.join(', ')}] is split over ${[...owners].join(', ')}`);
       return;
@@ -104,11 +119,20 @@ export async function checkConvergence(redis: Redis, store: ProfileStore, custom
 }
 
 /** What is wrong with the store after `events` went in (empty = right). */
-export async function convergenceErrors(redis: Redis, store: ProfileStore, events: readonly TestEvent[], o: { limits?: Limits; settled?: boolean } = {}): Promise<string[]> {
+export async function convergenceErrors(
+  redis: Redis,
+  store: ProfileStore,
+  events: readonly TestEvent[],
+  o: { limits?: Limits; settled?: boolean } = {},
+): Promise<string[]> {
   return (await checkConvergence(redis, store, oracleCustomers(events), o)).errors;
 }
 
 function sortKeys(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => [k, sortKeys(x)]),
+  );
 }

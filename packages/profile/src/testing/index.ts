@@ -3,5 +3,13 @@ export { oracleProfiles, type OracleProfile, type OracleRecord } from './oracle.
 export { snapshot, violations, type IdentitySnapshot } from './invariants.ts';
 export { Crash, Gates, prng, Scheduler, type Pause } from './gates.ts';
 export {
-  checkConvergence, convergenceErrors, fragmentOf, oracleCustomers, stitchItem, type Convergence, type ExpectedCustomer, type OracleCustomer, type TestEvent,
+  checkConvergence,
+  convergenceErrors,
+  fragmentOf,
+  oracleCustomers,
+  stitchItem,
+  type Convergence,
+  type ExpectedCustomer,
+  type OracleCustomer,
+  type TestEvent,
 } from './identity-world.ts';

@@ -28,7 +28,12 @@ export interface IdentitySnapshot {
 }
 
 /** Runs `fn`'s commands for every item in pipelines of 1,000. */
-async function pipelined<T, R>(redis: Redis, items: readonly T[], fn: (p: ReturnType<Redis['pipeline']>, x: T) => void, read: (replies: unknown[], x: T) => R): Promise<R[]> {
+async function pipelined<T, R>(
+  redis: Redis,
+  items: readonly T[],
+  fn: (p: ReturnType<Redis['pipeline']>, x: T) => void,
+  read: (replies: unknown[], x: T) => R,
+): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += 1000) {
     const batch = items.slice(i, i + 1000);
@@ -39,7 +44,9 @@ async function pipelined<T, R>(redis: Redis, items: readonly T[], fn: (p: Return
       return v;
     });
     const per = replies.length / batch.length;
-    batch.forEach((x, j) => out.push(read(replies.slice(j * per, (j + 1) * per), x)));
+    batch.forEach((x, j) => {
+      out.push(read(replies.slice(j * per, (j + 1) * per), x));
+    });
   }
   return out;
 }
@@ -47,12 +54,24 @@ async function pipelined<T, R>(redis: Redis, items: readonly T[], fn: (p: Return
 export async function snapshot(redis: Redis, keys: KeySpace): Promise<IdentitySnapshot> {
   const owners = new Map<string, string>();
   const idKeys = await scanKeys(redis, `${lit(keys.index)}id:*`);
-  const vals = await pipelined(redis, idKeys, (p, k) => p.get(k), ([v]) => v as string);
-  idKeys.forEach((k, i) => owners.set(k.slice(keys.index.length + 3), vals[i]!));
+  const vals = await pipelined(
+    redis,
+    idKeys,
+    (p, k) => p.get(k),
+    ([v]) => v as string,
+  );
+  idKeys.forEach((k, i) => {
+    owners.set(k.slice(keys.index.length + 3), vals[i]!);
+  });
   const owned = new Map<string, Set<string>>();
   const counts = new Map<string, Record<string, number>>();
   const setKeys = await scanKeys(redis, `${lit(keys.index)}ids:*`);
-  const hashes = await pipelined(redis, setKeys, (p, k) => p.hgetall(k), ([v]) => v as Record<string, string>);
+  const hashes = await pipelined(
+    redis,
+    setKeys,
+    (p, k) => p.hgetall(k),
+    ([v]) => v as Record<string, string>,
+  );
   setKeys.forEach((k, i) => {
     const pid = k.slice(keys.index.length + 4);
     const fields = Object.keys(hashes[i]!);
@@ -61,13 +80,26 @@ export async function snapshot(redis: Redis, keys: KeySpace): Promise<IdentitySn
   });
   const base = keys.profile('X').doc.indexOf('{X}');
   const pids = [...new Set((await scanKeys(redis, `${lit(keys.prefix)}p:*`)).map((k) => k.slice(base + 1, k.indexOf('}', base))))];
-  const states = await pipelined(redis, pids, (p, pid) => {
-    const k = keys.profile(pid);
-    p.exists(k.doc, k.seen, k.meta).get(k.alias).smembers(k.pending).smembers(k.merged);
-  }, ([data, alias, pending, merged]) => ({ data: (data as number) > 0, alias: (alias as string | null) ?? undefined, pending: pending as string[], merged: merged as string[] }));
+  const states = await pipelined(
+    redis,
+    pids,
+    (p, pid) => {
+      const k = keys.profile(pid);
+      p.exists(k.doc, k.seen, k.meta).get(k.alias).smembers(k.pending).smembers(k.merged);
+    },
+    ([data, alias, pending, merged]) => ({
+      data: (data as number) > 0,
+      alias: (alias as string | null) ?? undefined,
+      pending: pending as string[],
+      merged: merged as string[],
+    }),
+  );
   const profiles: IdentitySnapshot['profiles'] = new Map(pids.map((pid, i) => [pid, states[i]!]));
   return {
-    owners, owned, counts, profiles,
+    owners,
+    owned,
+    counts,
+    profiles,
     journal: await redis.hlen(keys.journal),
     into: (await scanKeys(redis, `${lit(keys.index)}into:*`)).length,
   };

@@ -47,8 +47,12 @@ export function segmentKeys(prefix: string): SegmentKeys {
     shard: (s) => {
       const base = `${prefix}seg:{seg:${s}}`;
       return {
-        outbox: `${base}:outbox`, relayed: `${base}:relayed`, due: `${base}:due`,
-        member: (pid: string) => `${base}:m:${pid}`, members: (segment: string) => `${base}:in:${segment}`, membersPrefix: `${base}:in:`,
+        outbox: `${base}:outbox`,
+        relayed: `${base}:relayed`,
+        due: `${base}:due`,
+        member: (pid: string) => `${base}:m:${pid}`,
+        members: (segment: string) => `${base}:in:${segment}`,
+        membersPrefix: `${base}:in:`,
         lease: { relay: `${base}:outbox:lease`, scheduler: `${base}:due:lease` },
       };
     },

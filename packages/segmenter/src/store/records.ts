@@ -5,7 +5,13 @@
  */
 
 export type MembershipReason =
-  | 'rule_matched' | 'rule_unmatched' | 'time_elapsed' | 'profile_merged' | 'profile_erased' | 'consent_withdrawn' | 'definition_changed';
+  | 'rule_matched'
+  | 'rule_unmatched'
+  | 'time_elapsed'
+  | 'profile_merged'
+  | 'profile_erased'
+  | 'consent_withdrawn'
+  | 'definition_changed';
 
 /** The wanted membership of one segment after an evaluation. */
 export interface Decision {
@@ -51,7 +57,10 @@ export interface OutboxEvent {
   traits: Record<string, string>;
 }
 
-export interface OutboxEntry { id: string; event: OutboxEvent }
+export interface OutboxEntry {
+  id: string;
+  event: OutboxEvent;
+}
 
 /** The event id is derived from profile, segment and membership version: stable across replays and relays. */
 export const membershipEventId = (e: Pick<OutboxEvent, 'profile_id' | 'segment_id' | 'membership_version'>) =>

@@ -138,8 +138,15 @@ export function parseOutbox(fields: readonly string[]): OutboxEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   return {
-    profile_id: f.p!, segment_id: f.s!, segment_version: Number(f.v), change: f.c as 'entered' | 'exited', reason: f.r as MembershipReason,
-    membership_version: Number(f.n), occurred_at: Number(f.at), trigger_event_id: f.t ? f.t : null, traits: JSON.parse(f.tr ?? '{}') as Record<string, string>,
+    profile_id: f.p!,
+    segment_id: f.s!,
+    segment_version: Number(f.v),
+    change: f.c as 'entered' | 'exited',
+    reason: f.r as MembershipReason,
+    membership_version: Number(f.n),
+    occurred_at: Number(f.at),
+    trigger_event_id: f.t ? f.t : null,
+    traits: JSON.parse(f.tr ?? '{}') as Record<string, string>,
   };
 }
 

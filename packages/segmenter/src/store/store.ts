@@ -43,7 +43,15 @@ export class MembershipStore {
     const keys = [k.state, k.outbox, k.due, ...decisions.map((d) => k.members(d.segment))];
     const args: (string | number)[] = [pid, profileVersion, trigger ?? ''];
     for (const d of decisions) {
-      args.push(d.segment, d.definitionVersion, d.member ? 1 : 0, d.reason, Math.round(d.occurredAt), d.nextChangeAt === null ? '' : Math.round(d.nextChangeAt), JSON.stringify(d.traits));
+      args.push(
+        d.segment,
+        d.definitionVersion,
+        d.member ? 1 : 0,
+        d.reason,
+        Math.round(d.occurredAt),
+        d.nextChangeAt === null ? '' : Math.round(d.nextChangeAt),
+        JSON.stringify(d.traits),
+      );
     }
     const [kind, x] = await this.scripts.apply(keys, args);
     if (kind === 'ok') return { kind, emitted: Number(x) };
@@ -89,7 +97,10 @@ export class MembershipStore {
     const shards = [...o.from.keys()];
     const keys = shards.map((s) => this.keys.shard(s).outbox);
     const reply = (await o.connection.xread('COUNT', o.count, 'BLOCK', o.blockMs, 'STREAMS', ...keys, ...shards.map((s) => o.from.get(s)!))) as XReadReply;
-    return (reply ?? []).map(([key, entries]) => ({ shard: shards[keys.indexOf(key)]!, entries: entries.map(([id, fields]) => ({ id, event: parseOutbox(fields) })) }));
+    return (reply ?? []).map(([key, entries]) => ({
+      shard: shards[keys.indexOf(key)]!,
+      entries: entries.map(([id, fields]) => ({ id, event: parseOutbox(fields) })),
+    }));
   }
 
   /** Entries published: the shard's cursor moves to `lastId` and they leave the outbox. */
@@ -144,7 +155,9 @@ export class MembershipStore {
       pipe.zcard(k.due).xlen(k.outbox).zrange(k.due, 0, 0, 'WITHSCORES');
     }
     const r = ((await pipe.exec()) ?? []).map(([, v]) => v);
-    let scheduled = 0, outbox = 0, nextDue: number | null = null;
+    let scheduled = 0,
+      outbox = 0,
+      nextDue: number | null = null;
     for (let i = 0; i < r.length; i += 3) {
       scheduled += Number(r[i]);
       outbox += Number(r[i + 1]);

@@ -38,7 +38,8 @@ export function runTimeline(defs: readonly SegmentDefinition[], watch: readonly 
       for (const d of watched) {
         const before: Evaluation = previous.get(d.id)!;
         const byClock = evaluate(d, view, step.at).member;
-        if (byClock !== before.member) assert.ok(before.nextChangeAt !== null && before.nextChangeAt <= step.at, `${label}: ${d.id} flipped by the clock without announcing it`);
+        if (byClock !== before.member)
+          assert.ok(before.nextChangeAt !== null && before.nextChangeAt <= step.at, `${label}: ${d.id} flipped by the clock without announcing it`);
         if (before.nextChangeAt !== null) {
           assert.equal(evaluate(d, view, before.nextChangeAt - 1).member, before.member, `${label}: ${d.id} already flipped before nextChangeAt`);
           assert.notEqual(evaluate(d, view, before.nextChangeAt).member, before.member, `${label}: ${d.id} did not flip at nextChangeAt`);
@@ -48,7 +49,10 @@ export function runTimeline(defs: readonly SegmentDefinition[], watch: readonly 
     events.push(...(step.events ?? []));
     const now = viewOf(events);
     const result = new Map(watched.map((d) => [d.id, evaluate(d, now, step.at)]));
-    const members = watched.filter((d) => result.get(d.id)!.member).map((d) => d.id).sort();
+    const members = watched
+      .filter((d) => result.get(d.id)!.member)
+      .map((d) => d.id)
+      .sort();
     assert.deepEqual(members, [...step.members].sort(), `${label}: membership`);
     for (const [id, next] of Object.entries(step.next ?? {})) assert.equal(result.get(id)?.nextChangeAt, next, `${label}: nextChangeAt of ${id}`);
     previous = result;

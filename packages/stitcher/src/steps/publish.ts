@@ -24,33 +24,45 @@ export interface ChangeInput {
 /** The change's id is stable across replays: a re-processed chunk republishes the same id (consumers de-duplicate). */
 export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string | null, changes: ChangeInput[], now: number) {
   const topic = topics['profile-changes'].topic;
-  const messages = await Promise.all(changes.map(async (c) => ({
-    key: c.fold.profileId,
-    value: await registry.encodeTrusted(topic, {
-      event_id: `${c.fold.profileId}:v${c.fold.version}`,
-      profile_id: c.fold.profileId,
-      profile_version: c.fold.version,
-      cause: c.cause ?? 'event',
-      trigger_event_id: c.triggerEventId,
-      source_topic: sourceTopic,
-      changed_sections: c.sections,
-      occurred_at: c.occurredAt,
-      emitted_at: now,
-      profile_json: JSON.stringify(profileView(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds })),
-    }),
-  })));
+  const messages = await Promise.all(
+    changes.map(async (c) => ({
+      key: c.fold.profileId,
+      value: await registry.encodeTrusted(topic, {
+        event_id: `${c.fold.profileId}:v${c.fold.version}`,
+        profile_id: c.fold.profileId,
+        profile_version: c.fold.version,
+        cause: c.cause ?? 'event',
+        trigger_event_id: c.triggerEventId,
+        source_topic: sourceTopic,
+        changed_sections: c.sections,
+        occurred_at: c.occurredAt,
+        emitted_at: now,
+        profile_json: JSON.stringify(profileView(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds })),
+      }),
+    })),
+  );
   return { topic, messages };
 }
 
-export interface MergeItem { merge?: MergeRecord; refusal?: RefusalRecord; triggerEventId: string; occurredAt: number }
+export interface MergeItem {
+  merge?: MergeRecord;
+  refusal?: RefusalRecord;
+  triggerEventId: string;
+  occurredAt: number;
+}
 
 /**
  * What a chunk announces on profile-merged: every completed merge from the identity journal (decided by this chunk,
  * or by a process that stopped before announcing it) and every refusal this chunk's events met.
  */
-export function mergeItems(merges: readonly PendingMerge[], resolved: readonly { resolution: Resolution; triggerEventId: string; occurredAt: number }[]): MergeItem[] {
+export function mergeItems(
+  merges: readonly PendingMerge[],
+  resolved: readonly { resolution: Resolution; triggerEventId: string; occurredAt: number }[],
+): MergeItem[] {
   const items: MergeItem[] = merges.map((m) => ({
-    merge: { survivor: m.survivor, merged: m.merged, matchedOn: m.matchedOn }, triggerEventId: m.triggerEventId, occurredAt: m.occurredAt,
+    merge: { survivor: m.survivor, merged: m.merged, matchedOn: m.matchedOn },
+    triggerEventId: m.triggerEventId,
+    occurredAt: m.occurredAt,
   }));
   for (const r of resolved) {
     for (const refusal of r.resolution.refused) items.push({ refusal, triggerEventId: r.triggerEventId, occurredAt: r.occurredAt });
@@ -60,24 +72,26 @@ export function mergeItems(merges: readonly PendingMerge[], resolved: readonly {
 
 export async function profileMergedRecords(registry: ContractsRegistry, topics: TopicTable, items: readonly MergeItem[], now: number) {
   const topic = topics['profile-merged'].topic;
-  const messages = await Promise.all(items.map(async (x) => {
-    const [profileId, other, outcome, matchedOn, reason] = x.merge
-      ? [x.merge.survivor, x.merge.merged, 'merged', x.merge.matchedOn, null]
-      : [x.refusal!.target, x.refusal!.other, 'refused', x.refusal!.matchedOn, x.refusal!.reason];
-    return {
-      key: profileId,
-      value: await registry.encodeTrusted(topic, {
-        event_id: `${outcome}:${profileId}<${other}:${x.triggerEventId}`,
-        profile_id: profileId,
-        merged_profile_id: other,
-        outcome,
-        matched_on: matchedOn,
-        reason,
-        trigger_event_id: x.triggerEventId,
-        occurred_at: x.occurredAt,
-        emitted_at: now,
-      }),
-    };
-  }));
+  const messages = await Promise.all(
+    items.map(async (x) => {
+      const [profileId, other, outcome, matchedOn, reason] = x.merge
+        ? [x.merge.survivor, x.merge.merged, 'merged', x.merge.matchedOn, null]
+        : [x.refusal!.target, x.refusal!.other, 'refused', x.refusal!.matchedOn, x.refusal!.reason];
+      return {
+        key: profileId,
+        value: await registry.encodeTrusted(topic, {
+          event_id: `${outcome}:${profileId}<${other}:${x.triggerEventId}`,
+          profile_id: profileId,
+          merged_profile_id: other,
+          outcome,
+          matched_on: matchedOn,
+          reason,
+          trigger_event_id: x.triggerEventId,
+          occurred_at: x.occurredAt,
+          emitted_at: now,
+        }),
+      };
+    }),
+  );
   return { topic, messages };
 }
