@@ -3,6 +3,8 @@
  * then commit the offset after the chunk (the handler's effects are durable when it returns).
  * Retriable failures are retried with backoff while heartbeating, and nothing past them is committed.
  * On stop the current chunk finishes (or is abandoned uncommitted); the next owner re-processes it.
+ * Every hop of a partition's cycle is timed into `ps_hop_seconds` (HOPS in metrics.ts): fetch wait, handle (the
+ * handler times its own phases through `ctx.hops`), dlq, commit, heartbeat and the whole cycle; fetch requests too.
  */
 import pRetry from 'p-retry';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
@@ -11,7 +13,7 @@ import { errorMessage, isRetriable } from './errors.ts';
 import { ensureTopics, type KafkaClient } from './kafka.ts';
 import type { Producer } from './producer.ts';
 import type { Logger } from './logger.ts';
-import type { KitMetrics } from './metrics.ts';
+import type { HopTimer, KitMetrics } from './metrics.ts';
 import { dlq, type BatchHandler, type KitMessage, type Outcome } from './outcome.ts';
 
 export interface ConsumeOptions {
@@ -85,6 +87,35 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     inGroup = false;
   });
 
+  // Timing. kafkajs fetches from a broker again only when every batch of its last fetch is handled: a partition's
+  // cycle runs from the end of its previous chunk (through the other partitions' batches and the next fetch) to the
+  // end of this one. When a fetch in between brought it nothing (idle), its cycle starts with the fetch that did.
+  // Fetches are counted across brokers: with several, an idle gap may be cut short (the figures are lower bounds).
+  const clock = o.metrics.clock;
+  const fetchLabel = o.topics.join(',');
+  const fetchStarts = new Map<number, number>();
+  let fetches = 0;
+  let lastFetchAt = 0;
+  consumer.on(consumer.events.FETCH_START, ({ payload }) => {
+    fetches++;
+    lastFetchAt = clock();
+    fetchStarts.set(payload.nodeId, lastFetchAt);
+  });
+  consumer.on(consumer.events.FETCH, ({ payload }) => {
+    const t0 = fetchStarts.get(payload.nodeId);
+    if (t0 !== undefined) o.metrics.hopSeconds.observe({ topic: fetchLabel, hop: 'fetch' }, (clock() - t0) / 1000);
+  });
+  /** Per topic/partition: when its last chunk ended, and the fetch count then. */
+  const ended = new Map<string, { at: number; fetches: number }>();
+  const timers = new Map<string, HopTimer>();
+  const timerOf = (topic: string): HopTimer => {
+    const known = timers.get(topic);
+    if (known) return known;
+    const t = o.metrics.hops(topic);
+    timers.set(topic, t);
+    return t;
+  };
+
   /**
    * Runs `work` until it succeeds, backing off on retriable errors. Handler retries give up when the
    * consumer stops (the chunk stays uncommitted); DLQ sends and commits of a finished chunk do not.
@@ -105,8 +136,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     });
 
   /** Handler outcomes for a chunk; `retry` outcomes are re-run (only those messages) until they settle. */
-  async function settle(chunk: KitMessage[], heartbeat: () => Promise<void>): Promise<Outcome[]> {
-    const ctx = { heartbeat, signal: stopping.signal };
+  async function settle(chunk: KitMessage[], heartbeat: () => Promise<void>, hops: HopTimer): Promise<Outcome[]> {
+    const ctx = { heartbeat, signal: stopping.signal, hops };
     let outcomes: Outcome[];
     try {
       outcomes = await withRetry(chunk[0]!.topic, 'handler', () => o.handler(chunk, ctx), heartbeat);
@@ -144,23 +175,32 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
+    const hops = timerOf(topic);
+    const tp = `${topic}/${partition}`;
+    const arrived = clock();
+    const prev = ended.get(tp);
+    let cycleFrom = prev !== undefined && prev.fetches === fetches - 1 ? prev.at : lastFetchAt > 0 ? lastFetchAt : arrived;
+    o.metrics.hopSeconds.observe({ topic, hop: 'fetch_wait' }, (arrived - cycleFrom) / 1000);
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || stopping.signal.aborted) return;
       const t0 = performance.now();
       const chunk = batch.messages.slice(start, start + chunkSize).map((m) => toKit(topic, partition, m));
       let outcomes: Outcome[];
+      const handled = hops.start('handle');
       try {
-        outcomes = await settle(chunk, heartbeat);
+        outcomes = await settle(chunk, heartbeat, hops);
       } catch (err) {
         if (stopping.signal.aborted) return; // not committed: re-processed after restart/rebalance
         throw err;
       }
+      handled();
       const dead = chunk.flatMap((m, i) => {
         const out = outcomes[i]!;
         o.metrics.messages.inc({ topic, outcome: out.kind });
         return out.kind === 'dlq' ? [{ m, out }] : [];
       });
       if (dead.length) {
+        const sent = hops.start('dlq');
         await withRetry(
           topic,
           'dlq send',
@@ -173,18 +213,25 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
           heartbeat,
           false,
         );
+        sent();
         for (const { out, m } of dead) {
           o.metrics.deadLetters.inc({ topic, reason: out.reason });
           log.warn({ topic, partition, offset: m.offset, reason: out.reason, detail: out.message }, 'sent to DLQ');
         }
       }
       const last = chunk[chunk.length - 1]!.offset;
+      const committed = hops.start('commit');
       await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
+      committed();
       resolveOffset(last); // the fetch position moves only with resolved offsets, not with commits
       o.metrics.committed.inc({ topic });
       o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
       o.metrics.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
-      await heartbeat();
+      await hops.time('heartbeat', heartbeat);
+      const end = clock();
+      o.metrics.hopSeconds.observe({ topic, hop: 'cycle' }, (end - cycleFrom) / 1000);
+      cycleFrom = end;
+      ended.set(tp, { at: end, fetches });
     }
   }
 

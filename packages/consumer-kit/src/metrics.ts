@@ -1,5 +1,60 @@
-/** The kit's metrics, one registry per process, bounded label sets (topic, outcome, reason code). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+/** The kit's metrics, one registry per process, bounded label sets (topic, outcome, reason code, hop). */
+import { Counter, exponentialBuckets, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The hops of a consume cycle, one declared table: the `hop` label of `ps_hop_seconds` takes only these values.
+ * scope: `cycle` hops follow each other within one partition's cycle (a chunk, or a batch's first chunk for
+ * fetch_wait), so their sums divide the cycle's; `handler` hops are phases inside `handle`; `message` hops are timed
+ * per message while other messages of the chunk run concurrently (their sums overlap); `request` and `relay` are
+ * loops of their own (the consumer's fetch requests, the segmenter's outbox relay).
+ */
+export const HOPS = {
+  fetch: { scope: 'request', meaning: 'one fetch request to the broker, sent until answered (long-polls when idle)' },
+  fetch_wait: {
+    scope: 'cycle',
+    meaning:
+      "end of a partition's last chunk → its next batch handed to the loop (other partitions' batches of the same fetch, then the next fetch); " +
+      'after an idle fetch, from the start of the fetch that brought data',
+  },
+  handle: { scope: 'cycle', meaning: 'the handler on one chunk, retries included' },
+  prepare: { scope: 'handler', meaning: 'decode, validate and normalise every event of the chunk' },
+  resolve: { scope: 'handler', meaning: "the chunk's identity (one atomic identity step in Redis)" },
+  fold: { scope: 'handler', meaning: 'fragments built and joined, one fold script per profile (concurrently)' },
+  encode: { scope: 'handler', meaning: 'output records built and Avro-encoded' },
+  produce: { scope: 'handler', meaning: 'sendBatch until acknowledged (acks=all)' },
+  settle: { scope: 'handler', meaning: 'announced merges leave the identity journal' },
+  decode: { scope: 'message', meaning: 'one record decoded (Avro)' },
+  parse: { scope: 'message', meaning: "one change's profile_json parsed" },
+  retire: { scope: 'message', meaning: 'profiles a change absorbed or erased retired (only when there are some)' },
+  decide: { scope: 'message', meaning: 'every definition decided over one profile (CPU only)' },
+  apply: { scope: 'message', meaning: "one profile's decisions written with their outbox records (one Redis step)" },
+  dlq: { scope: 'cycle', meaning: "the chunk's dead letters sent until acknowledged (only when there are some)" },
+  commit: { scope: 'cycle', meaning: "the chunk's offset committed" },
+  heartbeat: { scope: 'cycle', meaning: 'the heartbeat after the commit' },
+  cycle: { scope: 'cycle', meaning: "one chunk's whole cycle: from the end of the partition's previous chunk (or fetch, see fetch_wait) to its heartbeat" },
+  relay_read: { scope: 'relay', meaning: 'outbox entries read (XREAD, blocking until some are there)' },
+  relay_encode: { scope: 'relay', meaning: 'membership records built and Avro-encoded' },
+  relay_produce: { scope: 'relay', meaning: 'sendBatch until acknowledged' },
+  relay_ack: { scope: 'relay', meaning: 'shard cursors moved and relayed entries dropped' },
+  relay_cycle: { scope: 'relay', meaning: 'one relay round that found entries: read → encode → produce → ack' },
+} as const;
+
+export type Hop = keyof typeof HOPS;
+export type HopScope = (typeof HOPS)[Hop]['scope'];
+
+/** How handlers and loops time their hops: performance.now() and one observe per hop, nothing else. */
+export interface HopTimer {
+  /** Starts timing `hop`; the returned function records the time since (in seconds) and returns it. */
+  start(hop: Hop): () => number;
+  /** Times `work` as `hop`: recorded when it resolves (a failed attempt is not recorded). */
+  time<T>(hop: Hop, work: () => Promise<T>): Promise<T>;
+}
+
+/** A timer that records nothing (steps run outside a service: tests, backfill, benchmarks). */
+export const untimed: HopTimer = {
+  start: () => () => 0,
+  time: (_hop, work) => work(),
+};
 
 export interface KitMetrics {
   registry: Registry;
@@ -7,13 +62,50 @@ export interface KitMetrics {
   deadLetters: Counter<'topic' | 'reason'>;
   retries: Counter<'topic'>;
   batchSeconds: Histogram<'topic'>;
+  /** Seconds per hop (HOPS), by topic. */
+  hopSeconds: Histogram<'topic' | 'hop'>;
   lag: Gauge<'topic' | 'partition'>;
   committed: Counter<'topic'>;
+  /** The clock hops are timed with, in ms (performance.now unless a test injects one). */
+  clock: () => number;
+  /** A timer whose hops are recorded under `topic`. */
+  hops(topic: string): HopTimer;
 }
 
-export function createKitMetrics(service: string, registry = new Registry()): KitMetrics {
+/** 100 µs … 26 s, doubling: percentiles read from these buckets are interpolated within a factor of two. */
+export const HOP_BUCKETS = exponentialBuckets(0.0001, 2, 19);
+
+export function createKitMetrics(service: string, o: { registry?: Registry; clock?: () => number } = {}): KitMetrics {
+  const registry = o.registry ?? new Registry();
+  const clock = o.clock ?? (() => performance.now());
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  const hopSeconds = new Histogram({
+    name: 'ps_hop_seconds',
+    help: 'Time per hop of the consume cycle (hop: see HOPS in consumer-kit/src/metrics.ts)',
+    labelNames: ['topic', 'hop'],
+    registers: [registry],
+    buckets: HOP_BUCKETS,
+  });
+  const hops = (topic: string): HopTimer => {
+    const start = (hop: Hop) => {
+      const t0 = clock();
+      return () => {
+        const s = (clock() - t0) / 1000;
+        hopSeconds.observe({ topic, hop }, s);
+        return s;
+      };
+    };
+    return {
+      start,
+      async time(hop, work) {
+        const done = start(hop);
+        const out = await work();
+        done();
+        return out;
+      },
+    };
+  };
   return {
     registry,
     messages: new Counter({ name: 'ps_messages_total', help: 'Messages handled, by outcome', labelNames: ['topic', 'outcome'], registers: [registry] }),
@@ -31,6 +123,7 @@ export function createKitMetrics(service: string, registry = new Registry()): Ki
       registers: [registry],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
+    hopSeconds,
     lag: new Gauge({
       name: 'ps_consumer_lag',
       help: 'High watermark minus the next offset to handle',
@@ -38,5 +131,7 @@ export function createKitMetrics(service: string, registry = new Registry()): Ki
       registers: [registry],
     }),
     committed: new Counter({ name: 'ps_commits_total', help: 'Offset commits after durable effects', labelNames: ['topic'], registers: [registry] }),
+    clock,
+    hops,
   };
 }

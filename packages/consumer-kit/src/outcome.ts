@@ -3,6 +3,7 @@
  * ok/drop → the offset may pass; dlq → the original bytes go to `<topic>.dlq` first; retry → try again later.
  */
 import { codeOf, errorMessage, isRetriable } from './errors.ts';
+import type { HopTimer } from './metrics.ts';
 
 export type Outcome = { kind: 'ok' } | { kind: 'drop'; reason: string } | { kind: 'dlq'; reason: string; message: string } | { kind: 'retry'; error: unknown };
 
@@ -31,6 +32,8 @@ export interface BatchContext {
   /** Keep group membership alive during long work. */
   heartbeat(): Promise<void>;
   signal: AbortSignal;
+  /** Times the handler's own hops (prepare, resolve, …) into the kit's hop histogram, under the chunk's topic. */
+  hops: HopTimer;
 }
 
 /** Handles a chunk of messages from one partition, in offset order; returns one outcome per message. */

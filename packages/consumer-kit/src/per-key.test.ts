@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import { ProfileStreamError } from './errors.ts';
+import { untimed } from './metrics.ts';
 import { ok, type KitMessage } from './outcome.ts';
 import { perKey } from './per-key.ts';
 
@@ -13,7 +14,7 @@ const msg = (offset: number, key: string | null): KitMessage => ({
   headers: {},
   timestamp: '0',
 });
-const ctx = { heartbeat: async () => {}, signal: new AbortController().signal };
+const ctx = { heartbeat: async () => {}, signal: new AbortController().signal, hops: untimed };
 
 test('messages of one key run in offset order, one at a time; different keys overlap', async () => {
   const log: string[] = [];

@@ -84,7 +84,8 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     blocking.on('error', () => undefined);
     const owned = leases('relay');
     await owned.start();
-    const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now });
+    const hops = kit.hops(topics['segment-membership-changed'].topic);
+    const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now, hops });
     stops.push(async () => {
       await relay.stop();
       await owned.stop();

@@ -4,6 +4,7 @@
  * to its memberships: the handler runs it per profile change and scheduled tick, the backfill per profile, and
  * `bench segments` per profile it builds.
  */
+import { type HopTimer, untimed } from '@profile-stream/consumer-kit';
 import { profileView, type JsonValue, type ProfileDoc, type StoredProfile } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
 import { decide, type Trigger } from './decide.ts';
@@ -22,24 +23,27 @@ export interface EvaluatorDeps {
 /** A profile as the profile store gives it: read (StoredProfile) or just folded (FoldResult). */
 export type EvaluatedProfile = Pick<StoredProfile, 'profileId' | 'version' | 'doc' | 'mergedIds'>;
 
+/** `hops` times decide and apply (the consume loop's timer for the change's chunk; none outside a service). */
 export interface Evaluator {
   /** A profile's view as profile-changes carries it (profile_json). */
-  view(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null): Promise<ApplyResult>;
+  view(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null, hops?: HopTimer): Promise<ApplyResult>;
   /** A profile from the store: its view is built as the stitcher publishes it, then evaluated. */
-  profile(p: EvaluatedProfile, trigger: Trigger, triggerId: string | null): Promise<ApplyResult>;
+  profile(p: EvaluatedProfile, trigger: Trigger, triggerId: string | null, hops?: HopTimer): Promise<ApplyResult>;
 }
 
 export function evaluator(d: EvaluatorDeps): Evaluator {
-  const view: Evaluator['view'] = async (pid, version, v, trigger, triggerId) => {
+  const view: Evaluator['view'] = async (pid, version, v, trigger, triggerId, hops = untimed) => {
     const now = d.now();
+    const deciding = hops.start('decide');
     const t0 = performance.now();
     const decisions = decide(d.defs, v, now, trigger);
     d.metrics?.evaluateSeconds.observe((performance.now() - t0) / 1000);
-    return d.memberships.apply(pid, version, triggerId, decisions);
+    deciding();
+    return hops.time('apply', () => d.memberships.apply(pid, version, triggerId, decisions));
   };
   return {
     view,
-    profile: (p, trigger, triggerId) =>
-      view(p.profileId, p.version, profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds }), trigger, triggerId),
+    profile: (p, trigger, triggerId, hops) =>
+      view(p.profileId, p.version, profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds }), trigger, triggerId, hops),
   };
 }

@@ -13,6 +13,7 @@ import {
   perKey,
   ProfileStreamError,
   type BatchHandler,
+  type HopTimer,
   type KitMessage,
   type Logger,
   type Outcome,
@@ -73,47 +74,49 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     return drop(r.dead.startsWith('merged:') ? 'profile_merged' : 'profile_erased');
   }
 
-  async function retire(pid: string, how: { merged_into: string } | { erased: true }, at: number, triggerId: string | null): Promise<void> {
+  async function retire(pid: string, how: { merged_into: string } | { erased: true }, at: number, triggerId: string | null, hops: HopTimer): Promise<void> {
     if (retired.has(pid)) return;
-    const exits = await d.memberships.retire(pid, how, at, triggerId);
+    const exits = await hops.time('retire', () => d.memberships.retire(pid, how, at, triggerId));
     if (exits) d.metrics.membershipChanges.inc(exits);
     retired.add(pid);
   }
 
-  async function onChange(c: ProfileChanged): Promise<Outcome> {
+  async function onChange(c: ProfileChanged, hops: HopTimer): Promise<Outcome> {
     if (c.cause === 'tick') {
       // The profile as it is now (following a merge alias: a merged profile retires instead).
       const p = await d.profiles.read(c.profile_id);
       if (p === undefined) return drop('profile_missing');
       if (p.profileId !== c.profile_id) {
-        await retire(c.profile_id, { merged_into: p.profileId }, c.occurred_at, null);
+        await retire(c.profile_id, { merged_into: p.profileId }, c.occurred_at, null, hops);
         return drop('profile_merged');
       }
-      return outcomeOf(p.profileId, await evaluate.profile(p, { kind: 'tick', at: c.occurred_at }, null));
+      return outcomeOf(p.profileId, await evaluate.profile(p, { kind: 'tick', at: c.occurred_at }, null, hops));
     }
     if (c.cause === 'erase' || c.profile_json === null) {
-      await retire(c.profile_id, { erased: true }, c.occurred_at, c.trigger_event_id);
+      await retire(c.profile_id, { erased: true }, c.occurred_at, c.trigger_event_id, hops);
       return ok();
     }
+    const parsing = hops.start('parse');
     const view = JSON.parse(c.profile_json) as JsonValue;
+    parsing();
     const merged = (view as { merged_ids?: unknown }).merged_ids;
     for (const m of Array.isArray(merged) ? merged : []) {
-      if (typeof m === 'string') await retire(m, { merged_into: c.profile_id }, c.occurred_at, c.trigger_event_id);
+      if (typeof m === 'string') await retire(m, { merged_into: c.profile_id }, c.occurred_at, c.trigger_event_id, hops);
     }
-    return outcomeOf(c.profile_id, await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id));
+    return outcomeOf(c.profile_id, await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops));
   }
 
-  async function onErased(e: ProfileErased): Promise<Outcome> {
-    for (const pid of [e.profile_id, ...e.merged_ids]) await retire(pid, { erased: true }, e.occurred_at, e.event_id);
+  async function onErased(e: ProfileErased, hops: HopTimer): Promise<Outcome> {
+    for (const pid of [e.profile_id, ...e.merged_ids]) await retire(pid, { erased: true }, e.occurred_at, e.event_id, hops);
     return ok();
   }
 
   return perKey(
-    async (m: KitMessage) => {
+    async (m: KitMessage, { hops }) => {
       // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
-      const decoded = await decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m);
+      const decoded = await hops.time('decode', () => decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m));
       try {
-        return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased) : await onChange(decoded.value as ProfileChanged);
+        return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased, hops) : await onChange(decoded.value as ProfileChanged, hops);
       } catch (err) {
         if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
         throw asRedisError(err);

@@ -3,6 +3,7 @@
  * Entries are read after the shard's cursor, published with acks=all, and only then is the cursor moved and
  * the entries dropped, so a crash at any point republishes (same event ids) and never loses one.
  */
+import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
 import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
 import { membershipEventId } from './store/records.ts';
@@ -13,6 +14,8 @@ export interface RelayDeps extends ShardWorkerDeps {
   /** Entries per read (default 2000) and the longest wait for new ones (default 500 ms). */
   batch?: number;
   blockMs?: number;
+  /** Times each round's hops (relay_read … relay_cycle). */
+  hops: HopTimer;
 }
 
 export type Relay = Worker;
@@ -29,9 +32,13 @@ export function startRelay(d: RelayDeps): Relay {
     // A shard newly owned starts from its stored cursor (another relay may have moved it).
     for (const s of shards) if (!cursors.has(s)) cursors.set(s, await d.memberships.cursor(s));
     const from = new Map(shards.map((s) => [s, cursors.get(s)!]));
+    const round = d.hops.start('relay_cycle');
+    const reading = d.hops.start('relay_read');
     const read = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
     if (read.length === 0) return 0;
+    reading();
     const now = d.now();
+    const encoding = d.hops.start('relay_encode');
     const done = read.map(({ shard, entries }) => ({ shard, ids: entries.map((e) => e.id) }));
     const events = read.flatMap(({ entries }) => entries.map((e) => e.event));
     const messages = await Promise.all(
@@ -40,11 +47,15 @@ export function startRelay(d: RelayDeps): Relay {
         value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),
       })),
     );
-    await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+    encoding();
+    await d.hops.time('relay_produce', () => d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] }));
+    const acking = d.hops.start('relay_ack');
     for (const { shard, ids } of done) {
       await d.memberships.relayed(shard, ids[ids.length - 1]!, ids);
       cursors.set(shard, ids[ids.length - 1]!);
     }
+    acking();
+    round();
     d.metrics.relayed.inc(events.length);
     for (const e of events) d.metrics.emitLag.observe({ kind: e.reason === 'time_elapsed' ? 'time' : 'event' }, Math.max(0, now - e.occurred_at) / 1000);
     return 0;

@@ -12,7 +12,7 @@ import { eventFragment, type NormalisedIds, type ProfileStore, type Resolution }
 import type { InputTopicId } from './config.ts';
 import type { StitcherMetrics } from './metrics.ts';
 import { isPrepared, type Prepared } from './steps/prepare.ts';
-import { mergeItems, profileChangeRecords, profileMergedRecords, type ChangeInput } from './steps/publish.ts';
+import { mergeItems, profileChangeRecords, profileMergedRecords, type ChangeInput, type OutRecord } from './steps/publish.ts';
 
 export interface HandlerDeps {
   topicId: InputTopicId;
@@ -47,6 +47,7 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
   return async (messages, ctx) => {
     const outcomes: Outcome[] = new Array(messages.length);
     const prepared: (Prepared | undefined)[] = new Array(messages.length);
+    const prepping = ctx.hops.start('prepare');
     await Promise.all(
       messages.map(async (m, i) => {
         outcomes[i] = await safely(
@@ -61,20 +62,33 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
         );
       }),
     );
+    prepping();
     const ready = prepared.flatMap((p) => (p ? [p] : []));
     if (ready.length === 0) return outcomes;
 
     // Phases 2–3: identity in offset order (one round trip for the sets not in the cache), then a fold per profile.
     const fragments: object[] = new Array(ready.length);
+    const resolving = ctx.hops.start('resolve');
+    let folding = () => 0;
     const chunk = await redisStep(() =>
       d.store.stitch(
         ready.map((p, i) => {
           const { dropped: _dropped, ...ids } = p.ids;
-          const fragment = (r: Resolution) => (fragments[i] = eventFragment(d.topicId, p.event as never, attached(p.ids, r)));
+          const fragment = (r: Resolution) => {
+            fragments[i] = eventFragment(d.topicId, p.event as never, attached(p.ids, r));
+            return fragments[i];
+          };
           return { ids, eventId: p.event.event_id, occurredAt: p.event.occurred_at, fragment };
         }),
+        {
+          resolved: () => {
+            resolving();
+            folding = ctx.hops.start('fold');
+          },
+        },
       ),
     );
+    folding();
     const resolved = ready.map((p, i) => ({ p, resolution: chunk.resolutions[i]! }));
     const changes: ChangeInput[] = chunk.folds.map(({ fold, items }) => {
       d.metrics.folded.inc({ result: 'applied' }, fold.applied);
@@ -100,11 +114,13 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
 
     // Phase 4: publish, acknowledged before the offsets move; then the announced merges leave the journal.
     const now = d.now();
-    const topicMessages = [];
+    const encoding = ctx.hops.start('encode');
+    const topicMessages: OutRecord[] = [];
     if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, messages[0]!.topic, changes, now));
     if (items.length) topicMessages.push(await profileMergedRecords(d.registry, d.topics, items, now));
-    if (topicMessages.length) await d.producer.sendBatch({ acks: -1, topicMessages });
-    await redisStep(() => d.store.resolver.settle(chunk.merges));
+    encoding();
+    if (topicMessages.length) await ctx.hops.time('produce', () => d.producer.sendBatch({ acks: -1, topicMessages }));
+    await ctx.hops.time('settle', () => redisStep(() => d.store.resolver.settle(chunk.merges)));
     return outcomes;
   };
 }

@@ -175,9 +175,11 @@ export class ProfileStore {
   /**
    * A chunk of events into their profiles (what a stitcher does between decoding and publishing): identity for the
    * whole chunk in order (one atomic step, merges pending into its profiles completed), then one fold per profile.
+   * `resolved` is called between the two (the stitcher times them apart).
    */
-  async stitch(items: readonly StitchItem[]): Promise<StitchedChunk> {
+  async stitch(items: readonly StitchItem[], o: { resolved?: () => void } = {}): Promise<StitchedChunk> {
     const { resolutions, merges } = await this.resolver.resolveMany(items);
+    o.resolved?.();
     const groups = new Map<string, number[]>();
     resolutions.forEach((r, i) => {
       groups.set(r.profileId, [...(groups.get(r.profileId) ?? []), i]);
