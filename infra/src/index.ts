@@ -1,6 +1,6 @@
 export { createStack, stackUp, stackDown, stackStatus, type Stack, type UpResult, type PartStatus, type PartState } from './stack.ts';
 export { KAFKA_VERSION, serverProperties } from './kafka.ts';
 export { REGISTRY_MODULE, REGISTRY_VERSION } from './registry.ts';
-export { portOpen, waitFor, sleep } from './proc.ts';
+export { livePid, portOpen, waitFor, sleep } from './proc.ts';
 export { provision, topicSpecs, type ProvisionResult } from './provision.ts';
 export { cleanScratch, SCRATCH_PREFIXES, type CleanResult } from './clean.ts';

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
@@ -15,10 +16,21 @@ import { openClients, type Clients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port free right now (for a service's ops server the bench scrapes). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
 
 export interface Bench {
   redisUrl: string;
+  /** The stack's data directory (its pid files: the bench meters Kafka's and Redis's CPU). */
+  dataDir: string;
   prefix: string;
   topics: TopicTable;
   env: NodeJS.ProcessEnv;
@@ -46,6 +58,7 @@ export async function setup(ctx: CliContext, name: string, extra: NodeJS.Process
   for (const t of Object.values(topics)) env[t.envVar] = t.topic;
   return {
     redisUrl: ctx.conn.redis.url,
+    dataDir: ctx.conn.dataDir,
     prefix,
     topics,
     env,

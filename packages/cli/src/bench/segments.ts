@@ -17,7 +17,8 @@ import { evaluator, MembershipStore } from '@profile-stream/segmenter';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
-import { caughtUp, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
+import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
+import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
 import { summarize } from './stats.ts';
 
 /** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
@@ -26,6 +27,7 @@ async function latencyAt(
   rate: number,
   seconds: number,
   seed: number,
+  services: readonly ProbedService[],
 ): Promise<{
   rate: number;
   sent: number;
@@ -87,6 +89,7 @@ async function latencyAt(
     if (prepared.length === total) break;
   }
   const sender = new Sender(await b.clients.producer(), { batchSize: 50, inFlight: 8 });
+  const probe = await startProbe({ services, dataDir: b.dataDir });
   const start = performance.now();
   let i = 0;
   for (const m of prepared) {
@@ -99,14 +102,16 @@ async function latencyAt(
   }
   await sender.flush();
   const sendMs = performance.now() - start;
+  const cpu = probe.cpu();
   // Let the pipeline drain (a backlog shows as latency, not as lost samples): the stitcher and the segmenter at the
   // end of their topics, the outbox empty, then a moment for the last events to reach this consumer.
   await caughtUp(b.kafka, `${b.prefix}stitcher`, topic);
   await caughtUp(b.kafka, `${b.prefix}segmenter`, b.topics['profile-changes'].topic);
-  const probe = new Redis(b.redisUrl);
-  const outbox = new MembershipStore(probe, { prefix: `${b.prefix}ps:`, shards: 16 });
+  const probeRedis = new Redis(b.redisUrl);
+  const outbox = new MembershipStore(probeRedis, { prefix: `${b.prefix}ps:`, shards: 16 });
   while ((await outbox.backlog()).outbox > 0) await sleep(200);
-  probe.disconnect();
+  probeRedis.disconnect();
+  const hops = await probe.hops();
   let last = -1;
   while (lat.length !== last) {
     last = lat.length;
@@ -115,6 +120,8 @@ async function latencyAt(
   await members.disconnect();
   await rawConsumer.disconnect();
   await changes.disconnect();
+  printHops(`purchases at ${rate}/s`, hops);
+  printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
   return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw), change: summarize(toChange) };
 }
 
@@ -228,14 +235,19 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
 export async function benchSegments(ctx: CliContext, o: { rates: number[]; seconds: number; scheduled: number; window: number }): Promise<void> {
   const b = await setup(ctx, 'seg');
   try {
-    startService(b, 'purchases');
-    startService(b, 'segmenter');
+    const ports = { stitcher: await freePort(), segmenter: await freePort() };
+    const stitcher = startService(b, 'purchases', { STITCHER_OPS_PORT: String(ports.stitcher) });
+    const segmenter = startService(b, 'segmenter', { SEGMENTER_OPS_PORT: String(ports.segmenter) });
+    const services = [
+      { name: 'purchases stitcher', opsPort: ports.stitcher, pid: stitcher.pid },
+      { name: 'segmenter', opsPort: ports.segmenter, pid: segmenter.pid },
+    ];
     await waitForGroup(b.kafka, `${b.prefix}stitcher`);
     await waitForGroup(b.kafka, `${b.prefix}segmenter`);
     const rows = [];
     for (const [i, rate] of o.rates.entries()) {
       process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
-      const r = await latencyAt(b, rate, o.seconds, 1000 + i);
+      const r = await latencyAt(b, rate, o.seconds, 1000 + i, services);
       rows.push({
         'target/s': rate,
         'achieved/s': r.rate,
@@ -254,5 +266,5 @@ export async function benchSegments(ctx: CliContext, o: { rates: number[]; secon
   } finally {
     await teardown(b);
   }
-  await scheduledExits(ctx, o.scheduled, o.window);
+  if (o.scheduled > 0) await scheduledExits(ctx, o.scheduled, o.window);
 }

@@ -14,6 +14,7 @@ import { openClients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
+import { printCpu, printHops, startProbe } from './probe.ts';
 import { rate, summarize } from './stats.ts';
 
 async function committedTotal(kafka: KafkaClient, groupId: string, topic: string): Promise<bigint> {
@@ -109,6 +110,8 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     // One stitcher process (in this process), from offset 0, until everything is committed.
     const cfg = loadStitcherConfig('clickstream', { ...env, STITCHER_OPS_PORT: '0' });
     const stitcher = await startStitcher(cfg);
+    const probed = { services: [{ name: 'stitcher', opsPort: stitcher.opsPort, pid: undefined }], dataDir: ctx.conn.dataDir, bench: 'bench + its stitcher' };
+    const catchUp = await startProbe(probed);
     // The clock starts at the first batch the stitcher takes (group join excluded) and stops when all is committed.
     let firstAt = 0;
     const kc = stitcher.consumer.consumer;
@@ -117,6 +120,8 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     });
     while ((await committedTotal(kafka, cfg.groupId, topic)) < BigInt(n)) await new Promise((r) => setTimeout(r, 50));
     const stitchMs = performance.now() - firstAt;
+    const catchUpCpu = catchUp.cpu();
+    const catchUpHops = await catchUp.hops();
     printTable([
       { path: 'raw kafkajs consume (count only)', events: n, 'events/s': rate(n, rawMs), ratio: '1.00' },
       {
@@ -126,6 +131,8 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
         ratio: (rawMs / stitchMs).toFixed(2),
       },
     ]);
+    printHops(`catching up on ${n} events`, catchUpHops);
+    printCpu(`CPU while catching up (from the stitcher's start; the stitcher runs in the bench process)`, catchUpCpu);
 
     // Latency at a fixed rate: produce → profile-changes record (its Kafka timestamp) for the trigger event.
     const live = Math.min(o.rate * 5, 50_000);
@@ -143,6 +150,7 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     });
     await new Promise((r) => setTimeout(r, 3000));
     const liveSender = new Sender(await clients.producer(), { batchSize: 50, inFlight: 8 });
+    const liveProbe = await startProbe(probed);
     const start = performance.now();
     let i = 0;
     for (const r of generate({ seed: 99, customers: Math.ceil(live / 25), days: 1, start: Date.now() - 86_400_000, malformedRate: 0 })) {
@@ -155,12 +163,18 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
       if (++i === live) break;
     }
     await liveSender.flush();
+    const sendMs = performance.now() - start;
+    const liveCpu = liveProbe.cpu();
+    while ((await committedTotal(kafka, cfg.groupId, topic)) < BigInt(n + i)) await new Promise((r) => setTimeout(r, 50));
+    const liveHops = await liveProbe.hops();
     await new Promise((r) => setTimeout(r, 3000));
     await changes.disconnect();
     await stitcher.stop();
     const s = summarize(lat);
     process.stdout.write(`\nevent → profile-changes latency at ${o.rate} events/s (${i} events, ${s.n} profile changes sampled):\n`);
-    printTable([{ p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
+    printTable([{ 'achieved/s': rate(i, sendMs), p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
+    printHops(`live at ${o.rate} events/s`, liveHops);
+    printCpu(`CPU while producing at ${o.rate} events/s (the producer, the latency consumer and the stitcher share the bench process)`, liveCpu);
     await identitySlot(ctx, prefix);
   } finally {
     await clients.close();

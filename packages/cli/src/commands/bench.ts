@@ -18,7 +18,7 @@ export function registerBench(program: Command): void {
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
     .option('--rates <list>', 'segments: input rates for the latency runs (events/s)', (v) => v.split(',').map(Number), [5000, 10000])
     .option('--seconds <n>', 'segments: seconds per latency run', (v) => Number(v), 10)
-    .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit', (v) => Number(v), 100_000)
+    .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
     .option('--customers <n>', 'identity: customers per round', (v) => Number(v), 2000)

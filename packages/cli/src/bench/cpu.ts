@@ -1,0 +1,98 @@
+/**
+ * CPU per component over a measured phase: user + system time from /proc/<pid>/stat (a process with its
+ * descendants, reaped ones included: the registry's PostgreSQL runs under runuser and forks a backend per
+ * connection) and process.cpuUsage() for the bench process itself, as a share of one core of the phase's wall time.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { livePid } from '@profile-stream/infra';
+
+/** A process to meter: `pid` undefined means this process (without its children, metered on their own). */
+export interface Metered {
+  name: string;
+  pid: number | undefined;
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100; // Linux's USER_HZ almost everywhere
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** Fields after the command name of /proc/<pid>/stat (state is [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14]). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** CPU ms of a process and its descendants (live and reaped). */
+function treeCpuMs(root: number): number {
+  const children = new Map<number, number[]>();
+  const times = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (!f) continue;
+    const pid = Number(entry);
+    const ppid = Number(f[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    times.set(pid, Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+  }
+  let ticks = 0;
+  const stack = [root];
+  for (let pid = stack.pop(); pid !== undefined; pid = stack.pop()) {
+    ticks += times.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return (ticks * 1000) / clockTicks();
+}
+
+const cpuMs = (m: Metered): number => {
+  if (m.pid !== undefined) return treeCpuMs(m.pid);
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** The local stack's processes, from their pid files (parts not running here, or external, are left out). */
+export function stackProcesses(dataDir: string): Metered[] {
+  const parts: [string, string][] = [
+    ['kafka', 'kafka'],
+    ['redis', 'redis'],
+    ['schema registry', 'schema-registry'],
+    ["registry's PostgreSQL", 'registry-postgres'],
+  ];
+  return parts.flatMap(([name, file]) => {
+    const pid = livePid(join(dataDir, 'run', `${file}.pid`));
+    return pid === undefined ? [] : [{ name, pid }];
+  });
+}
+
+/** Starts metering; `read()` gives each process's CPU since, as % of one core (this machine has two). */
+export function meterCpu(procs: readonly Metered[]): { read(): Record<string, string | number>[] } {
+  const t0 = performance.now();
+  const start = procs.map(cpuMs);
+  return {
+    read() {
+      const wall = performance.now() - t0;
+      return procs.map((p, i) => {
+        const used = cpuMs(p) - start[i]!;
+        return {
+          process: p.pid === undefined ? `${p.name} (this process)` : `${p.name} (pid ${p.pid})`,
+          'cpu s': (used / 1000).toFixed(1),
+          '% of a core': ((100 * used) / wall).toFixed(0),
+        };
+      });
+    },
+  };
+}

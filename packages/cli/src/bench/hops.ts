@@ -1,0 +1,106 @@
+/**
+ * Per-hop figures of a service, from its `ps_hop_seconds` histogram (HOPS in consumer-kit's metrics.ts): scraped
+ * from /metrics before and after a measured phase, the difference per hop (summed over topics) as a table: count,
+ * mean, p50/p95/p99 interpolated linearly within the histogram's buckets (as Prometheus's histogram_quantile does;
+ * the buckets double, so a percentile is exact to within its bucket) and the share of the cycle.
+ */
+import { HOPS, type Hop } from '@profile-stream/consumer-kit';
+
+export interface HopHistogram {
+  /** Cumulative counts by upper bound (seconds; Infinity for +Inf). */
+  buckets: Map<number, number>;
+  sum: number;
+  count: number;
+}
+
+export type HopSnapshot = Map<string, HopHistogram>;
+
+const LINE = /^ps_hop_seconds_(bucket|sum|count)\{([^}]*)\}\s+(\S+)/;
+const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+
+/** The ps_hop_seconds series of a Prometheus text exposition, summed over topics, by hop. */
+export function parseHops(text: string): HopSnapshot {
+  const out: HopSnapshot = new Map();
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2]!.matchAll(LABEL)].map((l) => [l[1]!, l[2]!]));
+    const hop = labels.hop;
+    if (hop === undefined) continue;
+    let h = out.get(hop);
+    if (!h) {
+      h = { buckets: new Map(), sum: 0, count: 0 };
+      out.set(hop, h);
+    }
+    const value = Number(m[3]);
+    if (m[1] === 'sum') h.sum += value;
+    else if (m[1] === 'count') h.count += value;
+    else {
+      const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le);
+      h.buckets.set(le, (h.buckets.get(le) ?? 0) + value);
+    }
+  }
+  return out;
+}
+
+export async function scrapeHops(opsPort: number): Promise<HopSnapshot> {
+  const res = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics on port ${opsPort}: HTTP ${res.status}`);
+  return parseHops(await res.text());
+}
+
+/** What happened between two snapshots of the same process. */
+export function hopDelta(after: HopSnapshot, before: HopSnapshot): HopSnapshot {
+  const out: HopSnapshot = new Map();
+  for (const [hop, a] of after) {
+    const b = before.get(hop);
+    const buckets = new Map([...a.buckets].map(([le, n]) => [le, n - (b?.buckets.get(le) ?? 0)]));
+    out.set(hop, { buckets, sum: a.sum - (b?.sum ?? 0), count: a.count - (b?.count ?? 0) });
+  }
+  return out;
+}
+
+/** The q-quantile (0..1) in seconds, interpolated linearly within its bucket; NaN when the histogram is empty. */
+export function quantile(h: HopHistogram, q: number): number {
+  if (h.count <= 0) return Number.NaN;
+  const rank = q * h.count;
+  let lower = 0;
+  let below = 0;
+  for (const [le, cum] of [...h.buckets].sort((x, y) => x[0] - y[0])) {
+    if (cum >= rank && cum > below) {
+      if (le === Number.POSITIVE_INFINITY) return lower; // above the last bound: the bound is all we know
+      return lower + ((le - lower) * (rank - below)) / (cum - below);
+    }
+    lower = le;
+    below = cum;
+  }
+  return lower;
+}
+
+const ms = (s: number) => (Number.isNaN(s) ? '' : s * 1000 >= 100 ? (s * 1000).toFixed(0) : s * 1000 >= 10 ? (s * 1000).toFixed(1) : (s * 1000).toFixed(2));
+
+/**
+ * One row per hop that was seen, in HOPS order. Share: of the cycle's total time for the cycle's hops and the
+ * handler's phases (per partition: they follow each other), of the relay round's for the relay's hops; none for
+ * per-message hops (messages of a chunk overlap) and fetch requests (a loop of their own).
+ */
+export function hopRows(delta: HopSnapshot): Record<string, string | number>[] {
+  const total = (hop: Hop) => delta.get(hop)?.sum ?? 0;
+  const rows = [];
+  for (const [hop, def] of Object.entries(HOPS) as [Hop, (typeof HOPS)[Hop]][]) {
+    const h = delta.get(hop);
+    if (!h || h.count <= 0) continue;
+    const whole = def.scope === 'relay' ? total('relay_cycle') : def.scope === 'cycle' || def.scope === 'handler' ? total('cycle') : 0;
+    rows.push({
+      hop: def.scope === 'handler' || def.scope === 'message' ? `  ${hop}` : hop,
+      per: def.scope === 'cycle' ? (hop === 'fetch_wait' ? 'batch' : 'chunk') : def.scope === 'handler' ? 'chunk' : def.scope === 'relay' ? 'round' : def.scope,
+      count: h.count,
+      mean_ms: ms(h.sum / h.count),
+      p50_ms: ms(quantile(h, 0.5)),
+      p95_ms: ms(quantile(h, 0.95)),
+      p99_ms: ms(quantile(h, 0.99)),
+      share: whole > 0 ? `${((100 * h.sum) / whole).toFixed(1)} %` : '',
+    });
+  }
+  return rows;
+}
