@@ -88,11 +88,20 @@ export function createKitMetrics(service: string, o: { registry?: Registry; cloc
     buckets: HOP_BUCKETS,
   });
   const hops = (topic: string): HopTimer => {
+    // One labelled child per hop, made once: an observation is then a bucket search, no label hashing.
+    const series = new Map<Hop, { observe(s: number): void }>();
+    const seriesOf = (hop: Hop) => {
+      const known = series.get(hop);
+      if (known) return known;
+      const child = hopSeconds.labels({ topic, hop });
+      series.set(hop, child);
+      return child;
+    };
     const start = (hop: Hop) => {
       const t0 = clock();
       return () => {
         const s = (clock() - t0) / 1000;
-        hopSeconds.observe({ topic, hop }, s);
+        seriesOf(hop).observe(s);
         return s;
       };
     };
