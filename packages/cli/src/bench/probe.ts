@@ -15,6 +15,8 @@ export interface ProbedService {
 }
 
 export interface Probe {
+  /** Starts the CPU count again from now (when the load begins after the probe started). */
+  restartCpu(): void;
   /** CPU per process since the probe started (read it when the load ends, before the drain). */
   cpu(): Record<string, string | number>[];
   /** Per service, its hops since the probe started (read it when the pipeline has drained). */
@@ -41,8 +43,11 @@ export async function startProbe(o: { services: readonly ProbedService[]; dataDi
     ...o.services.flatMap((s) => (s.pid === undefined ? [] : [{ name: s.name, pid: s.pid }])),
     ...stackProcesses(o.dataDir),
   ];
-  const cpu = meterCpu(procs);
+  let cpu = meterCpu(procs);
   return {
+    restartCpu: () => {
+      cpu = meterCpu(procs);
+    },
     cpu: () => cpu.read(),
     hops: () => Promise.all(o.services.map(async (s, i) => ({ service: s.name, rows: hopRows(hopDelta(await scrapeHops(s.opsPort), before[i]!)) }))),
   };
