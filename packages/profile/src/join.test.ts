@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { test } from '@fast-check/vitest';
 import { describe, it } from 'vitest';
-import fc from 'fast-check';
 import { cmpStr, compactDoc } from './doc.ts';
 import type { DocObject, DocValue, ProfileDoc } from './doc.ts';
 import { join } from './join.ts';
@@ -21,51 +21,30 @@ function scaleSums(rule: Rule, v: DocValue | undefined, k: number): DocValue | u
 }
 
 describe('join laws (fast-check on random documents)', () => {
-  it('is commutative', () => {
-    fc.assert(
-      fc.property(docArb, docArb, (a, b) => assert.deepEqual(join(a, b), join(b, a))),
-      RUNS,
-    );
+  test.prop([docArb, docArb], RUNS)('is commutative', (a, b) => {
+    assert.deepEqual(join(a, b), join(b, a));
   });
 
-  it('is associative', () => {
-    fc.assert(
-      fc.property(docArb, docArb, docArb, (a, b, c) => assert.deepEqual(join(join(a, b), c), join(a, join(b, c)))),
-      RUNS,
-    );
+  test.prop([docArb, docArb, docArb], RUNS)('is associative', (a, b, c) => {
+    assert.deepEqual(join(join(a, b), c), join(a, join(b, c)));
   });
 
-  it('is idempotent on every rule but sum, which doubles (sums rely on de-duplication by event_id)', () => {
-    fc.assert(
-      fc.property(docArb, (a) => {
-        assert.deepEqual(join(a, a), scaleSums(RULES, a as DocObject, 2));
-      }),
-      RUNS,
-    );
+  test.prop([docArb], RUNS)('is idempotent on every rule but sum, which doubles (sums rely on de-duplication by event_id)', (a) => {
+    assert.deepEqual(join(a, a), scaleSums(RULES, a as DocObject, 2));
   });
 
-  it('has the empty document as identity, and returns canonical documents', () => {
-    fc.assert(
-      fc.property(docArb, docArb, (a, b) => {
-        assert.deepEqual(join(a, {}), a);
-        assert.deepEqual(join({}, a), a);
-        const j = join(a, b);
-        assert.deepEqual(compactDoc(j), j);
-      }),
-      RUNS,
-    );
+  test.prop([docArb, docArb], RUNS)('has the empty document as identity, and returns canonical documents', (a, b) => {
+    assert.deepEqual(join(a, {}), a);
+    assert.deepEqual(join({}, a), a);
+    const j = join(a, b);
+    assert.deepEqual(compactDoc(j), j);
   });
 
-  it('never mutates its inputs', () => {
-    fc.assert(
-      fc.property(docArb, docArb, (a, b) => {
-        const [ca, cb] = [structuredClone(a), structuredClone(b)];
-        join(a, b);
-        assert.deepEqual(a, ca);
-        assert.deepEqual(b, cb);
-      }),
-      { numRuns: 200 },
-    );
+  test.prop([docArb, docArb], { numRuns: 200 })('never mutates its inputs', (a, b) => {
+    const [ca, cb] = [structuredClone(a), structuredClone(b)];
+    join(a, b);
+    assert.deepEqual(a, ca);
+    assert.deepEqual(b, cb);
   });
 });
 
