@@ -46,7 +46,7 @@ export async function cleanScratch(conn: Connections, log: Logger, prefixes: rea
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => scratch(t));
-    for (let i = 0; i < topics.length; i += 100) await admin.deleteTopics({ topics: topics.slice(i, i + 100) });
+    for (let i = 0; i < topics.length; i += 100) await admin.deleteTopics({ topics: topics.slice(i, i + 100), timeout: 30_000 });
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => scratch(g, throwaway));
     let deleted = 0;
     for (let i = 0; i < groups.length; i += 100) {

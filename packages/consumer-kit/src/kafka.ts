@@ -113,7 +113,8 @@ export async function deleteTopics(kafka: KafkaClient, topics: string[]): Promis
   try {
     const existing = new Set(await admin.listTopics());
     const present = topics.filter((t) => existing.has(t));
-    if (present.length) await admin.deleteTopics({ topics: present });
+    // the broker's deletion can take longer than kafkajs's 5 s default on a loaded machine
+    if (present.length) await admin.deleteTopics({ topics: present, timeout: 30_000 });
   } finally {
     await admin.disconnect();
   }
