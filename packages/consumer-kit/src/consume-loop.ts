@@ -89,15 +89,14 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
 
   // Timing. kafkajs fetches from a broker again only when every batch of its last fetch is handled: a partition's
   // cycle runs from the end of its previous chunk (through the other partitions' batches and the next fetch) to the
-  // end of this one. When a fetch in between brought it nothing (idle), its cycle starts with the fetch that did.
-  // Fetches are counted across brokers: with several, an idle gap may be cut short (the figures are lower bounds).
+  // end of this one — or, when the partition was idle, from when the batch's first record was produced (its
+  // timestamp: a wall clock, so only as good as the producer's clock), but never from before the fetch that brought
+  // the partition's first batch (a backlog waited for this consumer's start, not for its loop).
   const clock = o.metrics.clock;
   const fetchLabel = o.topics.join(',');
   const fetchStarts = new Map<number, number>();
-  let fetches = 0;
   let lastFetchAt = 0;
   consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-    fetches++;
     lastFetchAt = clock();
     fetchStarts.set(payload.nodeId, lastFetchAt);
   });
@@ -105,8 +104,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     const t0 = fetchStarts.get(payload.nodeId);
     if (t0 !== undefined) o.metrics.hopSeconds.observe({ topic: fetchLabel, hop: 'fetch' }, (clock() - t0) / 1000);
   });
-  /** Per topic/partition: when its last chunk ended, and the fetch count then. */
-  const ended = new Map<string, { at: number; fetches: number }>();
+  /** Per topic/partition: when its last chunk ended. */
+  const ended = new Map<string, number>();
   const timers = new Map<string, HopTimer>();
   const timerOf = (topic: string): HopTimer => {
     const known = timers.get(topic);
@@ -178,8 +177,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     const hops = timerOf(topic);
     const tp = `${topic}/${partition}`;
     const arrived = clock();
-    const prev = ended.get(tp);
-    let cycleFrom = prev !== undefined && prev.fetches === fetches - 1 ? prev.at : lastFetchAt > 0 ? lastFetchAt : arrived;
+    const producedAt = arrived - (Date.now() - Number(batch.messages[0]?.timestamp ?? Date.now()));
+    let cycleFrom = Math.min(arrived, Math.max(ended.get(tp) ?? (lastFetchAt || arrived), producedAt));
     o.metrics.hopSeconds.observe({ topic, hop: 'fetch_wait' }, (arrived - cycleFrom) / 1000);
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || stopping.signal.aborted) return;
@@ -231,7 +230,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       const end = clock();
       o.metrics.hopSeconds.observe({ topic, hop: 'cycle' }, (end - cycleFrom) / 1000);
       cycleFrom = end;
-      ended.set(tp, { at: end, fetches });
+      ended.set(tp, end);
     }
   }
 

@@ -13,8 +13,8 @@ export const HOPS = {
   fetch_wait: {
     scope: 'cycle',
     meaning:
-      "end of a partition's last chunk → its next batch handed to the loop (other partitions' batches of the same fetch, then the next fetch); " +
-      'after an idle fetch, from the start of the fetch that brought data',
+      "end of a partition's last chunk, or when an idle partition's next record was produced → its batch handed to the loop (other partitions' " +
+      'batches of the same fetch, then the next fetch)',
   },
   handle: { scope: 'cycle', meaning: 'the handler on one chunk, retries included' },
   prepare: { scope: 'handler', meaning: 'decode, validate and normalise every event of the chunk' },
@@ -31,7 +31,7 @@ export const HOPS = {
   dlq: { scope: 'cycle', meaning: "the chunk's dead letters sent until acknowledged (only when there are some)" },
   commit: { scope: 'cycle', meaning: "the chunk's offset committed" },
   heartbeat: { scope: 'cycle', meaning: 'the heartbeat after the commit' },
-  cycle: { scope: 'cycle', meaning: "one chunk's whole cycle: from the end of the partition's previous chunk (or fetch, see fetch_wait) to its heartbeat" },
+  cycle: { scope: 'cycle', meaning: "one chunk's whole cycle: from the end of the partition's previous chunk (or see fetch_wait) to its heartbeat" },
   relay_read: { scope: 'relay', meaning: 'outbox entries read (XREAD, blocking until some are there)' },
   relay_encode: { scope: 'relay', meaning: 'membership records built and Avro-encoded' },
   relay_produce: { scope: 'relay', meaning: 'sendBatch until acknowledged' },

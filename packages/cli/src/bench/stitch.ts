@@ -155,7 +155,8 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     const liveProbe = await startProbe(probed);
     const start = performance.now();
     let i = 0;
-    for (const r of generate({ seed: 99, customers: Math.ceil(live / 25), days: 1, start: Date.now() - 86_400_000, malformedRate: 0 })) {
+    // A generated day has ~6 clickstream events per customer: enough customers for `live` events (5 s at the rate).
+    for (const r of generate({ seed: 99, customers: Math.ceil(live / 4), days: 1, start: Date.now() - 86_400_000, malformedRate: 0 })) {
       if (r.topic !== 'clickstream' || 'malformed' in r) continue;
       const due = start + (i / o.rate) * 1000;
       if (due - performance.now() > 1) await new Promise((res) => setTimeout(res, due - performance.now()));
