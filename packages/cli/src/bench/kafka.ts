@@ -25,7 +25,7 @@ import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
 import { rate, summarize } from './stats.ts';
 
-function clickEvents(n: number): Record<string, unknown>[] {
+export function clickEvents(n: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const r of generate({
     seed: 11,

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { createStack, stackUp } from '@profile-stream/infra';
+import { benchClients } from '../bench/clients.ts';
 import { benchIdentity } from '../bench/identity.ts';
 import { benchKafka } from '../bench/kafka.ts';
 import { benchSegments } from '../bench/segments.ts';
@@ -12,12 +13,13 @@ import { cliContext } from '../context.ts';
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, stitch, segments, warehouse) and the identity soak (identity)')
-    .argument('[scenario]', 'kafka | stitch | segments | warehouse | identity', 'kafka')
+    .description('benchmarks (scenarios: kafka, clients, stitch, segments, warehouse) and the identity soak (identity)')
+    .argument('[scenario]', 'kafka | clients | stitch | segments | warehouse | identity', 'kafka')
     .option('-n, --events <n>', 'events', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
-    .option('--rates <list>', 'segments: input rates for the latency runs (events/s)', (v) => v.split(',').map(Number), [5000, 10000])
-    .option('--seconds <n>', 'segments: seconds per latency run', (v) => Number(v), 10)
+    .option('--rates <list>', 'segments, clients: latency runs (events/s; default 5000,10000; clients 1000,5000)', (v) => v.split(',').map(Number))
+    .option('--seconds <n>', 'segments, clients: seconds per latency run', (v) => Number(v), 10)
+    .option('--handler-ms <ms>', 'clients: simulated handler time per batch of up to 500', (v) => Number(v), 5)
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
@@ -29,25 +31,27 @@ export function registerBench(program: Command): void {
         o: {
           events: number;
           rate: number;
-          rates: number[];
+          rates: number[] | undefined;
           seconds: number;
           scheduled: number;
           window: number;
           rounds: number;
           customers: number;
           seed: number;
+          handlerMs: number;
         },
       ) => {
         const ctx = cliContext('bench');
         ctx.log.level = 'warn';
         await stackUp(createStack(ctx.conn, ctx.log));
         if (scenario === 'kafka') await benchKafka(ctx, o);
+        else if (scenario === 'clients') await benchClients(ctx, { ...o, rates: o.rates ?? [1000, 5000] });
         else if (scenario === 'stitch') await benchStitch(ctx, o);
-        else if (scenario === 'segments') await benchSegments(ctx, o);
+        else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
         else if (scenario === 'identity') {
           if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
-        } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, stitch, segments, warehouse, identity)`);
+        } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, clients, stitch, segments, warehouse, identity)`);
       },
     );
 }
