@@ -78,21 +78,32 @@ export function stackProcesses(dataDir: string): Metered[] {
   });
 }
 
-/** Starts metering; `read()` gives each process's CPU since, as % of one core (this machine has two). */
+/** The machine's CPU time in ms from /proc/stat: busy (everything but idle, iowait and steal), and stolen by a hypervisor. */
+function machineMs(): { busy: number; steal: number } {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = f.map(Number) as number[];
+  const toMs = (t: number) => (t * 1000) / clockTicks();
+  return { busy: toMs(user! + nice! + system! + irq! + softirq!), steal: toMs(steal ?? 0) };
+}
+
+/**
+ * Starts metering; `read()` gives each process's CPU since, as % of one core, then the whole machine's (every
+ * process, ours or not) and the time a hypervisor took from it (steal), both as % of one core.
+ */
 export function meterCpu(procs: readonly Metered[]): { read(): Record<string, string | number>[] } {
   const t0 = performance.now();
   const start = procs.map(cpuMs);
+  const machine0 = machineMs();
   return {
     read() {
       const wall = performance.now() - t0;
-      return procs.map((p, i) => {
-        const used = cpuMs(p) - start[i]!;
-        return {
-          process: p.pid === undefined ? `${p.name} (this process)` : `${p.name} (pid ${p.pid})`,
-          'cpu s': (used / 1000).toFixed(1),
-          '% of a core': ((100 * used) / wall).toFixed(0),
-        };
-      });
+      const row = (process: string, used: number) => ({ process, 'cpu s': (used / 1000).toFixed(1), '% of a core': ((100 * used) / wall).toFixed(0) });
+      const machine = machineMs();
+      return [
+        ...procs.map((p, i) => row(p.pid === undefined ? `${p.name} (this process)` : `${p.name} (pid ${p.pid})`, cpuMs(p) - start[i]!)),
+        row('the whole machine, every process (/proc/stat)', machine.busy - machine0.busy),
+        row('stolen by the hypervisor (steal)', machine.steal - machine0.steal),
+      ];
     },
   };
 }
