@@ -308,7 +308,8 @@ export async function benchClients(ctx: CliContext, o: ClientsOptions): Promise<
     loadavg()
       .map((l) => l.toFixed(2))
       .join(' ');
-  process.stderr.write(`bench clients: load average ${load()} (1, 5, 15 min; 2 cores); encoding ${Math.min(o.events, 10_000)} clickstream events...\n`);
+  process.stderr.write(`bench clients: topics under ${prefix} (deleted at the end); load average ${load()} (1, 5, 15 min; 2 cores)\n`);
+  process.stderr.write(`encoding ${Math.min(o.events, 10_000)} clickstream events...\n`);
   const distinct = await pool(ctx, Math.min(o.events, 10_000));
   const records = Array.from({ length: o.events }, (_, i) => distinct[i % distinct.length]!);
   const rows: Row[] = [];
