@@ -6,12 +6,21 @@
  *    chunks of 500, three partitions at once, after each chunk commitOffsets, resolveOffset and heartbeat. kafkajs
  *    fetches again only when every batch of the last fetch is handled.
  *  - @platformatic/kafka: an idempotent producer (acks all; the Java-compatible murmur2 partitioner, as kafkajs's
- *    default, so keys land on the same partitions), and its stream consumer with manual commits: the stream keeps
- *    fetching (up to its highWaterMark of messages) while a batch is handled. A batch is what the stream holds, up to
- *    500 messages across partitions; the last message of each partition in it is committed (commits are coalesced).
+ *    default, so keys land on the same partitions), and its stream consumer with manual commits, handled in the same
+ *    shape (partitionLoop: chunks of 500 of one partition, three partitions at once, a commit after each chunk)
+ *    while the stream keeps fetching.
  * Values and keys are Buffers both ways: the Confluent-framed Avro bytes pass through untouched (no serde).
  */
-import { compatibilityPartitioner, Consumer, type Message, MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks, Producer } from '@platformatic/kafka';
+import {
+  compatibilityPartitioner,
+  Consumer,
+  type Message,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  ProduceAcks,
+  Producer,
+} from '@platformatic/kafka';
 import { createKafka, createProducer, type Logger } from '@profile-stream/consumer-kit';
 
 export const CLIENTS = ['kafkajs', 'platformatic'] as const;
@@ -136,48 +145,96 @@ function platformaticClient(o: ClientOptions): BenchClient {
         mode: MessagesStreamModes.COMMITTED,
         fallbackMode: MessagesStreamFallbackModes.EARLIEST,
       });
-      let stopped = false;
-      let failure: unknown;
-      let wake: (() => void) | undefined;
-      stream.on('readable', () => wake?.());
-      stream.on('error', (err) => {
-        failure = err;
-        wake?.();
-      });
-      const loop = (async () => {
-        while (!stopped) {
-          if (failure) throw failure;
-          const batch: Message[] = [];
-          for (let m: Message | null = stream.read(); m !== null; m = batch.length < CHUNK ? stream.read() : null) batch.push(m);
-          if (batch.length === 0) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-            wake = undefined;
-            continue;
-          }
-          await spec.handle({ size: batch.length, timestamps: () => batch.map((m) => Number(m.timestamp)) });
-          if (!spec.commit) continue;
-          const last = new Map<number, Message>();
-          for (const m of batch) last.set(m.partition, m);
-          await Promise.all([...last.values()].map((m) => m.commit()));
-        }
-      })();
-      const failed = loop.then(() => new Promise<never>(() => undefined));
-      failed.catch(() => undefined); // observed by whoever races it
+      const loop = partitionLoop(stream, spec);
       return {
-        failed,
+        failed: loop.failed,
         async stop() {
-          stopped = true;
-          wake?.();
           try {
-            await loop;
+            await loop.stop();
           } finally {
             await stream.close();
             await consumer.close(true);
           }
         },
       };
+    },
+  };
+}
+
+/** Partitions handled at once (consumer-kit's partitionsConsumedConcurrently), and messages held out of the stream. */
+const CONCURRENT = 3;
+const HELD = CONCURRENT * CHUNK * 2;
+
+/**
+ * Hands a stream's messages to `spec.handle` the way consume-loop.ts hands kafkajs's batches: per partition in order,
+ * up to CHUNK at a time, up to CONCURRENT partitions at once (taken in turn), and a partition's chunk committed (its
+ * last offset) before its next chunk starts. The stream keeps fetching meanwhile, up to its highWaterMark (1,024
+ * messages by default); this loop holds at most HELD more out of it.
+ */
+function partitionLoop(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, spec: ConsumeSpec): { failed: Promise<never>; stop(): Promise<void> } {
+  const queues = new Map<number, Message[]>();
+  const busy = new Set<number>();
+  const idle = new Set<() => void>();
+  let held = 0;
+  let stopped = false;
+  let failure: unknown;
+  let rejectFailed!: (err: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => undefined); // observed by whoever races it
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return;
+    failure = err;
+    rejectFailed(err);
+  };
+
+  const handleChunk = async (partition: number, chunk: Message[]) => {
+    try {
+      await spec.handle({ size: chunk.length, timestamps: () => chunk.map((m) => Number(m.timestamp)) });
+      if (spec.commit) await chunk[chunk.length - 1]!.commit();
+    } catch (err) {
+      fail(err);
+    }
+    busy.delete(partition);
+    if (busy.size === 0) for (const done of idle) done();
+    pull();
+  };
+  const schedule = () => {
+    for (const [partition, queue] of queues) {
+      if (busy.size >= CONCURRENT || stopped || failure !== undefined) return;
+      if (busy.has(partition) || queue.length === 0) continue;
+      const chunk = queue.splice(0, CHUNK);
+      held -= chunk.length;
+      busy.add(partition);
+      queues.delete(partition); // to the back of the turn
+      queues.set(partition, queue);
+      void handleChunk(partition, chunk);
+    }
+  };
+  function pull(): void {
+    if (stopped || failure !== undefined) return;
+    for (let m: Message | null = held < HELD ? stream.read() : null; m !== null; m = held < HELD ? stream.read() : null) {
+      let queue = queues.get(m.partition);
+      if (!queue) {
+        queue = [];
+        queues.set(m.partition, queue);
+      }
+      queue.push(m);
+      held++;
+    }
+    schedule();
+  }
+  stream.on('readable', pull);
+  stream.on('error', fail);
+  pull();
+  return {
+    failed,
+    async stop() {
+      stopped = true;
+      while (busy.size > 0) await new Promise<void>((resolve) => idle.add(resolve));
+      idle.clear();
+      if (failure !== undefined) throw failure;
     },
   };
 }

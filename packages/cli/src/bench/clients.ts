@@ -177,7 +177,7 @@ function spawnChild(name: string, job: LatencyJob): Child {
     cwd: REPO_ROOT,
     detached: true,
     serialization: 'advanced',
-    execArgv: ['--disable-warning=ExperimentalWarning'],
+    execArgv: ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   running.add(child);
