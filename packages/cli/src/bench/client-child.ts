@@ -25,7 +25,7 @@ export type LatencyJob =
 export type ChildReport =
   | { type: 'ready' }
   | { type: 'started' }
-  | { type: 'consumed'; count: number; latencies: number[]; cpuMs: number; wallMs: number }
+  | { type: 'consumed'; count: number; latencies: number[]; fetches: number; cpuMs: number; wallMs: number }
   | { type: 'produced'; sent: number; achievedRate: number; cpuMs: number; wallMs: number }
   | { type: 'failed'; error: string };
 
@@ -43,6 +43,7 @@ async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<
   const latencies: number[] = [];
   let count = 0;
   let cpu0 = cpuMs();
+  let fetches0 = 0;
   let t0 = performance.now();
   let finished!: () => void;
   const done = new Promise<void>((r) => {
@@ -52,6 +53,7 @@ async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<
     if (m.type !== 'go') return;
     cpu0 = cpuMs();
     t0 = performance.now();
+    fetches0 = consumer.fetches();
   });
   const consumer: BenchConsumer = await client.consume({
     topic: job.topic,
@@ -69,7 +71,7 @@ async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<
   close = () => consumer.stop();
   await report({ type: 'ready' });
   await Promise.race([done, consumer.failed]);
-  await report({ type: 'consumed', count, latencies, cpuMs: cpuMs() - cpu0, wallMs: performance.now() - t0 });
+  await report({ type: 'consumed', count, latencies, fetches: consumer.fetches() - fetches0, cpuMs: cpuMs() - cpu0, wallMs: performance.now() - t0 });
 }
 
 async function produce(job: Extract<LatencyJob, { role: 'producer' }>): Promise<void> {

@@ -14,6 +14,7 @@
 import {
   compatibilityPartitioner,
   Consumer,
+  consumerFetchesChannel,
   type Message,
   type MessagesStream,
   MessagesStreamFallbackModes,
@@ -57,6 +58,8 @@ export interface ConsumeSpec {
 }
 
 export interface BenchConsumer {
+  /** Fetch requests sent so far. */
+  fetches(): number;
   /** Rejects if the consumer fails (kafkajs: crashed; the stream: errored); never resolves otherwise. */
   failed: Promise<never>;
   stop(): Promise<void>;
@@ -92,6 +95,10 @@ function kafkajsClient(o: ClientOptions): BenchClient {
       const consumer = kafka.consumer({ groupId: spec.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 << 20 });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       const failed = new Promise<never>((_, reject) => consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error)));
+      let fetches = 0;
+      consumer.on(consumer.events.FETCH_START, () => {
+        fetches++;
+      });
       failed.catch(() => undefined); // observed by whoever races it
       await consumer.connect();
       await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
@@ -112,7 +119,7 @@ function kafkajsClient(o: ClientOptions): BenchClient {
         },
       });
       await joined;
-      return { failed, stop: () => consumer.disconnect() };
+      return { failed, fetches: () => fetches, stop: () => consumer.disconnect() };
     },
   };
 }
@@ -146,9 +153,16 @@ function platformaticClient(o: ClientOptions): BenchClient {
         fallbackMode: MessagesStreamFallbackModes.EARLIEST,
       });
       const loop = partitionLoop(stream, spec);
+      let fetches = 0;
+      const onFetch = (event: unknown) => {
+        if ((event as { client?: unknown }).client === consumer) fetches++;
+      };
+      consumerFetchesChannel.start.subscribe(onFetch);
       return {
         failed: loop.failed,
+        fetches: () => fetches,
         async stop() {
+          consumerFetchesChannel.start.unsubscribe(onFetch);
           try {
             await loop.stop();
           } finally {
@@ -161,15 +175,19 @@ function platformaticClient(o: ClientOptions): BenchClient {
   };
 }
 
-/** Partitions handled at once (consumer-kit's partitionsConsumedConcurrently), and messages held out of the stream. */
+/**
+ * Partitions handled at once (consumer-kit's partitionsConsumedConcurrently), and the bytes of messages held out of
+ * the stream (kafkajs's maxBytes: what one kafkajs fetch may hold). A stream delivers a fetch response partition after
+ * partition, up to 4 MiB of each: a smaller hold would see one partition at a time and handle it alone.
+ */
 const CONCURRENT = 3;
-const HELD = CONCURRENT * CHUNK * 2;
+const HELD_BYTES = 10 << 20;
 
 /**
  * Hands a stream's messages to `spec.handle` the way consume-loop.ts hands kafkajs's batches: per partition in order,
  * up to CHUNK at a time, up to CONCURRENT partitions at once (taken in turn), and a partition's chunk committed (its
  * last offset) before its next chunk starts. The stream keeps fetching meanwhile, up to its highWaterMark (1,024
- * messages by default); this loop holds at most HELD more out of it.
+ * messages by default); this loop holds at most HELD_BYTES more out of it.
  */
 function partitionLoop(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, spec: ConsumeSpec): { failed: Promise<never>; stop(): Promise<void> } {
   const queues = new Map<number, Message[]>();
@@ -205,7 +223,7 @@ function partitionLoop(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, s
       if (busy.size >= CONCURRENT || stopped || failure !== undefined) return;
       if (busy.has(partition) || queue.length === 0) continue;
       const chunk = queue.splice(0, CHUNK);
-      held -= chunk.length;
+      for (const m of chunk) held -= m.value.length;
       busy.add(partition);
       queues.delete(partition); // to the back of the turn
       queues.set(partition, queue);
@@ -214,14 +232,14 @@ function partitionLoop(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, s
   };
   function pull(): void {
     if (stopped || failure !== undefined) return;
-    for (let m: Message | null = held < HELD ? stream.read() : null; m !== null; m = held < HELD ? stream.read() : null) {
+    for (let m: Message | null = held < HELD_BYTES ? stream.read() : null; m !== null; m = held < HELD_BYTES ? stream.read() : null) {
       let queue = queues.get(m.partition);
       if (!queue) {
         queue = [];
         queues.set(m.partition, queue);
       }
       queue.push(m);
-      held++;
+      held += m.value.length;
     }
     schedule();
   }

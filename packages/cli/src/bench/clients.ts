@@ -119,7 +119,7 @@ async function consumeAll(client: BenchClient, topic: string, groupId: string, n
   });
   try {
     const r = await within(Promise.race([done, consumer.failed]), 120_000, `consuming ${topic}`);
-    return { ...r, count };
+    return { ...r, count, fetches: consumer.fetches() };
   } finally {
     await consumer.stop();
   }
@@ -217,6 +217,7 @@ interface LatencyRun {
   achievedRate: number;
   consumed: number;
   latencies: number[];
+  fetches: number;
   consumerPct: number;
   producerPct: number;
   brokerPct: number;
@@ -252,6 +253,7 @@ async function latencyRun(s: LatencySpec, o: ClientsOptions): Promise<LatencyRun
     achievedRate: p.achievedRate,
     consumed: k.count,
     latencies: k.latencies,
+    fetches: k.fetches,
     consumerPct: pct(k.cpuMs, k.wallMs),
     producerPct: pct(p.cpuMs, p.wallMs),
     brokerPct,
@@ -344,6 +346,7 @@ export async function benchClients(ctx: CliContext, o: ClientsOptions): Promise<
       rows.push(
         { phase, measure: 'messages/s', figures: pick(consumed, (r) => rate(o.events, r.ms)) },
         { phase, measure: 'messages consumed', figures: pick(consumed, (r) => r.count) },
+        { phase, measure: 'fetch requests', figures: pick(consumed, (r) => r.fetches) },
         { phase, measure: 'client CPU ms per 1,000 messages', figures: pick(consumed, (r) => per1k(r.cpu)), digits: 1 },
         { phase, measure: 'broker CPU, % of a core', figures: pick(consumed, (r) => r.broker) },
       );
@@ -364,6 +367,7 @@ export async function benchClients(ctx: CliContext, o: ClientsOptions): Promise<
         { phase, measure: 'p95 ms', figures: pick(lat, (x) => x.p95) },
         { phase, measure: 'p99 ms', figures: pick(lat, (x) => x.p99) },
         { phase, measure: 'max ms', figures: pick(lat, (x) => x.max) },
+        { phase, measure: 'consumer fetch requests', figures: pick(runs, (x) => x.fetches) },
         { phase, measure: 'consumer process CPU, % of a core', figures: pick(runs, (x) => x.consumerPct) },
         { phase, measure: 'producer process CPU, % of a core', figures: pick(runs, (x) => x.producerPct) },
         { phase, measure: 'broker CPU, % of a core', figures: pick(runs, (x) => x.brokerPct) },
