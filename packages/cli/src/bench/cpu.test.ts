@@ -28,6 +28,8 @@ test('CPU of a process counts its descendants, reaped ones included; this proces
     assert.ok(Number(burner!['cpu s']) >= 0.2, `the grandchild's 300 ms counted: ${burner!['cpu s']} s`);
     assert.ok(Number(self!['cpu s']) >= 0.05, `this process's 100 ms counted: ${self!['cpu s']} s`);
     assert.match(String(self!.process), /this process/);
+    for (const r of [burner!, self!]) assert.match(String(r['waited for a core, %']), /^\d+$/, 'run-queue wait read for each process');
+    assert.equal(machine!['waited for a core, %'], '', 'none for the machine');
   } finally {
     child.kill('SIGKILL');
   }

@@ -1,7 +1,8 @@
 /**
  * CPU per component over a measured phase: user + system time from /proc/<pid>/stat (a process with its
  * descendants, reaped ones included: the registry's PostgreSQL runs under runuser and forks a backend per
- * connection) and process.cpuUsage() for the bench process itself, as a share of one core of the phase's wall time.
+ * connection) and process.cpuUsage() for the bench process itself, as a share of one core of the phase's wall time;
+ * and how long each was ready to run but waited for a core (/proc/<pid>/task/<tid>/schedstat).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -36,10 +37,34 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** CPU ms of a process and its descendants (live and reaped). */
-function treeCpuMs(root: number): number {
+/** ns a process's threads spent runnable but waiting for a core (/proc/<pid>/task/<tid>/schedstat, second field). */
+function runQueueNs(pid: number | 'self'): number {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process is gone
+  }
+  return ns;
+}
+
+interface Times {
+  /** CPU used, ms (user + system). */
+  cpu: number;
+  /** Time runnable but not running, ms, summed over threads (live ones only). */
+  waited: number;
+}
+
+/** A process and its descendants: CPU (live and reaped) and run-queue wait (live). */
+function treeTimes(root: number): Times {
   const children = new Map<number, number[]>();
-  const times = new Map<number, number>();
+  const ticks = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const f = statFields(Number(entry));
@@ -47,21 +72,23 @@ function treeCpuMs(root: number): number {
     const pid = Number(entry);
     const ppid = Number(f[1]);
     children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    times.set(pid, Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+    ticks.set(pid, Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
   }
-  let ticks = 0;
+  let cpu = 0;
+  let waited = 0;
   const stack = [root];
   for (let pid = stack.pop(); pid !== undefined; pid = stack.pop()) {
-    ticks += times.get(pid) ?? 0;
+    cpu += ticks.get(pid) ?? 0;
+    waited += runQueueNs(pid);
     stack.push(...(children.get(pid) ?? []));
   }
-  return (ticks * 1000) / clockTicks();
+  return { cpu: (cpu * 1000) / clockTicks(), waited: waited / 1e6 };
 }
 
-const cpuMs = (m: Metered): number => {
-  if (m.pid !== undefined) return treeCpuMs(m.pid);
+const timesOf = (m: Metered): Times => {
+  if (m.pid !== undefined) return treeTimes(m.pid);
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  return { cpu: (u.user + u.system) / 1000, waited: runQueueNs('self') / 1e6 };
 };
 
 /** The local stack's processes, from their pid files (parts not running here, or external, are left out). */
@@ -87,20 +114,30 @@ function machineMs(): { busy: number; steal: number } {
 }
 
 /**
- * Starts metering; `read()` gives each process's CPU since, as % of one core, then the whole machine's (every
- * process, ours or not) and the time a hypervisor took from it (steal), both as % of one core.
+ * Starts metering; `read()` gives each process's CPU since, as % of one core, and the time its threads were ready
+ * to run but waited for a core (the run queue, from schedstat; % of the wall time, summed over threads), then the
+ * whole machine's CPU (every process, ours or not) and the time a hypervisor took from it (steal).
  */
 export function meterCpu(procs: readonly Metered[]): { read(): Record<string, string | number>[] } {
   const t0 = performance.now();
-  const start = procs.map(cpuMs);
+  const start = procs.map(timesOf);
   const machine0 = machineMs();
   return {
     read() {
       const wall = performance.now() - t0;
-      const row = (process: string, used: number) => ({ process, 'cpu s': (used / 1000).toFixed(1), '% of a core': ((100 * used) / wall).toFixed(0) });
+      const pct = (ms: number) => ((100 * ms) / wall).toFixed(0);
+      const row = (process: string, used: number, waited?: number) => ({
+        process,
+        'cpu s': (used / 1000).toFixed(1),
+        '% of a core': pct(used),
+        'waited for a core, %': waited === undefined ? '' : pct(waited),
+      });
       const machine = machineMs();
       return [
-        ...procs.map((p, i) => row(p.pid === undefined ? `${p.name} (this process)` : `${p.name} (pid ${p.pid})`, cpuMs(p) - start[i]!)),
+        ...procs.map((p, i) => {
+          const now = timesOf(p);
+          return row(p.pid === undefined ? `${p.name} (this process)` : `${p.name} (pid ${p.pid})`, now.cpu - start[i]!.cpu, now.waited - start[i]!.waited);
+        }),
         row('the whole machine, every process (/proc/stat)', machine.busy - machine0.busy),
         row('stolen by the hypervisor (steal)', machine.steal - machine0.steal),
       ];
