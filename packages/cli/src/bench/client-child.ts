@@ -15,6 +15,7 @@ import { type BenchConsumer, type BenchProducer, benchClient, type ClientName, t
 
 interface Common {
   client: ClientName;
+  fetchWaitMs: number | undefined;
   brokers: string[];
   topic: string;
 }
@@ -39,7 +40,8 @@ const report = (r: ChildReport) => new Promise<void>((resolve) => process.send!(
 let close: (() => Promise<void>) | undefined;
 
 async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<void> {
-  const client = benchClient(job.client, { brokers: job.brokers, clientId: 'bench-clients-consumer', logger: createLogger({ name: 'bench', level: 'warn' }) });
+  const logger = createLogger({ name: 'bench', level: 'warn' });
+  const client = benchClient(job.client, { brokers: job.brokers, clientId: 'bench-clients-consumer', logger, fetchWaitMs: job.fetchWaitMs });
   const latencies: number[] = [];
   let count = 0;
   let cpu0 = cpuMs();

@@ -71,10 +71,16 @@ export interface BenchClient {
   consume(spec: ConsumeSpec): Promise<BenchConsumer>;
 }
 
-interface ClientOptions {
+export interface ClientOptions {
   brokers: string[];
   logger: Logger;
   clientId: string;
+  /**
+   * @platformatic/kafka's consumer only: when set (ms), each fetch asks the broker to wait up to this long for 64 KiB
+   * (minBytes/maxWaitTime) instead of answering with the first message. Its stream fetches again as soon as a fetch
+   * returns, so when caught up it otherwise sends a fetch for every few messages. Unset: its defaults (minBytes 1).
+   */
+  fetchWaitMs?: number | undefined;
 }
 
 function kafkajsClient(o: ClientOptions): BenchClient {
@@ -146,6 +152,7 @@ function platformaticClient(o: ClientOptions): BenchClient {
         heartbeatInterval: 3000,
         maxBytesPerPartition: 4 << 20,
         autocommit: false,
+        ...(o.fetchWaitMs ? { minBytes: 64 << 10, maxWaitTime: o.fetchWaitMs } : {}),
       });
       const stream = await consumer.consume({
         topics: [spec.topic],

@@ -32,6 +32,8 @@ export interface ClientsOptions {
   rates: number[];
   seconds: number;
   handlerMs: number;
+  /** @platformatic/kafka's consumer: wait up to this for 64 KiB per fetch (ClientOptions.fetchWaitMs). */
+  fetchWaitMs?: number | undefined;
 }
 
 /** One measure per client (a row of the table). */
@@ -235,9 +237,19 @@ interface LatencySpec {
 async function latencyRun(s: LatencySpec, o: ClientsOptions): Promise<LatencyRun> {
   const { client, brokers, topic } = s;
   const expect = s.rate * o.seconds;
-  const consumer = spawnChild(`${client} consumer`, { role: 'consumer', client, brokers, topic, groupId: `${topic}.group`, expect, handlerMs: o.handlerMs });
+  const { fetchWaitMs, handlerMs } = o;
+  const consumer = spawnChild(`${client} consumer`, { role: 'consumer', client, brokers, topic, fetchWaitMs, groupId: `${topic}.group`, expect, handlerMs });
   await consumer.report('ready', 90_000);
-  const producer = spawnChild(`${client} producer`, { role: 'producer', client, brokers, topic, rate: s.rate, seconds: o.seconds, records: s.records });
+  const producer = spawnChild(`${client} producer`, {
+    role: 'producer',
+    client,
+    brokers,
+    topic,
+    fetchWaitMs,
+    rate: s.rate,
+    seconds: o.seconds,
+    records: s.records,
+  });
   const produced = producer.report('produced', o.seconds * 1000 + 120_000);
   const consumed = consumer.report('consumed', o.seconds * 1000 + 120_000);
   produced.catch(() => undefined);
@@ -288,7 +300,7 @@ export async function benchClients(ctx: CliContext, o: ClientsOptions): Promise<
   const brokers = ctx.conn.kafka.brokers;
   const kafka = createKafka({ brokers, clientId: 'bench-clients', logger: ctx.log });
   const broker = stackProcesses(ctx.conn.dataDir).filter((p) => p.name === 'kafka');
-  const client = (c: ClientName) => benchClient(c, { brokers, clientId: 'bench-clients', logger: ctx.log });
+  const client = (c: ClientName) => benchClient(c, { brokers, clientId: 'bench-clients', logger: ctx.log, fetchWaitMs: o.fetchWaitMs });
   const topics: string[] = [];
   const newTopic = async (name: string) => {
     const topic = `${prefix}${name}`;
@@ -377,6 +389,7 @@ export async function benchClients(ctx: CliContext, o: ClientsOptions): Promise<
     await stopChildren();
     await deleteTopics(kafka, topics);
   }
-  process.stdout.write(`\nKafka clients, one after the other on the same broker (load average ${load()}; 2 cores):\n`);
+  const tuned = o.fetchWaitMs ? `; @platformatic/kafka fetches wait up to ${o.fetchWaitMs} ms for 64 KiB` : '';
+  process.stdout.write(`\nKafka clients, one after the other on the same broker (load average ${load()}; 2 cores${tuned}):\n`);
   printRows(rows);
 }

@@ -20,6 +20,7 @@ export function registerBench(program: Command): void {
     .option('--rates <list>', 'segments, clients: latency runs (events/s; default 5000,10000; clients 1000,5000)', (v) => v.split(',').map(Number))
     .option('--seconds <n>', 'segments, clients: seconds per latency run', (v) => Number(v), 10)
     .option('--handler-ms <ms>', 'clients: simulated handler time per batch of up to 500', (v) => Number(v), 5)
+    .option('--fetch-wait <ms>', 'clients: @platformatic/kafka fetches wait up to this for 64 KiB (default: answer with the first message)', (v) => Number(v))
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
@@ -39,13 +40,14 @@ export function registerBench(program: Command): void {
           customers: number;
           seed: number;
           handlerMs: number;
+          fetchWait: number | undefined;
         },
       ) => {
         const ctx = cliContext('bench');
         ctx.log.level = 'warn';
         await stackUp(createStack(ctx.conn, ctx.log));
         if (scenario === 'kafka') await benchKafka(ctx, o);
-        else if (scenario === 'clients') await benchClients(ctx, { ...o, rates: o.rates ?? [1000, 5000] });
+        else if (scenario === 'clients') await benchClients(ctx, { ...o, rates: o.rates ?? [1000, 5000], fetchWaitMs: o.fetchWait });
         else if (scenario === 'stitch') await benchStitch(ctx, o);
         else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
