@@ -18,6 +18,7 @@ import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
 import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
+import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
 import { summarize } from './stats.ts';
 
@@ -90,6 +91,10 @@ async function latencyAt(
   }
   const sender = new Sender(await b.clients.producer(), { batchSize: 50, inFlight: 8 });
   const probe = await startProbe({ services, dataDir: b.dataDir });
+  const lag = await sampleLag(b.kafka, [
+    { name: 'purchases stitcher', group: `${b.prefix}stitcher`, topic },
+    { name: 'segmenter', group: `${b.prefix}segmenter`, topic: b.topics['profile-changes'].topic },
+  ]);
   const start = performance.now();
   let i = 0;
   for (const m of prepared) {
@@ -103,6 +108,7 @@ async function latencyAt(
   await sender.flush();
   const sendMs = performance.now() - start;
   const cpu = probe.cpu();
+  lag.loadEnded();
   // Let the pipeline drain (a backlog shows as latency, not as lost samples): the stitcher and the segmenter at the
   // end of their topics, the outbox empty, then a moment for the last events to reach this consumer.
   await caughtUp(b.kafka, `${b.prefix}stitcher`, topic);
@@ -112,6 +118,7 @@ async function latencyAt(
   while ((await outbox.backlog()).outbox > 0) await sleep(200);
   probeRedis.disconnect();
   const hops = await probe.hops();
+  const lagRows = await lag.stop(rate);
   let last = -1;
   while (lat.length !== last) {
     last = lat.length;
@@ -122,6 +129,8 @@ async function latencyAt(
   await changes.disconnect();
   printHops(`purchases at ${rate}/s`, hops);
   printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
+  process.stdout.write(`\nconsumer lag while producing purchases at ${rate}/s and draining (committed offsets against the topic's end):\n`);
+  printTable(lagRows);
   return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw), change: summarize(toChange) };
 }
 

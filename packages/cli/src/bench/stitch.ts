@@ -14,6 +14,7 @@ import { openClients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
+import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe } from './probe.ts';
 import { rate, summarize } from './stats.ts';
 
@@ -153,6 +154,7 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     await new Promise((r) => setTimeout(r, 3000));
     const liveSender = new Sender(await clients.producer(), { batchSize: 50, inFlight: 8 });
     const liveProbe = await startProbe(probed);
+    const lag = await sampleLag(kafka, [{ name: 'stitcher', group: cfg.groupId, topic }]);
     const start = performance.now();
     let i = 0;
     // A generated day has ~6 clickstream events per customer: enough customers for `live` events (5 s at the rate).
@@ -168,8 +170,10 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     await liveSender.flush();
     const sendMs = performance.now() - start;
     const liveCpu = liveProbe.cpu();
+    lag.loadEnded();
     while ((await committedTotal(kafka, cfg.groupId, topic)) < BigInt(n + i)) await new Promise((r) => setTimeout(r, 50));
     const liveHops = await liveProbe.hops();
+    const lagRows = await lag.stop(o.rate);
     await new Promise((r) => setTimeout(r, 3000));
     await changes.disconnect();
     await stitcher.stop();
@@ -178,6 +182,8 @@ export async function benchStitch(ctx: CliContext, o: { events: number; rate: nu
     printTable([{ 'achieved/s': rate(i, sendMs), p50_ms: s.p50, p95_ms: s.p95, p99_ms: s.p99, max_ms: s.max }]);
     printHops(`live at ${o.rate} events/s`, liveHops);
     printCpu(`CPU while producing at ${o.rate} events/s (the producer, the latency consumer and the stitcher share the bench process)`, liveCpu);
+    process.stdout.write(`\nconsumer lag while producing at ${o.rate} events/s and draining:\n`);
+    printTable(lagRows);
     await identitySlot(ctx, prefix);
   } finally {
     await clients.close();
