@@ -8,7 +8,8 @@
  *  - a producer sends `rate` messages a second for `seconds` (CreateTime = when each send is handed to the client; up
  *    to 8 sends in flight), answers `started` when it begins and `done` with what it sent, the rate it achieved and
  *    its CPU.
- * SIGTERM or SIGINT (the bench stopping its process groups) closes the client and exits.
+ * SIGTERM or SIGINT (the bench stopping its process groups) closes the client and exits; so does losing the IPC
+ * channel (the bench died without stopping them).
  */
 import { createLogger } from '@profile-stream/consumer-kit';
 import { type BenchConsumer, type BenchProducer, benchClient, type ClientName, type OutRecord } from './client-drivers.ts';
@@ -126,6 +127,7 @@ async function stop(code: number): Promise<never> {
 
 if (process.send) {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop(sig === 'SIGINT' ? 130 : 143));
+  process.once('disconnect', () => void stop(1)); // the bench is gone (even SIGKILLed): nobody reads the reports
   process.once('message', (job: LatencyJob) => {
     // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
     if (job.role === 'producer') job.records = job.records.map((r) => ({ key: Buffer.from(r.key), value: Buffer.from(r.value) }));
