@@ -83,12 +83,15 @@ async function latencyAt(
   // Generated and encoded before the clock starts, so the send loop only sends.
   const total = rate * seconds;
   const prepared: { id: string; key: string | null; value: Buffer }[] = [];
-  for (const r of generate({ seed, customers: total * 3, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 })) {
+  // A generated day has ~0.2 purchases per customer: enough customers for `seconds` at the rate.
+  for (const r of generate({ seed, customers: total * 6, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 })) {
     if (r.topic !== 'purchases' || 'malformed' in r) continue;
     const value = r.value as { event_id: string };
     prepared.push({ id: value.event_id, key: r.key, value: await b.clients.registry.encode(topic, value) });
     if (prepared.length === total) break;
   }
+  if (prepared.length < total)
+    process.stderr.write(`warning: generated ${prepared.length} purchases of ${total}: the load lasts ${(prepared.length / rate).toFixed(1)} s\n`);
   const sender = new Sender(await b.clients.producer(), { batchSize: 50, inFlight: 8 });
   const probe = await startProbe({ services, dataDir: b.dataDir });
   const lag = await sampleLag(b.kafka, [
