@@ -1,7 +1,8 @@
 /**
  * Consumer lag over time during a benchmark: every second, each group's committed offsets against the end of its topic
  * (records not yet committed, summed over partitions), from the broker (not the service's own gauge, which moves only
- * when it commits). The trend over the load phase says whether the pipeline keeps up: flat, or growing.
+ * when it commits). The trend over the second half of the load phase (the first fills the pipeline from empty) says
+ * whether the pipeline keeps up: flat, or growing.
  */
 import type { Admin } from 'kafkajs';
 import type { KafkaClient } from '@profile-stream/consumer-kit';
@@ -39,7 +40,7 @@ export function slopePerSecond(ys: readonly number[]): number {
 }
 
 export interface LagSampler {
-  /** Marks the end of the load phase (the trend is taken over the samples before it). */
+  /** Marks the end of the load phase (the trend is taken over the second half of the samples before it). */
   loadEnded(): void;
   /** Stops sampling; one row per target: the series and the trend during the load. */
   stop(rate: number): Promise<Record<string, string | number>[]>;
@@ -71,13 +72,13 @@ export async function sampleLag(kafka: KafkaClient, targets: readonly LagTarget[
       return targets.map((t, i) => {
         const all = series[i]!;
         const load = all.slice(0, Math.min(all.length, loadSamples)).filter((x) => !Number.isNaN(x));
-        const slope = slopePerSecond(load);
+        const slope = slopePerSecond(load.slice(Math.floor(load.length / 2)));
         // Flat: the backlog grows by less than 2 % of the input rate per second (noise of batching and commits).
         const trend = Math.abs(slope) < 0.02 * rate ? 'flat' : slope > 0 ? 'growing' : 'shrinking';
         return {
           consumer: t.name,
           'max lag': Math.max(0, ...load),
-          'trend while loaded': `${trend} (${slope >= 0 ? '+' : ''}${Math.round(slope)} records/s)`,
+          'trend, 2nd half of the load': `${trend} (${slope >= 0 ? '+' : ''}${Math.round(slope)} records/s)`,
           'lag each second (records; | = load ended)': [...all.slice(0, loadSamples), '|', ...all.slice(loadSamples)].join(' '),
         };
       });
