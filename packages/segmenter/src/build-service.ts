@@ -77,8 +77,18 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     });
     stops.push(() => consumer!.stop());
   }
+  // Leases renew on a connection of their own: their replies never queue behind a chunk's applies.
+  const leaseRedis = cfg.roles.has('relay') || cfg.roles.has('schedule') ? redis.duplicate() : undefined;
+  leaseRedis?.on('error', () => undefined);
   const leases = (name: 'relay' | 'scheduler') =>
-    new ShardLeases(redis, { key: (s) => memberships.keys.shard(s).lease[name], shards: cfg.shards, owner: cfg.instanceId, ttlMs: cfg.leaseMs, log, name });
+    new ShardLeases(leaseRedis!, {
+      key: (s) => memberships.keys.shard(s).lease[name],
+      shards: cfg.shards,
+      owner: cfg.instanceId,
+      ttlMs: cfg.leaseMs,
+      log,
+      name,
+    });
   if (cfg.roles.has('relay')) {
     const blocking = redis.duplicate({ enableAutoPipelining: false }); // XREAD BLOCK holds a connection
     blocking.on('error', () => undefined);
@@ -119,6 +129,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       for (const s of stops) await s();
       await producer.disconnect();
       await ops.close();
+      leaseRedis?.disconnect();
       redis.disconnect();
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The relay: publishes the outbox to `segment-membership-changed`, shard by shard (only the shards it leases).
- * Entries are read after the shard's cursor, published with acks=all, and only then is the cursor moved and
- * the entries dropped, so a crash at any point republishes (same event ids) and never loses one.
+ * Entries are read after the shard's cursor, published with acks=all, and only then are the cursors moved and
+ * the entries dropped (all shards of a round in one Redis round trip, each fenced by its lease: a shard whose lease
+ * lapsed meanwhile is left as it was), so a crash at any point republishes (same event ids) and never loses one.
  */
 import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
@@ -22,16 +23,22 @@ export type Relay = Worker;
 
 export function startRelay(d: RelayDeps): Relay {
   const topic = d.topics['segment-membership-changed'].topic;
-  const cursors = new Map<number, string>();
+  /** Per owned shard: the position after which it is read, and the lease tenure it was loaded in. */
+  const cursors = new Map<number, { at: string; tenure: number }>();
 
   /** One read-publish-advance round; XREAD BLOCK is the wait, so the next round starts at once. */
   async function once(): Promise<number> {
     const shards = [...d.leases.owned].sort((a, b) => a - b);
-    for (const s of [...cursors.keys()]) if (!d.leases.owned.has(s)) cursors.delete(s);
+    for (const [s, c] of [...cursors]) if (!d.leases.owned.has(s) || c.tenure !== d.leases.tenure(s)) cursors.delete(s);
     if (shards.length === 0) return 250;
-    // A shard newly owned starts from its stored cursor (another relay may have moved it).
-    for (const s of shards) if (!cursors.has(s)) cursors.set(s, await d.memberships.cursor(s));
-    const from = new Map(shards.map((s) => [s, cursors.get(s)!]));
+    // A shard newly owned (or owned again) starts from its stored cursor (another relay may have moved it).
+    const fresh = shards.filter((s) => !cursors.has(s));
+    if (fresh.length > 0) {
+      const tenures = fresh.map((s) => d.leases.tenure(s));
+      const stored = await d.memberships.cursors(fresh);
+      for (const [i, s] of fresh.entries()) cursors.set(s, { at: stored.get(s)!, tenure: tenures[i]! });
+    }
+    const from = new Map(shards.map((s) => [s, cursors.get(s)!.at]));
     const round = d.hops.start('relay_cycle');
     const reading = d.hops.start('relay_read');
     const read = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
@@ -50,9 +57,12 @@ export function startRelay(d: RelayDeps): Relay {
     encoding();
     await d.hops.time('relay_produce', () => d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] }));
     const acking = d.hops.start('relay_ack');
-    for (const { shard, ids } of done) {
-      await d.memberships.relayed(shard, ids[ids.length - 1]!, ids);
-      cursors.set(shard, ids[ids.length - 1]!);
+    // Every shard's cursor in one round trip, each only where this relay still holds the lease.
+    const refused = await d.memberships.acknowledge(d.leases.owner, done);
+    for (const { shard, ids } of done) cursors.get(shard)!.at = ids[ids.length - 1]!;
+    for (const s of refused) {
+      cursors.delete(s);
+      d.leases.lost(s, 'its relay lease was not held when the round was acknowledged');
     }
     acking();
     round();

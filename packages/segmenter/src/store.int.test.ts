@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { membershipEventId, type Decision, type OutboxEvent } from './store/records.ts';
+import { shardOf } from './store/keys.ts';
 import { MembershipStore } from './store/store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -143,4 +144,60 @@ test('versions (what a tick carries), members over all shards, and the relay rea
   }
   assert.equal((await store.backlog()).outbox, 0);
   assert.deepEqual(await store.readOutbox({ from, count: 100, blockMs: 50, connection }), [], 'nothing left to read');
+});
+
+/** Counts the requests a client writes to its socket (a pipeline is written at once: one round trip). */
+async function countWrites(redis: Redis): Promise<{ readonly n: number }> {
+  await redis.ping();
+  const counter = { n: 0 };
+  const stream = redis.stream;
+  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  stream.write = ((...a: unknown[]) => {
+    counter.n++;
+    return write(...a);
+  }) as typeof stream.write;
+  return counter;
+}
+
+test('acknowledge: every shard of a relay round in one round trip, each cursor moved only under its lease', async () => {
+  const conn = new Redis(url);
+  clients.push(conn);
+  const store = new MembershipStore(conn, { prefix: `t-${randomBytes(4).toString('hex')}:`, shards: 8 });
+  const owner = 'relay-a';
+  const writer = new Redis(url);
+  clients.push(writer);
+  // A profile in every shard, each with one outbox entry.
+  const pids: string[] = [];
+  for (let i = 0; pids.length < store.shards; i++) {
+    const pid = `p${i}`;
+    if (!pids.some((p) => shardOf(p, store.shards) === shardOf(pid, store.shards))) pids.push(pid);
+  }
+  for (const pid of pids) await store.apply(pid, 1, null, [d('loyal', true)]);
+  for (let s = 0; s < store.shards; s++) await writer.set(store.keys.shard(s).lease.relay, s === 5 ? 'relay-b' : owner);
+  await writer.del(store.keys.shard(6).lease.relay); // lapsed, nobody took it
+
+  const acks = [];
+  for (let s = 0; s < store.shards; s++) acks.push({ shard: s, ids: (await store.outbox(s)).map((e) => e.id) });
+  const writes = await countWrites(conn);
+  assert.deepEqual(await store.acknowledge(owner, acks), [5, 6], 'the shards whose lease relay-a does not hold');
+  assert.equal(writes.n, 1, 'one request for all shards');
+  for (let s = 0; s < store.shards; s++) {
+    const left = (await store.outbox(s)).map((e) => e.id);
+    if (s === 5 || s === 6) {
+      assert.deepEqual(left, acks[s]!.ids, `shard ${s}: entries kept`);
+      assert.equal(await store.cursor(s), '0-0', `shard ${s}: cursor not moved`);
+    } else {
+      assert.deepEqual(left, [], `shard ${s}: entries dropped`);
+      assert.equal(await store.cursor(s), acks[s]!.ids.at(-1), `shard ${s}: cursor moved`);
+    }
+  }
+  const cursors = await store.cursors([0, 5, 7]);
+  assert.deepEqual(
+    [...cursors],
+    [
+      [0, acks[0]!.ids.at(-1)],
+      [5, '0-0'],
+      [7, acks[7]!.ids.at(-1)],
+    ],
+  );
 });

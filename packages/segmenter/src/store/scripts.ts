@@ -5,12 +5,13 @@
  * carrying the same event id).
  *   APPLY       the decisions of one evaluation: changed memberships, their outbox records, member sets, schedule
  *   RETIRE      a merged or erased profile exits every segment and is marked dead
- *   RELAYED     published outbox entries leave the outbox, the shard's cursor moves past them
+ *   RELAYED     published outbox entries leave the outbox, the shard's cursor moves past them, if the relay still
+ *               holds the shard's lease (fenced: a relay whose lease lapsed moves nothing)
  *   UNSCHEDULE  due entries handed on leave the schedule unless they were rescheduled meanwhile
  * An outbox record's fields (written by emit() below, read back by parseOutbox): p profile, s segment, v definition
  * version, c change, r reason, n membership version, at occurred_at, t trigger event id ('' = none), tr traits JSON.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { scriptCommand, type ScriptCall } from '@profile-stream/profile';
 import type { MembershipReason, OutboxEvent } from './records.ts';
 
@@ -116,11 +117,16 @@ redis.call('ZREM', due, pid)
 return exited
 `;
 
-/** RELAYED: KEYS outbox, cursor. ARGV last id, then the ids published. Moves the cursor and drops them. */
+/**
+ * RELAYED: KEYS outbox, cursor, relay lease. ARGV owner, last id, then the ids published. Moves the cursor and drops
+ * them, only while `owner` holds the lease; returns how many were dropped, or -1 (lease not held: nothing moved).
+ * Owner '' skips the check (tools that mark entries relayed while no relay runs).
+ */
 export const RELAYED_SCRIPT = `
-redis.call('SET', KEYS[2], ARGV[1])
-for i = 2, #ARGV do redis.call('XDEL', KEYS[1], ARGV[i]) end
-return #ARGV - 1
+if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[2], ARGV[2])
+for i = 3, #ARGV, 1000 do redis.call('XDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+return #ARGV - 2
 `;
 
 /** UNSCHEDULE: KEYS due. ARGV pairs pid, score: removes a pid only if it is still due at that score. */
@@ -159,11 +165,16 @@ export interface MembershipScripts {
   unschedule: ScriptCall<number>;
 }
 
+/** The RELAYED script queued on a pipeline (the relay acknowledges all its shards in one round trip). */
+export function queueRelayed(pipe: ChainableCommander, keys: [outbox: string, cursor: string, lease: string], args: (string | number)[]): void {
+  (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).psSegRelayed!(...keys, ...args);
+}
+
 export function membershipScripts(redis: Redis): MembershipScripts {
   return {
     apply: scriptCommand(redis, 'psSegApply', APPLY_SCRIPT, 'variable'),
     retire: scriptCommand(redis, 'psSegRetire', RETIRE_SCRIPT, 3),
-    relayed: scriptCommand(redis, 'psSegRelayed', RELAYED_SCRIPT, 2),
+    relayed: scriptCommand(redis, 'psSegRelayed', RELAYED_SCRIPT, 3),
     unschedule: scriptCommand(redis, 'psSegUnschedule', UNSCHEDULE_SCRIPT, 1),
   };
 }

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { segmentKeys, shardOf, type SegmentKeys } from './keys.ts';
 import type { ApplyResult, Decision, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
-import { membershipScripts, parseOutbox, type MembershipScripts } from './scripts.ts';
+import { membershipScripts, parseOutbox, queueRelayed, type MembershipScripts } from './scripts.ts';
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -17,6 +17,12 @@ export interface OutboxRead {
   blockMs: number;
   /** A connection of its own: XREAD BLOCK holds it for up to blockMs. */
   connection: Redis;
+}
+
+/** A relay round's published entries of one shard, oldest first (not empty). */
+export interface RelayAck {
+  shard: number;
+  ids: readonly string[];
 }
 
 export class MembershipStore {
@@ -103,14 +109,49 @@ export class MembershipStore {
     }));
   }
 
-  /** Entries published: the shard's cursor moves to `lastId` and they leave the outbox. */
+  /**
+   * Entries published, for every shard of a relay round in ONE round trip (a pipeline of one RELAYED script per shard,
+   * each atomic on its shard's keys): each shard's cursor moves to its last id and the entries leave its outbox, where
+   * `owner` still holds the shard's relay lease. Returns the shards whose lease it no longer held (nothing moved there).
+   */
+  async acknowledge(owner: string, acks: readonly RelayAck[]): Promise<number[]> {
+    if (acks.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const { shard, ids } of acks) {
+      const k = this.keys.shard(shard);
+      queueRelayed(pipe, [k.outbox, k.relayed, k.lease.relay], [owner, ids[ids.length - 1]!, ...ids]);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    const refused: number[] = [];
+    for (const [i, [err, n]] of replies.entries()) {
+      if (err) throw err;
+      if (Number(n) < 0) refused.push(acks[i]!.shard);
+    }
+    return refused;
+  }
+
+  /** Entries of one shard marked relayed with no lease check (tools, while no relay runs): the cursor moves, they leave. */
   async relayed(shard: number, lastId: string, ids: string[]): Promise<void> {
     const k = this.keys.shard(shard);
-    await this.scripts.relayed([k.outbox, k.relayed], [lastId, ...ids]);
+    await this.scripts.relayed([k.outbox, k.relayed, k.lease.relay], ['', lastId, ...ids]);
+  }
+
+  /** The stored cursor of each shard ('0-0': nothing relayed yet), in one round trip. */
+  async cursors(shards: readonly number[]): Promise<Map<number, string>> {
+    const pipe = this.redis.pipeline();
+    for (const s of shards) pipe.get(this.keys.shard(s).relayed);
+    const replies = (await pipe.exec()) ?? [];
+    return new Map(
+      shards.map((s, i) => {
+        const [err, v] = replies[i]!;
+        if (err) throw err;
+        return [s, (v as string | null) ?? '0-0'];
+      }),
+    );
   }
 
   async cursor(shard: number): Promise<string> {
-    return (await this.redis.get(this.keys.shard(shard).relayed)) ?? '0-0';
+    return (await this.cursors([shard])).get(shard)!;
   }
 
   /** Profiles due at or before `now` in one shard: [pid, due][]. */
