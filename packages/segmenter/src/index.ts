@@ -17,3 +17,6 @@ export {
   type OutboxEvent,
   type StoredMembership,
 } from './store/records.ts';
+export { ShardLeases, type LeaseOptions } from './leases.ts';
+export { startRelay, type Relay, type RelayDeps } from './relay.ts';
+export { createSegmenterMetrics } from './metrics.ts';
