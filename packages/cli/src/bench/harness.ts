@@ -1,11 +1,10 @@
 /**
  * What the benchmarks share: a fresh topic prefix (provisioned) and Redis prefix per run, the services as child
- * processes, each in a process group of its own (stopped with SIGTERM and drained on teardown; when the bench is
- * interrupted with SIGINT or SIGTERM, every group is stopped the same way before it exits; killed if the bench exits
- * any other way), and waits on consumer groups.
+ * processes, each in a process group of its own (children.ts: stopped with SIGTERM and drained on teardown; when the
+ * bench is interrupted with SIGINT or SIGTERM, every group is stopped the same way before it exits; killed if the bench
+ * exits any other way), and waits on consumer groups.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +13,7 @@ import { committedToEnd, createKafka, deleteTopics, REPO_ROOT, type KafkaClient 
 import { provision } from '@profile-stream/infra';
 import { openClients, type Clients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
+import { stopGroups, track } from './children.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,50 +69,7 @@ export async function setup(ctx: CliContext, name: string, extra: NodeJS.Process
   };
 }
 
-const running = new Set<ChildProcess>();
-
-/** Signals a child's whole process group (the service and anything it started). */
-function signalGroup(c: ChildProcess, sig: NodeJS.Signals): void {
-  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
-  try {
-    process.kill(-c.pid, sig);
-  } catch {
-    // the group is already gone
-  }
-}
-
-/** SIGTERM every running service group, wait for them to drain (SIGKILL after `graceMs`). */
-async function stopAll(graceMs: number): Promise<void> {
-  const live = [...running];
-  for (const c of live) signalGroup(c, 'SIGTERM');
-  const kill = setTimeout(() => {
-    for (const c of live) signalGroup(c, 'SIGKILL');
-  }, graceMs);
-  await Promise.all(live.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
-  clearTimeout(kill);
-}
-
-let interrupted = false;
-function onInterrupt(sig: NodeJS.Signals): void {
-  if (interrupted) return;
-  interrupted = true;
-  process.stderr.write(`bench: ${sig}: stopping ${running.size} service process(es) (profile-stream stack clean removes the topics and keys it left)\n`);
-  void stopAll(10_000).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-}
-
-let hooked = false;
-function hookSignals(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('SIGINT', onInterrupt);
-  process.on('SIGTERM', onInterrupt);
-  process.on('exit', () => {
-    for (const c of running) signalGroup(c, 'SIGKILL');
-  });
-}
-
 export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  hookSignals();
   const prof = b.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${b.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], {
     cwd: REPO_ROOT,
@@ -121,19 +78,11 @@ export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}
     detached: true,
   });
   b.children.push(child);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return track(child, 'service');
 }
 
 export async function teardown(b: Bench): Promise<void> {
-  for (const c of b.children) {
-    if (c.exitCode === null && c.signalCode === null) {
-      const exited = once(c, 'exit');
-      signalGroup(c, 'SIGTERM');
-      await exited;
-    }
-  }
+  for (const c of b.children) await stopGroups([c], 60_000);
   await b.clients.close();
   await deleteTopics(
     b.kafka,

@@ -36,11 +36,13 @@ async function firstScrape(s: ProbedService): Promise<HopSnapshot> {
   }
 }
 
-export async function startProbe(o: { services: readonly ProbedService[]; dataDir: string; bench?: string }): Promise<Probe> {
+/** `children`: the bench's own child processes (its load generator, its observers), metered beside the services. */
+export async function startProbe(o: { services: readonly ProbedService[]; dataDir: string; bench?: string; children?: readonly Metered[] }): Promise<Probe> {
   const before: HopSnapshot[] = await Promise.all(o.services.map((s) => firstScrape(s)));
   const procs: Metered[] = [
     { name: o.bench ?? 'bench', pid: undefined },
     ...o.services.flatMap((s) => (s.pid === undefined ? [] : [{ name: s.name, pid: s.pid }])),
+    ...(o.children ?? []),
     ...stackProcesses(o.dataDir),
   ];
   let cpu = meterCpu(procs);

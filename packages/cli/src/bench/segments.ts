@@ -2,29 +2,53 @@
  * `bench segments`, on the real stack with the services as their own processes:
  *   1. latency from an input event produced to the membership event it causes, consumed from
  *      `segment-membership-changed`, through the purchases stitcher and the segmenter, at fixed rates
- *      (default 5k and 10k events/s), with the raw produce → consume latency of the same run as the baseline;
+ *      (default 5k and 10k events/s), with the raw produce → consume latency of the same run as the baseline; the
+ *      producer and the observers (membership events, profile changes, the raw input) run as child processes of their
+ *      own (segments-child.ts), off the bench's event loop; the bench joins their send and arrival times by event id
+ *      and meters each one's CPU;
  *   2. the lag of time-driven exits (consumed − occurred_at) with 100k profiles scheduled, their exits spread
  *      over a window (the scheduler, the segmenter and the relay under load).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { generate } from '@profile-stream/generator';
 import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions } from '@profile-stream/segments';
 import { evaluator, MembershipStore } from '@profile-stream/segmenter';
 import type { CliContext } from '../context.ts';
-import { Sender } from '../sender.ts';
 import { printTable } from '../table.ts';
+import { forkChild } from './children.ts';
 import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
+import type { InputRecord, Observed, SegmentsJob, SegmentsReport } from './segments-child.ts';
 import { summarize } from './stats.ts';
 
-/** Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. */
+const CHILD = fileURLToPath(new URL('./segments-child.ts', import.meta.url));
+
+/** Each send time joined with the arrival times of the messages that answer it: one latency per arrival. */
+function joinArrivals(sent: Map<string, number>, arrivals: Extract<SegmentsReport, { type: 'arrivals' }>): { latencies: number[]; ids: Set<string> } {
+  const latencies: number[] = [];
+  const ids = new Set<string>();
+  arrivals.ids.forEach((id, i) => {
+    const at = id === null ? undefined : sent.get(id);
+    if (at === undefined) return;
+    latencies.push(arrivals.at[i]! - at);
+    ids.add(id!);
+  });
+  return { latencies, ids };
+}
+
+/**
+ * Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. The producer and
+ * the three observers (membership events, profile changes, the raw input) are child processes (segments-child.ts).
+ */
 async function latencyAt(
   b: Bench,
+  conn: { brokers: string[]; registry: string },
   rate: number,
   seconds: number,
   seed: number,
@@ -33,56 +57,34 @@ async function latencyAt(
   rate: number;
   sent: number;
   matched: number;
+  rawConsumed: number;
   lat: ReturnType<typeof summarize>;
   raw: ReturnType<typeof summarize>;
   change: ReturnType<typeof summarize>;
 }> {
   const topic = b.topics.purchases.topic;
-  const sentAt = new Map<string, number>();
-  const lat: number[] = [];
-  const raw: number[] = [];
-  const members = b.kafka.consumer({ groupId: `${b.prefix}lat-${rate}` });
-  const rawConsumer = b.kafka.consumer({ groupId: `${b.prefix}raw-${rate}` });
-  const changes = b.kafka.consumer({ groupId: `${b.prefix}chg-${rate}` });
-  const toChange: number[] = [];
-  for (const [c, t] of [
-    [members, b.topics['segment-membership-changed'].topic],
-    [rawConsumer, topic],
-    [changes, b.topics['profile-changes'].topic],
-  ] as const) {
-    await c.connect();
-    await c.subscribe({ topic: t, fromBeginning: false });
+  const observer = (name: string, observed: Observed, t: string, groupId: string) => ({
+    name,
+    groupId,
+    child: forkChild<SegmentsReport>({
+      path: CHILD,
+      name,
+      label: 'bench',
+      job: { role: 'observer', brokers: conn.brokers, registry: conn.registry, prefix: b.prefix, topic: t, groupId, observed } satisfies SegmentsJob,
+    }),
+  });
+  const observers = {
+    members: observer('membership observer', 'membership', b.topics['segment-membership-changed'].topic, `${b.prefix}lat-${rate}`),
+    raw: observer('raw input observer', 'raw', topic, `${b.prefix}raw-${rate}`),
+    changes: observer('profile-changes observer', 'changes', b.topics['profile-changes'].topic, `${b.prefix}chg-${rate}`),
+  };
+  for (const o of Object.values(observers)) {
+    await o.child.report('ready', 90_000);
+    await waitForGroup(b.kafka, o.groupId);
   }
-  void members.run({
-    eachMessage: async ({ message }) => {
-      const now = Date.now();
-      const d = await b.clients.registry.decode<{ trigger_event_id: string | null }>(message.value!);
-      const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
-      if (at !== undefined) lat.push(now - at);
-    },
-  });
-  void rawConsumer.run({
-    eachMessage: async ({ message }) => {
-      const now = Date.now();
-      const id = message.headers?.['bench-id']?.toString();
-      const at = id === undefined ? undefined : sentAt.get(id);
-      if (at !== undefined) raw.push(now - at);
-    },
-  });
-  void changes.run({
-    eachMessage: async ({ message }) => {
-      const now = Date.now();
-      const d = await b.clients.registry.decodeRaw<{ trigger_event_id: string | null }>(message.value!);
-      const at = d.value.trigger_event_id === null ? undefined : sentAt.get(d.value.trigger_event_id);
-      if (at !== undefined) toChange.push(now - at);
-    },
-  });
-  await waitForGroup(b.kafka, `${b.prefix}chg-${rate}`);
-  await waitForGroup(b.kafka, `${b.prefix}lat-${rate}`);
-  await waitForGroup(b.kafka, `${b.prefix}raw-${rate}`);
-  // Generated and encoded before the clock starts, so the send loop only sends.
+  // Generated and encoded before the clock starts, so the producer only sends.
   const total = rate * seconds;
-  const prepared: { id: string; key: string | null; value: Buffer }[] = [];
+  const prepared: InputRecord[] = [];
   // A generated day has ~0.2 purchases per customer: enough customers for `seconds` at the rate.
   for (const r of generate({ seed, customers: total * 6, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 })) {
     if (r.topic !== 'purchases' || 'malformed' in r) continue;
@@ -92,49 +94,74 @@ async function latencyAt(
   }
   if (prepared.length < total)
     process.stderr.write(`warning: generated ${prepared.length} purchases of ${total}: the load lasts ${(prepared.length / rate).toFixed(1)} s\n`);
-  const sender = new Sender(await b.clients.producer(), { batchSize: 50, inFlight: 8 });
-  const probe = await startProbe({ services, dataDir: b.dataDir });
+  const producer = forkChild<SegmentsReport>({
+    path: CHILD,
+    name: 'producer',
+    label: 'bench',
+    job: { role: 'producer', brokers: conn.brokers, topic, rate, records: prepared } satisfies SegmentsJob,
+  });
+  await producer.report('ready', 90_000);
+  const probe = await startProbe({
+    services,
+    dataDir: b.dataDir,
+    children: [{ name: 'bench producer', pid: producer.pid }, ...Object.values(observers).map((o) => ({ name: `bench ${o.name}`, pid: o.child.pid }))],
+  });
   const lag = await sampleLag(b.kafka, [
     { name: 'purchases stitcher', group: `${b.prefix}stitcher`, topic },
     { name: 'segmenter', group: `${b.prefix}segmenter`, topic: b.topics['profile-changes'].topic },
   ]);
-  const start = performance.now();
-  let i = 0;
-  for (const m of prepared) {
-    const due = start + (i / rate) * 1000;
-    if (due - performance.now() > 1) await sleep(due - performance.now());
-    sentAt.set(m.id, Date.now());
-    await sender.add(topic, { key: m.key, value: m.value, headers: { 'bench-id': m.id } });
-    if (i % 20 === 19) await sender.flush();
-    i++;
-  }
-  await sender.flush();
-  const sendMs = performance.now() - start;
+  producer.send({ type: 'go' });
+  const produced = await producer.report('produced', seconds * 1000 + 120_000);
   const cpu = probe.cpu();
   lag.loadEnded();
   // Let the pipeline drain (a backlog shows as latency, not as lost samples): the stitcher and the segmenter at the
-  // end of their topics, the outbox empty, then a moment for the last events to reach this consumer.
+  // end of their topics, the outbox empty, then until the membership observer has seen nothing new for 2 s.
   await caughtUp(b.kafka, `${b.prefix}stitcher`, topic);
   await caughtUp(b.kafka, `${b.prefix}segmenter`, b.topics['profile-changes'].topic);
   const probeRedis = new Redis(b.redisUrl);
   const outbox = new MembershipStore(probeRedis, { prefix: `${b.prefix}ps:`, shards: 16 });
-  while ((await outbox.backlog()).outbox > 0) await sleep(200);
-  probeRedis.disconnect();
+  const drainBy = Date.now() + 300_000;
+  try {
+    while ((await outbox.backlog()).outbox > 0) {
+      if (Date.now() > drainBy)
+        throw new Error("bench segments: the segmenter's outbox did not drain in 300 s (its relay is stuck; the segmenter's log is above)");
+      await sleep(200);
+    }
+  } finally {
+    probeRedis.disconnect();
+  }
   const hops = await probe.hops();
   const lagRows = await lag.stop(rate);
+  const seen = () => observers.members.child.latest('progress')?.count ?? 0;
   let last = -1;
-  while (lat.length !== last) {
-    last = lat.length;
+  while (seen() !== last) {
+    last = seen();
     await sleep(2000);
   }
-  await members.disconnect();
-  await rawConsumer.disconnect();
-  await changes.disconnect();
+  const arrivals = await Promise.all(
+    Object.values(observers).map(async (o) => {
+      const got = o.child.report('arrivals', 120_000);
+      o.child.send({ type: 'finish' });
+      return got;
+    }),
+  );
+  const [members, raw, changes] = arrivals as [(typeof arrivals)[0], (typeof arrivals)[0], (typeof arrivals)[0]];
+  const sent = new Map<string, number>(produced.ids.map((id, i) => [id, produced.sentAt[i]!]));
+  const lat = joinArrivals(sent, members);
+  const rawJoined = joinArrivals(sent, raw);
   printHops(`purchases at ${rate}/s`, hops);
   printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
   process.stdout.write(`\nconsumer lag while producing purchases at ${rate}/s and draining (committed offsets against the topic's end):\n`);
   printTable(lagRows);
-  return { rate: Math.round(i / (sendMs / 1000)), sent: i, matched: lat.length, lat: summarize(lat), raw: summarize(raw), change: summarize(toChange) };
+  return {
+    rate: produced.achievedRate,
+    sent: sent.size,
+    matched: lat.latencies.length,
+    rawConsumed: rawJoined.ids.size,
+    lat: summarize(lat.latencies),
+    raw: summarize(rawJoined.latencies),
+    change: summarize(joinArrivals(sent, changes).latencies),
+  };
 }
 
 /** Part 2: `profiles` profiles in a `within_last` segment whose exits fall uniformly over `windowS` seconds. */
@@ -259,11 +286,12 @@ export async function benchSegments(ctx: CliContext, o: { rates: number[]; secon
     const rows = [];
     for (const [i, rate] of o.rates.entries()) {
       process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
-      const r = await latencyAt(b, rate, o.seconds, 1000 + i, services);
+      const r = await latencyAt(b, { brokers: ctx.conn.kafka.brokers, registry: ctx.conn.registry.url }, rate, o.seconds, 1000 + i, services);
       rows.push({
         'target/s': rate,
         'achieved/s': r.rate,
         events: r.sent,
+        'input consumed': r.rawConsumed,
         'membership events': r.matched,
         p50_ms: r.lat.p50,
         p95_ms: r.lat.p95,

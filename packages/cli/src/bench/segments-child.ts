@@ -1,0 +1,146 @@
+/**
+ * A child process of `bench segments`' latency part, in a process (and process group) of its own so that neither the
+ * load nor its observation shares an event loop or a core's time slice with the bench or with each other. Driven over
+ * IPC (advanced serialisation: Buffers pass as they are); the parent sends one SegmentsJob.
+ *  - The producer sends the prepared input records at `rate` a second (batches of up to 50, up to 8 in flight, a flush
+ *    every 20 records, as the bench always has), from `go` on, and records the send time of each event id (Date.now()
+ *    when the record is handed to the client); it answers `ready` once connected and `produced` with the send times,
+ *    the rate it achieved and the CPU it used.
+ *  - An observer consumes one topic from its end (a group of its own), records the arrival time of each message
+ *    (Date.now() before anything else) and its bytes, and sends `progress` (messages so far) every 500 ms. On `finish`
+ *    it stops consuming and only then decodes what it kept into the event id each message answers (`raw`: the input's
+ *    `bench-id` header; `membership`, `changes`: the record's `trigger_event_id`), so decoding costs the pipeline no
+ *    CPU during the load; it answers `arrivals` with one (event id, arrival ms) per message.
+ * The parent joins send and arrival times by event id (same machine clock). SIGTERM or SIGINT (the bench stopping its
+ * process groups) closes the client and exits; so does losing the IPC channel (the bench died without stopping them).
+ */
+import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
+import { createKafka, createLogger, createProducer } from '@profile-stream/consumer-kit';
+import { Sender } from '../sender.ts';
+
+export interface InputRecord {
+  id: string;
+  key: string | null;
+  value: Buffer;
+}
+
+/** What an observer reads from each message to name the input event it answers. */
+export type Observed = 'raw' | 'membership' | 'changes';
+
+export type SegmentsJob =
+  | { role: 'producer'; brokers: string[]; topic: string; rate: number; records: InputRecord[] }
+  | { role: 'observer'; brokers: string[]; registry: string; prefix: string; topic: string; groupId: string; observed: Observed };
+
+export type SegmentsReport =
+  | { type: 'ready' }
+  | { type: 'produced'; ids: string[]; sentAt: Float64Array; achievedRate: number; cpuMs: number; wallMs: number }
+  | { type: 'progress'; count: number }
+  | { type: 'arrivals'; ids: (string | null)[]; at: Float64Array; cpuMs: number }
+  | { type: 'failed'; error: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const report = (r: SegmentsReport) => new Promise<void>((resolve) => process.send!(r, () => resolve()));
+/** The next message from the parent of `type`. */
+const message = (type: string) =>
+  new Promise<void>((resolve) => {
+    const on = (m: { type?: string }) => {
+      if (m.type !== type) return;
+      process.off('message', on);
+      resolve();
+    };
+    process.on('message', on);
+  });
+const logger = () => createLogger({ name: 'bench', level: 'warn' });
+
+let close: (() => Promise<void>) | undefined;
+
+async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise<void> {
+  const kafka = createKafka({ brokers: job.brokers, clientId: 'bench-segments-producer', logger: logger() });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  close = () => producer.disconnect();
+  const sender = new Sender(producer, { batchSize: 50, inFlight: 8 });
+  const go = message('go');
+  await report({ type: 'ready' });
+  await go;
+  const sentAt = new Float64Array(job.records.length);
+  const cpu0 = cpuMs();
+  const start = performance.now();
+  let i = 0;
+  for (const m of job.records) {
+    const due = start + (i / job.rate) * 1000;
+    if (due - performance.now() > 1) await sleep(due - performance.now());
+    sentAt[i] = Date.now();
+    await sender.add(job.topic, { key: m.key, value: m.value, headers: { 'bench-id': m.id } });
+    if (i % 20 === 19) await sender.flush();
+    i++;
+  }
+  await sender.flush();
+  const wallMs = performance.now() - start;
+  await report({
+    type: 'produced',
+    ids: job.records.map((r) => r.id),
+    sentAt,
+    achievedRate: Math.round(i / (wallMs / 1000)),
+    cpuMs: cpuMs() - cpu0,
+    wallMs,
+  });
+}
+
+async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise<void> {
+  const kafka = createKafka({ brokers: job.brokers, clientId: `bench-segments-${job.observed}`, logger: logger() });
+  const registry = new ContractsRegistry({ host: job.registry, topics: resolveTopics({ prefix: job.prefix }) });
+  const consumer = kafka.consumer({ groupId: job.groupId });
+  close = () => consumer.disconnect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: job.topic, fromBeginning: false });
+  const at: number[] = [];
+  const kept: (Buffer | string | null)[] = [];
+  const cpu0 = cpuMs();
+  await consumer.run({
+    eachMessage: async ({ message: m }) => {
+      at.push(Date.now());
+      kept.push(job.observed === 'raw' ? (m.headers?.['bench-id']?.toString() ?? null) : m.value);
+    },
+  });
+  const finish = message('finish');
+  await report({ type: 'ready' });
+  const progress = setInterval(() => void report({ type: 'progress', count: at.length }), 500);
+  await finish;
+  clearInterval(progress);
+  await consumer.disconnect();
+  close = undefined;
+  const ids: (string | null)[] = [];
+  for (const k of kept) {
+    if (k === null || typeof k === 'string') ids.push(k);
+    else if (job.observed === 'membership') ids.push((await registry.decode<{ trigger_event_id: string | null }>(k)).value.trigger_event_id);
+    else ids.push((await registry.decodeRaw<{ trigger_event_id: string | null }>(k)).value.trigger_event_id);
+  }
+  await report({ type: 'arrivals', ids, at: Float64Array.from(at), cpuMs: cpuMs() - cpu0 });
+}
+
+async function stop(code: number): Promise<never> {
+  const force = setTimeout(() => process.exit(code), 10_000);
+  force.unref();
+  await close?.().catch(() => undefined);
+  process.exit(code);
+}
+
+if (process.send) {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop(sig === 'SIGINT' ? 130 : 143));
+  process.once('disconnect', () => void stop(1)); // the bench is gone (even SIGKILLed): nobody reads the reports
+  process.once('message', (job: SegmentsJob) => {
+    // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
+    if (job.role === 'producer') job.records = job.records.map((r) => ({ ...r, value: Buffer.from(r.value) }));
+    (job.role === 'producer' ? produce(job) : observe(job))
+      .then(() => stop(0))
+      .catch(async (err: unknown) => {
+        await report({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
+        await stop(1);
+      });
+  });
+}
