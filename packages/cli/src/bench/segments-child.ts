@@ -5,7 +5,7 @@
  *  - The producer sends the prepared input records at `rate` a second (batches of up to 50, up to 8 in flight, a flush
  *    every 20 records, as the bench always has), from `go` on, and records the send time of each event id (Date.now()
  *    when the record is handed to the client); it answers `ready` once connected and `produced` with the send times,
- *    the rate it achieved and the CPU it used.
+ *    the rate it achieved and the CPU it used, and exits on `finish` (once the bench has metered its process).
  *  - An observer consumes one topic from its end (a group of its own), records the arrival time of each message
  *    (Date.now() before anything else) and its bytes, and sends `progress` (messages so far) every 500 ms. On `finish`
  *    it stops consuming and only then decodes what it kept into the event id each message answers (`raw`: the input's
@@ -81,6 +81,7 @@ async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise
   }
   await sender.flush();
   const wallMs = performance.now() - start;
+  const finish = message('finish');
   await report({
     type: 'produced',
     ids: job.records.map((r) => r.id),
@@ -89,6 +90,7 @@ async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise
     cpuMs: cpuMs() - cpu0,
     wallMs,
   });
+  await finish; // alive until the bench has metered its CPU
 }
 
 async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise<void> {

@@ -113,6 +113,7 @@ async function latencyAt(
   producer.send({ type: 'go' });
   const produced = await producer.report('produced', seconds * 1000 + 120_000);
   const cpu = probe.cpu();
+  producer.send({ type: 'finish' });
   lag.loadEnded();
   // Let the pipeline drain (a backlog shows as latency, not as lost samples): the stitcher and the segmenter at the
   // end of their topics, the outbox empty, then until the membership observer has seen nothing new for 2 s.
