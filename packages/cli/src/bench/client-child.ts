@@ -8,10 +8,10 @@
  *  - a producer sends `rate` messages a second for `seconds` (CreateTime = when each send is handed to the client; up
  *    to 8 sends in flight), answers `started` when it begins and `done` with what it sent, the rate it achieved and
  *    its CPU.
- * SIGTERM or SIGINT (the bench stopping its process groups) closes the client and exits; so does losing the IPC
- * channel (the bench died without stopping them).
+ * Stopping (SIGTERM, SIGINT, the IPC channel lost): child-main.ts.
  */
 import { createLogger } from '@profile-stream/consumer-kit';
+import { cpuMs, onStop, report as sendReport, serveJob } from './child-main.ts';
 import { type BenchConsumer, type BenchProducer, benchClient, type ClientName, type OutRecord } from './client-drivers.ts';
 
 interface Common {
@@ -32,13 +32,7 @@ export type ChildReport =
   | { type: 'failed'; error: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const report = (r: ChildReport) => new Promise<void>((resolve) => process.send!(r, () => resolve()));
-
-let close: (() => Promise<void>) | undefined;
+const report = (r: ChildReport) => sendReport(r);
 
 async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<void> {
   const logger = createLogger({ name: 'bench', level: 'warn' });
@@ -71,7 +65,7 @@ async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<
       if (count >= job.expect) finished();
     },
   });
-  close = () => consumer.stop();
+  onStop(() => consumer.stop());
   await report({ type: 'ready' });
   await Promise.race([done, consumer.failed]);
   await report({ type: 'consumed', count, latencies, fetches: consumer.fetches() - fetches0, cpuMs: cpuMs() - cpu0, wallMs: performance.now() - t0 });
@@ -80,7 +74,7 @@ async function consume(job: Extract<LatencyJob, { role: 'consumer' }>): Promise<
 async function produce(job: Extract<LatencyJob, { role: 'producer' }>): Promise<void> {
   const client = benchClient(job.client, { brokers: job.brokers, clientId: 'bench-clients-producer', logger: createLogger({ name: 'bench', level: 'warn' }) });
   const producer: BenchProducer = await client.producer();
-  close = () => producer.close();
+  onStop(() => producer.close());
   const total = job.rate * job.seconds;
   const pending = new Set<Promise<void>>();
   let failure: unknown;
@@ -118,24 +112,8 @@ async function produce(job: Extract<LatencyJob, { role: 'producer' }>): Promise<
   });
 }
 
-async function stop(code: number): Promise<never> {
-  const force = setTimeout(() => process.exit(code), 10_000);
-  force.unref();
-  await close?.().catch(() => undefined);
-  process.exit(code);
-}
-
-if (process.send) {
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop(sig === 'SIGINT' ? 130 : 143));
-  process.once('disconnect', () => void stop(1)); // the bench is gone (even SIGKILLed): nobody reads the reports
-  process.once('message', (job: LatencyJob) => {
-    // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
-    if (job.role === 'producer') job.records = job.records.map((r) => ({ key: Buffer.from(r.key), value: Buffer.from(r.value) }));
-    (job.role === 'consumer' ? consume(job) : produce(job))
-      .then(() => stop(0))
-      .catch(async (err: unknown) => {
-        await report({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
-        await stop(1);
-      });
-  });
-}
+serveJob<LatencyJob>((job) => {
+  // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
+  if (job.role === 'producer') return produce({ ...job, records: job.records.map((r) => ({ key: Buffer.from(r.key), value: Buffer.from(r.value) })) });
+  return consume(job);
+});

@@ -11,12 +11,12 @@
  *    it stops consuming and only then decodes what it kept into the event id each message answers (`raw`: the input's
  *    `bench-id` header; `membership`, `changes`: the record's `trigger_event_id`), so decoding costs the pipeline no
  *    CPU during the load; it answers `arrivals` with one (event id, arrival ms) per message.
- * The parent joins send and arrival times by event id (same machine clock). SIGTERM or SIGINT (the bench stopping its
- * process groups) closes the client and exits; so does losing the IPC channel (the bench died without stopping them).
+ * The parent joins send and arrival times by event id (same machine clock). Stopping: child-main.ts.
  */
 import { ContractsRegistry, resolveTopics } from '@profile-stream/contracts';
 import { createKafka, createLogger, createProducer } from '@profile-stream/consumer-kit';
 import { Sender } from '../sender.ts';
+import { cpuMs, nextMessage, onStop, report as sendReport, serveJob } from './child-main.ts';
 
 export interface InputRecord {
   id: string;
@@ -39,32 +39,16 @@ export type SegmentsReport =
   | { type: 'failed'; error: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const report = (r: SegmentsReport) => new Promise<void>((resolve) => process.send!(r, () => resolve()));
-/** The next message from the parent of `type`. */
-const message = (type: string) =>
-  new Promise<void>((resolve) => {
-    const on = (m: { type?: string }) => {
-      if (m.type !== type) return;
-      process.off('message', on);
-      resolve();
-    };
-    process.on('message', on);
-  });
+const report = (r: SegmentsReport) => sendReport(r);
 const logger = () => createLogger({ name: 'bench', level: 'warn' });
-
-let close: (() => Promise<void>) | undefined;
 
 async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise<void> {
   const kafka = createKafka({ brokers: job.brokers, clientId: 'bench-segments-producer', logger: logger() });
   const producer = createProducer(kafka);
   await producer.connect();
-  close = () => producer.disconnect();
+  onStop(() => producer.disconnect());
   const sender = new Sender(producer, { batchSize: 50, inFlight: 8 });
-  const go = message('go');
+  const go = nextMessage('go');
   await report({ type: 'ready' });
   await go;
   const sentAt = new Float64Array(job.records.length);
@@ -81,7 +65,7 @@ async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise
   }
   await sender.flush();
   const wallMs = performance.now() - start;
-  const finish = message('finish');
+  const finish = nextMessage('finish');
   await report({
     type: 'produced',
     ids: job.records.map((r) => r.id),
@@ -97,7 +81,7 @@ async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise
   const kafka = createKafka({ brokers: job.brokers, clientId: `bench-segments-${job.observed}`, logger: logger() });
   const registry = new ContractsRegistry({ host: job.registry, topics: resolveTopics({ prefix: job.prefix }) });
   const consumer = kafka.consumer({ groupId: job.groupId });
-  close = () => consumer.disconnect();
+  onStop(() => consumer.disconnect());
   await consumer.connect();
   await consumer.subscribe({ topic: job.topic, fromBeginning: false });
   const at: number[] = [];
@@ -109,13 +93,13 @@ async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise
       kept.push(job.observed === 'raw' ? (m.headers?.['bench-id']?.toString() ?? null) : m.value);
     },
   });
-  const finish = message('finish');
+  const finish = nextMessage('finish');
   await report({ type: 'ready' });
   const progress = setInterval(() => void report({ type: 'progress', count: at.length }), 500);
   await finish;
   clearInterval(progress);
   await consumer.disconnect();
-  close = undefined;
+  onStop(undefined);
   const ids: (string | null)[] = [];
   for (const k of kept) {
     if (k === null || typeof k === 'string') ids.push(k);
@@ -125,24 +109,8 @@ async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise
   await report({ type: 'arrivals', ids, at: Float64Array.from(at), cpuMs: cpuMs() - cpu0 });
 }
 
-async function stop(code: number): Promise<never> {
-  const force = setTimeout(() => process.exit(code), 10_000);
-  force.unref();
-  await close?.().catch(() => undefined);
-  process.exit(code);
-}
-
-if (process.send) {
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop(sig === 'SIGINT' ? 130 : 143));
-  process.once('disconnect', () => void stop(1)); // the bench is gone (even SIGKILLed): nobody reads the reports
-  process.once('message', (job: SegmentsJob) => {
-    // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
-    if (job.role === 'producer') job.records = job.records.map((r) => ({ ...r, value: Buffer.from(r.value) }));
-    (job.role === 'producer' ? produce(job) : observe(job))
-      .then(() => stop(0))
-      .catch(async (err: unknown) => {
-        await report({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
-        await stop(1);
-      });
-  });
-}
+serveJob<SegmentsJob>((job) => {
+  // Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers.
+  if (job.role === 'producer') return produce({ ...job, records: job.records.map((r) => ({ ...r, value: Buffer.from(r.value) })) });
+  return observe(job);
+});
