@@ -17,37 +17,39 @@ export type Scheduler = Worker;
 export function startScheduler(d: SchedulerDeps): Scheduler {
   const topic = d.topics['profile-changes'].topic;
 
-  /** One round over the owned shards; true when some shard had a full batch (more is due right away). */
+  /** One round over the owned shards (each step one round trip for all of them); true when some shard had a full batch. */
   async function round(): Promise<boolean> {
-    let more = false;
-    for (const shard of [...d.leases.owned].sort((a, b) => a - b)) {
-      const now = d.now();
-      const due = await d.memberships.dueBefore(shard, now, d.batch ?? 2000);
-      if (due.length === 0) continue;
-      if (due.length === (d.batch ?? 2000)) more = true;
-      const versions = await d.memberships.versions(due.map(([pid]) => pid));
-      const messages = await Promise.all(
-        due.map(async ([pid, at], i) => ({
-          key: pid,
-          value: await d.registry.encodeTrusted(topic, {
-            event_id: `tick:${pid}:${at}`,
-            profile_id: pid,
-            profile_version: versions[i] ?? 0,
-            cause: 'tick',
-            trigger_event_id: null,
-            source_topic: null,
-            changed_sections: [],
-            occurred_at: at,
-            emitted_at: now,
-            profile_json: null,
-          }),
-        })),
-      );
-      await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
-      await d.memberships.unschedule(shard, due);
-      d.metrics.ticks.inc(due.length);
-    }
-    return more;
+    const shards = [...d.leases.owned].sort((a, b) => a - b);
+    if (shards.length === 0) return false;
+    const now = d.now();
+    const limit = d.batch ?? 2000;
+    const due = await d.memberships.dueIn(shards, now, limit);
+    const items = [...due.values()].flat();
+    if (items.length === 0) return false;
+    const versions = await d.memberships.versions(items.map(([pid]) => pid));
+    const messages = await Promise.all(
+      items.map(async ([pid, at], i) => ({
+        key: pid,
+        value: await d.registry.encodeTrusted(topic, {
+          event_id: `tick:${pid}:${at}`,
+          profile_id: pid,
+          profile_version: versions[i] ?? 0,
+          cause: 'tick',
+          trigger_event_id: null,
+          source_topic: null,
+          changed_sections: [],
+          occurred_at: at,
+          emitted_at: now,
+          profile_json: null,
+        }),
+      })),
+    );
+    // At most `limit` ticks a request (a backlog over many shards would otherwise make one too large for the broker).
+    for (let i = 0; i < messages.length; i += limit)
+      await d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + limit) }] });
+    await d.memberships.unscheduleIn(due);
+    d.metrics.ticks.inc(items.length);
+    return [...due.values()].some((list) => list.length === limit);
   }
 
   return runLoop('scheduler', d.log, async () => {

@@ -170,6 +170,11 @@ export function queueRelayed(pipe: ChainableCommander, keys: [outbox: string, cu
   (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).psSegRelayed!(...keys, ...args);
 }
 
+/** The UNSCHEDULE script queued on a pipeline (the scheduler hands on the ticks of all its shards in one round trip). */
+export function queueUnschedule(pipe: ChainableCommander, due: string, args: (string | number)[]): void {
+  (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).psSegUnschedule!(due, ...args);
+}
+
 export function membershipScripts(redis: Redis): MembershipScripts {
   return {
     apply: scriptCommand(redis, 'psSegApply', APPLY_SCRIPT, 'variable'),

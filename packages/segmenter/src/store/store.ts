@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { segmentKeys, shardOf, type SegmentKeys } from './keys.ts';
 import type { ApplyResult, Decision, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
-import { membershipScripts, parseOutbox, queueRelayed, type MembershipScripts } from './scripts.ts';
+import { membershipScripts, parseOutbox, queueRelayed, queueUnschedule, type MembershipScripts } from './scripts.ts';
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -156,16 +156,37 @@ export class MembershipStore {
 
   /** Profiles due at or before `now` in one shard: [pid, due][]. */
   async dueBefore(shard: number, now: number, limit: number): Promise<[string, number][]> {
-    const r = await this.redis.zrangebyscore(this.keys.shard(shard).due, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit);
-    const out: [string, number][] = [];
-    for (let i = 0; i + 1 < r.length; i += 2) out.push([r[i]!, Number(r[i + 1])]);
-    return out;
+    return (await this.dueIn([shard], now, limit)).get(shard)!;
+  }
+
+  /** Profiles due at or before `now`, up to `limit` per shard, in each of the given shards, in one round trip. */
+  async dueIn(shards: readonly number[], now: number, limit: number): Promise<Map<number, [string, number][]>> {
+    const pipe = this.redis.pipeline();
+    for (const s of shards) pipe.zrangebyscore(this.keys.shard(s).due, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit);
+    const replies = (await pipe.exec()) ?? [];
+    return new Map(
+      shards.map((s, i) => {
+        const [err, r] = replies[i]!;
+        if (err) throw err;
+        const flat = r as string[];
+        const out: [string, number][] = [];
+        for (let j = 0; j + 1 < flat.length; j += 2) out.push([flat[j]!, Number(flat[j + 1])]);
+        return [s, out];
+      }),
+    );
   }
 
   /** Removes due entries that were handed on, unless they were rescheduled meanwhile. */
   async unschedule(shard: number, items: [string, number][]): Promise<void> {
-    if (items.length === 0) return;
-    await this.scripts.unschedule([this.keys.shard(shard).due], items.flat());
+    await this.unscheduleIn(new Map([[shard, items]]));
+  }
+
+  /** unschedule() for several shards in one round trip. */
+  async unscheduleIn(items: ReadonlyMap<number, [string, number][]>): Promise<void> {
+    const pipe = this.redis.pipeline();
+    for (const [s, list] of items) if (list.length > 0) queueUnschedule(pipe, this.keys.shard(s).due, list.flat());
+    if (pipe.length === 0) return;
+    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
   }
 
   /** Every member of a segment, over all shards. */
