@@ -77,9 +77,15 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     });
     stops.push(() => consumer!.stop());
   }
-  // Leases renew on a connection of their own: their replies never queue behind a chunk's applies.
-  const leaseRedis = cfg.roles.has('relay') || cfg.roles.has('schedule') ? redis.duplicate() : undefined;
+  // The relay and the scheduler work on a connection of their own, and leases renew on another: a reply on one
+  // connection comes after the replies to everything sent before it, and the evaluate role sends a chunk's applies
+  // at once (under load their replies take hundreds of ms: a relay's acknowledgement or a renewal must not wait).
+  const shardWorkers = cfg.roles.has('relay') || cfg.roles.has('schedule');
+  const leaseRedis = shardWorkers ? redis.duplicate() : undefined;
+  const workerRedis = shardWorkers ? redis.duplicate() : undefined;
   leaseRedis?.on('error', () => undefined);
+  workerRedis?.on('error', () => undefined);
+  const workerStore = workerRedis ? new MembershipStore(workerRedis, { prefix: cfg.redisPrefix, shards: cfg.shards }) : memberships;
   const leases = (name: 'relay' | 'scheduler') =>
     new ShardLeases(leaseRedis!, {
       key: (s) => memberships.keys.shard(s).lease[name],
@@ -95,7 +101,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
     const owned = leases('relay');
     await owned.start();
     const hops = kit.hops(topics['segment-membership-changed'].topic);
-    const relay = startRelay({ blocking, memberships, leases: owned, registry, topics, producer, metrics, log, now, hops });
+    const relay = startRelay({ blocking, memberships: workerStore, leases: owned, registry, topics, producer, metrics, log, now, hops });
     stops.push(async () => {
       await relay.stop();
       await owned.stop();
@@ -105,7 +111,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
   if (cfg.roles.has('schedule')) {
     const owned = leases('scheduler');
     await owned.start();
-    const scheduler = startScheduler({ memberships, leases: owned, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
+    const scheduler = startScheduler({ memberships: workerStore, leases: owned, registry, topics, producer, metrics, log, now, tickMs: cfg.tickMs });
     stops.push(async () => {
       await scheduler.stop();
       await owned.stop();
@@ -130,6 +136,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       await producer.disconnect();
       await ops.close();
       leaseRedis?.disconnect();
+      workerRedis?.disconnect();
       redis.disconnect();
     },
   };
