@@ -8,6 +8,7 @@ import type { ProfileDoc } from './doc.ts';
 import { eventFragment, foldEvents } from './fold.ts';
 import { join } from './join.ts';
 import { LUA_JOIN, LUA_JOIN_SCRIPT } from './lua.ts';
+import { globEscape, scanKeys } from './store/scan.ts';
 import { docArb, streamArb } from './testing/arbitraries.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -24,7 +25,8 @@ describe('LUA_JOIN on the real Redis equals the TS join', () => {
     redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
   });
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
+    // SCAN, never KEYS: the stack's Redis is shared by every test running beside this one
+    const keys = await scanKeys(redis, `${globEscape(prefix)}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   });

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { eventFragment, foldEvents } from '../fold.ts';
 import { streamArb } from '../testing/arbitraries.ts';
+import { globEscape, scanKeys } from './scan.ts';
 import { ProfileStore } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -66,7 +67,8 @@ test('fold + merge in Redis equals the oracle for any order, duplicates, batchin
         const stored = await store.read(pids[2]!);
         assert.equal(stored?.profileId ?? pids[0], pids[0], 'aliases lead to the oldest profile');
         assert.deepEqual(stored?.doc ?? {}, foldEvents(events) as unknown as Record<string, unknown>);
-        const keys = await redis.keys(`${prefix}*`);
+        // SCAN, never KEYS: the stack's Redis is shared by every test running beside this one
+        const keys = await scanKeys(redis, `${globEscape(prefix)}*`);
         if (keys.length) await redis.del(...keys);
       },
     ),
