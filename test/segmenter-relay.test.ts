@@ -8,6 +8,7 @@ import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { createKitMetrics, createProducer } from '@profile-stream/consumer-kit';
 import { createRedis } from '@profile-stream/profile';
+import { countWrites } from '@profile-stream/profile/testing';
 import { createSegmenterMetrics, type Decision, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
 import { testEnv, waitUntil } from './support/index.ts';
 
@@ -15,19 +16,6 @@ const clients: Redis[] = [];
 afterAll(() => {
   for (const c of clients) c.disconnect();
 });
-
-/** Counts the requests a client writes to its socket (ioredis writes a pipeline at once: one round trip). */
-async function countWrites(redis: Redis): Promise<{ readonly n: number }> {
-  await redis.ping();
-  const counter = { n: 0 };
-  const stream = redis.stream;
-  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
-  stream.write = ((...a: unknown[]) => {
-    counter.n++;
-    return write(...a);
-  }) as typeof stream.write;
-  return counter;
-}
 
 const entered = (segment: string): Decision => ({
   segment,

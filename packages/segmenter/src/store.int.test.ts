@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { membershipEventId, type Decision, type OutboxEvent } from './store/records.ts';
 import { shardOf } from './store/keys.ts';
 import { MembershipStore } from './store/store.ts';
+import { countWrites } from '@profile-stream/profile/testing';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
 const clients: Redis[] = [];
@@ -145,19 +146,6 @@ test('versions (what a tick carries), members over all shards, and the relay rea
   assert.equal((await store.backlog()).outbox, 0);
   assert.deepEqual(await store.readOutbox({ from, count: 100, blockMs: 50, connection }), [], 'nothing left to read');
 });
-
-/** Counts the requests a client writes to its socket (a pipeline is written at once: one round trip). */
-async function countWrites(redis: Redis): Promise<{ readonly n: number }> {
-  await redis.ping();
-  const counter = { n: 0 };
-  const stream = redis.stream;
-  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
-  stream.write = ((...a: unknown[]) => {
-    counter.n++;
-    return write(...a);
-  }) as typeof stream.write;
-  return counter;
-}
 
 test('acknowledge: every shard of a relay round in one round trip, each cursor moved only under its lease', async () => {
   const conn = new Redis(url);

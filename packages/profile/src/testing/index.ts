@@ -13,3 +13,4 @@ export {
   type OracleCustomer,
   type TestEvent,
 } from './identity-world.ts';
+export { countWrites } from './redis-writes.ts';
