@@ -6,17 +6,17 @@
  * config and on a failing migration.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, test } from 'vitest';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createProducer, REPO_ROOT } from '@profile-stream/consumer-kit';
+import { createProducer } from '@profile-stream/consumer-kit';
 import { generate, groundTruth, isJunk, type GeneratedRecord, type GroundTruth, type ValidRecord } from '@profile-stream/generator';
 import { ANALYST_QUERIES, analystSql, identifierHash } from '@profile-stream/warehouse';
-import { runCli, testEnv, type TestEnv, waitUntil } from './support/index.ts';
+import { runCli, testEnv, type TestEnv } from './support/index.ts';
 import { produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
-import { exitCode, freePort, WAREHOUSE_INPUTS, rawVsAggregates, tableCounts } from './support/warehouse.ts';
+import { freePort, rawVsAggregates, tableCounts, unframedIn, WAREHOUSE_INPUTS } from './support/warehouse.ts';
 
 const DAY = 86_400_000;
 const KEY = 'warehouse-test-key-0123456789';
@@ -51,36 +51,6 @@ function warehouseEnv(group: string, over: NodeJS.ProcessEnv = {}): NodeJS.Proce
 async function runUntilCommitted(group: string): Promise<void> {
   wh = startService(warehouseEnv(group), 'warehouse');
   for (const id of WAREHOUSE_INPUTS) await waitCommitted(env.kafka, `${env.prefix}${group}`, env.topics[id].topic);
-}
-
-/**
- * Messages in `topic` without Confluent framing, read off the log itself: the producer may write a batch twice after
- * a broker that has just started fails it (a new producer id resends; at least once), so the generator's count of
- * malformed records is a lower bound of what the log holds.
- */
-async function unframedIn(topic: string): Promise<number> {
-  const admin = env.kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
-  await admin.disconnect();
-  const reached = new Map<number, bigint>();
-  let unframed = 0;
-  const consumer = env.kafka.consumer({ groupId: `${env.prefix}count-${topic}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const v = message.value;
-      if (!v || v.length < 5 || v[0] !== 0) unframed++;
-      reached.set(partition, BigInt(message.offset) + 1n);
-    },
-  });
-  try {
-    await waitUntil(`reading ${topic} to its end`, () => [...ends].every(([p, high]) => high === 0n || (reached.get(p) ?? 0n) >= high), 60_000);
-  } finally {
-    await consumer.disconnect();
-  }
-  return unframed;
 }
 
 const q = async <T = Record<string, unknown>>(sql: string) => (await ch.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -172,7 +142,7 @@ test("counts and sums in ClickHouse equal the generator's ground truth; bad reco
     // in the log is there once by its coordinates, and nothing else is.
     const bySource = new Map<string, Set<string>>();
     for (const d of mine) bySource.set(d.source, (bySource.get(d.source) ?? new Set()).add(d.reason));
-    const malformed = await unframedIn(env.topics[id].topic);
+    const malformed = await unframedIn(env.kafka, env.prefix, env.topics[id].topic);
     assert.ok(malformed >= truth.malformed[id], `${id}: the log holds every malformed record the generator made`);
     assert.equal(bySource.size, malformed + extra, `${id}: ${JSON.stringify(mine.map((d) => `${d.source} ${d.reason}`))}\n${wh?.stderr() ?? ''}`);
     for (const [source, rs] of bySource) assert.equal(rs.size, 1, `${id}: ${source} dead-lettered with different reasons ${[...rs].join(', ')}`);
@@ -436,22 +406,4 @@ test("erasure: no row with the profile's identifiers remains, other customers st
   await waitCommitted(env.kafka, `${env.prefix}wh-replay`, env.topics.clickstream.topic);
   assert.deepEqual(await q("SELECT count() AS n FROM clickstream_events WHERE event_id = 'after-erasure'"), [{ n: 0 }]);
   assert.deepEqual(await tableCounts(ch), after);
-});
-
-test('bad config stops start-up naming the variable', async () => {
-  const s = startService(warehouseEnv('bad', { WAREHOUSE_BATCH_ROWS: 'lots', WAREHOUSE_OPS_PORT: '0' }), 'warehouse');
-  assert.equal(await exitCode(s.child), 1);
-  assert.match(s.stderr(), /config_invalid: WAREHOUSE_BATCH_ROWS: expected an integer/);
-});
-
-test('a failing migration stops start-up naming the file and the ClickHouse error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ps-wh-migrations-'));
-  cpSync(resolve(REPO_ROOT, 'infra/clickhouse'), dir, { recursive: true });
-  writeFileSync(join(dir, '0099_broken.sql'), 'ALTER TABLE {{db}}.purchases ADD COLUMN oops NoSuchType;\n');
-  const s = startService(
-    warehouseEnv('mig', { WAREHOUSE_MIGRATIONS_DIR: dir, WAREHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'ps-wh-mig-')), WAREHOUSE_OPS_PORT: '0' }),
-    'warehouse',
-  );
-  assert.equal(await exitCode(s.child), 1);
-  assert.match(s.stderr(), /migration_failed: .*0099_broken\.sql: .*NoSuchType/);
 });

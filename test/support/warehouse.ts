@@ -3,7 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { KafkaClient } from '@profile-stream/consumer-kit';
 import { WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
+import { waitUntil } from './index.ts';
 
 export const WAREHOUSE_INPUTS = WAREHOUSE_TOPICS;
 
@@ -57,3 +59,33 @@ export const rawVsAggregates: Record<string, [string, string]> = {
             toInt64(countIf(change = 'entered')) - toInt64(countIf(change = 'exited')) AS n FROM segment_membership_changes GROUP BY ALL ORDER BY ALL`,
   ],
 };
+
+/**
+ * Messages in `topic` without Confluent framing, read off the log itself: the producer may write a batch twice after
+ * a broker that has just started fails it (a new producer id resends; at least once), so the generator's count of
+ * malformed records is a lower bound of what the log holds.
+ */
+export async function unframedIn(kafka: KafkaClient, prefix: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  await admin.disconnect();
+  const reached = new Map<number, bigint>();
+  let unframed = 0;
+  const consumer = kafka.consumer({ groupId: `${prefix}count-${topic}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const v = message.value;
+      if (!v || v.length < 5 || v[0] !== 0) unframed++;
+      reached.set(partition, BigInt(message.offset) + 1n);
+    },
+  });
+  try {
+    await waitUntil(`reading ${topic} to its end`, () => [...ends].every(([p, high]) => high === 0n || (reached.get(p) ?? 0n) >= high), 60_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return unframed;
+}
