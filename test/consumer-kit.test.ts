@@ -146,3 +146,67 @@ test('a consumer killed with SIGKILL before its commit re-processes that batch a
     assert.equal(code, 0, `graceful drain exits 0: ${second.stderr()}`);
   }
 });
+
+test('SIGKILL at random points while chunks wait for their deferred effects: no event loses its effect (commits never pass one)', async () => {
+  const env = await testEnv('defer');
+  const topic = env.topics.clickstream.topic;
+  const n = 4000;
+  const ids = Array.from({ length: n }, (_, i) => `bg-${i}`);
+  for (let i = 0; i < n; i += 500) {
+    const batch = await Promise.all(
+      ids.slice(i, i + 500).map(async (id, j) => ({ key: `k-${(i + j) % 40}`, value: await env.registry.encode(topic, click(id, `k-${(i + j) % 40}`)) })),
+    );
+    await producer.send({ topic, acks: -1, messages: batch });
+  }
+  const out = join(dir, 'defer.txt');
+  const group = `${env.prefix}defer`;
+  const recordedIds = () => new Set(lines(out).map((l) => l.split(':')[2]));
+  // Small chunks whose effects land 0–200 ms late: at any moment several chunks per partition are in the background.
+  const settings = { DEFER_MAX_MS: '200', CHUNK_SIZE: '5' };
+  const seed = Date.now() % 100_000;
+  let state = seed;
+  const random = () => {
+    state = (state * 48_271) % 2_147_483_647;
+    return state / 2_147_483_647;
+  };
+  const kills: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    const before = recordedIds().size;
+    const rec = await startRecorder(out, group, settings, env);
+    await waitUntil(
+      `round ${round} (seed ${seed}) making progress (none: events committed without their effect, never re-delivered)`,
+      () => recordedIds().size > before + 50 || undefined,
+    );
+    await new Promise((r) => setTimeout(r, 100 + random() * 600));
+    rec.child.kill('SIGKILL');
+    await once(rec.child, 'exit');
+    kills.push(recordedIds().size);
+  }
+  assert.ok(kills.at(-1)! < n, `the kills landed before the end (${kills.join(', ')} of ${n} recorded at each; seed ${seed})`);
+
+  const last = await startRecorder(out, group, settings, env);
+  try {
+    // A commit that ran ahead of its chunk's effects would leave that chunk's events unrecorded for good.
+    await waitUntil(`every event recorded after 4 kills at ${kills.join(', ')} events (seed ${seed})`, () => recordedIds().size === n || undefined, 60_000);
+    assert.deepEqual([...recordedIds()].sort(), [...ids].sort());
+  } finally {
+    last.child.kill('SIGTERM');
+    const [code] = await once(last.child, 'exit');
+    assert.equal(code, 0, `graceful drain exits 0: ${last.stderr()}`);
+  }
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    for (const p of ends) {
+      assert.equal(
+        committed!.partitions.find((x) => x.partition === p.partition)?.offset,
+        p.high,
+        `partition ${p.partition} committed to its end after the drain`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+});

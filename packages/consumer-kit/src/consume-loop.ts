@@ -1,10 +1,17 @@
 /**
- * The one consume loop. Per chunk of a partition's batch: run the handler, send dead letters, and only
- * then commit the offset after the chunk (the handler's effects are durable when it returns).
- * Retriable failures are retried with backoff while heartbeating, and nothing past them is committed.
- * On stop the current chunk finishes (or is abandoned uncommitted); the next owner re-processes it.
+ * The one consume loop. Per chunk of a partition's batch: run the handler, send dead letters, then go on with the
+ * next chunk (and, once the batch is done, the next fetch) while the chunk's deferred effects (BatchContext.defer: the
+ * stitcher's produce) are acknowledged and its offset is committed in the background. Per partition, commits follow
+ * each other in offset order, and a chunk's commit waits for its own deferred effects and for every earlier chunk's
+ * commit: the committed offset never passes a record whose effects were not acknowledged (at-least-once). At most
+ * `inFlightChunks` chunks of a partition wait for their commit; the next one waits for the oldest.
+ * Retriable failures are retried with backoff while heartbeating, and nothing past them is committed. A deferred
+ * effect that still fails after its retries stops the partition's commits and fails the consumer (its next batch of
+ * that partition throws): the next owner re-processes from the last commit.
+ * On stop the chunk in hand finishes, the background commits drain, then the consumer leaves the group.
  * Every hop of a partition's cycle is timed into `ps_hop_seconds` (HOPS in metrics.ts): fetch wait, handle (the
- * handler times its own phases through `ctx.hops`), dlq, commit, heartbeat and the whole cycle; fetch requests too.
+ * handler times its own phases through `ctx.hops`), dlq, heartbeat and the cycle in the foreground; durable (a chunk's
+ * deferred effects and commit, in the background) and commit; fetch requests too.
  */
 import pRetry from 'p-retry';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
@@ -38,11 +45,13 @@ export interface ConsumeOptions {
   sessionTimeout?: number;
   /** Partitions per DLQ topic when it has to be created (default 1). */
   dlqPartitions?: number;
+  /** Chunks of one partition whose effects and commit may be pending in the background (default 4; 1 = none ahead). */
+  inFlightChunks?: number;
 }
 
 export interface RunningConsumer {
   readonly consumer: Consumer;
-  /** Finish the chunk in hand, commit it, leave the group. */
+  /** Finish the chunk in hand, drain the background commits, leave the group. */
   stop(): Promise<void>;
   /** True while the consumer is in its group and its last poll loop is alive. */
   healthy(): boolean;
@@ -61,6 +70,7 @@ const toKit = (topic: string, partition: number, m: KafkaMessage): KitMessage =>
 export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer> {
   const log = o.logger.child({ group: o.groupId });
   const chunkSize = o.chunkSize ?? 500;
+  const inFlightChunks = Math.max(1, o.inFlightChunks ?? 4);
   await ensureTopics(
     o.kafka,
     o.topics.map((t) => ({ topic: dlqTopicOf(t), partitions: o.dlqPartitions ?? 1 })),
@@ -135,18 +145,24 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     });
 
   /** Handler outcomes for a chunk; `retry` outcomes are re-run (only those messages) until they settle. */
-  async function settle(chunk: KitMessage[], heartbeat: () => Promise<void>, hops: HopTimer): Promise<Outcome[]> {
-    const ctx = { heartbeat, signal: stopping.signal, hops };
+  async function settle(chunk: KitMessage[], heartbeat: () => Promise<void>, hops: HopTimer, deferred: (() => Promise<unknown>)[]): Promise<Outcome[]> {
+    /** One handler call; what it deferred is kept only when it returns (a failed attempt's work is not run). */
+    const call = async (messages: KitMessage[]) => {
+      const mine: (() => Promise<unknown>)[] = [];
+      const out = await o.handler(messages, { heartbeat, signal: stopping.signal, hops, defer: (work) => mine.push(work) });
+      deferred.push(...mine);
+      return out;
+    };
     let outcomes: Outcome[];
     try {
-      outcomes = await withRetry(chunk[0]!.topic, 'handler', () => o.handler(chunk, ctx), heartbeat);
+      outcomes = await withRetry(chunk[0]!.topic, 'handler', () => call(chunk), heartbeat);
     } catch (err) {
       if (stopping.signal.aborted) throw err;
       // A non-retriable throw for the whole chunk: isolate the culprit message by message.
       outcomes = [];
       for (const m of chunk) {
         try {
-          outcomes.push(...(await withRetry(m.topic, 'handler', () => o.handler([m], ctx), heartbeat)));
+          outcomes.push(...(await withRetry(m.topic, 'handler', () => call([m]), heartbeat)));
         } catch (one) {
           if (stopping.signal.aborted) throw one;
           outcomes.push(dlq('step_failed', errorMessage(one)));
@@ -162,32 +178,103 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       log.warn({ topic: chunk[0]!.topic, pending: pending.length, err: errorMessage(first.error) }, 'retrying messages');
       await new Promise((r) => setTimeout(r, o.retry?.minTimeout ?? 200));
       await heartbeat();
-      const again = await o.handler(
-        pending.map((i) => chunk[i]!),
-        ctx,
-      );
+      const again = await call(pending.map((i) => chunk[i]!));
       pending.forEach((i, j) => {
         outcomes[i] = again[j]!;
       });
     }
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  /** Per topic/partition: the commit of its latest chunk (each chunk's commit waits for the one before). */
+  const tails = new Map<string, Promise<void>>();
+  /** Per topic/partition: chunks whose effects and commit are pending, oldest first. */
+  const pending = new Map<string, Promise<void>[]>();
+  /** Partitions whose deferred effects failed for good: nothing more is committed for them. */
+  const broken = new Map<string, unknown>();
+  let activeBatches = 0;
+
+  /**
+   * The background half of a chunk: its deferred effects (started now, each retried until it succeeds or its retries
+   * run out), then, after the previous chunk's commit, its own commit. Never rejects.
+   */
+  function durably(
+    topic: string,
+    partition: number,
+    last: string,
+    highWatermark: string,
+    deferred: (() => Promise<unknown>)[],
+    heartbeat: () => Promise<void>,
+  ) {
+    const tp = `${topic}/${partition}`;
+    const hops = timerOf(topic);
+    const done = hops.start('durable');
+    const effects = Promise.all(deferred.map((work) => withRetry(topic, 'deferred effect', work, heartbeat, false)));
+    const previous = tails.get(tp) ?? Promise.resolve();
+    const tail = (async () => {
+      let failed: unknown;
+      await effects.catch((err: unknown) => {
+        failed = err;
+      });
+      await previous;
+      if (failed !== undefined && !broken.has(tp)) {
+        broken.set(tp, failed);
+        crashed = true;
+        log.error({ topic, partition, offset: last, err: errorMessage(failed) }, 'deferred effects failed: nothing more is committed for this partition');
+      }
+      if (broken.has(tp)) return;
+      const committed = hops.start('commit');
+      try {
+        await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
+      } catch (err) {
+        // Not fatal: the next chunk's commit covers this one; a revoked partition's new owner starts from the last commit.
+        log.warn({ topic, partition, offset: last, err: errorMessage(err) }, 'commit failed');
+        return;
+      }
+      committed();
+      done();
+      o.metrics.committed.inc({ topic });
+      o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - BigInt(last) - 1n)));
+    })();
+    tails.set(tp, tail);
+    const queue = pending.get(tp) ?? [];
+    pending.set(tp, queue);
+    queue.push(tail);
+    void tail.then(() => {
+      queue.splice(queue.indexOf(tail), 1);
+      if (tails.get(tp) === tail) tails.delete(tp);
+    });
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    activeBatches++;
+    try {
+      await handleBatch(payload);
+    } finally {
+      activeBatches--;
+    }
+  }
+
+  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const hops = timerOf(topic);
     const tp = `${topic}/${partition}`;
+    if (broken.has(tp)) throw new Error(`${tp}: deferred effects failed (${errorMessage(broken.get(tp))}); restart to re-process from the last commit`);
     const arrived = clock();
     const producedAt = arrived - (Date.now() - Number(batch.messages[0]?.timestamp ?? Date.now()));
     let cycleFrom = Math.min(arrived, Math.max(ended.get(tp) ?? (lastFetchAt || arrived), producedAt));
     o.metrics.hopSeconds.observe({ topic, hop: 'fetch_wait' }, (arrived - cycleFrom) / 1000);
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || stopping.signal.aborted) return;
+      // Room for one more chunk in the background: wait for the oldest (heartbeating meanwhile through its retries).
+      const queue = pending.get(tp) ?? [];
+      while (queue.length >= inFlightChunks) await hops.time('durable_wait', () => queue[0]!);
       const t0 = performance.now();
       const chunk = batch.messages.slice(start, start + chunkSize).map((m) => toKit(topic, partition, m));
       let outcomes: Outcome[];
+      const deferred: (() => Promise<unknown>)[] = [];
       const handled = hops.start('handle');
       try {
-        outcomes = await settle(chunk, heartbeat, hops);
+        outcomes = await settle(chunk, heartbeat, hops, deferred);
       } catch (err) {
         if (stopping.signal.aborted) return; // not committed: re-processed after restart/rebalance
         throw err;
@@ -219,12 +306,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
         }
       }
       const last = chunk[chunk.length - 1]!.offset;
-      const committed = hops.start('commit');
-      await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
-      committed();
+      durably(topic, partition, last, batch.highWatermark, deferred, heartbeat);
       resolveOffset(last); // the fetch position moves only with resolved offsets, not with commits
-      o.metrics.committed.inc({ topic });
-      o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
       o.metrics.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
       await hops.time('heartbeat', heartbeat);
       const end = clock();
@@ -249,7 +332,11 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     healthy: () => inGroup && !crashed,
     async stop() {
       stopping.abort();
-      await consumer.disconnect(); // waits for the batch in hand to return
+      // The batch in hand returns (its chunk finished or abandoned), then what is in the background is committed
+      // while the consumer is still in its group; only then does it leave.
+      while (activeBatches > 0) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all([...tails.values()]);
+      await consumer.disconnect();
       log.info('consumer stopped');
     },
   };

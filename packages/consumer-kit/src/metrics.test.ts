@@ -75,7 +75,12 @@ test('handlers under perKey get the chunk timer: per-message hops are counted on
     deciding();
     return ok();
   });
-  await handler([msg(0, 'a'), msg(1, 'b'), msg(2, 'a')], { heartbeat: async () => {}, signal: new AbortController().signal, hops: m.hops('t') });
+  await handler([msg(0, 'a'), msg(1, 'b'), msg(2, 'a')], {
+    heartbeat: async () => {},
+    signal: new AbortController().signal,
+    hops: m.hops('t'),
+    defer: () => {},
+  });
   const decide = await hopStats(m, 't', 'decide');
   assert.equal(decide.count, 3);
   assert.ok(Math.abs(decide.sum - 0.006) < 1e-9);

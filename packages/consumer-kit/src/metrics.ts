@@ -5,8 +5,9 @@ import { Counter, exponentialBuckets, Gauge, Histogram, Registry, collectDefault
  * The hops of a consume cycle, one declared table: the `hop` label of `ps_hop_seconds` takes only these values.
  * scope: `cycle` hops follow each other within one partition's cycle (a chunk, or a batch's first chunk for
  * fetch_wait), so their sums divide the cycle's; `handler` hops are phases inside `handle`; `message` hops are timed
- * per message while other messages of the chunk run concurrently (their sums overlap); `request` and `relay` are
- * loops of their own (the consumer's fetch requests, the segmenter's outbox relay).
+ * per message while other messages of the chunk run concurrently (their sums overlap); `background` hops run after
+ * the loop has moved on (a chunk's deferred effects and its commit, overlapping the next chunks); `request` and
+ * `relay` are loops of their own (the consumer's fetch requests, the segmenter's outbox relay).
  */
 export const HOPS = {
   fetch: { scope: 'request', meaning: 'one fetch request to the broker, sent until answered (long-polls when idle)' },
@@ -21,17 +22,23 @@ export const HOPS = {
   resolve: { scope: 'handler', meaning: "the chunk's identity (one atomic identity step in Redis)" },
   fold: { scope: 'handler', meaning: 'fragments built and joined, one fold script per profile (concurrently)' },
   encode: { scope: 'handler', meaning: 'output records built and Avro-encoded' },
-  produce: { scope: 'handler', meaning: 'sendBatch until acknowledged (acks=all)' },
-  settle: { scope: 'handler', meaning: 'announced merges leave the identity journal' },
+  produce: { scope: 'background', meaning: "the chunk's records sent until acknowledged (acks=all; a deferred effect)" },
+  settle: { scope: 'background', meaning: 'announced merges leave the identity journal (after the produce)' },
   decode: { scope: 'message', meaning: 'one record decoded (Avro)' },
   parse: { scope: 'message', meaning: "one change's profile_json parsed" },
   retire: { scope: 'message', meaning: 'profiles a change absorbed or erased retired (only when there are some)' },
   decide: { scope: 'message', meaning: 'every definition decided over one profile (CPU only)' },
   apply: { scope: 'message', meaning: "one profile's decisions written with their outbox records (one Redis step)" },
   dlq: { scope: 'cycle', meaning: "the chunk's dead letters sent until acknowledged (only when there are some)" },
-  commit: { scope: 'cycle', meaning: "the chunk's offset committed" },
+  durable_wait: { scope: 'cycle', meaning: "waiting for the partition's oldest chunk in the background (inFlightChunks reached)" },
+  commit: { scope: 'background', meaning: "the chunk's offset committed (after its effects and the previous chunk's commit)" },
+  durable: { scope: 'background', meaning: "a chunk's deferred effects and its commit: from the end of its handler to its offset committed" },
   heartbeat: { scope: 'cycle', meaning: 'the heartbeat after the commit' },
-  cycle: { scope: 'cycle', meaning: "one chunk's whole cycle: from the end of the partition's previous chunk (or see fetch_wait) to its heartbeat" },
+  cycle: {
+    scope: 'cycle',
+    meaning:
+      "one chunk's foreground cycle: from the end of the partition's previous chunk (or see fetch_wait) to its heartbeat (its commit follows in the background)",
+  },
   relay_read: { scope: 'relay', meaning: 'outbox entries read (XREAD, blocking until some are there)' },
   relay_encode: { scope: 'relay', meaning: 'membership records built and Avro-encoded' },
   relay_produce: { scope: 'relay', meaning: 'sendBatch until acknowledged' },

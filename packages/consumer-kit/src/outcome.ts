@@ -34,6 +34,13 @@ export interface BatchContext {
   signal: AbortSignal;
   /** Times the handler's own hops (prepare, resolve, …) into the kit's hop histogram, under the chunk's topic. */
   hops: HopTimer;
+  /**
+   * Hands over effects the handler has started but not waited for (a produce until acknowledged): the loop goes on
+   * with the next chunk at once, runs `work` now (retrying it while it fails), and commits past this chunk only once
+   * it and every earlier chunk's effects are done. Work must be safe to run again (at-least-once), and effects of
+   * consecutive chunks may be in flight together. Without defer, effects are durable when the handler returns.
+   */
+  defer(work: () => Promise<unknown>): void;
 }
 
 /** Handles a chunk of messages from one partition, in offset order; returns one outcome per message. */

@@ -14,7 +14,7 @@ const msg = (offset: number, key: string | null): KitMessage => ({
   headers: {},
   timestamp: '0',
 });
-const ctx = { heartbeat: async () => {}, signal: new AbortController().signal, hops: untimed };
+const ctx = { heartbeat: async () => {}, signal: new AbortController().signal, hops: untimed, defer: () => {} };
 
 test('messages of one key run in offset order, one at a time; different keys overlap', async () => {
   const log: string[] = [];

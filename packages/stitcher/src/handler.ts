@@ -3,8 +3,8 @@
  * Phase 2: resolve the chunk's identity in offset order, in one atomic step of the identity index, and complete the
  * data moves of merges pending into the chunk's profiles. Phase 3, per profile: fold the chunk's events of that
  * profile in one atomic script (the fold is order-independent, so grouping is safe). Phase 4: publish profile-changes
- * and profile-merged, acknowledged before the handler returns (and so before the commit); then the announced merges
- * leave the identity journal.
+ * and profile-merged, then the announced merges leave the identity journal: a deferred effect (BatchContext.defer),
+ * acknowledged before the chunk's offset is committed while the next chunk is already being handled.
  */
 import { asRedisError, ok, safely, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
@@ -119,8 +119,12 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
     if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, messages[0]!.topic, changes, now));
     if (items.length) topicMessages.push(await profileMergedRecords(d.registry, d.topics, items, now));
     encoding();
-    if (topicMessages.length) await ctx.hops.time('produce', () => d.producer.sendBatch({ acks: -1, topicMessages }));
-    await ctx.hops.time('settle', () => redisStep(() => d.store.resolver.settle(chunk.merges)));
+    // Deferred: the loop handles the next chunk while these records are acknowledged, and commits this chunk only
+    // after. Sent again on a retry (at-least-once: a change's event id is stable, consumers de-duplicate).
+    ctx.defer(async () => {
+      if (topicMessages.length) await ctx.hops.time('produce', () => d.producer.sendBatch({ acks: -1, topicMessages }));
+      await ctx.hops.time('settle', () => redisStep(() => d.store.resolver.settle(chunk.merges)));
+    });
     return outcomes;
   };
 }

@@ -9,8 +9,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { resolveTopics, type TopicTable } from '@profile-stream/contracts';
-import { committedToEnd, createKafka, deleteTopics, REPO_ROOT, type KafkaClient } from '@profile-stream/consumer-kit';
-import { provision } from '@profile-stream/infra';
+import { committedToEnd, createKafka, REPO_ROOT, type Connections, type KafkaClient, type Logger } from '@profile-stream/consumer-kit';
+import { cleanScratch, provision } from '@profile-stream/infra';
 import { openClients, type Clients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 import { stopGroups, track } from './children.ts';
@@ -28,6 +28,8 @@ export async function freePort(): Promise<number> {
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
 
 export interface Bench {
+  conn: Connections;
+  log: Logger;
   redisUrl: string;
   /** The stack's data directory (its pid files: the bench meters Kafka's and Redis's CPU). */
   dataDir: string;
@@ -57,6 +59,8 @@ export async function setup(ctx: CliContext, name: string, extra: NodeJS.Process
   };
   for (const t of Object.values(topics)) env[t.envVar] = t.topic;
   return {
+    conn: ctx.conn,
+    log: ctx.log,
     redisUrl: ctx.conn.redis.url,
     dataDir: ctx.conn.dataDir,
     prefix,
@@ -81,13 +85,14 @@ export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}
   return track(child, 'service');
 }
 
+/**
+ * Stops the services and removes everything the run left on the stack under its prefix: Redis keys, topics and
+ * consumer groups (left behind, a run's ~100k keys slowed the next runs' Redis down).
+ */
 export async function teardown(b: Bench): Promise<void> {
   for (const c of b.children) await stopGroups([c], 60_000);
   await b.clients.close();
-  await deleteTopics(
-    b.kafka,
-    Object.values(b.topics).flatMap((x) => [x.topic, ...(x.dlq ? [x.dlq] : [])]),
-  );
+  await cleanScratch(b.conn, b.log, [b.prefix]);
 }
 
 /**

@@ -81,7 +81,8 @@ const ms = (s: number) => (Number.isNaN(s) ? '' : s * 1000 >= 100 ? (s * 1000).t
 
 /**
  * One row per hop that was seen, in HOPS order. Share: of the cycle's total time for the cycle's hops and the
- * handler's phases (per partition: they follow each other), of the relay round's for the relay's hops; none for
+ * handler's phases (per partition: they follow each other), of the relay round's for the relay's hops, of `durable`
+ * (a chunk's time in the background) for the background hops (deferred effects and the commit); none for
  * per-message hops (messages of a chunk overlap) and fetch requests (a loop of their own).
  */
 export function hopRows(delta: HopSnapshot): Record<string, string | number>[] {
@@ -90,10 +91,26 @@ export function hopRows(delta: HopSnapshot): Record<string, string | number>[] {
   for (const [hop, def] of Object.entries(HOPS) as [Hop, (typeof HOPS)[Hop]][]) {
     const h = delta.get(hop);
     if (!h || h.count <= 0) continue;
-    const whole = def.scope === 'relay' ? total('relay_cycle') : def.scope === 'cycle' || def.scope === 'handler' ? total('cycle') : 0;
+    const whole =
+      def.scope === 'relay'
+        ? total('relay_cycle')
+        : def.scope === 'cycle' || def.scope === 'handler'
+          ? total('cycle')
+          : def.scope === 'background'
+            ? total('durable')
+            : 0;
     rows.push({
       hop: def.scope === 'handler' || def.scope === 'message' ? `  ${hop}` : hop,
-      per: def.scope === 'cycle' ? (hop === 'fetch_wait' ? 'batch' : 'chunk') : def.scope === 'handler' ? 'chunk' : def.scope === 'relay' ? 'round' : def.scope,
+      per:
+        def.scope === 'cycle'
+          ? hop === 'fetch_wait'
+            ? 'batch'
+            : 'chunk'
+          : def.scope === 'handler' || def.scope === 'background'
+            ? 'chunk'
+            : def.scope === 'relay'
+              ? 'round'
+              : def.scope,
       count: h.count,
       mean_ms: ms(h.sum / h.count),
       p50_ms: ms(quantile(h, 0.5)),

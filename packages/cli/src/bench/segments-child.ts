@@ -87,10 +87,18 @@ async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise
   const at: number[] = [];
   const kept: (Buffer | string | null)[] = [];
   const cpu0 = cpuMs();
+  // No commits: an observer starts at the topic's end each time, and an offset commit per fetch would load the
+  // broker's group coordinator for nothing (measured: ~13 % of a core at 1,000 events/s with three observers).
   await consumer.run({
-    eachMessage: async ({ message: m }) => {
-      at.push(Date.now());
-      kept.push(job.observed === 'raw' ? (m.headers?.['bench-id']?.toString() ?? null) : m.value);
+    autoCommit: false,
+    // A batch at a time (one call, one clock reading per fetch): eachMessage cost the raw observer ~12 % of a core
+    // at 1,000 events/s, on the cores the pipeline runs on.
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages) {
+        at.push(now);
+        kept.push(job.observed === 'raw' ? (m.headers?.['bench-id']?.toString() ?? null) : m.value);
+      }
     },
   });
   const finish = nextMessage('finish');
