@@ -2,8 +2,9 @@
 // A profile is always join(fragments of the distinct events applied to it), whatever their order.
 import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
 import { cell, cmpStr, put } from './doc.ts';
-import type { FirstTouch, DeviceValue, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
+import type { Cell, DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
 import { join } from './join.ts';
+import { hasIdentifier } from './normalise.ts';
 import type { NormalisedIds } from './normalise.ts';
 import type { EventOf, InputEvent, InputTopic } from './validate.ts';
 
@@ -16,127 +17,141 @@ function text(v: string | null | undefined): string | undefined {
   return s ? s : undefined;
 }
 
-function only<K extends string, V>(key: K | undefined, v: V): { [k: string]: V } | undefined {
-  return key === undefined ? undefined : { [key]: v };
-}
+type Activity = NonNullable<ProfileDoc['activity']>;
 
-function identityPart(ids: NormalisedIds, t: number): ProfileDoc {
-  const s = (v: string | undefined): RankSet | undefined => only(v, t);
-  const identity = { user_ids: s(ids.user_id), emails: s(ids.email), phones: s(ids.phone), anonymous_ids: s(ids.anonymous_id) };
-  const freshness = { email: s(ids.email), phone: s(ids.phone) };
-  return prune({ identity, freshness }) as ProfileDoc;
-}
+// Fragments are built field by field, with no undefined fields and no empty objects (they are canonical documents),
+// and in the document's field order (RULES), which is the order join() gives: hw, identity, then the part's fields,
+// with `activity` (the fields every event sets, then the part's own) in its place, then freshness. Each part writes
+// `out`'s fields in that order.
 
-/**
- * Drops undefined fields and the objects they leave empty (fragments are canonical documents). Cells ({v, t, id})
- * are kept whole; a fragment's maps and sets have one key each, so none can be mistaken for a cell.
- */
-function prune(o: { [k: string]: unknown }): { [k: string]: unknown } | undefined {
-  const out: { [k: string]: unknown } = {};
-  for (const [k, v] of Object.entries(o)) {
-    const p = typeof v === 'object' && v !== null && !('t' in v && 'id' in v && 'v' in v) ? prune(v as { [k: string]: unknown }) : v;
-    if (p !== undefined) put(out, k, p);
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
+function identityOf(ids: NormalisedIds, t: number): ProfileDoc['identity'] {
+  const identity: ProfileDoc['identity'] = {};
+  if (ids.user_id !== undefined) identity.user_ids = { [ids.user_id]: t };
+  if (ids.email !== undefined) identity.emails = { [ids.email]: t };
+  if (ids.phone !== undefined) identity.phones = { [ids.phone]: t };
+  if (ids.anonymous_id !== undefined) identity.anonymous_ids = { [ids.anonymous_id]: t };
+  return identity;
 }
 
 function firstTouch(e: ClickEvent): FirstTouch {
   const source = text(e.utm?.source);
   const medium = text(e.utm?.medium);
+  const campaign = text(e.utm?.campaign);
   const referrer = text(e.page?.referrer);
-  const channel = medium ?? (source !== undefined ? 'campaign' : referrer !== undefined ? 'referral' : 'direct');
-  return prune({ channel, source, medium, campaign: text(e.utm?.campaign), referrer, landing_page: text(e.page?.url) }) as FirstTouch;
+  const landing = text(e.page?.url);
+  const ft: FirstTouch = { channel: medium ?? (source !== undefined ? 'campaign' : referrer !== undefined ? 'referral' : 'direct') };
+  if (source !== undefined) ft.source = source;
+  if (medium !== undefined) ft.medium = medium;
+  if (campaign !== undefined) ft.campaign = campaign;
+  if (referrer !== undefined) ft.referrer = referrer;
+  if (landing !== undefined) ft.landing_page = landing;
+  return ft;
 }
 
-function clickPart(e: ClickEvent): ProfileDoc {
+function clickPart(e: ClickEvent, out: ProfileDoc, activity: Activity): void {
   const t = e.occurred_at;
   const c = <V extends string | number | boolean | { [k: string]: string | number | boolean }>(v: V) => cell(v, t, e.event_id);
-  const category = text(e.product?.category);
-  const sku = e.product?.sku;
-  const device = e.device === null ? undefined : (prune({ type: e.device.type, os: text(e.device.os), browser: text(e.device.browser) }) as DeviceValue);
+  out.acquisition = { first_touch: c(firstTouch(e)) };
   const country = text(e.country)?.toUpperCase();
   const locale = text(e.locale);
-  const query = e.type === 'search' ? text(e.search_query) : undefined;
+  if (country !== undefined || locale !== undefined) {
+    const demographic: ProfileDoc['demographic'] = {};
+    if (country !== undefined) demographic.country = c(country);
+    if (locale !== undefined) demographic.locale = c(locale);
+    out.demographic = demographic;
+  }
+  if (e.device !== null) {
+    const device: DeviceValue = { type: e.device.type };
+    const os = text(e.device.os);
+    const browser = text(e.device.browser);
+    if (os !== undefined) device.os = os;
+    if (browser !== undefined) device.browser = browser;
+    out.technology = { devices: { [`${device.type}/${os ?? ''}/${browser ?? ''}`]: t }, device_types: { [device.type]: t }, last_device: c(device) };
+  }
+  const category = text(e.product?.category);
+  if (e.type === 'page_view') activity.page_views = 1;
+  if (e.type === 'product_view') {
+    activity.product_views = 1;
+    if (category !== undefined) activity.product_views_by_category = { [category]: 1 };
+    activity.recent_product_views = { [e.event_id]: t };
+  }
+  if (e.type === 'search') {
+    activity.searches = 1;
+    const query = text(e.search_query);
+    if (query !== undefined) activity.last_search = c(query);
+  }
+  if (category !== undefined) activity.categories = { [category]: t };
+  const sku = e.product?.sku;
   const carted = e.type === 'add_to_cart' ? true : e.type === 'remove_from_cart' ? false : undefined;
-  return {
-    acquisition: { first_touch: c(firstTouch(e)) },
-    ...(country || locale ? { demographic: prune({ country: country && c(country), locale: locale && c(locale) }) as ProfileDoc['demographic'] } : {}),
-    ...(device
-      ? {
-          technology: {
-            devices: { [`${device.type}/${device.os ?? ''}/${device.browser ?? ''}`]: t },
-            device_types: { [device.type]: t },
-            last_device: c(device),
-          },
-        }
-      : {}),
-    activity: prune({
-      page_views: e.type === 'page_view' ? 1 : undefined,
-      product_views: e.type === 'product_view' ? 1 : undefined,
-      product_views_by_category: e.type === 'product_view' ? only(category, 1) : undefined,
-      recent_product_views: e.type === 'product_view' ? { [e.event_id]: t } : undefined,
-      searches: e.type === 'search' ? 1 : undefined,
-      last_search: query && c(query),
-      categories: only(category, t),
-      cart: {
-        last_add_to_cart_at: e.type === 'add_to_cart' ? t : undefined,
-        last_checkout_started_at: e.type === 'checkout_started' ? t : undefined,
-        items: carted !== undefined && sku !== undefined ? { [sku]: c(carted) } : undefined,
-      },
-    }) as ProfileDoc['activity'],
-    ...(e.type === 'consent_updated' && e.consent !== null
-      ? { consent: { [e.consent.purpose]: c({ granted: e.consent.granted, source: text(e.page?.url) ?? 'clickstream' }) } }
-      : {}),
-  };
+  if (e.type === 'add_to_cart' || e.type === 'checkout_started' || (carted !== undefined && sku !== undefined)) {
+    const cart: NonNullable<Activity['cart']> = {};
+    if (e.type === 'add_to_cart') cart.last_add_to_cart_at = t;
+    if (e.type === 'checkout_started') cart.last_checkout_started_at = t;
+    if (carted !== undefined && sku !== undefined) cart.items = { [sku]: c(carted) };
+    activity.cart = cart;
+  }
+  out.activity = activity;
+  if (e.type === 'consent_updated' && e.consent !== null) {
+    out.consent = { [e.consent.purpose]: c({ granted: e.consent.granted, source: text(e.page?.url) ?? 'clickstream' }) };
+  }
 }
 
-function purchasePart(e: Purchase): ProfileDoc {
+function purchasePart(e: Purchase, out: ProfileDoc, activity: Activity): void {
   const t = e.occurred_at;
   const c = (v: string) => cell(v, t, e.event_id);
   const completed = e.status === 'completed';
-  const order: OrderDoc = { currency: c(e.currency), channel: c(e.channel), last_event_at: t };
-  if (completed) Object.assign(order, { completed_at: t, completed_minor: e.total_minor });
-  else if (e.status === 'refunded') order.refunded_minor = e.total_minor;
-  else Object.assign(order, { cancelled: 1, cancelled_minor: e.total_minor });
+  if (completed) out.acquisition = { first_order_channel: c(e.channel) };
   const categories: RankSet = {};
+  let categorised = false;
   for (const item of e.items) {
     const category = text(item.category);
-    if (category !== undefined) put(categories, category, t);
+    if (category === undefined) continue;
+    put(categories, category, t);
+    categorised = true;
   }
-  const items = completed && e.items.length > 0 ? Object.fromEntries(e.items.map((i) => [i.sku, cell(false, t, e.event_id)])) : undefined;
-  return {
-    ...(completed ? { acquisition: { first_order_channel: c(e.channel) } } : {}),
-    activity: prune({ categories, cart: { items } }) as ProfileDoc['activity'],
-    transactions: prune({
-      orders: { [e.order_id]: order },
-      revenue_minor: { [e.currency]: completed ? e.total_minor : 0 - e.total_minor }, // 0 - x: never -0 (JSON and Lua have no -0)
-      refunds_count: e.status === 'refunded' ? 1 : undefined,
-      cancellations_count: e.status === 'cancelled' ? 1 : undefined,
-      channels: { [e.channel]: t },
-    }) as ProfileDoc['transactions'],
+  if (categorised) activity.categories = categories;
+  if (completed && e.items.length > 0) {
+    // a completed order takes its items out of the cart (one cell for all of them: documents are never mutated)
+    const gone = cell(false, t, e.event_id);
+    const items: { [sku: string]: Cell<boolean> } = {};
+    for (const item of e.items) put(items, item.sku, gone);
+    activity.cart = { items };
+  }
+  out.activity = activity;
+  const order: OrderDoc = { currency: c(e.currency), channel: c(e.channel), last_event_at: t };
+  if (completed) {
+    order.completed_at = t;
+    order.completed_minor = e.total_minor;
+  } else if (e.status === 'refunded') order.refunded_minor = e.total_minor;
+  else {
+    order.cancelled = 1;
+    order.cancelled_minor = e.total_minor;
+  }
+  const transactions: ProfileDoc['transactions'] = {
+    orders: { [e.order_id]: order },
+    revenue_minor: { [e.currency]: completed ? e.total_minor : 0 - e.total_minor }, // 0 - x: never -0 (JSON and Lua have no -0)
   };
+  if (e.status === 'refunded') transactions.refunds_count = 1;
+  if (e.status === 'cancelled') transactions.cancellations_count = 1;
+  transactions.channels = { [e.channel]: t };
+  out.transactions = transactions;
 }
 
-function ticketPart(e: SupportTicket): ProfileDoc {
+function ticketPart(e: SupportTicket, out: ProfileDoc, activity: Activity): void {
   const t = e.occurred_at;
   const c = <V extends string | number>(v: V) => cell(v, t, e.event_id);
   const category = text(e.category);
-  const ticket: TicketDoc = {
-    first_event_at: t,
-    last_event_at: t,
-    status: c(e.status),
-    priority: c(e.priority),
-    channel: c(e.channel),
-    ...(e.status === 'opened' ? { opened_at: t } : {}),
-    ...(category !== undefined ? { category: c(category) } : {}),
-  };
-  return {
-    support: {
-      tickets: { [e.ticket_id]: ticket },
-      last_contact_channel: c(e.channel),
-      ...(e.satisfaction !== null ? { csat_sum: e.satisfaction, csat_count: 1, last_csat: c(e.satisfaction) } : {}),
-    },
-  };
+  const ticket: TicketDoc = { first_event_at: t, last_event_at: t, status: c(e.status), priority: c(e.priority), channel: c(e.channel) };
+  if (e.status === 'opened') ticket.opened_at = t;
+  if (category !== undefined) ticket.category = c(category);
+  out.activity = activity;
+  const support: ProfileDoc['support'] = { tickets: { [e.ticket_id]: ticket }, last_contact_channel: c(e.channel) };
+  if (e.satisfaction !== null) {
+    support.csat_sum = e.satisfaction;
+    support.csat_count = 1;
+    support.last_csat = c(e.satisfaction);
+  }
+  out.support = support;
 }
 
 function eventKind(input: InputEvent): string {
@@ -154,13 +169,19 @@ function eventKind(input: InputEvent): string {
 export function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>, ids: NormalisedIds): ProfileDoc {
   const input = { topic, event } as InputEvent;
   const t = event.occurred_at;
-  const part = input.topic === 'clickstream' ? clickPart(input.event) : input.topic === 'purchases' ? purchasePart(input.event) : ticketPart(input.event);
-  const common: ProfileDoc = {
-    hw: t,
-    ...identityPart(ids, t),
-    activity: { first_seen_at: t, last_seen_at: t, events: { [eventKind(input)]: 1 } },
-  };
-  return join(common, part);
+  const out: ProfileDoc = { hw: t };
+  if (hasIdentifier(ids)) out.identity = identityOf(ids, t);
+  const activity: Activity = { first_seen_at: t, last_seen_at: t, events: { [eventKind(input)]: 1 } };
+  if (input.topic === 'clickstream') clickPart(input.event, out, activity);
+  else if (input.topic === 'purchases') purchasePart(input.event, out, activity);
+  else ticketPart(input.event, out, activity);
+  if (ids.email !== undefined || ids.phone !== undefined) {
+    const freshness: ProfileDoc['freshness'] = {};
+    if (ids.email !== undefined) freshness.email = { [ids.email]: t };
+    if (ids.phone !== undefined) freshness.phone = { [ids.phone]: t };
+    out.freshness = freshness;
+  }
+  return out;
 }
 
 /** Events sorted by (occurred_at, event_id), one per event_id. */

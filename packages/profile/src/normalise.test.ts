@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { describe, it } from 'vitest';
 import { ProfileError } from './errors.ts';
-import { DEFAULT_JUNK_BLOCKLIST, normaliseIdentifiers } from './normalise.ts';
+import { DEFAULT_JUNK_BLOCKLIST, normaliseIdentifiers, normalisePhone, PHONE_MEMO_SIZE } from './normalise.ts';
 import type { IdentifierFields } from './normalise.ts';
 
 const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
@@ -88,5 +92,46 @@ describe('normaliseIdentifiers', () => {
         return true;
       },
     );
+  });
+});
+
+/** The oracle: normalisePhone as it was, without its memo (the value, or the error it throws). */
+function referencePhone(raw: string, defaultRegion: string): { phone: string | undefined } | { error: string } {
+  try {
+    const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
+    return { phone: parsed?.isPossible() ? parsed.number : undefined };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+function memoised(raw: string, defaultRegion: string): { phone: string | undefined } | { error: string } {
+  try {
+    return { phone: normalisePhone(raw, defaultRegion) };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+describe('normalisePhone memo', () => {
+  const spelling = fc.oneof(
+    fc.constantFrom('+44 7700 900123', '07700 900123', '(202) 555-0143', '+1 202 555 0143', '12345', 'call me', '+44 12', '', 'n/a', '+441234567890'),
+    fc.stringMatching(/^\+?[0-9 ()-]{0,16}$/),
+    fc.string({ maxLength: 12 }),
+  );
+  const region = fc.constantFrom('GB', 'US', 'DE', 'XX', '');
+
+  test.prop([fc.array(fc.tuple(spelling, region), { maxLength: 60 })], { numRuns: 300 })(
+    'gives the oracle result (value, drop or error) for every call, repeats and region changes included',
+    (calls) => {
+      for (const [raw, r] of [...calls, ...calls]) assert.deepEqual(memoised(raw, r), referencePhone(raw, r), `${raw} (${r})`);
+    },
+  );
+
+  it('stays right past its bound, when the oldest spellings have been evicted', () => {
+    const spellings = Array.from({ length: PHONE_MEMO_SIZE + 50 }, (_, i) => `07700 ${String(900000 + i).padStart(6, '0')}`);
+    for (const raw of [...spellings, ...spellings.slice(0, 100), ...spellings.slice(-100)]) {
+      assert.deepEqual(memoised(raw, 'GB'), referencePhone(raw, 'GB'), raw);
+    }
   });
 });

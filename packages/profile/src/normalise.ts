@@ -73,10 +73,29 @@ function junkKind(trimmed: string, blocklist: ReadonlySet<string>): string | und
   return undefined;
 }
 
+/** How many recent phone spellings normalisePhone remembers (a customer's phone repeats on each of their events). */
+export const PHONE_MEMO_SIZE = 10_000;
+
+// The memo of normalisePhone: raw spelling → result, for one default region at a time (a process has one), oldest
+// evicted first. Safe to share across callers: the result is a pure function of (raw, defaultRegion) and immutable
+// (a string or undefined); a call that throws stores nothing, so it throws again on the next call.
+let memoRegion = '';
+const phoneMemo = new Map<string, string | undefined>();
+
 /** Phone to E.164: numbers libphonenumber-js can place in a region with a possible length for it. */
 export function normalisePhone(raw: string, defaultRegion: string): string | undefined {
+  if (defaultRegion !== memoRegion) {
+    phoneMemo.clear();
+    memoRegion = defaultRegion;
+  } else {
+    const hit = phoneMemo.get(raw);
+    if (hit !== undefined || phoneMemo.has(raw)) return hit;
+  }
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
-  return parsed?.isPossible() ? parsed.number : undefined;
+  const phone = parsed?.isPossible() ? parsed.number : undefined;
+  if (phoneMemo.size >= PHONE_MEMO_SIZE) phoneMemo.delete(phoneMemo.keys().next().value!);
+  phoneMemo.set(raw, phone);
+  return phone;
 }
 
 export function normaliseIdentifiers(event: IdentifierFields, options: NormaliseOptions): NormalisedIds {

@@ -2,7 +2,7 @@
 // absent values as null, every object's keys sorted. Derived values (orders_count, averages, open tickets) live
 // here, computed from the document, so the document keeps only joinable facts.
 import { cmpStr, put } from './doc.ts';
-import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
+import type { Cell, CellValue, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -26,9 +26,8 @@ const iso = (t: number | undefined): string | null => (t === undefined ? null : 
 
 /** Values of a set, most recently seen first (ties by value). */
 function ranked(s: RankSet | undefined): string[] {
-  return Object.entries(s ?? {})
-    .sort((a, b) => b[1] - a[1] || cmpStr(a[0], b[0]))
-    .map(([v]) => v);
+  if (s === undefined) return [];
+  return Object.keys(s).sort((a, b) => s[b]! - s[a]! || cmpStr(a, b));
 }
 
 const sorted = (s: RankSet | undefined): string[] => Object.keys(s ?? {}).sort(cmpStr);
@@ -58,7 +57,25 @@ export function ticketOpenTimes(doc: ProfileDoc): number[] {
     .sort((a, b) => a - b);
 }
 
-const cellValue = <V>(c: Cell<V & (string | number | boolean)> | undefined): V | null => (c === undefined ? null : c.v);
+/** Identity, for sortedMap over maps whose values are already JSON scalars. */
+const same = <V>(v: V): V => v;
+
+/** A data-keyed map as JSON: keys in cmpStr order (what the view promises), values mapped by `f`. */
+function sortedMap<V, W>(m: { readonly [key: string]: V } | undefined, f: (v: V) => W): { [key: string]: W } {
+  const out: { [key: string]: W } = {};
+  if (m === undefined) return out;
+  const keys = Object.keys(m).sort(cmpStr);
+  for (let i = 0; i < keys.length; i++) put(out, keys[i]!, f(m[keys[i]!]!));
+  return out;
+}
+
+/** A cell value as JSON: a scalar, or a flat object of scalars whose keys must be sorted too. */
+const valueJson = (v: CellValue): JsonValue => (typeof v === 'object' ? sortedMap(v, same) : v);
+
+const cellValue = (c: Cell | undefined): JsonValue => (c === undefined ? null : valueJson(c.v));
+
+// The view objects below are written with their keys in cmpStr order, so that no sorting pass over the whole tree is
+// needed: only data-keyed maps are sorted (sortedMap). view.reference.test.ts checks the bytes against the sorting original.
 
 function transactionsView(doc: ProfileDoc): JsonValue {
   const tx = doc.transactions ?? {};
@@ -69,15 +86,21 @@ function transactionsView(doc: ProfileDoc): JsonValue {
   const aov: { [currency: string]: number } = {};
   for (const [currency, n] of perCurrency) aov[currency] = Math.round((revenue[currency] ?? 0) / n);
   return {
-    orders_count: timeline.length,
-    revenue_minor: { ...revenue },
-    first_purchase_at: iso(timeline[0]?.at),
-    last_purchase_at: iso(timeline.at(-1)?.at),
-    average_order_value_minor: aov,
-    refunds_count: tx.refunds_count ?? 0,
+    average_order_value_minor: sortedMap(aov, same),
     cancellations_count: tx.cancellations_count ?? 0,
     channels: sorted(tx.channels),
-    purchases: timeline.map((p) => ({ ...p, at: iso(p.at) })),
+    first_purchase_at: iso(timeline[0]?.at),
+    last_purchase_at: iso(timeline.at(-1)?.at),
+    orders_count: timeline.length,
+    purchases: timeline.map((p) => ({
+      at: iso(p.at),
+      currency: valueJson(p.currency),
+      order_id: p.order_id,
+      refunded_minor: p.refunded_minor,
+      total_minor: p.total_minor,
+    })),
+    refunds_count: tx.refunds_count ?? 0,
+    revenue_minor: sortedMap(revenue, same),
   };
 }
 
@@ -86,12 +109,12 @@ function supportView(doc: ProfileDoc): JsonValue {
   const tickets = Object.values(s.tickets ?? {});
   const open = tickets.filter((t) => t.status !== undefined && OPEN_TICKET_STATUSES.has(t.status.v));
   return {
+    average_csat: s.csat_count ? Math.round((100 * (s.csat_sum ?? 0)) / s.csat_count) / 100 : null,
+    last_contact_channel: cellValue(s.last_contact_channel),
+    last_csat: cellValue(s.last_csat),
     open_tickets: open.length,
     open_urgent_tickets: open.filter((t) => t.priority?.v === 'urgent').length,
     tickets_count: tickets.length,
-    last_csat: cellValue(s.last_csat),
-    average_csat: s.csat_count ? Math.round((100 * (s.csat_sum ?? 0)) / s.csat_count) / 100 : null,
-    last_contact_channel: cellValue(s.last_contact_channel),
   };
 }
 
@@ -99,36 +122,27 @@ function activityView(doc: ProfileDoc): JsonValue {
   const a = doc.activity ?? {};
   const items = a.cart?.items ?? {};
   return {
+    cart: {
+      items: Object.keys(items)
+        .filter((sku) => items[sku]!.v)
+        .sort(cmpStr),
+      last_add_to_cart_at: iso(a.cart?.last_add_to_cart_at),
+      last_checkout_started_at: iso(a.cart?.last_checkout_started_at),
+    },
+    categories: ranked(a.categories),
+    events: sortedMap(a.events, same),
     first_seen_at: iso(a.first_seen_at),
+    last_search: cellValue(a.last_search),
     last_seen_at: iso(a.last_seen_at),
-    events: { ...(a.events ?? {}) },
     page_views: a.page_views ?? 0,
     product_views: a.product_views ?? 0,
-    product_views_by_category: { ...(a.product_views_by_category ?? {}) },
+    product_views_by_category: sortedMap(a.product_views_by_category, same),
     /** Times of the latest product views (at most SET_LIMITS.recent_product_views), oldest first. */
     recent_product_view_times: Object.values(a.recent_product_views ?? {})
       .sort((x, y) => x - y)
       .map((t) => iso(t)),
     searches: a.searches ?? 0,
-    last_search: cellValue(a.last_search),
-    categories: ranked(a.categories),
-    cart: {
-      last_add_to_cart_at: iso(a.cart?.last_add_to_cart_at),
-      last_checkout_started_at: iso(a.cart?.last_checkout_started_at),
-      items: Object.keys(items)
-        .filter((sku) => items[sku]!.v)
-        .sort(cmpStr),
-    },
   };
-}
-
-function sortKeys(v: JsonValue): JsonValue {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(sortKeys);
-  const keys = Object.keys(v).sort(cmpStr);
-  const out: { [key: string]: JsonValue } = {};
-  for (let i = 0; i < keys.length; i++) put(out, keys[i]!, sortKeys(v[keys[i]!]!));
-  return out;
 }
 
 /** The profile as the API and CLI show it. */
@@ -136,26 +150,26 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
   const id = doc.identity ?? {};
   const ft = doc.acquisition?.first_touch;
   const dev = doc.technology?.last_device;
-  const mapTimes = (m: { [k: string]: number } | undefined) => Object.fromEntries(Object.entries(m ?? {}).map(([k, t]) => [k, iso(t)]));
-  return sortKeys({
-    profile_id: options.profile_id,
-    merged_ids: [...options.merged_ids].sort(cmpStr),
-    identity: { user_ids: sorted(id.user_ids), emails: sorted(id.emails), phones: sorted(id.phones), anonymous_ids: sorted(id.anonymous_ids) },
+  return {
     acquisition: {
-      first_touch: ft === undefined ? null : { ...ft.v, at: iso(ft.t) },
       first_order_channel: cellValue(doc.acquisition?.first_order_channel),
-    },
-    demographic: { country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) },
-    technology: {
-      devices: ranked(doc.technology?.devices),
-      device_types: sorted(doc.technology?.device_types),
-      last_device: dev === undefined ? null : { type: dev.v.type, os: dev.v.os ?? null, browser: dev.v.browser ?? null, at: iso(dev.t) },
+      // spread as before: a first touch's fields are not fixed in the document, so its keys are sorted here
+      first_touch: ft === undefined ? null : sortedMap({ ...ft.v, at: iso(ft.t) }, same),
     },
     activity: activityView(doc),
-    transactions: transactionsView(doc),
-    support: supportView(doc),
-    consent: Object.fromEntries(Object.entries(doc.consent ?? {}).map(([purpose, c]) => [purpose, { granted: c.v.granted, source: c.v.source, at: iso(c.t) }])),
-    freshness: { email: mapTimes(doc.freshness?.email), phone: mapTimes(doc.freshness?.phone) },
+    consent: sortedMap(doc.consent, (c) => ({ at: iso(c.t), granted: c.v.granted, source: c.v.source })),
+    demographic: { country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) },
+    freshness: { email: sortedMap(doc.freshness?.email, iso), phone: sortedMap(doc.freshness?.phone, iso) },
+    identity: { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) },
     last_event_at: iso(doc.hw),
-  });
+    merged_ids: [...options.merged_ids].sort(cmpStr),
+    profile_id: options.profile_id,
+    support: supportView(doc),
+    technology: {
+      device_types: sorted(doc.technology?.device_types),
+      devices: ranked(doc.technology?.devices),
+      last_device: dev === undefined ? null : { at: iso(dev.t), browser: dev.v.browser ?? null, os: dev.v.os ?? null, type: dev.v.type },
+    },
+    transactions: transactionsView(doc),
+  };
 }

@@ -1,0 +1,186 @@
+// profileView against the original it replaced, which sorted every object's keys in a pass over the whole view:
+// the new one writes its objects in key order, and must give the same bytes for every document.
+import assert from 'node:assert/strict';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { describe } from 'vitest';
+import { cmpStr, put } from './doc.ts';
+import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
+import { foldEvents } from './fold.ts';
+import { docArb, eventsArb, KEY_POOL } from './testing/arbitraries.ts';
+import { profileView } from './view.ts';
+import type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
+/** The oracle: profileView as it was (a copy of its code before it wrote its keys in order). */
+const referenceView = (() => {
+  const OPEN_TICKET_STATUSES: ReadonlySet<string> = new Set(['opened', 'updated', 'reopened']);
+
+  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+
+  /** Values of a set, most recently seen first (ties by value). */
+  function ranked(s: RankSet | undefined): string[] {
+    return Object.entries(s ?? {})
+      .sort((a, b) => b[1] - a[1] || cmpStr(a[0], b[0]))
+      .map(([v]) => v);
+  }
+
+  const sorted = (s: RankSet | undefined): string[] => Object.keys(s ?? {}).sort(cmpStr);
+
+  function counted(o: OrderDoc): o is OrderDoc & { completed_at: number } {
+    return o.completed_at !== undefined && (o.cancelled ?? 0) === 0;
+  }
+
+  /** Completed and not cancelled orders, by (time, order id): input of windowed purchase counts in segments. */
+  function purchaseTimeline(doc: ProfileDoc): PurchasePoint[] {
+    return Object.entries(doc.transactions?.orders ?? {})
+      .filter((e): e is [string, OrderDoc & { completed_at: number }] => counted(e[1]))
+      .map(([order_id, o]) => ({
+        order_id,
+        at: o.completed_at,
+        total_minor: o.completed_minor ?? 0,
+        refunded_minor: o.refunded_minor ?? 0,
+        currency: o.currency?.v ?? '',
+      }))
+      .sort((a, b) => a.at - b.at || cmpStr(a.order_id, b.order_id));
+  }
+
+  const cellValue = <V>(c: Cell<V & (string | number | boolean)> | undefined): V | null => (c === undefined ? null : c.v);
+
+  function transactionsView(doc: ProfileDoc): JsonValue {
+    const tx = doc.transactions ?? {};
+    const timeline = purchaseTimeline(doc);
+    const revenue = tx.revenue_minor ?? {};
+    const perCurrency = new Map<string, number>();
+    for (const p of timeline) perCurrency.set(p.currency, (perCurrency.get(p.currency) ?? 0) + 1);
+    const aov: { [currency: string]: number } = {};
+    for (const [currency, n] of perCurrency) aov[currency] = Math.round((revenue[currency] ?? 0) / n);
+    return {
+      orders_count: timeline.length,
+      revenue_minor: { ...revenue },
+      first_purchase_at: iso(timeline[0]?.at),
+      last_purchase_at: iso(timeline.at(-1)?.at),
+      average_order_value_minor: aov,
+      refunds_count: tx.refunds_count ?? 0,
+      cancellations_count: tx.cancellations_count ?? 0,
+      channels: sorted(tx.channels),
+      purchases: timeline.map((p) => ({ ...p, at: iso(p.at) })),
+    };
+  }
+
+  function supportView(doc: ProfileDoc): JsonValue {
+    const s = doc.support ?? {};
+    const tickets = Object.values(s.tickets ?? {});
+    const open = tickets.filter((t) => t.status !== undefined && OPEN_TICKET_STATUSES.has(t.status.v));
+    return {
+      open_tickets: open.length,
+      open_urgent_tickets: open.filter((t) => t.priority?.v === 'urgent').length,
+      tickets_count: tickets.length,
+      last_csat: cellValue(s.last_csat),
+      average_csat: s.csat_count ? Math.round((100 * (s.csat_sum ?? 0)) / s.csat_count) / 100 : null,
+      last_contact_channel: cellValue(s.last_contact_channel),
+    };
+  }
+
+  function activityView(doc: ProfileDoc): JsonValue {
+    const a = doc.activity ?? {};
+    const items = a.cart?.items ?? {};
+    return {
+      first_seen_at: iso(a.first_seen_at),
+      last_seen_at: iso(a.last_seen_at),
+      events: { ...(a.events ?? {}) },
+      page_views: a.page_views ?? 0,
+      product_views: a.product_views ?? 0,
+      product_views_by_category: { ...(a.product_views_by_category ?? {}) },
+      /** Times of the latest product views (at most SET_LIMITS.recent_product_views), oldest first. */
+      recent_product_view_times: Object.values(a.recent_product_views ?? {})
+        .sort((x, y) => x - y)
+        .map((t) => iso(t)),
+      searches: a.searches ?? 0,
+      last_search: cellValue(a.last_search),
+      categories: ranked(a.categories),
+      cart: {
+        last_add_to_cart_at: iso(a.cart?.last_add_to_cart_at),
+        last_checkout_started_at: iso(a.cart?.last_checkout_started_at),
+        items: Object.keys(items)
+          .filter((sku) => items[sku]!.v)
+          .sort(cmpStr),
+      },
+    };
+  }
+
+  function sortKeys(v: JsonValue): JsonValue {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(sortKeys);
+    const keys = Object.keys(v).sort(cmpStr);
+    const out: { [key: string]: JsonValue } = {};
+    for (let i = 0; i < keys.length; i++) put(out, keys[i]!, sortKeys(v[keys[i]!]!));
+    return out;
+  }
+
+  function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
+    const id = doc.identity ?? {};
+    const ft = doc.acquisition?.first_touch;
+    const dev = doc.technology?.last_device;
+    const mapTimes = (m: { [k: string]: number } | undefined) => Object.fromEntries(Object.entries(m ?? {}).map(([k, t]) => [k, iso(t)]));
+    return sortKeys({
+      profile_id: options.profile_id,
+      merged_ids: [...options.merged_ids].sort(cmpStr),
+      identity: { user_ids: sorted(id.user_ids), emails: sorted(id.emails), phones: sorted(id.phones), anonymous_ids: sorted(id.anonymous_ids) },
+      acquisition: {
+        first_touch: ft === undefined ? null : { ...ft.v, at: iso(ft.t) },
+        first_order_channel: cellValue(doc.acquisition?.first_order_channel),
+      },
+      demographic: { country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) },
+      technology: {
+        devices: ranked(doc.technology?.devices),
+        device_types: sorted(doc.technology?.device_types),
+        last_device: dev === undefined ? null : { type: dev.v.type, os: dev.v.os ?? null, browser: dev.v.browser ?? null, at: iso(dev.t) },
+      },
+      activity: activityView(doc),
+      transactions: transactionsView(doc),
+      support: supportView(doc),
+      consent: Object.fromEntries(
+        Object.entries(doc.consent ?? {}).map(([purpose, c]) => [purpose, { granted: c.v.granted, source: c.v.source, at: iso(c.t) }]),
+      ),
+      freshness: { email: mapTimes(doc.freshness?.email), phone: mapTimes(doc.freshness?.phone) },
+      last_event_at: iso(doc.hw),
+    });
+  }
+  return profileView;
+})();
+
+/** The view's JSON, or the error it throws (times beyond Date's range do), so that outcomes compare as values. */
+function outcome(view: (doc: ProfileDoc, options: ViewOptions) => JsonValue, doc: ProfileDoc, options: ViewOptions) {
+  try {
+    const v = view(doc, options);
+    return { json: JSON.stringify(v), v };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+const optionsArb = fc.record({
+  profile_id: fc.oneof(fc.constantFrom(...KEY_POOL), fc.string()),
+  merged_ids: fc.array(fc.oneof(fc.constantFrom(...KEY_POOL), fc.string()), { maxLength: 4 }),
+});
+const BEYOND_DATE = 2_000_000_000_000_000; // a time docArb draws that Date cannot show: the view throws on it
+/** docArb with its out-of-range times brought into range, so that most documents have a view. */
+const viewableDocArb = docArb.map((d) => JSON.parse(JSON.stringify(d), (_k, v: unknown) => (v === BEYOND_DATE ? 2_000_000_000_000 : v)) as ProfileDoc);
+
+describe('profileView against the sorting original (fast-check)', () => {
+  test.prop([docArb, optionsArb], { numRuns: 500 })('same JSON bytes and the same value (or the same error) for random documents', (doc, options) => {
+    assert.deepEqual(outcome(profileView, doc, options), outcome(referenceView, doc, options));
+  });
+
+  test.prop([viewableDocArb, optionsArb], { numRuns: 1000 })('same JSON bytes and the same value for random viewable documents', (doc, options) => {
+    const got = outcome(profileView, doc, options);
+    assert.ok('json' in got, got.error);
+    assert.deepEqual(got, outcome(referenceView, doc, options));
+  });
+
+  test.prop([eventsArb(40), optionsArb], { numRuns: 300 })('same JSON bytes and the same value for folded event streams', (events, options) => {
+    const doc = foldEvents(events);
+    const got = outcome(profileView, doc, options);
+    assert.ok('json' in got, got.error);
+    assert.deepEqual(got, outcome(referenceView, doc, options));
+  });
+});
