@@ -43,29 +43,41 @@ const inRange = (v: number, [lo, hi]: Range) => v >= lo && v <= hi;
 
 type Aggregate = Extract<Condition, { kind: 'aggregate' }>;
 
-/** The points an aggregate counts or sums: orders (of one currency for sums) or product views. */
-function pointsOf(c: Aggregate, facts: Facts): readonly PurchaseFact[] {
-  if (c.of === 'product_views') return facts.productViews;
-  return c.currency === null ? facts.purchases : facts.purchases.filter((p) => p.currency === c.currency);
-}
+/** The points an aggregate counts or sums: orders (of one currency for sums, when given) or product views. */
+const pointsOf = (c: Aggregate, facts: Facts): readonly PurchaseFact[] => (c.of === 'product_views' ? facts.productViews : facts.purchases);
+const currencyOf = (c: Aggregate): string | null => (c.of === 'product_views' ? null : c.currency);
 
-function windowPoints(c: Aggregate, facts: Facts, t: number): readonly PurchaseFact[] {
-  const points = pointsOf(c, facts);
+/**
+ * The aggregate's count or sum at instant t over the points in its window: ending now, those with t - at < within;
+ * ending at the last purchase, those with end - at < within and at <= end (none without a last purchase).
+ * One pass, no temporary arrays (it runs at every candidate instant).
+ */
+function aggregateAt(c: Aggregate, facts: Facts, t: number): number {
+  let end = t;
   if (c.ending === 'last_purchase') {
-    const end = facts.lastPurchaseAt;
-    if (end === null) return [];
-    return c.within === null ? points : points.filter((p) => end - p.at < c.within! && p.at <= end);
+    if (facts.lastPurchaseAt === null) return 0;
+    end = facts.lastPurchaseAt;
   }
-  return c.within === null ? points : points.filter((p) => t - p.at < c.within!);
+  const currency = currencyOf(c);
+  const upToEnd = c.ending === 'last_purchase';
+  let v = 0;
+  for (const p of pointsOf(c, facts)) {
+    if (currency !== null && p.currency !== currency) continue;
+    if (c.within !== null && !(end - p.at < c.within && (!upToEnd || p.at <= end))) continue;
+    v += c.fn === 'count' ? 1 : c.of === 'net_minor' ? p.total_minor - p.refunded_minor : p.total_minor;
+  }
+  return v;
 }
 
 /** The condition's value at instant t. */
 export function holds(c: Condition, facts: Facts, t: number): boolean {
   switch (c.kind) {
     case 'all':
-      return c.of.every((x) => holds(x, facts, t));
+      for (const x of c.of) if (!holds(x, facts, t)) return false;
+      return true;
     case 'any':
-      return c.of.some((x) => holds(x, facts, t));
+      for (const x of c.of) if (holds(x, facts, t)) return true;
+      return false;
     case 'not':
       return !holds(c.of, facts, t);
     case 'compare': {
@@ -112,11 +124,8 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
       const a = facts.time(c.field);
       return a !== null && t - a >= c.ms;
     }
-    case 'aggregate': {
-      const points = windowPoints(c, facts, t);
-      const v = c.fn === 'count' ? points.length : points.reduce((s, p) => s + (c.of === 'net_minor' ? p.total_minor - p.refunded_minor : p.total_minor), 0);
-      return inBounds(v, c.bounds);
-    }
+    case 'aggregate':
+      return inBounds(aggregateAt(c, facts, t), c.bounds);
     case 'rfm': {
       const s = rfmScores(c.model, facts.lastPurchaseAt, facts.ordersCount, facts.revenue, t);
       return s !== null && inRange(s.r, c.r) && inRange(s.f, c.f) && inRange(s.m, c.m);
@@ -142,11 +151,12 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
     }
     case 'aggregate':
       if (c.ending === 'now' && c.within !== null) {
-        for (const p of pointsOf(c, facts)) if (p.at + c.within > now) out.push(p.at + c.within);
+        const currency = currencyOf(c);
+        for (const p of pointsOf(c, facts)) if ((currency === null || p.currency === currency) && p.at + c.within > now) out.push(p.at + c.within);
       }
       break;
     case 'rfm':
-      out.push(...rfmChanges(c.model, facts.lastPurchaseAt, now));
+      rfmChanges(c.model, facts.lastPurchaseAt, now, out);
       break;
     default:
       break;
@@ -154,24 +164,38 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
   return out;
 }
 
-const sortedInstants = (c: Condition, facts: Facts, after: number) => [...new Set(candidates(c, facts, after))].sort((a, b) => a - b);
-
-/** The last instant in (since, now] at which c's value flipped, or null. */
-function lastFlip(c: Condition, facts: Facts, since: number, now: number): number | null {
-  let value = holds(c, facts, since);
-  let last: number | null = null;
-  for (const t of sortedInstants(c, facts, since)) {
-    if (t > now) break;
-    const v = holds(c, facts, t);
-    if (v !== value) [value, last] = [v, t];
-  }
-  return last;
+/** candidates(c) after `after`, ascending, each once (sorted in place, then repeats dropped). */
+function sortedInstants(c: Condition, facts: Facts, after: number): number[] {
+  const xs = candidates(c, facts, after);
+  if (xs.length < 2) return xs;
+  xs.sort((a, b) => a - b);
+  let n = 1;
+  for (let i = 1; i < xs.length; i++) if (xs[i] !== xs[n - 1]) xs[n++] = xs[i]!;
+  xs.length = n;
+  return xs;
 }
 
+/**
+ * One list of instants serves both questions: the candidates after `since` are those in (since, now], where the last
+ * flip is looked for, followed by those after now, where the next one is (the candidates after now are exactly these:
+ * every leaf names its instants by the same `> after` test).
+ */
 function evaluateFacts(c: Condition, facts: Facts, now: number, since: number | undefined): Evaluation {
   const member = holds(c, facts, now);
-  const flippedAt = since === undefined || since >= now ? null : lastFlip(c, facts, since, now);
-  for (const t of sortedInstants(c, facts, now)) if (holds(c, facts, t) !== member) return { member, nextChangeAt: t, flippedAt };
+  const looksBack = since !== undefined && since < now;
+  const instants = sortedInstants(c, facts, looksBack ? since : now);
+  let i = 0;
+  let flippedAt: number | null = null;
+  if (looksBack && instants.length > 0 && instants[0]! <= now) {
+    // The last instant in (since, now] at which c's value flipped.
+    let value = holds(c, facts, since);
+    for (; i < instants.length && instants[i]! <= now; i++) {
+      if (holds(c, facts, instants[i]!) === value) continue;
+      value = !value;
+      flippedAt = instants[i]!;
+    }
+  }
+  for (; i < instants.length; i++) if (holds(c, facts, instants[i]!) !== member) return { member, nextChangeAt: instants[i]!, flippedAt }; // all > now
   return { member, nextChangeAt: null, flippedAt };
 }
 
@@ -191,7 +215,9 @@ const asFacts = (x: ViewOrFacts): Facts => (isFacts(x) ? x : factsOf(x));
 
 export function evaluateAll(defs: readonly SegmentDefinition[], view: ViewOrFacts, now: number, since?: number): Map<string, Evaluation> {
   const facts = asFacts(view);
-  return new Map(defs.map((d) => [d.id, evaluateFacts(conditionOf(d), facts, now, since)]));
+  const out = new Map<string, Evaluation>();
+  for (const d of defs) out.set(d.id, evaluateFacts(conditionOf(d), facts, now, since));
+  return out;
 }
 
 /** True when the definition's condition holds but its consent gate does not (an exit is a consent withdrawal). */

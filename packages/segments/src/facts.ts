@@ -26,9 +26,25 @@ export interface Facts {
 type JsonObject = { [key: string]: JsonValue };
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+// Paths are split once per process, not on every read: the evaluator reads the same few dozen paths (those the
+// definitions name) for every definition of every profile change. Bounded all the same, in case a caller reads
+// paths that vary.
+const KEYS = new Map<string, readonly string[]>();
+function keysOf(path: string): readonly string[] {
+  let keys = KEYS.get(path);
+  if (keys === undefined) {
+    keys = path.split('.');
+    if (KEYS.size < 4096) KEYS.set(path, keys);
+  }
+  return keys;
+}
+
 function at(view: JsonValue, path: string): JsonValue {
   let v: JsonValue | undefined = view;
-  for (const key of path.split('.')) v = isObject(v) && Object.hasOwn(v, key) ? v[key] : undefined;
+  for (const key of keysOf(path)) {
+    if (!isObject(v) || !Object.hasOwn(v, key)) return null;
+    v = v[key];
+  }
   return v ?? null;
 }
 
@@ -38,43 +54,51 @@ function toTime(v: JsonValue): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
+/** Sorts by time unless already sorted (the view lists purchases and product views in time order). */
+function byTime(points: PurchaseFact[]): PurchaseFact[] {
+  for (let i = 1; i < points.length; i++) if (points[i - 1]!.at > points[i]!.at) return points.sort((a, b) => a.at - b.at);
+  return points;
+}
+
 export function factsOf(view: JsonValue): Facts {
   const times = new Map<string, number | null>();
   const time = (path: string): number | null => {
-    if (!times.has(path)) times.set(path, toTime(at(view, path)));
-    return times.get(path)!;
+    const known = times.get(path);
+    if (known !== undefined) return known;
+    const t = toTime(at(view, path));
+    times.set(path, t);
+    return t;
   };
   const raw = at(view, 'transactions.purchases');
-  const purchases = (Array.isArray(raw) ? raw : [])
-    .filter(isObject)
-    .flatMap((p) => {
+  const purchases: PurchaseFact[] = [];
+  if (Array.isArray(raw)) {
+    for (const p of raw) {
+      if (!isObject(p)) continue;
       const t = toTime(p.at ?? null);
-      return t === null
-        ? []
-        : [
-            {
-              at: t,
-              currency: String(p.currency ?? ''),
-              total_minor: typeof p.total_minor === 'number' ? p.total_minor : 0,
-              refunded_minor: typeof p.refunded_minor === 'number' ? p.refunded_minor : 0,
-            },
-          ];
-    })
-    .sort((a, b) => a.at - b.at);
+      if (t === null) continue;
+      purchases.push({
+        at: t,
+        currency: String(p.currency ?? ''),
+        total_minor: typeof p.total_minor === 'number' ? p.total_minor : 0,
+        refunded_minor: typeof p.refunded_minor === 'number' ? p.refunded_minor : 0,
+      });
+    }
+  }
   const viewTimes = at(view, 'activity.recent_product_view_times');
-  const productViews = (Array.isArray(viewTimes) ? viewTimes : [])
-    .flatMap((x) => {
+  const productViews: PurchaseFact[] = [];
+  if (Array.isArray(viewTimes)) {
+    for (const x of viewTimes) {
       const t = toTime(x);
-      return t === null ? [] : [{ at: t, currency: '', total_minor: 0, refunded_minor: 0 }];
-    })
-    .sort((a, b) => a.at - b.at);
+      if (t !== null) productViews.push({ at: t, currency: '', total_minor: 0, refunded_minor: 0 });
+    }
+  }
   const revenue = at(view, 'transactions.revenue_minor');
   const orders = at(view, 'transactions.orders_count');
   return {
     value: (path) => at(view, path),
     time,
-    purchases,
-    productViews,
+    purchases: byTime(purchases),
+    productViews: byTime(productViews),
     lastPurchaseAt: time('transactions.last_purchase_at'),
     ordersCount: typeof orders === 'number' ? orders : 0,
     revenue: isObject(revenue) ? Object.fromEntries(Object.entries(revenue).filter((e): e is [string, number] => typeof e[1] === 'number')) : {},

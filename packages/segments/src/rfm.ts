@@ -45,9 +45,30 @@ export interface RfmScores {
   m: number;
 }
 
+// Loops rather than filter/map/spread: these run for every rfm definition at every candidate instant of every
+// profile change (the segmenter's hot path), and the temporary arrays cost garbage collection.
+
 /** 1 + how many breakpoints the value reaches (value ≥ breakpoint). */
 function reached(value: number, breakpoints: readonly number[]): number {
-  return 1 + breakpoints.filter((b) => value >= b).length;
+  let n = 1;
+  for (const b of breakpoints) if (value >= b) n++;
+  return n;
+}
+
+/** Recency 1–5 for a last purchase `age` ms ago (5 minus the breakpoints reached). */
+function recency(model: RfmModel, age: number): number {
+  return 6 - reached(age, model.recency);
+}
+
+/** The best currency's monetary score (a currency the model has no breakpoints for scores 1). */
+function monetary(model: RfmModel, revenue: Readonly<Record<string, number>>): number {
+  let m = 1;
+  for (const cur in revenue) {
+    if (!Object.hasOwn(revenue, cur) || !Object.hasOwn(model.monetary, cur)) continue;
+    const s = reached(revenue[cur]!, model.monetary[cur]!);
+    if (s > m) m = s;
+  }
+  return m;
 }
 
 /** Scores at `now`, or null for a profile that never bought (RFM says nothing about it). */
@@ -59,13 +80,12 @@ export function rfmScores(
   now: number,
 ): RfmScores | null {
   if (lastPurchaseAt === null || orders === 0) return null;
-  const age = now - lastPurchaseAt;
-  const r = 5 - model.recency.filter((b) => age >= b).length;
-  const m = Math.max(1, ...Object.entries(revenue).map(([cur, v]) => (Object.hasOwn(model.monetary, cur) ? reached(v, model.monetary[cur]!) : 1)));
-  return { r, f: reached(orders, model.frequency), m };
+  return { r: recency(model, now - lastPurchaseAt), f: reached(orders, model.frequency), m: monetary(model, revenue) };
 }
 
-/** Instants after `now` at which the recency score changes: last purchase + each breakpoint. */
-export function rfmChanges(model: RfmModel, lastPurchaseAt: number | null, now: number): number[] {
-  return lastPurchaseAt === null ? [] : model.recency.map((b) => lastPurchaseAt + b).filter((t) => t > now);
+/** Instants after `now` at which the recency score changes: last purchase + each breakpoint (appended to `out`). */
+export function rfmChanges(model: RfmModel, lastPurchaseAt: number | null, now: number, out: number[] = []): number[] {
+  if (lastPurchaseAt === null) return out;
+  for (const b of model.recency) if (lastPurchaseAt + b > now) out.push(lastPurchaseAt + b);
+  return out;
 }
