@@ -1,8 +1,9 @@
 /**
  * Per-hop timing on the real stack: the purchases stitcher and the segmenter as processes, a few generated purchases
  * (and one record that is not Avro), then each service's /metrics: every hop of its cycle was recorded, and the hops
- * nest as they run — a partition's cycle covers its fetch wait, handle, dlq, commit and heartbeat, and handle covers
- * the handler's phases (wall-clock intervals inside one another, so the sums do too). No speed is asserted.
+ * nest as they run — a partition's cycle covers its fetch wait, wait for room in the background, handle, dlq and
+ * heartbeat; handle covers the handler's phases; a chunk's time in the background (durable) covers its deferred
+ * produce and settle and its commit (wall-clock intervals inside one another, so the sums do too). No speed is asserted.
  */
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
@@ -60,20 +61,37 @@ test('the stitcher and the segmenter record every hop, and the hops nest inside 
   await waitCommitted(env.kafka, `${env.prefix}p`, env.topics.purchases.topic);
   await waitCommitted(env.kafka, `${env.prefix}seg`, env.topics['profile-changes'].topic);
 
-  // A chunk's cycle is recorded after its commit's heartbeat: wait for the last one to be complete.
-  const settled = (h: Map<string, { count: number }>) => (h.get('cycle')?.count ?? 0) > 0 && h.get('cycle')!.count === h.get('commit')?.count;
+  // A chunk's commit is recorded in the background after its cycle: wait for the last one to be complete.
+  const settled = (h: Map<string, { count: number }>) =>
+    (h.get('cycle')?.count ?? 0) > 0 && h.get('cycle')!.count === h.get('commit')?.count && h.get('cycle')!.count === h.get('durable')?.count;
   const stitcher = await waitUntil('the stitcher to finish its last cycle', async () => {
     const h = await hops(ports.stitcher);
     return settled(h) ? h : undefined;
   });
-  for (const hop of ['fetch', 'fetch_wait', 'handle', 'prepare', 'resolve', 'fold', 'encode', 'produce', 'settle', 'dlq', 'commit', 'heartbeat', 'cycle']) {
+  for (const hop of [
+    'fetch',
+    'fetch_wait',
+    'handle',
+    'prepare',
+    'resolve',
+    'fold',
+    'encode',
+    'produce',
+    'settle',
+    'dlq',
+    'commit',
+    'durable',
+    'heartbeat',
+    'cycle',
+  ]) {
     assert.ok((stitcher.get(hop)?.count ?? 0) > 0, `stitcher hop ${hop} recorded: ${JSON.stringify([...stitcher])}`);
   }
   const sum = (m: typeof stitcher, names: string[]) => names.reduce((s, n) => s + (m.get(n)?.sum ?? 0), 0);
   // Float sums of nested wall-clock intervals: equal at most within rounding.
   const covers = (outer: number, inner: number, what: string) => assert.ok(outer >= inner * 0.999, `${what}: ${outer} s ≥ ${inner} s`);
-  covers(sum(stitcher, ['cycle']), sum(stitcher, ['fetch_wait', 'handle', 'dlq', 'commit', 'heartbeat']), 'stitcher cycle ⊇ its hops');
-  covers(sum(stitcher, ['handle']), sum(stitcher, ['prepare', 'resolve', 'fold', 'encode', 'produce', 'settle']), 'stitcher handle ⊇ its phases');
+  covers(sum(stitcher, ['cycle']), sum(stitcher, ['fetch_wait', 'durable_wait', 'handle', 'dlq', 'heartbeat']), 'stitcher cycle ⊇ its hops');
+  covers(sum(stitcher, ['handle']), sum(stitcher, ['prepare', 'resolve', 'fold', 'encode']), 'stitcher handle ⊇ its phases');
+  covers(sum(stitcher, ['durable']), sum(stitcher, ['produce', 'settle', 'commit']), "stitcher chunks' background ⊇ produce, settle, commit");
 
   // The relay publishes the first-time-buyer entries the segmenter wrote (read between rounds: no round half-recorded).
   const segmenter = await waitUntil('the relay to have published a round', async () => {
@@ -89,6 +107,7 @@ test('the stitcher and the segmenter record every hop, and the hops nest inside 
     'decide',
     'apply',
     'commit',
+    'durable',
     'cycle',
     'relay_read',
     'relay_encode',
@@ -97,7 +116,8 @@ test('the stitcher and the segmenter record every hop, and the hops nest inside 
   ]) {
     assert.ok((segmenter.get(hop)?.count ?? 0) > 0, `segmenter hop ${hop} recorded: ${JSON.stringify([...segmenter])}`);
   }
-  covers(sum(segmenter, ['cycle']), sum(segmenter, ['fetch_wait', 'handle', 'dlq', 'commit', 'heartbeat']), 'segmenter cycle ⊇ its hops');
+  covers(sum(segmenter, ['cycle']), sum(segmenter, ['fetch_wait', 'durable_wait', 'handle', 'dlq', 'heartbeat']), 'segmenter cycle ⊇ its hops');
+  covers(sum(segmenter, ['durable']), sum(segmenter, ['commit']), "segmenter chunks' background ⊇ commit");
   covers(sum(segmenter, ['relay_cycle']), sum(segmenter, ['relay_read', 'relay_encode', 'relay_produce', 'relay_ack']), 'relay round ⊇ its hops');
   // Per-message hops: one decode per change handled.
   assert.ok(segmenter.get('decode')!.count >= segmenter.get('apply')!.count);
