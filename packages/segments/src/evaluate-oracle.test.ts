@@ -149,7 +149,9 @@ describe('the evaluator equals the oracle (the code before issue 12)', () => {
     for (const def of defs) {
       const c = conditionOf(def);
       assert.equal(holds(c, facts, now), oracle.holds(c, before, now));
-      assert.deepEqual(candidates(c, facts, now), oracle.candidates(c, before, now));
+      // fewer when a field leaf settles an all/any (those instants change nothing: evaluateAll above is equal)
+      const all = oracle.candidates(c, before, now);
+      for (const t of candidates(c, facts, now)) assert.ok(all.includes(t), `${t} is not a candidate of the oracle`);
       assert.equal(json(traitsOf(def, view)), json(oracle.traitsOf(def, view)));
       assert.equal(blockedByConsent(def, view, now), oracle.blockedByConsent(def, view, now));
     }

@@ -6,11 +6,11 @@
 // `older_than: D` starts to hold at t + D exactly; a windowed aggregate counts points with now - at < D, so a
 // point leaves the window at at + D.
 import type { JsonValue } from '@profile-stream/profile';
-import type { Bounds, Condition, Range } from './condition.ts';
+import type { Bounds, Condition } from './condition.ts';
 import type { SegmentDefinition } from './definition.ts';
 import { factsOf } from './facts.ts';
 import type { Facts, PurchaseFact } from './facts.ts';
-import { rfmChanges, rfmScores } from './rfm.ts';
+import { rfmChanges, rfmInRanges } from './rfm.ts';
 
 export interface Evaluation {
   member: boolean;
@@ -38,8 +38,6 @@ function inBounds(v: number, b: Bounds): boolean {
     (b.lte === undefined || v <= b.lte)
   );
 }
-
-const inRange = (v: number, [lo, hi]: Range) => v >= lo && v <= hi;
 
 type Aggregate = Extract<Condition, { kind: 'aggregate' }>;
 
@@ -69,14 +67,21 @@ function aggregateAt(c: Aggregate, facts: Facts, t: number): number {
   return v;
 }
 
+/** Leaves on one profile field that do not move with the clock: their value is the same at every t. */
+const isFieldLeaf = (c: Condition): boolean => c.kind === 'compare' || c.kind === 'in' || c.kind === 'contains' || c.kind === 'exists' || c.kind === 'after';
+
 /** The condition's value at instant t. */
 export function holds(c: Condition, facts: Facts, t: number): boolean {
   switch (c.kind) {
+    // Field leaves first: one read each, and one may settle the answer before an aggregate parses its points (holds
+    // is pure, so the order cannot change an answer).
     case 'all':
-      for (const x of c.of) if (!holds(x, facts, t)) return false;
+      for (const x of c.of) if (isFieldLeaf(x) && !holds(x, facts, t)) return false;
+      for (const x of c.of) if (!isFieldLeaf(x) && !holds(x, facts, t)) return false;
       return true;
     case 'any':
-      for (const x of c.of) if (holds(x, facts, t)) return true;
+      for (const x of c.of) if (isFieldLeaf(x) && holds(x, facts, t)) return true;
+      for (const x of c.of) if (!isFieldLeaf(x) && holds(x, facts, t)) return true;
       return false;
     case 'not':
       return !holds(c.of, facts, t);
@@ -126,18 +131,20 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
     }
     case 'aggregate':
       return inBounds(aggregateAt(c, facts, t), c.bounds);
-    case 'rfm': {
-      const s = rfmScores(c.model, facts.lastPurchaseAt, facts.ordersCount, facts.revenue, t);
-      return s !== null && inRange(s.r, c.r) && inRange(s.f, c.f) && inRange(s.m, c.m);
-    }
+    case 'rfm':
+      return rfmInRanges(c.model, c, facts.lastPurchaseAt, facts.ordersCount, facts.revenue, t);
   }
 }
 
-/** Instants > now at which some leaf of c changes value (a superset of the tree's flips). */
+/**
+ * Instants > now at which some leaf of c changes value (a superset of the tree's flips), leaving out the leaves under
+ * an all that a false field leaf holds false at every t, or an any that a true one holds true.
+ */
 export function candidates(c: Condition, facts: Facts, now: number, out: number[] = []): number[] {
   switch (c.kind) {
     case 'all':
     case 'any':
+      for (const x of c.of) if (isFieldLeaf(x) && holds(x, facts, now) === (c.kind === 'any')) return out;
       for (const x of c.of) candidates(x, facts, now, out);
       break;
     case 'not':
@@ -234,7 +241,19 @@ export function traitsOf(def: SegmentDefinition, view: ViewOrFacts): Record<stri
   for (const path of def.traits) {
     const v = facts.value(path);
     if (v === null || (Array.isArray(v) && v.length === 0)) continue;
-    out[path] = typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',') : JSON.stringify(v);
+    if (!Array.isArray(v)) out[path] = traitText(v);
+    else {
+      let s = '';
+      for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + (traitText(v[i]!) ?? ''); // as join(',') would
+      out[path] = s;
+    }
   }
   return out;
+}
+
+/** A trait value as text: strings as they are, anything else as JSON (finite numbers and booleans without the call). */
+function traitText(x: JsonValue): string {
+  if (typeof x === 'string') return x;
+  if ((typeof x === 'number' && Number.isFinite(x)) || typeof x === 'boolean') return String(x);
+  return JSON.stringify(x);
 }

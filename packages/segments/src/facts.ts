@@ -84,21 +84,30 @@ export function factsOf(view: JsonValue): Facts {
       });
     }
   }
-  const viewTimes = at(view, 'activity.recent_product_view_times');
-  const productViews: PurchaseFact[] = [];
-  if (Array.isArray(viewTimes)) {
-    for (const x of viewTimes) {
-      const t = toTime(x);
-      if (t !== null) productViews.push({ at: t, currency: '', total_minor: 0, refunded_minor: 0 });
+  // Read when first asked for: up to 50 timestamps to parse, and only segments on product views ask (a buyer is
+  // usually settled before: browser-not-buyer tests orders_count first).
+  let productViews: PurchaseFact[] | undefined;
+  const readProductViews = (): PurchaseFact[] => {
+    const viewTimes = at(view, 'activity.recent_product_view_times');
+    const points: PurchaseFact[] = [];
+    if (Array.isArray(viewTimes)) {
+      for (const x of viewTimes) {
+        const t = toTime(x);
+        if (t !== null) points.push({ at: t, currency: '', total_minor: 0, refunded_minor: 0 });
+      }
     }
-  }
+    return byTime(points);
+  };
   const revenue = at(view, 'transactions.revenue_minor');
   const orders = at(view, 'transactions.orders_count');
   return {
     value: (path) => at(view, path),
     time,
     purchases: byTime(purchases),
-    productViews: byTime(productViews),
+    get productViews() {
+      productViews ??= readProductViews();
+      return productViews;
+    },
     lastPurchaseAt: time('transactions.last_purchase_at'),
     ordersCount: typeof orders === 'number' ? orders : 0,
     revenue: isObject(revenue) ? Object.fromEntries(Object.entries(revenue).filter((e): e is [string, number] => typeof e[1] === 'number')) : {},

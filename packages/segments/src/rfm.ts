@@ -48,6 +48,8 @@ export interface RfmScores {
 // Loops rather than filter/map/spread: these run for every rfm definition at every candidate instant of every
 // profile change (the segmenter's hot path), and the temporary arrays cost garbage collection.
 
+const inRange = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v <= hi;
+
 /** 1 + how many breakpoints the value reaches (value ≥ breakpoint). */
 function reached(value: number, breakpoints: readonly number[]): number {
   let n = 1;
@@ -81,6 +83,27 @@ export function rfmScores(
 ): RfmScores | null {
   if (lastPurchaseAt === null || orders === 0) return null;
   return { r: recency(model, now - lastPurchaseAt), f: reached(orders, model.frequency), m: monetary(model, revenue) };
+}
+
+/**
+ * True when the scores at `now` exist and each lies in its range [lo, hi]: rfmScores tested part by part, stopping at
+ * the first part out of range (most rfm segments fail on recency, and monetary is the dearest part).
+ */
+export function rfmInRanges(
+  model: RfmModel,
+  ranges: { readonly r: readonly [number, number]; readonly f: readonly [number, number]; readonly m: readonly [number, number] },
+  lastPurchaseAt: number | null,
+  orders: number,
+  revenue: Readonly<Record<string, number>>,
+  now: number,
+): boolean {
+  return (
+    lastPurchaseAt !== null &&
+    orders !== 0 &&
+    inRange(recency(model, now - lastPurchaseAt), ranges.r) &&
+    inRange(reached(orders, model.frequency), ranges.f) &&
+    inRange(monetary(model, revenue), ranges.m)
+  );
 }
 
 /** Instants after `now` at which the recency score changes: last purchase + each breakpoint (appended to `out`). */
