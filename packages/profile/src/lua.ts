@@ -38,10 +38,11 @@ export const LUA_RULES = luaRule(RULES);
 export const LUA_JOIN = `
 local PS_RULES = ${LUA_RULES}
 local PS_TYPE_RANK = { boolean = 0, number = 1, string = 2, table = 3 }
-local ps_byte = string.byte
 
+-- No standard library at the top level: a Redis Function library's top level runs without it (7.0).
 local function ps_cmpstr(a, b)
   if a == b then return 0 end
+  local ps_byte = string.byte
   local la, lb = #a, #b
   local n = la < lb and la or lb
   for i = 1, n do

@@ -11,7 +11,7 @@ import { ProfileError } from '../errors.ts';
 import { scriptCommand, type ScriptCall } from './commands.ts';
 import { openGate, type Gate } from './gate.ts';
 import type { KeySpace } from './keys.ts';
-import { ABSORB_SCRIPT, CLEANUP_SCRIPT, COPY_SEEN_SCRIPT, FOLD_SCRIPT, PREPARE_SCRIPT, SEAL_SCRIPT, UNPREPARE_SCRIPT } from './scripts.ts';
+import { ABSORB_SCRIPT, CLEANUP_SCRIPT, COPY_SEEN_SCRIPT, FOLD_SCRIPT, JOIN_PRELUDE, PREPARE_SCRIPT, SEAL_SCRIPT, UNPREPARE_SCRIPT } from './scripts.ts';
 
 type Reply = (string | number)[];
 
@@ -28,12 +28,12 @@ export interface ProfileScripts {
 
 export function profileScripts(redis: Redis): ProfileScripts {
   return {
-    fold: scriptCommand(redis, 'psFold2', FOLD_SCRIPT, 6),
+    fold: scriptCommand(redis, 'psFold2', FOLD_SCRIPT, 6, { prelude: JOIN_PRELUDE }),
     prepare: scriptCommand(redis, 'psPrepare', PREPARE_SCRIPT, 6),
     seal: scriptCommand(redis, 'psSeal', SEAL_SCRIPT, 6),
     unprepare: scriptCommand(redis, 'psUnprepare', UNPREPARE_SCRIPT, 6),
     copySeen: scriptCommand(redis, 'psCopySeen', COPY_SEEN_SCRIPT, 6),
-    absorb: scriptCommand(redis, 'psAbsorb', ABSORB_SCRIPT, 6),
+    absorb: scriptCommand(redis, 'psAbsorb', ABSORB_SCRIPT, 6, { prelude: JOIN_PRELUDE }),
     cleanup: scriptCommand(redis, 'psCleanup', CLEANUP_SCRIPT, 6),
   };
 }

@@ -1,0 +1,47 @@
+/** scriptCommand on the real Redis: a script with a prelude runs as a Redis Function, loaded once, reloaded when lost. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterAll, test } from 'vitest';
+import { Redis } from 'ioredis';
+import { scriptCommand } from './commands.ts';
+
+const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
+const redis = new Redis(url);
+const name = `tScript${randomBytes(3).toString('hex')}`;
+const libraries = async () =>
+  ((await redis.call('FUNCTION', 'LIST', 'LIBRARYNAME', `ps_${name}_*`)) as unknown[][]).map((f) => String(f[f.indexOf('library_name') + 1])).sort();
+afterAll(async () => {
+  for (const l of await libraries()) await redis.call('FUNCTION', 'DELETE', l);
+  redis.disconnect();
+});
+
+// The prelude builds a table at load time; the body reads it through an upvalue and writes its key.
+const prelude = (word: string) => `local WORDS = { greeting = '${word}' }\nlocal function greet(who) return WORDS.greeting .. ', ' .. who end`;
+const body = `redis.call('SET', KEYS[1], greet(ARGV[1]))\nreturn redis.call('GET', KEYS[1])`;
+
+test('a script with a prelude is a Redis Function of its own version: called with keys and arguments, reloaded when the server lost it', async () => {
+  const key = `t-cmd-${randomBytes(3).toString('hex')}`;
+  const hello = scriptCommand<string>(redis, name, body, 1, { prelude: prelude('hello') });
+  assert.equal(await hello([key], ['ada']), 'hello, ada');
+  assert.equal(await redis.get(key), 'hello, ada', 'the function wrote its key');
+  const [loaded] = await libraries();
+  assert.match(loaded!, new RegExp(`^ps_${name}_[0-9a-f]{16}$`));
+  const calls = Number(/cmdstat_fcall:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+  assert.equal(await hello([key], ['bob']), 'hello, bob');
+  assert.equal(Number(/cmdstat_fcall:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1]), calls + 1, 'one FCALL per call once loaded');
+
+  await redis.call('FUNCTION', 'DELETE', loaded!); // as after a restart without persistence
+  assert.equal(await hello([key], ['cy']), 'hello, cy');
+  assert.deepEqual(await libraries(), [loaded]);
+
+  // A new version of the script is a new library, and loading it drops the old one.
+  const bonjour = scriptCommand<string>(redis, name, body, 1, { prelude: prelude('bonjour') });
+  assert.equal(await bonjour([key], ['dee']), 'bonjour, dee');
+  const [current] = await libraries();
+  assert.notEqual(current, loaded);
+  assert.equal((await libraries()).length, 1);
+  // The older client finds its function gone and loads it again: both keep working.
+  assert.equal(await hello([key], ['eve']), 'hello, eve');
+  await redis.del(key);
+  assert.throws(() => hello([key, key], ['x']), /takes 1 keys, got 2/);
+});
