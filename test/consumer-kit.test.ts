@@ -173,13 +173,17 @@ test('SIGKILL at random points while chunks wait for their deferred effects: no 
   for (let round = 0; round < 4; round++) {
     const before = recordedIds().size;
     const rec = await startRecorder(out, group, settings, env);
-    await waitUntil(
-      `round ${round} (seed ${seed}) making progress (none: events committed without their effect, never re-delivered)`,
-      () => recordedIds().size > before + 50 || undefined,
-    );
-    await new Promise((r) => setTimeout(r, 100 + random() * 600));
-    rec.child.kill('SIGKILL');
-    await once(rec.child, 'exit');
+    const exited = once(rec.child, 'exit');
+    try {
+      await waitUntil(
+        `round ${round} (seed ${seed}) making progress (none: events committed without their effect, never re-delivered)`,
+        () => recordedIds().size > before + 50 || undefined,
+      );
+      await new Promise((r) => setTimeout(r, 100 + random() * 600));
+    } finally {
+      rec.child.kill('SIGKILL');
+      await exited;
+    }
     kills.push(recordedIds().size);
   }
   assert.ok(kills.at(-1)! < n, `the kills landed before the end (${kills.join(', ')} of ${n} recorded at each; seed ${seed})`);
