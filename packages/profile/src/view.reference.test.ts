@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { cmpStr, put } from './doc.ts';
 import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 import { foldEvents } from './fold.ts';
 import { docArb, eventsArb, KEY_POOL } from './testing/arbitraries.ts';
-import { profileView } from './view.ts';
+import { ISO_MEMO_SIZE, profileView } from './view.ts';
 import type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 /** The oracle: profileView as it was (a copy of its code before it wrote its keys in order). */
 const referenceView = (() => {
@@ -182,5 +182,12 @@ describe('profileView against the sorting original (fast-check)', () => {
     const got = outcome(profileView, doc, options);
     assert.ok('json' in got, got.error);
     assert.deepEqual(got, outcome(referenceView, doc, options));
+  });
+
+  it('same JSON past the bound of the memo of ISO times, when the oldest times have been evicted', () => {
+    const times = Array.from({ length: ISO_MEMO_SIZE + 100 }, (_, i) => [`e${i}@example.com`, 1_700_000_000_000 + i * 1001] as const);
+    const doc: ProfileDoc = { freshness: { email: Object.fromEntries(times) }, hw: times[0]![1] };
+    const options = { profile_id: 'p', merged_ids: [] };
+    for (let round = 0; round < 2; round++) assert.deepEqual(outcome(profileView, doc, options), outcome(referenceView, doc, options));
   });
 });

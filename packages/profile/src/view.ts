@@ -22,7 +22,23 @@ export interface PurchasePoint {
 
 const OPEN_TICKET_STATUSES: ReadonlySet<string> = new Set(['opened', 'updated', 'reopened']);
 
-const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+/** How many recent times iso() remembers: a profile's view shows mostly the same times on each of its events. */
+export const ISO_MEMO_SIZE = 20_000;
+
+// epoch ms → ISO string, oldest evicted first. Safe to share: the string is a pure function of the number (UTC), and
+// a time beyond Date's range throws before anything is stored, so it throws again on the next call.
+const isoMemo = new Map<number, string>();
+
+function iso(t: number | undefined): string | null {
+  if (t === undefined) return null;
+  let s = isoMemo.get(t);
+  if (s === undefined) {
+    s = new Date(t).toISOString();
+    if (isoMemo.size >= ISO_MEMO_SIZE) isoMemo.delete(isoMemo.keys().next().value!);
+    isoMemo.set(t, s);
+  }
+  return s;
+}
 
 /** Values of a set, most recently seen first (ties by value). */
 function ranked(s: RankSet | undefined): string[] {
