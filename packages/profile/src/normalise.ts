@@ -3,6 +3,7 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { CountryCode } from 'libphonenumber-js';
 import { ProfileError } from './errors.ts';
+import { boundedMemo } from './memo.ts';
 
 export const IDENTIFIER_FIELDS = ['user_id', 'email', 'phone', 'anonymous_id'] as const;
 export type IdentifierField = (typeof IDENTIFIER_FIELDS)[number];
@@ -73,29 +74,26 @@ function junkKind(trimmed: string, blocklist: ReadonlySet<string>): string | und
   return undefined;
 }
 
-/** How many recent phone spellings normalisePhone remembers (a customer's phone repeats on each of their events). */
+/** How many phone spellings normalisePhone's memo holds at most (a customer's phone repeats on their events). */
 export const PHONE_MEMO_SIZE = 10_000;
 
-// The memo of normalisePhone: raw spelling → result, for one default region at a time (a process has one), oldest
-// evicted first. Safe to share across callers: the result is a pure function of (raw, defaultRegion) and immutable
-// (a string or undefined); a call that throws stores nothing, so it throws again on the next call.
-let memoRegion = '';
-const phoneMemo = new Map<string, string | undefined>();
+const parsePhone = (raw: string, defaultRegion: string): string | undefined => {
+  const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
+  return parsed?.isPossible() ? parsed.number : undefined;
+};
+
+// The memo of normalisePhone, for one default region at a time (a process has one; another region starts afresh).
+// Safe to share across callers: the result is a pure function of (raw, defaultRegion), a string or undefined.
+let phoneMemo: { region: string; phone: (raw: string) => string | undefined } | undefined;
 
 /** Phone to E.164: numbers libphonenumber-js can place in a region with a possible length for it. */
 export function normalisePhone(raw: string, defaultRegion: string): string | undefined {
-  if (defaultRegion !== memoRegion) {
-    phoneMemo.clear();
-    memoRegion = defaultRegion;
-  } else {
-    const hit = phoneMemo.get(raw);
-    if (hit !== undefined || phoneMemo.has(raw)) return hit;
+  let memo = phoneMemo;
+  if (memo?.region !== defaultRegion) {
+    memo = { region: defaultRegion, phone: boundedMemo(PHONE_MEMO_SIZE, (r: string) => parsePhone(r, defaultRegion)) };
+    phoneMemo = memo;
   }
-  const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
-  const phone = parsed?.isPossible() ? parsed.number : undefined;
-  if (phoneMemo.size >= PHONE_MEMO_SIZE) phoneMemo.delete(phoneMemo.keys().next().value!);
-  phoneMemo.set(raw, phone);
-  return phone;
+  return memo.phone(raw);
 }
 
 export function normaliseIdentifiers(event: IdentifierFields, options: NormaliseOptions): NormalisedIds {

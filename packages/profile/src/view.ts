@@ -2,6 +2,7 @@
 // absent values as null, every object's keys sorted. Derived values (orders_count, averages, open tickets) live
 // here, computed from the document, so the document keeps only joinable facts.
 import { cmpStr, put } from './doc.ts';
+import { boundedMemo } from './memo.ts';
 import type { Cell, CellValue, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -22,23 +23,13 @@ export interface PurchasePoint {
 
 const OPEN_TICKET_STATUSES: ReadonlySet<string> = new Set(['opened', 'updated', 'reopened']);
 
-/** How many recent times iso() remembers: a profile's view shows mostly the same times on each of its events. */
+/** How many times iso()'s memo holds at most: a profile's view shows mostly the same times on each of its events. */
 export const ISO_MEMO_SIZE = 20_000;
 
-// epoch ms → ISO string, oldest evicted first. Safe to share: the string is a pure function of the number (UTC), and
-// a time beyond Date's range throws before anything is stored, so it throws again on the next call.
-const isoMemo = new Map<number, string>();
+// Safe to share: the string is a pure function of the time (UTC); a time beyond Date's range throws, every time.
+const isoOf = boundedMemo(ISO_MEMO_SIZE, (t: number) => new Date(t).toISOString());
 
-function iso(t: number | undefined): string | null {
-  if (t === undefined) return null;
-  let s = isoMemo.get(t);
-  if (s === undefined) {
-    s = new Date(t).toISOString();
-    if (isoMemo.size >= ISO_MEMO_SIZE) isoMemo.delete(isoMemo.keys().next().value!);
-    isoMemo.set(t, s);
-  }
-  return s;
-}
+const iso = (t: number | undefined): string | null => (t === undefined ? null : isoOf(t));
 
 /** Values of a set, most recently seen first (ties by value). */
 function ranked(s: RankSet | undefined): string[] {
