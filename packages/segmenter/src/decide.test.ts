@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { beforeAll, describe } from 'vitest';
-import type { FoldInput } from '@profile-stream/profile';
 import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
-import { D, H, T0, click, consent, purchase, ticket, viewOf } from '@profile-stream/segments/testing';
+import { D, H, T0, viewOf } from '@profile-stream/segments/testing';
+import { profileEventArb } from '@profile-stream/segments/testing/arbitraries';
 import * as oracle from '@profile-stream/segments/testing/oracle';
 import { decide, type Trigger } from './decide.ts';
 
@@ -17,35 +17,6 @@ beforeAll(async () => {
   defs = await loadDefinitions(fileURLToPath(new URL('../../../segments', import.meta.url)));
 });
 
-const at = fc.integer({ min: 0, max: 730 * 24 }).map((h) => T0 + h * H);
-const eventArb: fc.Arbitrary<() => FoldInput> = fc.oneof(
-  fc
-    .tuple(
-      at,
-      fc.constantFrom('o1', 'o2', 'o3', 'o4', 'o5', 'o6'),
-      fc.constantFrom<'completed' | 'cancelled' | 'refunded'>('completed', 'completed', 'refunded'),
-    )
-    .map(
-      ([t, o, status]) =>
-        () =>
-          purchase(t, o, { status, total: 20_000 }),
-    ),
-  fc.tuple(at, fc.constantFrom<Parameters<typeof click>[1]>('add_to_cart', 'checkout_started', 'product_view')).map(
-    ([t, type]) =>
-      () =>
-        click(t, type),
-  ),
-  fc.tuple(at, fc.boolean()).map(
-    ([t, g]) =>
-      () =>
-        consent(t, 'email', g),
-  ),
-  fc.tuple(at, fc.option(fc.integer({ min: 1, max: 5 }))).map(
-    ([t, csat]) =>
-      () =>
-        ticket(t, 'k1', 'opened', csat),
-  ),
-);
 const triggerArb: fc.Arbitrary<(now: number) => Trigger> = fc.oneof(
   fc.integer({ min: 0, max: 90 * 24 }).map((h) => (now: number) => ({ kind: 'event', at: now - h * H }) as Trigger),
   fc.integer({ min: -2, max: 90 * 24 }).map((h) => (now: number) => ({ kind: 'tick', at: now - h * H }) as Trigger),
@@ -63,7 +34,7 @@ describe('decide equals the decide of before issue 12 (oracle)', () => {
   test.prop(
     [
       fc
-        .array(eventArb, { maxLength: 20 })
+        .array(profileEventArb, { maxLength: 20 })
         .map((makers) => makers.map((m) => m()))
         .chain((events) => fc.tuple(fc.constant(events), nowArb(events.map((e) => e.event.occurred_at)))),
       triggerArb,

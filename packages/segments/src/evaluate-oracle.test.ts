@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { beforeAll, describe } from 'vitest';
-import type { FoldInput, JsonValue } from '@profile-stream/profile';
+import type { JsonValue } from '@profile-stream/profile';
 import { FIELD_CATALOGUE } from './catalogue.ts';
 import { definitionFromValue } from './definition.ts';
 import type { SegmentDefinition } from './definition.ts';
@@ -14,7 +14,8 @@ import { blockedByConsent, candidates, conditionOf, evaluate, evaluateAll, holds
 import { factsOf } from './facts.ts';
 import { loadDefinitions } from './load.ts';
 import { DEFAULT_RFM_MODEL, rfmChanges, rfmScores } from './rfm.ts';
-import { D, H, T0, click, consent, purchase, ticket, viewOf } from './testing/events.ts';
+import { D, T0, viewOf } from './testing/events.ts';
+import { conditionTreeArb, profileEventArb } from './testing/arbitraries.ts';
 import * as oracle from './testing/oracle.ts';
 
 const RUNS = { numRuns: 300 };
@@ -24,45 +25,7 @@ beforeAll(async () => {
 });
 
 // ---- profiles: up to two years of purchases (three currencies, refunds, cancellations), clicks, consent, tickets ----
-const at = fc.integer({ min: 0, max: 730 * 24 }).map((h) => T0 + h * H);
-const eventArb: fc.Arbitrary<() => FoldInput> = fc.oneof(
-  fc
-    .tuple(
-      at,
-      fc.constantFrom('o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7', 'o8'),
-      fc.constantFrom<'completed' | 'cancelled' | 'refunded'>('completed', 'completed', 'completed', 'cancelled', 'refunded'),
-      fc.integer({ min: 100, max: 60_000 }),
-      fc.constantFrom('GBP', 'GBP', 'EUR', 'USD'),
-    )
-    .map(
-      ([t, o, status, total, currency]) =>
-        () =>
-          purchase(t, o, { status, total, currency }),
-    ),
-  fc.tuple(at, fc.constantFrom<Parameters<typeof click>[1]>('add_to_cart', 'page_view', 'checkout_started', 'product_view', 'product_view')).map(
-    ([t, type]) =>
-      () =>
-        click(t, type),
-  ),
-  fc.tuple(at, fc.constantFrom<'email' | 'sms'>('email', 'sms'), fc.boolean()).map(
-    ([t, p, g]) =>
-      () =>
-        consent(t, p, g),
-  ),
-  fc
-    .tuple(
-      at,
-      fc.constantFrom('k1', 'k2'),
-      fc.constantFrom<Parameters<typeof ticket>[2]>('opened', 'resolved', 'reopened'),
-      fc.option(fc.integer({ min: 1, max: 5 })),
-    )
-    .map(
-      ([t, id, status, csat]) =>
-        () =>
-          ticket(t, id, status, csat),
-    ),
-);
-const viewArb = fc.array(eventArb, { maxLength: 25 }).map((makers) => viewOf(makers.map((m) => m())));
+const viewArb = fc.array(profileEventArb, { maxLength: 25 }).map((makers) => viewOf(makers.map((m) => m())));
 
 // ---- definitions: every leaf kind, nested, with and without a consent gate ----
 const dur = fc.constantFrom('1h', '12h', '2d', '10d', '30d', '90d', '365d');
@@ -95,15 +58,7 @@ const leaf = fc.oneof(
   fc.record({ field: fc.constant('identity.emails'), exists: fc.boolean() }),
   fc.record({ field: fc.constant('consent.email.granted'), neq: fc.boolean() }),
 );
-const tree = fc.letrec<{ node: unknown }>((tie) => ({
-  node: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leaf,
-    fc.record({ all: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
-    fc.record({ any: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
-    fc.record({ not: tie('node') }),
-  ),
-})).node;
+const tree = conditionTreeArb(leaf);
 const TRAITS = Object.keys(FIELD_CATALOGUE).map((f) => f.replace('<currency>', 'GBP').replace('<purpose>', 'email').replace('<key>', 'purchase'));
 const defArb = fc
   .tuple(tree, fc.option(fc.constantFrom('email', 'sms')), fc.subarray(TRAITS, { maxLength: 6 }))

@@ -8,6 +8,7 @@ import { definitionFromValue } from './definition.ts';
 import type { SegmentDefinition } from './definition.ts';
 import { evaluate } from './evaluate.ts';
 import { D, H, T0, click, consent, purchase, viewOf } from './testing/events.ts';
+import { conditionTreeArb } from './testing/arbitraries.ts';
 
 const def = (condition: unknown, extra: object = {}): SegmentDefinition =>
   definitionFromValue({ id: 't', version: 1, name: 'T', description: 'test', condition, ...extra }, 'test.yaml');
@@ -96,15 +97,7 @@ const leaf = fc.oneof(
   fc.record({ field: fc.constant('activity.cart.last_add_to_cart_at'), after: fc.constant('transactions.last_purchase_at') }),
   fc.record({ field: fc.constant('transactions.orders_count'), gte: fc.integer({ min: 0, max: 3 }) }),
 );
-const tree = fc.letrec<{ node: unknown }>((tie) => ({
-  node: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leaf,
-    fc.record({ all: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
-    fc.record({ any: fc.array(tie('node'), { minLength: 1, maxLength: 3 }) }),
-    fc.record({ not: tie('node') }),
-  ),
-})).node;
+const tree = conditionTreeArb(leaf);
 
 const at = fc.integer({ min: 0, max: 60 * 24 }).map((h) => T0 + h * H);
 const eventArb: fc.Arbitrary<() => FoldInput> = fc.oneof(
