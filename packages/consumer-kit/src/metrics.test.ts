@@ -88,7 +88,7 @@ test('handlers under perKey get the chunk timer: per-message hops are counted on
 
 test('the hop table: every hop has a scope and a meaning; buckets span 100 µs to beyond 10 s', () => {
   for (const [hop, d] of Object.entries(HOPS)) {
-    assert.ok(['request', 'cycle', 'handler', 'message', 'relay'].includes(d.scope), hop);
+    assert.ok(['request', 'cycle', 'handler', 'background', 'message', 'relay'].includes(d.scope), hop);
     assert.ok(d.meaning.length > 10, hop);
   }
   assert.equal(HOP_BUCKETS[0], 0.0001);

@@ -49,24 +49,30 @@ test('a quantile beyond the last finite bucket is that bound; an empty histogram
   assert.ok(Number.isNaN(quantile({ buckets: new Map(), sum: 0, count: 0 }, 0.5)));
 });
 
-test('rows: in hop-table order, shares of the cycle for its hops and handler phases, none per message', async () => {
+test('rows: in hop-table order, shares of the cycle for its hops and handler phases, of durable for the background hops, none per message', async () => {
   const s = service();
   s.record('t', 'fetch_wait', 4, 2);
   s.record('t', 'handle', 5, 2);
   s.record('t', 'resolve', 2, 2);
+  s.record('t', 'produce', 3, 2);
   s.record('t', 'decide', 1, 10);
   s.record('t', 'commit', 1, 2);
+  s.record('t', 'durable', 4, 2);
+  s.record('t', 'heartbeat', 1, 2);
   s.record('t', 'cycle', 10, 2);
   const rows = hopRows(parseHops(await s.m.registry.metrics()));
   assert.deepEqual(
-    rows.map((r) => [String(r.hop).trim(), r.count, r.share]),
+    rows.map((r) => [String(r.hop).trim(), r.count, r.per, r.share]),
     [
-      ['fetch_wait', 2, '40.0 %'],
-      ['handle', 2, '50.0 %'],
-      ['resolve', 2, '20.0 %'],
-      ['decide', 10, ''],
-      ['commit', 2, '10.0 %'],
-      ['cycle', 2, '100.0 %'],
+      ['fetch_wait', 2, 'batch', '40.0 %'],
+      ['handle', 2, 'chunk', '50.0 %'],
+      ['resolve', 2, 'chunk', '20.0 %'],
+      ['produce', 2, 'chunk', '75.0 %'],
+      ['decide', 10, 'message', ''],
+      ['commit', 2, 'chunk', '25.0 %'],
+      ['durable', 2, 'chunk', '100.0 %'],
+      ['heartbeat', 2, 'chunk', '10.0 %'],
+      ['cycle', 2, 'chunk', '100.0 %'],
     ],
   );
   assert.equal(rows.find((r) => String(r.hop).trim() === 'resolve')!.mean_ms, '2.00');
