@@ -43,8 +43,8 @@ export const ERROR_CODES = {
   // Contracts: bytes, schemas, topics.
   invalid_event: {
     retriable: false,
-    source: 'contracts (encode, JSON), segmenter, CLI `produce`/`profile`',
-    meaning: 'an event does not fit its schema (the path of the field is in the message), or a profile reference is not a usable identifier',
+    source: 'contracts (encode, JSON), segmenter, CLI `produce`',
+    meaning: 'an event does not fit its schema (the path of the field is in the message)',
   },
   not_confluent_framed: {
     retriable: false,
@@ -122,6 +122,38 @@ export const ERROR_CODES = {
     retriable: true,
     source: 'profile (store: fold, merge, alias walk)',
     meaning: 'a fold or a merge kept meeting concurrent merges (64 rounds, or a merge chain deeper than 32); the chunk is retried',
+  },
+  // Reading profiles: the CLI's `profile` and the profile API (whose answers carry the code in problem+json, with
+  // the HTTP status the code implies).
+  invalid_ref: {
+    retriable: false,
+    source: 'profile (refs): CLI `profile`, profile API (400)',
+    meaning: 'a profile reference is neither a profile id nor `email:`, `phone:`, `user:` or `anon:` with a usable identifier',
+  },
+  invalid_request: {
+    retriable: false,
+    source: 'profile API (400)',
+    meaning: 'a request breaks its route schema (too many refs, a missing or malformed parameter); the message names the field',
+  },
+  not_found: {
+    retriable: false,
+    source: 'profile API (404)',
+    meaning: 'no profile owns the reference, or no such route',
+  },
+  unauthorized: {
+    retriable: false,
+    source: 'profile API (401, with `WWW-Authenticate: Bearer`)',
+    meaning: 'the request has no API key, or the key is unknown, malformed or revoked',
+  },
+  forbidden: {
+    retriable: false,
+    source: 'profile API (403)',
+    meaning: "the API key lacks the route's scope (`read`, `consent`, `erase`, `admin`)",
+  },
+  rate_limited: {
+    retriable: true,
+    source: 'profile API (429, with `Retry-After`)',
+    meaning: "the API key used up its requests of the minute (`PROFILE_API_RATE_LIMIT`); retry after the header's seconds",
   },
   // Segments.
   invalid_definition: {

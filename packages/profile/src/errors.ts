@@ -15,6 +15,7 @@ export type ProfileErrorCode = Extract<
   | 'invalid_timestamp'
   | 'invalid_satisfaction'
   | 'invalid_options'
+  | 'invalid_ref'
   | 'identity_contention'
 >;
 

@@ -25,6 +25,8 @@ export type { ProfileErrorCode, ProfileErrorInit } from './errors.ts';
 export { ISO_4217_CODES, isIsoCurrency } from './iso4217.ts';
 export { eventFragment, foldEvents, sortUnique } from './fold.ts';
 export type { FoldInput } from './fold.ts';
+export { MAX_REF_LENGTH, parseRef, PROFILE_ID, REF_TYPES, resolveRef } from './ref.ts';
+export type { ParsedRef, ResolvedRef } from './ref.ts';
 export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
