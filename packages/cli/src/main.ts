@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { codeOf } from '@profile-stream/consumer-kit';
+import { registerApiKey } from './commands/apikey.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -31,6 +32,7 @@ registerDlq(program);
 registerDemo(program);
 registerRun(program);
 registerProfile(program);
+registerApiKey(program);
 registerSegments(program);
 registerSql(program);
 registerBench(program);

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, test } from 'vitest';
 import { defaultValue, loadSharedConfig, parseSettings, REPO_ROOT, type Env } from '@profile-stream/consumer-kit';
+import { loadProfileApiConfig } from '@profile-stream/api/config';
 import { loadSegmenterConfig } from '@profile-stream/segmenter';
 import { loadStitcherConfig } from '@profile-stream/stitcher';
 import { loadWarehouseConfig } from '@profile-stream/warehouse';
@@ -65,6 +66,7 @@ describe('the loaders', () => {
     ['stitcher', (e) => loadStitcherConfig('purchases', e)],
     ['segmenter', (e) => loadSegmenterConfig(e)],
     ['warehouse', (e) => loadWarehouseConfig(e)],
+    ['profile-api', (e) => loadProfileApiConfig(e)],
     ['cli', (e) => [loadSharedConfig(e), parseSettings(CLI_SETTINGS, e)]],
   ];
 

@@ -3,6 +3,7 @@
  * each service's config.ts, the CLI's context.ts): `npm run docs:config` writes them between the markers, and
  * settings-table.test.ts fails when the README and the declarations differ.
  */
+import { PROFILE_API_SETTINGS } from '@profile-stream/api/config';
 import { SHARED_SETTINGS_GROUPS, settingsTables, type SettingsGroup } from '@profile-stream/consumer-kit';
 import { SEGMENTER_SETTINGS } from '@profile-stream/segmenter';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
@@ -14,6 +15,7 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   { title: 'Stitchers', source: 'packages/stitcher/src/config.ts', settings: STITCHER_SETTINGS },
   { title: 'Segmenter', source: 'packages/segmenter/src/config.ts', settings: SEGMENTER_SETTINGS },
   { title: 'Warehouse', source: 'packages/warehouse/src/config.ts', settings: WAREHOUSE_SETTINGS },
+  { title: 'Profile API (also reads `SEGMENTS_DIR` and `SEGMENT_PARAMS`)', source: 'packages/api/src/config.ts', settings: PROFILE_API_SETTINGS },
   { title: 'CLI', source: 'packages/cli/src/context.ts', settings: CLI_SETTINGS },
 ];
 

@@ -13,13 +13,14 @@ export const SERVICES: Record<string, string> = {
   'support-tickets': 'services/support-tickets/src/main.ts',
   warehouse: 'services/warehouse/src/main.ts',
   segmenter: 'services/segmenter/src/main.ts',
+  'profile-api': 'services/profile-api/src/main.ts',
 };
 export const STITCHERS = ['clickstream', 'purchases', 'support-tickets'];
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description(`run pipeline services: ${Object.keys(SERVICES).join(', ')} (or "stitchers" for all three)`)
+    .description(`run services: ${Object.keys(SERVICES).join(', ')} (or "stitchers" for all three)`)
     .argument('<service...>', 'service names')
     .action(async (names: string[]) => {
       const list = names.flatMap((n) => (n === 'stitchers' ? STITCHERS : [n]));

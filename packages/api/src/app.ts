@@ -1,0 +1,86 @@
+/**
+ * The profile API as a fastify instance built from its dependencies (no listening, no globals), so tests `inject`
+ * requests into it and the service (start.ts) listens with it. Order matters: the schemas and swagger first (swagger
+ * collects routes as they are added), then auth (onRequest), the rate limit per key (preHandler, so it knows the key),
+ * then the routes.
+ */
+import { fastifyRateLimit } from '@fastify/rate-limit';
+import { fastifySwagger } from '@fastify/swagger';
+import { fastify, type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@profile-stream/consumer-kit';
+import { MAX_REF_LENGTH, type NormaliseOptions, type ProfileStore } from '@profile-stream/profile';
+import type { SegmentDefinition } from '@profile-stream/segments';
+import { registerAuth } from './auth.ts';
+import type { ApiKeyStore } from './keys.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { apiError, errorHandler } from './problem.ts';
+import { registerOpsRoutes } from './routes/ops.ts';
+import { registerProfileRoutes } from './routes/profiles.ts';
+import { registerSegmentRoutes } from './routes/segments.ts';
+import { healthBodySchema, problemSchema, profileSchema, SCOPE_DOC } from './schemas.ts';
+
+export interface ApiDeps {
+  /** Profiles, keys and the rate-limit counters live here (under `prefix`). */
+  redis: Redis;
+  prefix: string;
+  store: ProfileStore;
+  keys: ApiKeyStore;
+  defs: readonly SegmentDefinition[];
+  normalise: NormaliseOptions;
+  metrics: ApiMetrics;
+  log: Logger;
+  /** Requests per minute per key. */
+  rateLimitPerMinute: number;
+}
+
+export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
+  // Request logging is ours (onResponse below): fastify's logs the URL, which can hold an e-mail or a phone number.
+  const app = fastify({
+    loggerInstance: d.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // A ref too long for the router would be a 404: this lets any ref reach the schema and parseRef (400).
+    routerOptions: { maxParamLength: 4 * MAX_REF_LENGTH },
+  });
+  // Responses are JSON.stringify'd, not compiled from the schemas: the profile JSON stays the CLI's, byte for byte.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req) => {
+    throw apiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
+  });
+  for (const s of [problemSchema, profileSchema, healthBodySchema]) app.addSchema(s);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'profile-stream profile API', version: '1.0.0', description: 'Customer profiles by any ref. Errors are RFC 9457 problem+json.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: SCOPE_DOC } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  registerAuth(app, d.keys);
+  await app.register(fastifyRateLimit, {
+    hook: 'preHandler',
+    max: d.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Shared by every instance of the API through Redis; per key (auth ran before, on onRequest).
+    redis: d.redis,
+    nameSpace: `${d.prefix}ratelimit:`,
+    keyGenerator: (req) => req.apiKey?.id ?? req.ip,
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(apiError('rate_limited', `more than ${ctx.max} requests in a minute with this key; retry in ${Math.ceil(ctx.ttl / 1000)} s`), {
+        statusCode: 429,
+      }),
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    d.metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    d.metrics.seconds.observe({ route }, reply.elapsedTime / 1000);
+    req.log.debug({ route, status: reply.statusCode, ms: reply.elapsedTime, key: req.apiKey?.id }, 'request');
+  });
+
+  registerProfileRoutes(app, d);
+  registerSegmentRoutes(app, d);
+  registerOpsRoutes(app, d);
+  return app;
+}

@@ -1,0 +1,42 @@
+/** Profile API settings, parsed once from the environment (a bad value stops the start naming the variable). */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { env, loadSharedConfig, parseSettings, REPO_ROOT, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
+import { SEGMENTER_SETTINGS } from '@profile-stream/segmenter';
+import type { ParamOverrides } from '@profile-stream/segments';
+
+export const PROFILE_API_SETTINGS = {
+  PROFILE_API_PORT: setting(env.opsPort(8080), 'port of the profile API (0 = any free port)'),
+  PROFILE_API_HOST: setting(
+    z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'expected an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0' }).default('127.0.0.1'),
+    'address the profile API listens on (`0.0.0.0` for every interface)',
+  ),
+  PROFILE_API_RATE_LIMIT: setting(env.int(600, 1, 1_000_000), 'requests per minute per API key (then 429 with `Retry-After`)'),
+};
+
+/** The definitions `GET /v1/segments` lists are the segmenter's: the same two variables, declared once (segmenter). */
+const SEGMENT_SOURCE = { SEGMENTS_DIR: SEGMENTER_SETTINGS.SEGMENTS_DIR, SEGMENT_PARAMS: SEGMENTER_SETTINGS.SEGMENT_PARAMS };
+
+export interface ProfileApiConfig extends SharedConfig {
+  service: string;
+  port: number;
+  host: string;
+  rateLimitPerMinute: number;
+  segmentsDir: string;
+  params: ParamOverrides;
+}
+
+export function loadProfileApiConfig(e: Env): ProfileApiConfig {
+  const shared = loadSharedConfig(e);
+  const c = parseSettings(PROFILE_API_SETTINGS, e);
+  const s = parseSettings(SEGMENT_SOURCE, e);
+  return {
+    ...shared,
+    service: 'profile-api',
+    port: c.PROFILE_API_PORT,
+    host: c.PROFILE_API_HOST,
+    rateLimitPerMinute: c.PROFILE_API_RATE_LIMIT,
+    segmentsDir: resolve(REPO_ROOT, s.SEGMENTS_DIR),
+    params: s.SEGMENT_PARAMS ?? {},
+  };
+}

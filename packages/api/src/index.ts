@@ -1,0 +1,7 @@
+export { buildApi, type ApiDeps } from './app.ts';
+export { loadProfileApiConfig, PROFILE_API_SETTINGS, type ProfileApiConfig } from './config.ts';
+export { ApiKeyStore, bearerToken, hashKey, keyId, newKey, parseScopes, SCOPES, type ApiKeyRecord, type Scope } from './keys.ts';
+export { createApiMetrics, type ApiMetrics } from './metrics.ts';
+export { PROBLEM_TYPE, problemOf, STATUS_OF, type Problem } from './problem.ts';
+export { MAX_BATCH_REFS } from './schemas.ts';
+export { startProfileApi, type RunningProfileApi } from './start.ts';

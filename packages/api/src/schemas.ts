@@ -1,0 +1,183 @@
+/**
+ * The JSON schemas of the routes: they validate requests and document responses in the OpenAPI 3.1 document (`/docs`).
+ * Responses are serialised with JSON.stringify, not compiled from these schemas, so the profile JSON is byte for byte
+ * the CLI's `profile --json` (DESIGN §5: the names are a contract; fields beyond these are documented by `rules.ts`).
+ */
+import { MAX_REF_LENGTH } from '@profile-stream/profile';
+import { SCOPES } from './keys.ts';
+
+export const MAX_BATCH_REFS = 100;
+
+const time = { type: 'string', format: 'date-time' } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const nullable = (s: object) => ({ oneOf: [s, { type: 'null' }] });
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details; `code` is the error code (README "Error codes")',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+  },
+} as const;
+
+export const profileSchema = {
+  $id: 'Profile',
+  type: 'object',
+  description: 'The profile (DESIGN §5), as `profile-stream profile --json` prints it',
+  required: ['profile_id', 'merged_ids'],
+  additionalProperties: true,
+  properties: {
+    profile_id: { type: 'string' },
+    merged_ids: { ...strings, description: 'profiles merged into this one' },
+    identity: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { user_ids: strings, emails: strings, phones: strings, anonymous_ids: strings },
+    },
+    activity: { type: 'object', additionalProperties: true, properties: { first_seen_at: nullable(time), last_seen_at: nullable(time) } },
+    transactions: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        orders_count: { type: 'integer' },
+        revenue_minor: { type: 'object', additionalProperties: { type: 'integer' }, description: 'per ISO 4217 currency, in minor units' },
+        first_purchase_at: nullable(time),
+        last_purchase_at: nullable(time),
+      },
+    },
+    support: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { open_tickets: { type: 'integer' }, tickets_count: { type: 'integer' }, last_csat: nullable({ type: 'integer' }) },
+    },
+    consent: {
+      type: 'object',
+      description: 'per purpose',
+      additionalProperties: { type: 'object', additionalProperties: true, properties: { granted: { type: 'boolean' }, at: time } },
+    },
+  },
+} as const;
+
+const ref = { type: 'string', minLength: 1, maxLength: MAX_REF_LENGTH, description: 'a profile id, or email:…, phone:…, user:…, anon:…' } as const;
+
+/** A found profile and how the ref led to it. */
+const found = {
+  type: 'object',
+  required: ['requested', 'found', 'profile'],
+  properties: {
+    requested: { type: 'string', description: 'the ref as asked' },
+    found: { type: 'boolean', const: true },
+    merged_into: { type: 'string', description: 'present when the ref was the id of a profile merged into another: the live profile' },
+    profile: { $ref: 'Profile#' },
+  },
+} as const;
+
+const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, { $ref: 'Problem#' }]));
+
+export const getProfileSchema = {
+  summary: 'A profile by any ref, following merges',
+  tags: ['profiles'],
+  params: { type: 'object', required: ['ref'], properties: { ref } },
+  response: { 200: found, ...problems(400, 401, 403, 404, 429, 503) },
+} as const;
+
+export const batchSchema = {
+  summary: `Up to ${MAX_BATCH_REFS} profiles at once (?ref=…&ref=…), each found or not, in request order`,
+  tags: ['profiles'],
+  querystring: {
+    type: 'object',
+    required: ['ref'],
+    additionalProperties: false,
+    properties: { ref: { type: 'array', minItems: 1, maxItems: MAX_BATCH_REFS, items: ref } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['results'],
+      properties: {
+        results: {
+          type: 'array',
+          items: {
+            oneOf: [
+              found,
+              {
+                type: 'object',
+                required: ['requested', 'found', 'error'],
+                properties: { requested: { type: 'string' }, found: { type: 'boolean', const: false }, error: { $ref: 'Problem#' } },
+              },
+            ],
+          },
+        },
+      },
+    },
+    ...problems(400, 401, 403, 429, 503),
+  },
+} as const;
+
+export const segmentsSchema = {
+  summary: 'The segment definitions this deployment evaluates',
+  tags: ['segments'],
+  response: {
+    200: {
+      type: 'object',
+      required: ['segments'],
+      properties: {
+        segments: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'name', 'version', 'description', 'requires_consent', 'traits', 'params'],
+            properties: {
+              id: { type: 'string' },
+              name: { type: 'string' },
+              version: { type: 'integer' },
+              description: { type: 'string' },
+              requires_consent: nullable({ type: 'string' }),
+              traits: strings,
+              params: { type: 'object', additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
+    ...problems(401, 403, 429),
+  },
+} as const;
+
+export const healthSchema = {
+  summary: 'Liveness with Redis checked (no key needed)',
+  tags: ['operations'],
+  security: [],
+  response: {
+    200: { $ref: 'Health#' },
+    503: { $ref: 'Health#' },
+  },
+} as const;
+
+export const healthBodySchema = {
+  $id: 'Health',
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: { status: { type: 'string', enum: ['ok', 'unhealthy'] }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } },
+} as const;
+
+export const metricsSchema = {
+  summary: 'Prometheus metrics (scope admin)',
+  tags: ['operations'],
+  produces: ['text/plain'],
+  response: { 200: { type: 'string', description: 'Prometheus text format' }, ...problems(401, 403, 429) },
+} as const;
+
+export const docsSchema = {
+  summary: 'This OpenAPI 3.1 document (any valid key); with Accept: text/html, a page listing the routes',
+  tags: ['operations'],
+  response: { 200: { type: 'object', additionalProperties: true }, ...problems(401, 429) },
+} as const;
+
+export const SCOPE_DOC = `Bearer API key (\`profile-stream apikey create --scopes …\`); scopes: ${SCOPES.join(', ')}`;
