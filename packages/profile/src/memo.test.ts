@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { boundedMemo } from './memo.ts';
+import { boundedMemo, GenerationalCache } from './memo.ts';
 
 /** A pure function with a call log; it throws for keys ending in 7 (errors are never memoised). */
 function logged() {
@@ -60,5 +60,39 @@ describe('boundedMemo', () => {
   it('refuses a size below 2', () => {
     assert.throws(() => boundedMemo(1, String), RangeError);
     assert.throws(() => boundedMemo(2.5, String), RangeError);
+  });
+});
+
+describe('GenerationalCache', () => {
+  test.prop([fc.integer({ min: 2, max: 12 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()), { maxLength: 300 })], { numRuns: 500 })(
+    'holds at most size entries, and the last value set for each of the last size/2 distinct keys set or hit',
+    (size, ops) => {
+      const cache = new GenerationalCache<number, string>(size);
+      const last = new Map<number, string>(); // the last value set per key
+      const recent: number[] = []; // distinct keys, most recently set or hit last
+      const touch = (k: number) => {
+        const at = recent.indexOf(k);
+        if (at >= 0) recent.splice(at, 1);
+        recent.push(k);
+      };
+      ops.forEach(([k, write], i) => {
+        if (write) {
+          cache.set(k, `v${i}`);
+          last.set(k, `v${i}`);
+          touch(k);
+        } else {
+          const got = cache.get(k);
+          if (got !== undefined) {
+            assert.equal(got, last.get(k), `a hit gives the last value set for ${k}`);
+            touch(k);
+          }
+        }
+        assert.ok(cache.size <= size, `size ${cache.size} ≤ ${size}`);
+        for (const r of recent.slice(-Math.floor(size / 2))) assert.equal(cache.get(r), last.get(r), `recent key ${r} kept`);
+      });
+    },
+  );
+  it('refuses a size below 2', () => {
+    assert.throws(() => new GenerationalCache(1), /size must be an integer >= 2/);
   });
 });

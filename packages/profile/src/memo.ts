@@ -24,3 +24,40 @@ export function boundedMemo<K, V>(size: number, f: (key: K) => V): (key: K) => V
     return v;
   };
 }
+
+/**
+ * A bounded cache (most recently set or hit kept) with the same two generations as boundedMemo: at most `size`
+ * entries, at least the last size/2 distinct keys set or hit. A hit in the old generation moves the entry to the
+ * young one.
+ */
+export class GenerationalCache<K, V> {
+  private readonly half: number;
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2) throw new RangeError(`GenerationalCache: size must be an integer >= 2, got ${size}`);
+    this.half = Math.floor(size / 2);
+  }
+
+  get(key: K): V | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(key);
+    if (aged !== undefined) this.set(key, aged);
+    return aged;
+  }
+
+  set(key: K, value: V): void {
+    if (!this.young.has(key) && this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+
+  /** Entries held (both generations; a key in both counts twice until the old one is dropped). */
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+}
