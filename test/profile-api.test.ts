@@ -8,7 +8,16 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { ApiKeyStore, buildApi, createApiMetrics, loadProfileApiConfig, MAX_BATCH_REFS, PROBLEM_TYPE, startProfileApi } from '@profile-stream/api';
+import {
+  type ApiDeps,
+  ApiKeyStore,
+  buildApi,
+  createApiMetrics,
+  loadProfileApiConfig,
+  MAX_BATCH_REFS,
+  PROBLEM_TYPE,
+  startProfileApi,
+} from '@profile-stream/api';
 import { generate } from '@profile-stream/generator';
 import { eventFragment, hasIdentifier, normaliseIdentifiers, ProfileStore, profileView, type Resolution, type StitchItem } from '@profile-stream/profile';
 import { stitchItem } from '@profile-stream/profile/testing';
@@ -56,6 +65,22 @@ async function stitchGenerated(seed: number): Promise<void> {
   }
 }
 
+/** The API on this test's Redis prefix, with `over` changed. */
+function apiWith(over: Partial<ApiDeps>): Promise<FastifyInstance> {
+  return buildApi({
+    redis,
+    prefix,
+    store,
+    keys: new ApiKeyStore({ redis, prefix }),
+    defs: [],
+    normalise: GB,
+    metrics: createApiMetrics(),
+    log: env.log,
+    rateLimitPerMinute: 1000,
+    ...over,
+  });
+}
+
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const get = (url: string, key?: string, headers: Record<string, string> = {}) =>
   app.inject({ method: 'GET', url, headers: { ...(key ? auth(key) : {}), ...headers } });
@@ -70,17 +95,7 @@ beforeAll(async () => {
   keys.admin = createKey('admin').key;
   keys.erase = createKey('erase').key;
   await stitchGenerated(1313);
-  app = await buildApi({
-    redis,
-    prefix,
-    store,
-    keys: new ApiKeyStore({ redis, prefix }),
-    defs: await loadDefinitions(SEGMENTS),
-    normalise: GB,
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 1000,
-  });
+  app = await apiWith({ defs: await loadDefinitions(SEGMENTS) });
 });
 afterAll(async () => {
   await app?.close();
@@ -246,17 +261,8 @@ describe('keys and scopes', () => {
   });
 
   test('each key has its own rate limit: past it, 429 with Retry-After; another key goes on', async () => {
-    const limited = await buildApi({
-      redis,
-      prefix: `${prefix}rl:`,
-      store,
-      keys: new ApiKeyStore({ redis, prefix }),
-      defs: [],
-      normalise: GB,
-      metrics: createApiMetrics(),
-      log: env.log,
-      rateLimitPerMinute: 3,
-    });
+    // Its own counters (prefix), the same keys.
+    const limited = await apiWith({ prefix: `${prefix}rl:`, rateLimitPerMinute: 3 });
     try {
       const call = (key: string) => limited.inject({ method: 'GET', url: '/v1/segments', headers: auth(key) });
       for (let i = 0; i < 3; i++) assert.equal((await call(keys.read)).statusCode, 200);
@@ -309,17 +315,7 @@ describe('segments, docs, health', () => {
     assert.equal(r.statusCode, 200);
     assert.deepEqual(r.json(), { status: 'ok', checks: { redis: true } });
     const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-    const broken = await buildApi({
-      redis: down,
-      prefix,
-      store,
-      keys: new ApiKeyStore({ redis: down, prefix }),
-      defs: [],
-      normalise: GB,
-      metrics: createApiMetrics(),
-      log: env.log,
-      rateLimitPerMinute: 10,
-    });
+    const broken = await apiWith({ redis: down, keys: new ApiKeyStore({ redis: down, prefix }) });
     try {
       const r2 = await broken.inject({ method: 'GET', url: '/health' });
       assert.equal(r2.statusCode, 503);

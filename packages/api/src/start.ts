@@ -36,7 +36,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
   await app.listen({ port: cfg.port, host: cfg.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;
-  log.info({ host: cfg.host, port, segments: defs.length }, 'profile-api listening');
+  log.info({ host: cfg.host, port, segments: defs.length }, 'profile-api started');
   return {
     log,
     port,
