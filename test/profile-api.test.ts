@@ -298,13 +298,15 @@ describe('segments, docs, health', () => {
     const doc = r.json() as {
       openapi: string;
       paths: Record<string, Record<string, { parameters?: unknown[]; responses: object }>>;
-      components: { securitySchemes: { bearer: { scheme: string } } };
+      components: { securitySchemes: { bearer: { scheme: string } }; schemas: Record<string, unknown> };
     };
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.paths).sort(), ['/docs', '/health', '/metrics', '/v1/profiles/{ref}', '/v1/profiles:batch', '/v1/segments']);
     assert.ok(doc.paths['/v1/profiles/{ref}']!.get!.parameters?.length, 'the ref parameter is documented');
     assert.ok('404' in doc.paths['/v1/profiles/{ref}']!.get!.responses);
     assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
+    assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Health', 'Problem', 'Profile']);
+    assert.ok('application/problem+json' in (doc.paths['/v1/profiles/{ref}']!.get!.responses as Record<string, { content: object }>)['404']!.content);
     const page = await get('/docs', keys.read, { accept: 'text/html' });
     assert.match(String(page.headers['content-type']), /text\/html/);
     for (const path of Object.keys(doc.paths)) assert.ok(page.body.includes(`<code>${path}</code>`), path);

@@ -57,6 +57,8 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: SCOPE_DOC } } },
       security: [{ bearer: [] }],
     },
+    // Shared schemas keep their $id as their component name (Profile, Problem, Health), not def-0, def-1, ….
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   registerAuth(app, d.keys);
   await app.register(fastifyRateLimit, {

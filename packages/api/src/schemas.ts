@@ -78,7 +78,11 @@ const found = {
   },
 } as const;
 
-const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, { $ref: 'Problem#' }]));
+/** Error answers, documented with their media type (RFC 9457). */
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: 'a problem (see `code`)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } }]),
+  );
 
 export const getProfileSchema = {
   summary: 'A profile by any ref, following merges',
