@@ -10,3 +10,9 @@ export function parseDuration(text: string): number | undefined {
 }
 
 export const DAY_MS = UNIT_MS.d;
+
+/** A duration as a definition would write it (the largest unit it is a whole number of; days before weeks). */
+export function formatDuration(ms: number): string {
+  for (const u of ['d', 'h', 'm', 's'] as const) if (ms >= UNIT_MS[u] && ms % UNIT_MS[u] === 0) return `${ms / UNIT_MS[u]}${u}`;
+  return `${ms}ms`;
+}

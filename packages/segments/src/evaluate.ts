@@ -50,7 +50,7 @@ const currencyOf = (c: Aggregate): string | null => (c.of === 'product_views' ? 
  * ending at the last purchase, those with end - at < within and at <= end (none without a last purchase).
  * One pass, no temporary arrays (it runs at every candidate instant).
  */
-function aggregateAt(c: Aggregate, facts: Facts, t: number): number {
+export function aggregateAt(c: Aggregate, facts: Facts, t: number): number {
   let end = t;
   if (c.ending === 'last_purchase') {
     if (facts.lastPurchaseAt === null) return 0;
@@ -218,7 +218,7 @@ export function evaluate(def: SegmentDefinition, view: JsonValue, now: number, s
 /** A view, or its facts already read once (callers evaluating many definitions over one view pass these). */
 export type ViewOrFacts = JsonValue | Facts;
 const isFacts = (x: ViewOrFacts): x is Facts => typeof x === 'object' && x !== null && typeof (x as { value?: unknown }).value === 'function';
-const asFacts = (x: ViewOrFacts): Facts => (isFacts(x) ? x : factsOf(x));
+export const asFacts = (x: ViewOrFacts): Facts => (isFacts(x) ? x : factsOf(x));
 
 export function evaluateAll(defs: readonly SegmentDefinition[], view: ViewOrFacts, now: number, since?: number): Map<string, Evaluation> {
   const facts = asFacts(view);
