@@ -21,6 +21,7 @@ import {
 import { generate } from '@profile-stream/generator';
 import { eventFragment, hasIdentifier, normaliseIdentifiers, ProfileStore, profileView, type Resolution, type StitchItem } from '@profile-stream/profile';
 import { stitchItem } from '@profile-stream/profile/testing';
+import { MembershipStore } from '@profile-stream/segmenter';
 import { loadDefinitions } from '@profile-stream/segments';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
@@ -72,6 +73,7 @@ function apiWith(over: Partial<ApiDeps>): Promise<FastifyInstance> {
     prefix,
     store,
     keys: new ApiKeyStore({ redis, prefix }),
+    memberships: new MembershipStore(redis, { prefix, shards: 16 }),
     defs: [],
     normalise: GB,
     metrics: createApiMetrics(),
@@ -301,11 +303,20 @@ describe('segments, docs, health', () => {
       components: { securitySchemes: { bearer: { scheme: string } }; schemas: Record<string, unknown> };
     };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/docs', '/health', '/metrics', '/v1/profiles/{ref}', '/v1/profiles:batch', '/v1/segments']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/docs',
+      '/health',
+      '/metrics',
+      '/v1/profiles/{ref}',
+      '/v1/profiles/{ref}/segments',
+      '/v1/profiles:batch',
+      '/v1/segments',
+      '/v1/segments/{id}/members',
+    ]);
     assert.ok(doc.paths['/v1/profiles/{ref}']!.get!.parameters?.length, 'the ref parameter is documented');
     assert.ok('404' in doc.paths['/v1/profiles/{ref}']!.get!.responses);
     assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
-    assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Health', 'Problem', 'Profile']);
+    assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Explanation', 'Health', 'Problem', 'Profile']);
     assert.ok('application/problem+json' in (doc.paths['/v1/profiles/{ref}']!.get!.responses as Record<string, { content: object }>)['404']!.content);
     const page = await get('/docs', keys.read, { accept: 'text/html' });
     assert.match(String(page.headers['content-type']), /text\/html/);

@@ -10,15 +10,17 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Redis } from 'ioredis';
 import type { Logger } from '@profile-stream/consumer-kit';
 import { MAX_REF_LENGTH, type NormaliseOptions, type ProfileStore } from '@profile-stream/profile';
+import type { MembershipStore } from '@profile-stream/segmenter';
 import type { SegmentDefinition } from '@profile-stream/segments';
 import { registerAuth } from './auth.ts';
 import type { ApiKeyStore } from './keys.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { apiError, errorHandler } from './problem.ts';
+import { registerMembershipRoutes } from './routes/memberships.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProfileRoutes } from './routes/profiles.ts';
 import { registerSegmentRoutes } from './routes/segments.ts';
-import { healthBodySchema, problemSchema, profileSchema, SCOPE_DOC } from './schemas.ts';
+import { explanationSchema, healthBodySchema, problemSchema, profileSchema, SCOPE_DOC } from './schemas.ts';
 
 export interface ApiDeps {
   /** Profiles, keys and the rate-limit counters live here (under `prefix`). */
@@ -26,12 +28,16 @@ export interface ApiDeps {
   prefix: string;
   store: ProfileStore;
   keys: ApiKeyStore;
+  /** The segmenter's memberships (its prefix and SEGMENTER_SHARDS). */
+  memberships: MembershipStore;
   defs: readonly SegmentDefinition[];
   normalise: NormaliseOptions;
   metrics: ApiMetrics;
   log: Logger;
   /** Requests per minute per key. */
   rateLimitPerMinute: number;
+  /** The clock segments are explained by (tests pin it). */
+  now?: () => number;
 }
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
@@ -48,7 +54,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req) => {
     throw apiError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
   });
-  for (const s of [problemSchema, profileSchema, healthBodySchema]) app.addSchema(s);
+  for (const s of [problemSchema, profileSchema, healthBodySchema, explanationSchema]) app.addSchema(s);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -83,6 +89,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
 
   registerProfileRoutes(app, d);
   registerSegmentRoutes(app, d);
+  registerMembershipRoutes(app, { ...d, now: d.now ?? Date.now });
   registerOpsRoutes(app, d);
   return app;
 }

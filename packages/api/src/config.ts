@@ -14,8 +14,12 @@ export const PROFILE_API_SETTINGS = {
   PROFILE_API_RATE_LIMIT: setting(env.int(600, 1, 1_000_000), 'requests per minute per API key (then 429 with `Retry-After`)'),
 };
 
-/** The definitions `GET /v1/segments` lists are the segmenter's: the same two variables, declared once (segmenter). */
-const SEGMENT_SOURCE = { SEGMENTS_DIR: SEGMENTER_SETTINGS.SEGMENTS_DIR, SEGMENT_PARAMS: SEGMENTER_SETTINGS.SEGMENT_PARAMS };
+/** The definitions and memberships the API reads are the segmenter's: the same variables, declared once (segmenter). */
+const SEGMENT_SOURCE = {
+  SEGMENTS_DIR: SEGMENTER_SETTINGS.SEGMENTS_DIR,
+  SEGMENT_PARAMS: SEGMENTER_SETTINGS.SEGMENT_PARAMS,
+  SEGMENTER_SHARDS: SEGMENTER_SETTINGS.SEGMENTER_SHARDS,
+};
 
 export interface ProfileApiConfig extends SharedConfig {
   service: string;
@@ -24,6 +28,8 @@ export interface ProfileApiConfig extends SharedConfig {
   rateLimitPerMinute: number;
   segmentsDir: string;
   params: ParamOverrides;
+  /** Shards of the segmenter's membership state. */
+  shards: number;
 }
 
 export function loadProfileApiConfig(e: Env): ProfileApiConfig {
@@ -38,5 +44,6 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
     rateLimitPerMinute: c.PROFILE_API_RATE_LIMIT,
     segmentsDir: resolve(REPO_ROOT, s.SEGMENTS_DIR),
     params: s.SEGMENT_PARAMS ?? {},
+    shards: s.SEGMENTER_SHARDS,
   };
 }

@@ -154,6 +154,106 @@ export const segmentsSchema = {
   },
 } as const;
 
+/** A node of a segment's explanation (packages/segments explain.ts): a leaf, or all / any / not over nodes. */
+export const explanationSchema = {
+  $id: 'Explanation',
+  type: 'object',
+  required: ['kind', 'holds'],
+  properties: {
+    kind: { type: 'string', enum: ['leaf', 'all', 'any', 'not'] },
+    holds: { type: 'boolean', description: 'the result of this node now' },
+    field: { type: 'string', description: 'leaf: the profile field; for count / sum what is counted or summed; `rfm`' },
+    operator: { type: 'string', description: 'leaf: the definition’s operator (eq, in, within_last, …; count, sum; rfm)' },
+    expected: { description: 'leaf: what the definition asks (a value, a duration such as 30d, bounds with their window, RFM ranges)' },
+    actual: { description: 'leaf: the profile’s value as the condition saw it (null: absent), the count or sum, the RFM scores' },
+    of: { description: 'all / any: the children; not: the child', oneOf: [{ $ref: 'Explanation#' }, { type: 'array', items: { $ref: 'Explanation#' } }] },
+  },
+} as const;
+
+const membership = {
+  type: 'object',
+  required: ['id', 'name', 'member', 'since', 'membership_version', 'definition_version', 'reason', 'why'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    member: { type: 'boolean', description: 'as the segmenter stored it' },
+    since: { ...nullable(time), description: 'when the last entry (or, not a member, exit) happened; null: never a member' },
+    membership_version: { type: 'integer', description: 'entries and exits so far (0: never a member)' },
+    definition_version: nullable({ type: 'integer', description: 'the definition version the segmenter last evaluated (null: never evaluated)' }),
+    reason: {
+      type: 'null',
+      description:
+        'always null: the membership store keeps per profile and segment only member, versions and since; the reason of each change ' +
+        '(rule_matched, time_elapsed, consent_withdrawn, …) is on its segment-membership-changed event',
+    },
+    why: {
+      type: 'object',
+      description: 'the definition (consent gate included) evaluated on the profile now: it agrees with `member` unless the segmenter is catching up',
+      required: ['holds', 'conditions', 'tree'],
+      properties: {
+        holds: { type: 'boolean' },
+        conditions: { type: 'array', items: { $ref: 'Explanation#' }, description: 'the leaves that decide: for a member, the conditions that hold' },
+        tree: { $ref: 'Explanation#' },
+      },
+    },
+  },
+} as const;
+
+export const profileSegmentsSchema = {
+  summary: 'The segments a profile is in: since when, and why (the conditions that hold, with the values that made them hold)',
+  tags: ['profiles', 'segments'],
+  params: { type: 'object', required: ['ref'], properties: { ref } },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { all: { type: 'integer', enum: [0, 1], default: 0, description: '1: also the segments it is not in, with why not' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['requested', 'profile_id', 'evaluated_at', 'segments'],
+      properties: {
+        requested: { type: 'string' },
+        profile_id: { type: 'string' },
+        merged_into: { type: 'string', description: 'present when the ref was the id of a profile merged into another: the live profile' },
+        evaluated_at: time,
+        segments: { type: 'array', items: membership },
+      },
+    },
+    ...problems(400, 401, 403, 404, 429, 503),
+  },
+} as const;
+
+export const MAX_MEMBERS_PAGE = 1000;
+
+export const membersSchema = {
+  summary:
+    'A segment’s members, cursor-paged: pass next_cursor back until it is null. A member present throughout is listed at least once; ' +
+    'members may repeat, as Redis SSCAN allows',
+  tags: ['segments'],
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cursor: { type: 'string', minLength: 1, maxLength: 512, description: 'next_cursor of the previous page (opaque)' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_MEMBERS_PAGE, default: 100 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['segment_id', 'members', 'next_cursor'],
+      properties: {
+        segment_id: { type: 'string' },
+        members: { type: 'array', items: { type: 'object', required: ['profile_id'], properties: { profile_id: { type: 'string' } } } },
+        next_cursor: nullable({ type: 'string', description: 'null: the last page' }),
+      },
+    },
+    ...problems(400, 401, 403, 404, 429, 503),
+  },
+} as const;
+
 export const healthSchema = {
   summary: 'Liveness with Redis checked (no key needed)',
   tags: ['operations'],

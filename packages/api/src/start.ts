@@ -1,6 +1,7 @@
 /** The profile-api service from its config: Redis, the profile store, the key store, the definitions, the HTTP server. */
 import { createLogger, type Logger } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
+import { MembershipStore } from '@profile-stream/segmenter';
 import { loadDefinitions } from '@profile-stream/segments';
 import { buildApi } from './app.ts';
 import type { ProfileApiConfig } from './config.ts';
@@ -27,6 +28,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     prefix: cfg.redisPrefix,
     store,
     keys: new ApiKeyStore({ redis, prefix: cfg.redisPrefix }),
+    memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
     defs,
     normalise: { defaultRegion: cfg.defaultRegion, blocklist: new Set(cfg.junkIds) },
     metrics: createApiMetrics(cfg.service),

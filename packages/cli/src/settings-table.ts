@@ -15,7 +15,11 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   { title: 'Stitchers', source: 'packages/stitcher/src/config.ts', settings: STITCHER_SETTINGS },
   { title: 'Segmenter', source: 'packages/segmenter/src/config.ts', settings: SEGMENTER_SETTINGS },
   { title: 'Warehouse', source: 'packages/warehouse/src/config.ts', settings: WAREHOUSE_SETTINGS },
-  { title: 'Profile API (also reads `SEGMENTS_DIR` and `SEGMENT_PARAMS`)', source: 'packages/api/src/config.ts', settings: PROFILE_API_SETTINGS },
+  {
+    title: 'Profile API (also reads `SEGMENTS_DIR`, `SEGMENT_PARAMS` and `SEGMENTER_SHARDS`)',
+    source: 'packages/api/src/config.ts',
+    settings: PROFILE_API_SETTINGS,
+  },
   { title: 'CLI', source: 'packages/cli/src/context.ts', settings: CLI_SETTINGS },
 ];
 

@@ -3,7 +3,7 @@
  * (resolveRef: normalised like the stitchers, merge aliases followed), the profile as DESIGN §5 JSON (profileView).
  */
 import type { FastifyInstance } from 'fastify';
-import { type NormaliseOptions, type ProfileStore, profileView, resolveRef } from '@profile-stream/profile';
+import { type JsonValue, type NormaliseOptions, type ProfileStore, profileView, resolveRef } from '@profile-stream/profile';
 import type { ApiMetrics } from '../metrics.ts';
 import { apiError, type Problem, problemOf } from '../problem.ts';
 import { batchSchema, getProfileSchema } from '../schemas.ts';
@@ -14,7 +14,7 @@ export interface ProfileRoutesDeps {
   metrics: ApiMetrics;
 }
 
-export type Found = { requested: string; found: true; merged_into?: string; profile: unknown };
+export type Found = { requested: string; found: true; merged_into?: string; profile: JsonValue };
 export type NotFound = { requested: string; found: false; error: Problem };
 
 /** One ref: found (with how), or not found; invalid refs and Redis trouble throw (the caller decides). */
@@ -33,15 +33,20 @@ async function lookup(d: ProfileRoutesDeps, ref: string): Promise<Found | undefi
 
 const notFound = (ref: string) => apiError('not_found', `no profile for ${ref}`);
 
-export function registerProfileRoutes(app: FastifyInstance, d: ProfileRoutesDeps): void {
-  app.get<{ Params: { ref: string } }>('/v1/profiles/:ref', { schema: getProfileSchema, config: { scope: 'read' } }, async (req) => {
-    const found = await lookup(d, req.params.ref).catch((err: unknown) => {
-      if (problemOf(err).code === 'invalid_ref') d.metrics.refs.inc({ outcome: 'invalid' });
-      throw err;
-    });
-    if (!found) throw notFound(req.params.ref);
-    return found;
+/** The profile a ref leads to, or the error to answer (invalid_ref, not_found), counted in the metrics. */
+export async function findProfile(d: ProfileRoutesDeps, ref: string): Promise<Found> {
+  const found = await lookup(d, ref).catch((err: unknown) => {
+    if (problemOf(err).code === 'invalid_ref') d.metrics.refs.inc({ outcome: 'invalid' });
+    throw err;
   });
+  if (!found) throw notFound(ref);
+  return found;
+}
+
+export function registerProfileRoutes(app: FastifyInstance, d: ProfileRoutesDeps): void {
+  app.get<{ Params: { ref: string } }>('/v1/profiles/:ref', { schema: getProfileSchema, config: { scope: 'read' } }, async (req) =>
+    findProfile(d, req.params.ref),
+  );
 
   // `::` is find-my-way's escaped colon: the path is /v1/profiles:batch (Google's custom-method style, AIP-136).
   app.get<{ Querystring: { ref: string[] } }>('/v1/profiles::batch', { schema: batchSchema, config: { scope: 'read' } }, async (req) => {

@@ -196,6 +196,12 @@ export class MembershipStore {
     return ids;
   }
 
+  /** One SSCAN step over a segment's members in one shard: cursor '0' starts, a next cursor of '0' ends the shard. */
+  async scanMembers(segment: string, shard: number, cursor: string, count: number): Promise<{ next: string; members: string[] }> {
+    const [next, members] = await this.redis.sscan(this.keys.shard(shard).members(segment), cursor, 'COUNT', count);
+    return { next, members };
+  }
+
   /** Members of a segment over all shards (count), and up to `sample` member ids. */
   async size(segment: string, sample = 0): Promise<{ members: number; sample: string[] }> {
     const pipe = this.redis.pipeline();
