@@ -138,7 +138,7 @@ export class IdentityResolver {
     this.profileIdBase = o.profileIdBase;
     this.now = o.now;
     this.cacheSize = o.cacheSize ?? 0;
-    this.cache = this.cacheSize >= 2 ? new GenerationalCache(this.cacheSize) : undefined;
+    this.cache = this.cacheSize > 0 ? new GenerationalCache(Math.max(2, this.cacheSize)) : undefined;
     for (const t of IDENTIFIER_PRIORITY) {
       if (!Number.isInteger(this.limits[t]) || this.limits[t] < 1)
         throw new ProfileError('invalid_options', `limits.${t} must be an integer >= 1`, { path: `limits.${t}` });
