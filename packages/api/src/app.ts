@@ -16,6 +16,7 @@ import { registerAuth } from './auth.ts';
 import type { ApiKeyStore } from './keys.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { apiError, errorHandler } from './problem.ts';
+import { type ConsentDeps, registerConsentRoutes } from './routes/consent.ts';
 import { registerMembershipRoutes } from './routes/memberships.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProfileRoutes } from './routes/profiles.ts';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   rateLimitPerMinute: number;
   /** The clock segments are explained by (tests pin it). */
   now?: () => number;
+  /** Consent changes (`PUT /v1/profiles/:ref/consent`): where they are published; without it the route is absent. */
+  consent?: Pick<ConsentDeps, 'publish'>;
 }
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
@@ -90,6 +93,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   registerProfileRoutes(app, d);
   registerSegmentRoutes(app, d);
   registerMembershipRoutes(app, { ...d, now: d.now ?? Date.now });
+  if (d.consent) registerConsentRoutes(app, { ...d, publish: d.consent.publish, now: d.now ?? Date.now });
   registerOpsRoutes(app, d);
   return app;
 }

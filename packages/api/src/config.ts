@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { env, loadSharedConfig, parseSettings, REPO_ROOT, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
 import { SEGMENTER_SETTINGS } from '@profile-stream/segmenter';
+import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import type { ParamOverrides } from '@profile-stream/segments';
 
 export const PROFILE_API_SETTINGS = {
@@ -21,6 +22,9 @@ const SEGMENT_SOURCE = {
   SEGMENTER_SHARDS: SEGMENTER_SETTINGS.SEGMENTER_SHARDS,
 };
 
+/** A consent change is folded like an event's: with the stitchers' de-duplication window (declared there). */
+const FOLD_SOURCE = { PROFILE_DEDUP_WINDOW_DAYS: STITCHER_SETTINGS.PROFILE_DEDUP_WINDOW_DAYS };
+
 export interface ProfileApiConfig extends SharedConfig {
   service: string;
   port: number;
@@ -30,12 +34,15 @@ export interface ProfileApiConfig extends SharedConfig {
   params: ParamOverrides;
   /** Shards of the segmenter's membership state. */
   shards: number;
+  /** The profile store's de-duplication window (ms), the stitchers'. */
+  windowMs: number;
 }
 
 export function loadProfileApiConfig(e: Env): ProfileApiConfig {
   const shared = loadSharedConfig(e);
   const c = parseSettings(PROFILE_API_SETTINGS, e);
   const s = parseSettings(SEGMENT_SOURCE, e);
+  const f = parseSettings(FOLD_SOURCE, e);
   return {
     ...shared,
     service: 'profile-api',
@@ -45,5 +52,6 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
     segmentsDir: resolve(REPO_ROOT, s.SEGMENTS_DIR),
     params: s.SEGMENT_PARAMS ?? {},
     shards: s.SEGMENTER_SHARDS,
+    windowMs: f.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,
   };
 }

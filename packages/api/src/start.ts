@@ -1,8 +1,9 @@
 /** The profile-api service from its config: Redis, the profile store, the key store, the definitions, the HTTP server. */
-import { createLogger, type Logger } from '@profile-stream/consumer-kit';
+import { type Logger, serviceParts } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
 import { MembershipStore } from '@profile-stream/segmenter';
 import { loadDefinitions } from '@profile-stream/segments';
+import { profileChangeRecords } from '@profile-stream/stitcher';
 import { buildApi } from './app.ts';
 import type { ProfileApiConfig } from './config.ts';
 import { ApiKeyStore } from './keys.ts';
@@ -18,11 +19,12 @@ export interface RunningProfileApi {
 export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningProfileApi> {
   // Definitions first: an invalid file stops the start with file, path and reason.
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
-  const log = createLogger({ name: cfg.service, level: cfg.logLevel });
+  // Kafka and the registry: consent changes are published on profile-changes.
+  const { log, producer, registry, topics } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
-  // windowMs is the fold's de-duplication window; the API only reads, so any positive value will do.
-  const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: 1 });
+  // A consent change is a fold, which trims the profile's de-duplication window to windowMs: the stitchers' window.
+  const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs });
   const app = await buildApi({
     redis,
     prefix: cfg.redisPrefix,
@@ -34,6 +36,19 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     metrics: createApiMetrics(cfg.service),
     log,
     rateLimitPerMinute: cfg.rateLimitPerMinute,
+    consent: {
+      async publish(c) {
+        const change = { profileId: c.profileId, version: c.version, doc: c.doc };
+        const record = await profileChangeRecords(
+          registry,
+          topics,
+          null,
+          [{ fold: change, triggerEventId: c.eventId, occurredAt: c.at, sections: ['consent'], mergedIds: c.mergedIds, cause: 'consent' }],
+          Date.now(),
+        );
+        await producer.sendBatch({ acks: -1, topicMessages: [record] });
+      },
+    },
   });
   await app.listen({ port: cfg.port, host: cfg.host });
   const address = app.server.address();
@@ -44,6 +59,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     port,
     async stop() {
       await app.close(); // finishes in-flight requests
+      await producer.disconnect();
       redis.disconnect();
     },
   };

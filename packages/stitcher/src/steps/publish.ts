@@ -14,8 +14,11 @@ export interface ChangeInput {
   occurredAt: number;
   sections: string[];
   mergedIds: string[];
-  /** 'event' (a chunk's events folded) or 'merge' (merged profiles absorbed, announced by the sweep). */
-  cause?: 'event' | 'merge';
+  /**
+   * 'event' (a chunk's events folded), 'merge' (merged profiles absorbed, announced by the sweep) or 'consent' (a
+   * consent change made through the profile API).
+   */
+  cause?: 'event' | 'merge' | 'consent';
 }
 
 // Both record builders below give every schema field (nullable ones as null, times as epoch ms), so they are encoded
