@@ -11,6 +11,7 @@ import { registerConsume } from './commands/consume.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerImport } from './commands/import.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRun } from './commands/run.ts';
@@ -27,6 +28,7 @@ const program = new Command('profile-stream')
 registerStack(program);
 registerGenerate(program);
 registerProduce(program);
+registerImport(program);
 registerConsume(program);
 registerDlq(program);
 registerDemo(program);
