@@ -67,16 +67,19 @@ export function customerId(text: string): string {
   return /^\d+\.0+$/.test(text) ? text.slice(0, text.indexOf('.')) : text;
 }
 
-/** Parses dates in one format and zone; remembers the last text because consecutive rows of an order repeat it. */
+/**
+ * Parses dates in one format and zone. Dates repeat (an order's lines, a day's orders) and luxon's parse is the
+ * costliest step of a row, so results are kept, up to 10,000 distinct texts at a time.
+ */
 export function dateParser(format: string, zone: string): (text: string) => number | undefined {
-  let lastText = '';
-  let lastMs: number | undefined;
+  const known = new Map<string, number | undefined>();
   return (text) => {
-    if (text === lastText) return lastMs;
+    if (known.has(text)) return known.get(text);
     const dt = format === 'iso' ? DateTime.fromISO(text, { zone }) : DateTime.fromFormat(text, format, { zone });
-    lastText = text;
-    lastMs = dt.isValid ? dt.toMillis() : undefined;
-    return lastMs;
+    const ms = dt.isValid ? dt.toMillis() : undefined;
+    if (known.size >= 10_000) known.clear();
+    known.set(text, ms);
+    return ms;
   };
 }
 
