@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { IANAZone } from 'luxon';
 import { eventKey, ProfileStreamError } from '@profile-stream/contracts';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
@@ -54,7 +55,7 @@ export function importSettings(file: string, o: ImportOptions): ImportSettings {
   const map = { ...preset?.map, ...(o.map === undefined ? {} : parseColumnMap(o.map)) };
   checkColumnMap(map);
   const timezone = o.timezone ?? preset?.timezone ?? 'UTC';
-  if (!Intl.supportedValuesOf('timeZone').includes(timezone) && timezone !== 'UTC') throw invalid(`--timezone: unknown time zone ${JSON.stringify(timezone)}`);
+  if (!IANAZone.isValidZone(timezone)) throw invalid(`--timezone: unknown time zone ${JSON.stringify(timezone)}`);
   const currency = (o.currency ?? preset?.currency ?? '').toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency)) throw invalid(`--currency: expected an ISO 4217 code such as GBP (got ${JSON.stringify(o.currency ?? '')})`);
   return {

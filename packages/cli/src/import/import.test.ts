@@ -60,6 +60,7 @@ describe('mapping', () => {
     assert.throws(() => importSettings('x.csv', { preset: 'retail' }), /--preset: expected online-retail or cdnow/);
     assert.throws(() => importSettings('x.csv', { preset: 'cdnow', currency: 'dollars' }), /--currency/);
     assert.throws(() => importSettings('x.csv', { preset: 'cdnow', timezone: 'Mars/Olympus' }), /--timezone/);
+    for (const zone of ['UTC', 'Etc/GMT+5', 'America/New_York']) assert.equal(importSettings('x.csv', { preset: 'cdnow', timezone: zone }).timezone, zone);
     assert.equal(importSettings('/d/orders-2020.csv.gz', { map: 'customer=C,at=D,amount=A', currency: 'eur' }).source, 'orders-2020');
   });
 
