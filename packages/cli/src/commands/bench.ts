@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { createStack, stackUp } from '@profile-stream/infra';
+import { benchApi } from '../bench/api.ts';
 import { benchClients } from '../bench/clients.ts';
 import { benchIdentity } from '../bench/identity.ts';
 import { benchKafka } from '../bench/kafka.ts';
@@ -13,12 +14,13 @@ import { cliContext } from '../context.ts';
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, clients, stitch, segments, warehouse) and the identity soak (identity)')
-    .argument('[scenario]', 'kafka | clients | stitch | segments | warehouse | identity', 'kafka')
-    .option('-n, --events <n>', 'events', (v) => Number(v), 100_000)
+    .description('benchmarks (scenarios: kafka, clients, stitch, segments, warehouse, api) and the identity soak (identity)')
+    .argument('[scenario]', 'kafka | clients | stitch | segments | warehouse | api | identity', 'kafka')
+    .option('-n, --events <n>', 'events (api: profiles)', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
     .option('--rates <list>', 'segments, clients: latency runs (events/s; default 5000,10000; clients 1000,5000)', (v) => v.split(',').map(Number))
-    .option('--seconds <n>', 'segments, clients: seconds per latency run', (v) => Number(v), 10)
+    .option('--seconds <n>', 'segments, clients, api: seconds per latency run', (v) => Number(v), 10)
+    .option('-c, --connections <n>', 'api: concurrent connections of the closed-loop load', (v) => Number(v), 32)
     .option('--handler-ms <ms>', 'clients: simulated handler time per batch of up to 500', (v) => Number(v), 5)
     .option('--fetch-wait <ms>', 'clients: @platformatic/kafka fetches wait up to this for 64 KiB (default: answer with the first message)', (v) => Number(v))
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
@@ -41,6 +43,7 @@ export function registerBench(program: Command): void {
           seed: number;
           handlerMs: number;
           fetchWait: number | undefined;
+          connections: number;
         },
       ) => {
         const ctx = cliContext('bench');
@@ -51,9 +54,11 @@ export function registerBench(program: Command): void {
         else if (scenario === 'stitch') await benchStitch(ctx, o);
         else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
+        else if (scenario === 'api') await benchApi(ctx, { profiles: o.events, connections: o.connections, seconds: o.seconds });
         else if (scenario === 'identity') {
           if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
-        } else throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, clients, stitch, segments, warehouse, identity)`);
+        } else
+          throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, clients, stitch, segments, warehouse, api, identity)`);
       },
     );
 }
