@@ -13,6 +13,10 @@ export const PROFILE_API_SETTINGS = {
     'address the profile API listens on (`0.0.0.0` for every interface)',
   ),
   PROFILE_API_RATE_LIMIT: setting(env.int(600, 1, 1_000_000), 'requests per minute per API key (then 429 with `Retry-After`)'),
+  PROFILE_API_KEY_CACHE_SECONDS: setting(
+    env.int(5, 0, 300),
+    'seconds a verified API key is trusted without reading Redis again: a revoked key is refused within this (0 = read every request)',
+  ),
 };
 
 /** The definitions and memberships the API reads are the segmenter's: the same variables, declared once (segmenter). */
@@ -30,6 +34,8 @@ export interface ProfileApiConfig extends SharedConfig {
   port: number;
   host: string;
   rateLimitPerMinute: number;
+  /** How long a verified key is trusted without a Redis read (ms). */
+  keyCacheMs: number;
   segmentsDir: string;
   params: ParamOverrides;
   /** Shards of the segmenter's membership state. */
@@ -49,6 +55,7 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
     port: c.PROFILE_API_PORT,
     host: c.PROFILE_API_HOST,
     rateLimitPerMinute: c.PROFILE_API_RATE_LIMIT,
+    keyCacheMs: c.PROFILE_API_KEY_CACHE_SECONDS * 1000,
     segmentsDir: resolve(REPO_ROOT, s.SEGMENTS_DIR),
     params: s.SEGMENT_PARAMS ?? {},
     shards: s.SEGMENTER_SHARDS,

@@ -6,7 +6,9 @@
  * dump of Redis gives no usable key. The key itself is shown once, when it is made.
  *   <prefix>apikey:<id>  → HASH hash (hex SHA-256 of the key), scopes (comma-separated), name, created_at (ms)
  *   <prefix>apikeys      → SET of the ids (for `apikey list`)
- * Revoking deletes the record: the key is unknown from the next request on.
+ * Revoking deletes the record: the key is unknown from the next request on, or, with `cacheMs` (the API service:
+ * PROFILE_API_KEY_CACHE_SECONDS), within `cacheMs` in other processes (a verified key is trusted that long without a
+ * Redis read; the process that revokes forgets it at once).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -67,13 +69,24 @@ export function parseScopes(raw: string): Scope[] {
 // Compared against when the id is unknown, so an unknown id and a wrong secret take the same work.
 const NO_HASH = Buffer.alloc(32);
 
+/** Verified keys kept at most: past this the oldest is forgotten (a key not in the cache is simply read again). */
+export const KEY_CACHE_ENTRIES = 10_000;
+
 export class ApiKeyStore {
   private readonly redis: Redis;
   private readonly prefix: string;
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  /** Verified keys by their hash (no secret is kept), in insertion order, with when they must be read again. */
+  private readonly verified = new Map<string, { record: ApiKeyRecord; until: number }>();
 
-  constructor(o: { redis: Redis; prefix: string }) {
+  constructor(o: { redis: Redis; prefix: string; cacheMs?: number; now?: () => number }) {
+    if (o.cacheMs !== undefined && !(Number.isInteger(o.cacheMs) && o.cacheMs >= 0))
+      throw new ProfileStreamError('invalid_options', 'cacheMs must be an integer >= 0', { details: { option: 'cacheMs' } });
     this.redis = o.redis;
     this.prefix = o.prefix;
+    this.cacheMs = o.cacheMs ?? 0;
+    this.now = o.now ?? Date.now;
   }
 
   private record(id: string): string {
@@ -107,6 +120,7 @@ export class ApiKeyStore {
 
   /** True when the key existed. */
   async revoke(id: string): Promise<boolean> {
+    for (const [hash, v] of this.verified) if (v.record.id === id) this.verified.delete(hash);
     const [[, deleted] = []] = (await this.redis.multi().del(this.record(id)).srem(this.index, id).exec()) ?? [];
     return deleted === 1;
   }
@@ -115,10 +129,24 @@ export class ApiKeyStore {
   async verify(key: string): Promise<ApiKeyRecord | undefined> {
     const id = keyId(key);
     if (id === undefined) return undefined;
+    const hash = hashKey(key);
+    const cacheKey = this.cacheMs > 0 ? hash.toString('base64') : undefined;
+    const hit = cacheKey === undefined ? undefined : this.verified.get(cacheKey);
+    if (hit && hit.until > this.now()) return hit.record;
     const stored = await this.redis.hgetall(this.record(id));
     const expected = stored.hash && /^[0-9a-f]{64}$/.test(stored.hash) ? Buffer.from(stored.hash, 'hex') : NO_HASH;
-    const ok = timingSafeEqual(hashKey(key), expected) && expected !== NO_HASH;
-    return ok ? toRecord(id, stored) : undefined;
+    const ok = timingSafeEqual(hash, expected) && expected !== NO_HASH;
+    if (!ok) {
+      if (cacheKey !== undefined) this.verified.delete(cacheKey);
+      return undefined;
+    }
+    const record = toRecord(id, stored);
+    if (cacheKey !== undefined) {
+      this.verified.delete(cacheKey); // re-inserted last: the Map's order is the eviction order
+      if (this.verified.size >= KEY_CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(cacheKey, { record, until: this.now() + this.cacheMs });
+    }
+    return record;
   }
 
   private async read(id: string): Promise<ApiKeyRecord | undefined> {

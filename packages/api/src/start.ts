@@ -29,7 +29,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     redis,
     prefix: cfg.redisPrefix,
     store,
-    keys: new ApiKeyStore({ redis, prefix: cfg.redisPrefix }),
+    keys: new ApiKeyStore({ redis, prefix: cfg.redisPrefix, cacheMs: cfg.keyCacheMs }),
     memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
     defs,
     normalise: { defaultRegion: cfg.defaultRegion, blocklist: new Set(cfg.junkIds) },

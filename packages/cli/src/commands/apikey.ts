@@ -50,7 +50,7 @@ export function registerApiKey(program: Command): void {
     });
   cmd
     .command('revoke')
-    .description('revoke a key by its id: it stops working at once')
+    .description('revoke a key by its id: the API refuses it within PROFILE_API_KEY_CACHE_SECONDS')
     .argument('<id>', 'the key id (from `apikey list`)')
     .action(async (id: string) => {
       if (!(await withKeys((keys) => keys.revoke(id)))) {
