@@ -86,6 +86,17 @@ export function profileIdBase(now: number): string {
 
 const MAX_ROUNDS = 64;
 
+/** A profile as read: its document, meta hash and merged-id set. */
+function stored(profileId: string, doc: string, meta: Record<string, string>, merged: string[]): StoredProfile {
+  return {
+    profileId,
+    doc: JSON.parse(doc) as Record<string, unknown>,
+    version: Number(meta.version ?? 0),
+    mergedIds: merged.sort(),
+    createdAt: meta.created_at ? Number(meta.created_at) : undefined,
+  };
+}
+
 export class ProfileStore {
   readonly keys: KeySpace;
   readonly windowMs: number;
@@ -201,6 +212,19 @@ export class ProfileStore {
    * not finished (a stitcher crashed half-way) are completed first, so the reader sees every merged profile's data.
    */
   async read(pid: string, o: { complete?: boolean } = {}): Promise<StoredProfile | undefined> {
+    if (o.complete) {
+      // The common case in one round trip: `pid` is a live root with data and nothing merging into it; the reads are
+      // sent together, as if it were. Anything else takes the steps below, in order.
+      const p = this.keys.profile(pid);
+      const [alias, pending, doc, meta, merged] = await Promise.all([
+        this.redis.get(p.alias),
+        this.resolver.pending([pid]),
+        this.redis.get(p.doc),
+        this.redis.hgetall(p.meta),
+        this.redis.smembers(p.merged),
+      ]);
+      if (!alias && pending.length === 0 && doc) return stored(pid, doc, meta, merged);
+    }
     let root = await this.root(pid);
     if (o.complete) {
       await this.resolver.completeAll(await this.resolver.pending([root]));
@@ -208,14 +232,7 @@ export class ProfileStore {
     }
     const p = this.keys.profile(root);
     const [doc, meta, merged] = await Promise.all([this.redis.get(p.doc), this.redis.hgetall(p.meta), this.redis.smembers(p.merged)]);
-    if (!doc) return undefined;
-    return {
-      profileId: root,
-      doc: JSON.parse(doc) as Record<string, unknown>,
-      version: Number(meta.version ?? 0),
-      mergedIds: merged.sort(),
-      createdAt: meta.created_at ? Number(meta.created_at) : undefined,
-    };
+    return doc ? stored(root, doc, meta, merged) : undefined;
   }
 
   /** Ids of the profiles with data (roots, and merged ones not yet cleaned up), sorted. */
