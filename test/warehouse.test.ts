@@ -16,7 +16,7 @@ import { generate, groundTruth, isJunk, type GeneratedRecord, type GroundTruth, 
 import { ANALYST_QUERIES, analystSql, identifierHash } from '@profile-stream/warehouse';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
 import { produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
-import { freePort, rawVsAggregates, tableCounts, unframedIn, WAREHOUSE_INPUTS } from './support/warehouse.ts';
+import { freePort, publishErasure, rawVsAggregates, tableCounts, unframedIn, WAREHOUSE_INPUTS } from './support/warehouse.ts';
 
 const DAY = 86_400_000;
 const KEY = 'warehouse-test-key-0123456789';
@@ -336,52 +336,12 @@ test("erasure: no row with the profile's identifiers remains, other customers st
   const c = truth.per_customer.find((x) => x.identity.user_ids.length && x.identity.emails.length && x.events.purchases > 0)!;
   const ids = c.identity;
   const hashed = (type: 'email' | 'phone', v: string) => identifierHash(KEY, type, v);
-  const producer = createProducer(env.kafka);
-  await producer.connect();
-  const changes = env.topics['profile-changes'].topic;
   const erased = env.topics['profile-erased'].topic;
-  const now = Date.now();
-  await producer.send({
-    topic: changes,
-    acks: -1,
-    messages: [
-      {
-        key: 'PX',
-        value: await env.registry.encode(changes, {
-          event_id: 'PX:v1',
-          profile_id: 'PX',
-          profile_version: 1,
-          cause: 'event',
-          trigger_event_id: null,
-          source_topic: null,
-          changed_sections: [],
-          occurred_at: now,
-          emitted_at: now,
-          profile_json: JSON.stringify({ profile_id: 'PX', identity: ids }),
-        }),
-      },
-    ],
+  await publishErasure(env, {
+    profileId: 'PX',
+    identity: ids,
+    identifierHashes: [...ids.emails.map((e) => hashed('email', e)), ...ids.phones.map((p) => hashed('phone', p))],
   });
-  await producer.send({
-    topic: erased,
-    acks: -1,
-    messages: [
-      {
-        key: 'PX',
-        value: await env.registry.encode(erased, {
-          event_id: 'erase-PX',
-          profile_id: 'PX',
-          merged_ids: [],
-          identifier_hashes: [...ids.emails.map((e) => hashed('email', e)), ...ids.phones.map((p) => hashed('phone', p))],
-          requested_by: 'test',
-          reason: 'gdpr_request',
-          occurred_at: now,
-          emitted_at: now,
-        }),
-      },
-    ],
-  });
-  await producer.disconnect();
   const before = await tableCounts(ch);
   await waitCommitted(env.kafka, `${env.prefix}wh-replay`, erased);
   const list = (xs: string[]) => (xs.length ? xs.map((x) => `'${x}'`).join(',') : "''");

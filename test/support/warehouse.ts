@@ -3,9 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { KafkaClient } from '@profile-stream/consumer-kit';
+import { createProducer, type KafkaClient } from '@profile-stream/consumer-kit';
 import { WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
-import { waitUntil } from './index.ts';
+import { type TestEnv, waitUntil } from './index.ts';
 
 export const WAREHOUSE_INPUTS = WAREHOUSE_TOPICS;
 
@@ -88,4 +88,57 @@ export async function unframedIn(kafka: KafkaClient, prefix: string, topic: stri
     await consumer.disconnect();
   }
   return unframed;
+}
+
+/**
+ * What an erase looks like to the warehouse: a snapshot of the profile on profile-changes (so its profiles row exists),
+ * then its profile-erased record with the identifiers' hashes.
+ */
+export async function publishErasure(env: TestEnv, o: { profileId: string; identity: object; identifierHashes: string[] }): Promise<void> {
+  const producer = createProducer(env.kafka);
+  await producer.connect();
+  const changes = env.topics['profile-changes'].topic;
+  const erased = env.topics['profile-erased'].topic;
+  const now = Date.now();
+  await producer.send({
+    topic: changes,
+    acks: -1,
+    messages: [
+      {
+        key: o.profileId,
+        value: await env.registry.encode(changes, {
+          event_id: `${o.profileId}:v1`,
+          profile_id: o.profileId,
+          profile_version: 1,
+          cause: 'event',
+          trigger_event_id: null,
+          source_topic: null,
+          changed_sections: [],
+          occurred_at: now,
+          emitted_at: now,
+          profile_json: JSON.stringify({ profile_id: o.profileId, identity: o.identity }),
+        }),
+      },
+    ],
+  });
+  await producer.send({
+    topic: erased,
+    acks: -1,
+    messages: [
+      {
+        key: o.profileId,
+        value: await env.registry.encode(erased, {
+          event_id: `erase-${o.profileId}`,
+          profile_id: o.profileId,
+          merged_ids: [],
+          identifier_hashes: o.identifierHashes,
+          requested_by: 'test',
+          reason: 'gdpr_request',
+          occurred_at: now,
+          emitted_at: now,
+        }),
+      },
+    ],
+  });
+  await producer.disconnect();
 }

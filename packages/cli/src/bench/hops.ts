@@ -4,7 +4,7 @@
  * mean, p50/p95/p99 interpolated linearly within the histogram's buckets (as Prometheus's histogram_quantile does;
  * the buckets double, so a percentile is exact to within its bucket) and the share of the cycle.
  */
-import { HOPS, type Hop } from '@profile-stream/consumer-kit';
+import { HOPS, type Hop, type HopScope } from '@profile-stream/consumer-kit';
 
 export interface HopHistogram {
   /** Cumulative counts by upper bound (seconds; Infinity for +Inf). */
@@ -85,32 +85,26 @@ const ms = (s: number) => (Number.isNaN(s) ? '' : s * 1000 >= 100 ? (s * 1000).t
  * (a chunk's time in the background) for the background hops (deferred effects and the commit); none for
  * per-message hops (messages of a chunk overlap) and fetch requests (a loop of their own).
  */
+/** Per scope: what one observation is of, and the hop whose total its share is of (none: no share). */
+const SCOPE_ROWS: Record<HopScope, { per: string; of?: Hop }> = {
+  request: { per: 'request' },
+  cycle: { per: 'chunk', of: 'cycle' },
+  handler: { per: 'chunk', of: 'cycle' },
+  background: { per: 'chunk', of: 'durable' },
+  message: { per: 'message' },
+  relay: { per: 'round', of: 'relay_cycle' },
+};
+
 export function hopRows(delta: HopSnapshot): Record<string, string | number>[] {
-  const total = (hop: Hop) => delta.get(hop)?.sum ?? 0;
   const rows = [];
   for (const [hop, def] of Object.entries(HOPS) as [Hop, (typeof HOPS)[Hop]][]) {
     const h = delta.get(hop);
     if (!h || h.count <= 0) continue;
-    const whole =
-      def.scope === 'relay'
-        ? total('relay_cycle')
-        : def.scope === 'cycle' || def.scope === 'handler'
-          ? total('cycle')
-          : def.scope === 'background'
-            ? total('durable')
-            : 0;
+    const { per, of } = SCOPE_ROWS[def.scope];
+    const whole = of === undefined ? 0 : (delta.get(of)?.sum ?? 0);
     rows.push({
       hop: def.scope === 'handler' || def.scope === 'message' ? `  ${hop}` : hop,
-      per:
-        def.scope === 'cycle'
-          ? hop === 'fetch_wait'
-            ? 'batch'
-            : 'chunk'
-          : def.scope === 'handler' || def.scope === 'background'
-            ? 'chunk'
-            : def.scope === 'relay'
-              ? 'round'
-              : def.scope,
+      per: hop === 'fetch_wait' ? 'batch' : per,
       count: h.count,
       mean_ms: ms(h.sum / h.count),
       p50_ms: ms(quantile(h, 0.5)),
