@@ -121,6 +121,9 @@ export const RULES = record({
   }),
   /** purpose → cell with v = {granted, source}. */
   consent: map(lww),
-  /** When each contact value was last confirmed by an event: value → time. */
+  /**
+   * When each e-mail and phone was last confirmed by an event: value → time. Country, locale and consent need no copy
+   * here: their lww cell's time is already the last time any event stated them (the view shows it under `freshness`).
+   */
   freshness: record({ email: map(max), phone: map(max) }),
 });

@@ -141,7 +141,19 @@ const referenceView = (() => {
       consent: Object.fromEntries(
         Object.entries(doc.consent ?? {}).map(([purpose, c]) => [purpose, { granted: c.v.granted, source: c.v.source, at: iso(c.t) }]),
       ),
-      freshness: { email: mapTimes(doc.freshness?.email), phone: mapTimes(doc.freshness?.phone) },
+      freshness: {
+        email: mapTimes(doc.freshness?.email),
+        phone: mapTimes(doc.freshness?.phone),
+        country: iso(doc.demographic?.country?.t),
+        locale: iso(doc.demographic?.locale?.t),
+        consent: mapTimes(Object.fromEntries(Object.entries(doc.consent ?? {}).map(([purpose, c]) => [purpose, c.t]))),
+        contact_confirmed_at: iso(
+          [...Object.values(doc.freshness?.email ?? {}), ...Object.values(doc.freshness?.phone ?? {})].reduce<number | undefined>(
+            (a, t) => (a === undefined || t > a ? t : a),
+            undefined,
+          ),
+        ),
+      },
       last_event_at: iso(doc.hw),
     });
   }

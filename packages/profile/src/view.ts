@@ -159,6 +159,33 @@ function activityView(doc: ProfileDoc): JsonValue {
   };
 }
 
+/** The newest confirmation of any e-mail or phone (epoch ms), or undefined for a profile without contact data. */
+function contactConfirmedAt(doc: ProfileDoc): number | undefined {
+  let newest: number | undefined;
+  for (const times of [doc.freshness?.email, doc.freshness?.phone]) {
+    for (const t of Object.values(times ?? {})) if (newest === undefined || t > newest) newest = t;
+  }
+  return newest;
+}
+
+/**
+ * When each contact field was last confirmed by an event (or, for consent, by the API). E-mails and phones are kept per
+ * value (freshness.email/phone, max). Country, locale and consent need no second copy: their cells are last-writer-wins
+ * by occurred_at first, so the cell kept is the latest statement of the field, whatever value it stated, and its time
+ * is the newest confirmation (freshness.test.ts checks this against an oracle over events in any order, with duplicates).
+ */
+function freshnessView(doc: ProfileDoc): JsonValue {
+  const f = doc.freshness;
+  return {
+    consent: sortedMap(doc.consent, (c) => iso(c.t)),
+    contact_confirmed_at: iso(contactConfirmedAt(doc)),
+    country: iso(doc.demographic?.country?.t),
+    email: sortedMap(f?.email, iso),
+    locale: iso(doc.demographic?.locale?.t),
+    phone: sortedMap(f?.phone, iso),
+  };
+}
+
 /** The profile as the API and CLI show it. */
 export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
   const id = doc.identity ?? {};
@@ -173,7 +200,7 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
     activity: activityView(doc),
     consent: sortedMap(doc.consent, (c) => ({ at: iso(c.t), granted: c.v.granted, source: c.v.source })),
     demographic: { country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) },
-    freshness: { email: sortedMap(doc.freshness?.email, iso), phone: sortedMap(doc.freshness?.phone, iso) },
+    freshness: freshnessView(doc),
     identity: { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) },
     last_event_at: iso(doc.hw),
     merged_ids: [...options.merged_ids].sort(cmpStr),
