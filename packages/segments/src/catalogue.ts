@@ -62,6 +62,11 @@ export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'consent.<purpose>.granted': 'boolean',
   'consent.<purpose>.source': 'string',
   'consent.<purpose>.at': 'timestamp',
+  /** The newest confirmation of any e-mail or phone; per-value times (freshness.email/phone) have dotted keys, so are not named here. */
+  'freshness.contact_confirmed_at': 'timestamp',
+  'freshness.country': 'timestamp',
+  'freshness.locale': 'timestamp',
+  'freshness.consent.<purpose>': 'timestamp',
 };
 
 const WILDCARDS: Record<string, (segment: string) => boolean> = {

@@ -82,6 +82,25 @@ describe('explain', () => {
     );
   });
 
+  test('stale-contact: why names the contact data and its newest confirmation, and why not once a contact is confirmed again', () => {
+    const view = viewOf([purchase(T0, 'o1')]);
+    const stale = explain(def('stale-contact'), view, T0 + 400 * D);
+    assert.equal(stale.holds, true);
+    assert.deepEqual(
+      decisiveLeaves(stale).map((l) => [l.field, l.operator, l.expected, l.actual]),
+      [
+        ['identity.emails', 'exists', true, ['alice@example.com']],
+        ['freshness.contact_confirmed_at', 'older_than', '365d', new Date(T0).toISOString()],
+      ],
+    );
+    const confirmed = explain(def('stale-contact'), viewOf([purchase(T0, 'o1'), purchase(T0 + 399 * D, 'o2')]), T0 + 400 * D);
+    assert.equal(confirmed.holds, false);
+    assert.deepEqual(
+      decisiveLeaves(confirmed).map((l) => [l.field, l.actual, l.holds]),
+      [['freshness.contact_confirmed_at', new Date(T0 + 399 * D).toISOString(), false]],
+    );
+  });
+
   test('time leaves show durations as written, rfm its ranges and the scores; a not inverts its child', () => {
     const d = definitionFromValue(
       {

@@ -23,6 +23,7 @@ const SHIPPED = [
   'rfm-hibernating',
   'rfm-lost',
   'rfm-loyal',
+  'stale-contact',
   'unhappy-customer',
 ];
 const RFM = ['rfm-champions', 'rfm-loyal', 'rfm-at-risk', 'rfm-hibernating', 'rfm-lost'];
@@ -215,6 +216,45 @@ describe('shipped segments', () => {
       { at: T0 + 365 * D, members: ['rfm-lost'] },
     ]);
     runTimeline(defs, RFM, [{ at: T0 + 2 * D, events: [0, 1, 2].map((i) => purchase(T0 + i * D, `s${i}`, { total: 500 })), members: ['rfm-loyal'] }]);
+  });
+
+  it('stale-contact: enters 365 d after the newest e-mail or phone confirmation, exactly; leaves when an event confirms one', () => {
+    const anonymous = (at: number) => click(at, 'page_view', { anonymous: true });
+    runTimeline(
+      defs,
+      ['stale-contact'],
+      [
+        { at: T0, events: [purchase(T0, 'o1')], members: [], next: { 'stale-contact': T0 + 365 * D } },
+        {
+          at: T0 + 100 * D,
+          events: [anonymous(T0 + 100 * D)],
+          members: [],
+          next: { 'stale-contact': T0 + 365 * D },
+          note: 'no contact data: confirms nothing',
+        },
+        { at: T0 + 365 * D - 1, members: [] },
+        { at: T0 + 365 * D, members: ['stale-contact'], next: { 'stale-contact': null } },
+        {
+          at: T0 + 400 * D,
+          events: [purchase(T0 + 200 * D, 'o2')],
+          members: [],
+          next: { 'stale-contact': T0 + 565 * D },
+          note: 'a late event confirms as of its own time',
+        },
+        { at: T0 + 565 * D, members: ['stale-contact'] },
+        { at: T0 + 600 * D, events: [click(T0 + 600 * D, 'page_view')], members: [], next: { 'stale-contact': T0 + 965 * D } },
+      ],
+    );
+  });
+
+  it('stale-contact: never without contact data; the age is a parameter', async () => {
+    runTimeline(
+      defs,
+      ['stale-contact'],
+      [{ at: T0 + 900 * D, events: [click(T0, 'page_view', { anonymous: true })], members: [], next: { 'stale-contact': null } }],
+    );
+    const monthly = await loadDefinitions(DIR, { params: { 'stale-contact': { stale_after: '30d' } } });
+    runTimeline(monthly, ['stale-contact'], [{ at: T0, events: [purchase(T0, 'o1')], members: [], next: { 'stale-contact': T0 + 30 * D } }]);
   });
 
   it('traits are the named fields as strings', async () => {
