@@ -150,6 +150,7 @@ test('profile snapshots: fields from the profile view, e-mail and phone hashed, 
       transactions: { orders_count: 2, revenue_minor: { GBP: 900 }, first_purchase_at: null, last_purchase_at: '2026-05-30T00:00:00.000Z' },
       support: { open_tickets: 1, tickets_count: 2, last_csat: 4 },
       consent: { email: { granted: true, at: '2026-05-01T00:00:00.000Z' } },
+      freshness: { contact_confirmed_at: '2026-05-30T00:00:00.000Z', email: { 'ann@example.com': '2026-05-30T00:00:00.000Z' } },
     }),
   };
   const [row] = profileRows(change, opts())!.profiles!;
@@ -176,6 +177,7 @@ test('profile snapshots: fields from the profile view, e-mail and phone hashed, 
       open_tickets: 1,
       last_csat: 4,
       consent: { email: true },
+      contact_confirmed_at: Date.UTC(2026, 4, 30),
     },
   );
   assert.equal(profileRows({ ...change, profile_json: null }, opts()), null);

@@ -279,6 +279,7 @@ export function profileRows(e: ProfileChanged, o: Pick<RowOptions, 'storePii'>):
         open_tickets: count(support.open_tickets),
         last_csat: typeof csat === 'number' && csat >= 1 && csat <= 5 ? csat : null,
         consent,
+        contact_confirmed_at: isoTime(obj(p.freshness).contact_confirmed_at, 'freshness.contact_confirmed_at'),
       },
     ],
   };
