@@ -1,5 +1,6 @@
 /**
- * Ten analyst queries (documented in the README, each tested against generated data). Unqualified table names:
+ * The analyst queries (documented in the README, each tested against generated data; stale_contact_share_by_month
+ * against computed snapshots in contact-freshness.test.ts). Unqualified table names:
  * the warehouse's database is the default one in every mode. `{customer}` is a customer key (a user id, or the
  * stored e-mail/phone/anonymous id of a customer without one).
  */
@@ -90,6 +91,12 @@ GROUP BY category ORDER BY views DESC, category LIMIT 10`,
     sql: `SELECT channel, sum(completed) AS orders, sum(refunded) AS refunds, sum(cancelled) AS cancellations,
        round((sum(refunded) + sum(cancelled)) / nullIf(sum(completed), 0), 4) AS refund_or_cancel_rate
 FROM daily_orders GROUP BY channel ORDER BY channel`,
+  },
+  {
+    id: 'stale_contact_share_by_month',
+    title: 'Share of profiles whose contact data is stale (no e-mail or phone confirmed for 365 days) at the end of each month',
+    sql: `SELECT month, with_contact, stale, unknown, stale_share
+FROM contact_freshness_by_month ORDER BY month`,
   },
 ];
 
