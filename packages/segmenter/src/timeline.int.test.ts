@@ -154,6 +154,20 @@ describe('segmenter timelines (fake clock, real Redis)', () => {
     );
   });
 
+  it('stale contact: enters 365 d after the last e-mail confirmation exactly (scheduled), exits when an event confirms it', async () => {
+    await run(
+      ['stale-contact'],
+      [
+        { at: T0, events: [purchase(T0, 'o1')], out: [] },
+        { at: T0 + 100 * D, events: [click(T0 + 100 * D, 'page_view', { anonymous: true })], out: [], note: 'no contact data: confirms nothing' },
+        { clock: T0 + 365 * D - 1, out: [] },
+        { clock: T0 + 400 * D, out: [['stale-contact', 'entered', 'time_elapsed', T0 + 365 * D, 1]], note: 'the exact instant' },
+        { at: T0 + 410 * D, events: [click(T0 + 410 * D, 'page_view')], out: [['stale-contact', 'exited', 'rule_unmatched', T0 + 410 * D, 2]] },
+        { clock: T0 + 800 * D, out: [['stale-contact', 'entered', 'time_elapsed', T0 + 775 * D, 3]] },
+      ],
+    );
+  });
+
   it('cart abandoned: enters 1 h after the last cart activity exactly, exits on the purchase', async () => {
     await run(
       ['cart-abandoner'],
