@@ -200,3 +200,9 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+  // Predictions.
+  model_fit_failed: {
+    retriable: false,
+    source: 'predict (BG/NBD and Gamma-Gamma fits), CLI `predict fit`',
+    meaning: 'too few customers, degenerate data (nobody bought twice) or no convergence; the message says which, and the previous model is kept',
+  },

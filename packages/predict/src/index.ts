@@ -1,0 +1,18 @@
+export { BgNbdData, checkParams, checkRfm, expectedPurchases, expectedPurchasesNew, medianTimeToNextPurchase, probabilityAlive } from './bgnbd.ts';
+export type { BgNbdParams, Rfm } from './bgnbd.ts';
+export { PredictError } from './errors.ts';
+export type { PredictErrorCode } from './errors.ts';
+export { compress, fitBgNbd } from './fit.ts';
+export type { BgNbdFit, FitOptions } from './fit.ts';
+export { expectedOrderValue, fitGammaGamma, gammaGammaLogLikelihood } from './gammagamma.ts';
+export type { GammaGammaFit, GammaGammaParams, Spend } from './gammagamma.ts';
+export { holdoutMarkdown, holdoutTable } from './holdout.ts';
+export type { HoldoutCustomer, HoldoutRow } from './holdout.ts';
+export { nelderMead } from './optimise.ts';
+export { holdoutPlot } from './plot.ts';
+export { Raster } from './png.ts';
+export { clv, scoreCustomer } from './score.ts';
+export type { ClvOptions, PredictModel, Predictions, ScoreInput } from './score.ts';
+export { hyp2f1, lgamma, logBeta } from './special.ts';
+export { gammaVariate, seededRandom, simulateCustomers } from './simulate.ts';
+export type { SimulatedCustomer, SimulateOptions } from './simulate.ts';
