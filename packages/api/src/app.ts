@@ -21,6 +21,8 @@ import { registerMembershipRoutes } from './routes/memberships.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProfileRoutes } from './routes/profiles.ts';
 import { registerSegmentRoutes } from './routes/segments.ts';
+import { registerTimelineRoutes, type TimelineSource } from './routes/timeline.ts';
+import { registerSupportPage } from './support/serve.ts';
 import { explanationSchema, healthBodySchema, problemSchema, profileSchema, SCOPE_DOC } from './schemas.ts';
 
 export interface ApiDeps {
@@ -41,6 +43,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Consent changes (`PUT /v1/profiles/:ref/consent`): where they are published; without it the route is absent. */
   consent?: Pick<ConsentDeps, 'publish'>;
+  /** The warehouse the timeline reads; without it `GET /v1/profiles/:ref/timeline` answers 503. */
+  warehouse?: TimelineSource;
 }
 
 export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
@@ -93,7 +97,9 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   registerProfileRoutes(app, d);
   registerSegmentRoutes(app, d);
   registerMembershipRoutes(app, { ...d, now: d.now ?? Date.now });
+  registerTimelineRoutes(app, { ...d, warehouse: d.warehouse });
   if (d.consent) registerConsentRoutes(app, { ...d, publish: d.consent.publish, now: d.now ?? Date.now });
   registerOpsRoutes(app, d);
+  registerSupportPage(app);
   return app;
 }

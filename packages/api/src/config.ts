@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { env, loadSharedConfig, parseSettings, REPO_ROOT, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
 import { SEGMENTER_SETTINGS } from '@profile-stream/segmenter';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
+import { loadWarehouseConfig, type WarehouseConfig } from '@profile-stream/warehouse/config';
 import type { ParamOverrides } from '@profile-stream/segments';
 
 export const PROFILE_API_SETTINGS = {
@@ -42,6 +43,8 @@ export interface ProfileApiConfig extends SharedConfig {
   shards: number;
   /** The profile store's de-duplication window (ms), the stitchers'. */
   windowMs: number;
+  /** Where the timeline reads raw events, as `profile-stream sql` finds the warehouse, and how it stores e-mail and phone. */
+  warehouse: Pick<WarehouseConfig, 'database' | 'opsPort' | 'pii' | 'piiKey'> & { url: string | undefined };
 }
 
 export function loadProfileApiConfig(e: Env): ProfileApiConfig {
@@ -49,6 +52,8 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
   const c = parseSettings(PROFILE_API_SETTINGS, e);
   const s = parseSettings(SEGMENT_SOURCE, e);
   const f = parseSettings(FOLD_SOURCE, e);
+  // The warehouse's own settings (WAREHOUSE_DATABASE, WAREHOUSE_OPS_PORT, WAREHOUSE_PII, PII_HASH_KEY): read as it reads them.
+  const w = loadWarehouseConfig(e);
   return {
     ...shared,
     service: 'profile-api',
@@ -60,5 +65,6 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
     params: s.SEGMENT_PARAMS ?? {},
     shards: s.SEGMENTER_SHARDS,
     windowMs: f.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,
+    warehouse: { url: w.conn.clickhouse.url, database: w.database, opsPort: w.opsPort, pii: w.pii, piiKey: w.piiKey },
   };
 }

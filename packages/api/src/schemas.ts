@@ -3,6 +3,7 @@
  * Responses are serialised with JSON.stringify, not compiled from these schemas, so the profile JSON is byte for byte
  * the CLI's `profile --json` (DESIGN §5: the names are a contract; fields beyond these are documented by `rules.ts`).
  */
+import { ClickEventTypeValues } from '@profile-stream/contracts';
 import { MAX_REF_LENGTH } from '@profile-stream/profile';
 import { SCOPES } from './keys.ts';
 
@@ -285,3 +286,61 @@ export const docsSchema = {
 } as const;
 
 export const SCOPE_DOC = `Bearer API key (\`profile-stream apikey create --scopes …\`); scopes: ${SCOPES.join(', ')}`;
+
+export const MAX_TIMELINE_PAGE = 100;
+/** What a timeline item's `type` can be: a clickstream event type (the schema's), or one of the two other raw tables. */
+export const TIMELINE_TYPES = [...ClickEventTypeValues, 'purchase', 'support_ticket'] as const;
+export type TimelineType = (typeof TIMELINE_TYPES)[number];
+
+export const timelineSchema = {
+  summary:
+    'The profile’s recent events from the warehouse (its identifiers and those of the profiles merged into it), newest first, cursor-paged: ' +
+    'pass next_cursor back until it is null',
+  tags: ['profiles'],
+  params: { type: 'object', required: ['ref'], properties: { ref } },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cursor: { type: 'string', minLength: 1, maxLength: 1024, description: 'next_cursor of the previous page (opaque)' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_TIMELINE_PAGE, default: 50 },
+      type: {
+        type: 'array',
+        items: { type: 'string', enum: TIMELINE_TYPES },
+        minItems: 1,
+        description: 'only these types (?type=purchase&type=support_ticket)',
+      },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['requested', 'profile_id', 'events', 'next_cursor'],
+      properties: {
+        requested: { type: 'string' },
+        profile_id: { type: 'string' },
+        merged_into: { type: 'string', description: 'present when the ref was the id of a profile merged into another: the live profile' },
+        events: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['event_id', 'occurred_at', 'type', 'source', 'details'],
+            properties: {
+              event_id: { type: 'string' },
+              occurred_at: time,
+              type: { type: 'string', enum: TIMELINE_TYPES },
+              source: { type: 'string', enum: ['clickstream', 'purchases', 'support-tickets'], description: 'the input topic (warehouse table) it came from' },
+              details: {
+                type: 'object',
+                additionalProperties: true,
+                description: 'the row’s non-null columns (order, ticket, page, product, device, consent)',
+              },
+            },
+          },
+        },
+        next_cursor: nullable({ type: 'string', description: 'null: the last page' }),
+      },
+    },
+    ...problems(400, 401, 403, 404, 429, 503),
+  },
+} as const;

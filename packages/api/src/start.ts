@@ -8,6 +8,7 @@ import { buildApi } from './app.ts';
 import type { ProfileApiConfig } from './config.ts';
 import { ApiKeyStore } from './keys.ts';
 import { createApiMetrics } from './metrics.ts';
+import { openTimelineSource } from './routes/timeline.ts';
 
 export interface RunningProfileApi {
   log: Logger;
@@ -25,6 +26,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
   // A consent change is a fold, which trims the profile's de-duplication window to windowMs: the stitchers' window.
   const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs });
+  const warehouse = openTimelineSource(cfg.warehouse);
   const app = await buildApi({
     redis,
     prefix: cfg.redisPrefix,
@@ -36,6 +38,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     metrics: createApiMetrics(cfg.service),
     log,
     rateLimitPerMinute: cfg.rateLimitPerMinute,
+    warehouse,
     consent: {
       async publish(c) {
         const change = { profileId: c.profileId, version: c.version, doc: c.doc };
@@ -53,13 +56,14 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
   await app.listen({ port: cfg.port, host: cfg.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;
-  log.info({ host: cfg.host, port, segments: defs.length }, 'profile-api started');
+  log.info({ host: cfg.host, port, segments: defs.length, warehouse: warehouse.location }, 'profile-api started');
   return {
     log,
     port,
     async stop() {
       await app.close(); // finishes in-flight requests
       await producer.disconnect();
+      await warehouse.client.close();
       redis.disconnect();
     },
   };
