@@ -17,3 +17,16 @@ export { loadDefinitions } from './load.ts';
 export type { LoadOptions } from './load.ts';
 export { DEFAULT_RFM_MODEL, rfmChanges, rfmModelSchema, rfmScores } from './rfm.ts';
 export type { RfmModel, RfmScores } from './rfm.ts';
+export {
+  breakpointsFrom,
+  followsSharedModel,
+  modelOf,
+  populationModel,
+  recencyBreakpointsFrom,
+  rfmVersionSchema,
+  versionDoc,
+  withRfmModel,
+} from './rfm-population.ts';
+export type { PopulationModel, PopulationQuintiles, RfmVersion } from './rfm-population.ts';
+export { RFM_VERSIONS_KEPT, RfmVersions } from './rfm-versions.ts';
+export type { RfmRedis } from './rfm-versions.ts';

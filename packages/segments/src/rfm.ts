@@ -24,7 +24,8 @@ export const DEFAULT_RFM_MODEL: RfmModel = {
   },
 };
 
-const ascending = (xs: readonly number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
+/** True when every value is above the one before it (what every breakpoint list must be). */
+export const ascending = (xs: readonly number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const four = <T extends z.ZodType<number>>(t: T) => z.array(t).length(4).refine(ascending, 'breakpoints must be strictly ascending');
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);

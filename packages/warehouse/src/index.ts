@@ -21,3 +21,13 @@ export { assertReadOnly, clickHouseHttp } from './query.ts';
 export { openAnalystClient, type AnalystClient } from './analyst.ts';
 export { ANALYST_QUERIES, analystSql, type AnalystQuery } from './queries.ts';
 export { WarehouseError, type WarehouseErrorCode } from './errors.ts';
+export {
+  computeRfmVersion,
+  describeRfmResult,
+  populationQuintiles,
+  rfmQuintilesSql,
+  startRfmSchedule,
+  type RfmComputeOptions,
+  type RfmComputeResult,
+  type RfmSchedule,
+} from './rfm.ts';
