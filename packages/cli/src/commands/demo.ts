@@ -2,7 +2,8 @@
  * `demo`: the whole path on the embedded defaults. Stack up (fetching what is missing), contracts registered,
  * synthetic customers generated and produced as Avro; the three stitchers, the segmenter and the warehouse run
  * (in this process) until they have caught up; then the counts, a stitched customer, segment sizes and membership
- * events, analyst queries on ClickHouse, and the dead letters with their reasons.
+ * events, analyst queries on ClickHouse, and the dead letters with their reasons; last, the support agent's page with
+ * a key to sign in, served until Ctrl-C (`--no-serve` stops at once).
  */
 import type { Command } from 'commander';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
@@ -18,6 +19,7 @@ import { runGenerate } from './generate.ts';
 import { lookupProfile } from './profile.ts';
 import { STITCHERS } from './run.ts';
 import { renderProfile } from '../render-profile.ts';
+import { openSupportPage, untilSignal } from './demo-support.ts';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -28,7 +30,8 @@ export function registerDemo(program: Command): void {
     .option('-c, --customers <n>', 'synthetic customers', (v) => Number(v), 2000)
     .option('-d, --days <n>', 'days of activity', (v) => Number(v), 30)
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
-    .action(async (o: { customers: number; days: number; seed: number }) => {
+    .option('--no-serve', 'stop at the end instead of serving the support page until Ctrl-C')
+    .action(async (o: { customers: number; days: number; seed: number; serve: boolean }) => {
       const ctx = cliContext('demo', { LOG_LEVEL: 'error' }); // the tour prints its own lines; logs stay for LOG_LEVEL=info
       say('== 1. local stack (Kafka, schema registry, Redis, ClickHouse)');
       const stack = createStack(ctx.conn, ctx.log);
@@ -84,6 +87,7 @@ export function registerDemo(program: Command): void {
 
       say('\n== 4. a stitched customer: anonymous browsing, then logged in, bought, and opened a support ticket');
       let shown = 0;
+      let sampleEmail: string | undefined;
       for (const c of gen.truth.per_customer) {
         if (shown >= 1) break;
         const email = c.identity.emails[0];
@@ -109,6 +113,7 @@ export function registerDemo(program: Command): void {
             .join('\n')}\n`,
         );
         shown++;
+        sampleEmail = email;
       }
       say(
         `\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`,
@@ -157,7 +162,6 @@ export function registerDemo(program: Command): void {
         say(`   ${q.title} (first rows):`);
         printTable(rows);
       }
-      await warehouse.stop();
       say(`   the ten analyst queries are in the README; try \`profile-stream sql "SELECT count() FROM clickstream_events"\``);
 
       say('\n== 7. dead letters by reason (`profile-stream dlq list clickstream`)');
@@ -172,8 +176,20 @@ export function registerDemo(program: Command): void {
       }
       printTable(rows);
       await clients.close();
+
+      say("\n== 8. the support agent's page: one customer on one screen, found by e-mail, phone, user id or profile id");
+      const page = await openSupportPage(ctx, warehouse.opsPort);
+      say(`Support page: ${page.url} (API key: ${page.key})`);
+      const hint = sampleEmail ?? gen.truth.per_customer.find((c) => c.identity.emails.length > 0)?.identity.emails[0];
+      say(`   the key is shown this once (\`profile-stream apikey list\`)${hint ? `; try ${hint}` : ''}`);
       say(
         '\nNext: `profile-stream profile email:<address>`, `profile-stream consume profile-changes -n 3`, `profile-stream dlq list purchases`, `profile-stream stack status`.',
       );
+      if (o.serve && page.started) {
+        say('Serving the support page until Ctrl-C.');
+        await untilSignal();
+      } else if (!page.started) say('   (served by the profile API that was already running)');
+      await page.stop();
+      await warehouse.stop();
     });
 }
