@@ -16,7 +16,9 @@ export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   { title: 'Segmenter', source: 'packages/segmenter/src/config.ts', settings: SEGMENTER_SETTINGS },
   { title: 'Warehouse', source: 'packages/warehouse/src/config.ts', settings: WAREHOUSE_SETTINGS },
   {
-    title: 'Profile API (also reads `SEGMENTS_DIR`, `SEGMENT_PARAMS` and `SEGMENTER_SHARDS`)',
+    title:
+      'Profile API (also reads `SEGMENTS_DIR`, `SEGMENT_PARAMS`, `SEGMENTER_SHARDS` and, for the timeline, ' +
+      "the warehouse's `WAREHOUSE_DATABASE`, `WAREHOUSE_OPS_PORT`, `WAREHOUSE_PII`, `PII_HASH_KEY`)",
     source: 'packages/api/src/config.ts',
     settings: PROFILE_API_SETTINGS,
   },
