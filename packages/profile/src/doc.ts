@@ -18,6 +18,18 @@ export type RankSet = { [value: string]: number };
 export type FirstTouch = { channel: string; source?: string; medium?: string; campaign?: string; referrer?: string; landing_page?: string };
 export type DeviceValue = { type: string; os?: string; browser?: string };
 export type ConsentValue = { granted: boolean; source: string };
+/** The predictions cell's value (flat: a cell holds scalars); optional fields are absent when not computed. */
+export type PredictionsValue = {
+  model_version: number;
+  p_alive: number;
+  purchases_30d: number;
+  purchases_90d: number;
+  purchases_365d: number;
+  currency?: string;
+  order_value_minor?: number;
+  clv_minor?: number;
+  next_purchase_at?: number;
+};
 
 export type OrderDoc = {
   completed_at?: number;
@@ -75,6 +87,7 @@ export type ProfileDoc = {
   };
   consent?: { [purpose: string]: Cell<ConsentValue> };
   freshness?: { email?: { [email: string]: number }; phone?: { [phone: string]: number } };
+  predictions?: Cell<PredictionsValue>;
 };
 
 export function emptyDoc(): ProfileDoc {

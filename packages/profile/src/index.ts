@@ -10,6 +10,7 @@ export type {
   DocValue,
   FirstTouch,
   OrderDoc,
+  PredictionsValue,
   ProfileDoc,
   RankSet,
   Scalar,
@@ -28,6 +29,7 @@ export type { FoldInput } from './fold.ts';
 export { MAX_REF_LENGTH, parseRef, PROFILE_ID, REF_TYPES, resolveRef } from './ref.ts';
 export type { ParsedRef, ResolvedRef } from './ref.ts';
 export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
+export { predictionsFragment, predictionsView } from './predictions.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
 export {

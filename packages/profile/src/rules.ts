@@ -126,4 +126,6 @@ export const RULES = record({
    * here: their lww cell's time is already the last time any event stated them (the view shows it under `freshness`).
    */
   freshness: record({ email: map(max), phone: map(max) }),
+  /** v: the latest scores of `profile-stream predict score` (packages/profile/src/predictions.ts), t = when scored. */
+  predictions: lww,
 });

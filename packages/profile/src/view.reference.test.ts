@@ -116,6 +116,22 @@ const referenceView = (() => {
     return out;
   }
 
+  function predictionsOf(c: Cell | undefined): JsonValue {
+    if (c === undefined) return null;
+    const v = (typeof c.v === 'object' ? c.v : {}) as Record<string, unknown>;
+    const n = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : null);
+    return {
+      model_version: n('model_version'),
+      scored_at: iso(c.t),
+      p_alive: n('p_alive'),
+      expected_purchases: { d30: n('purchases_30d'), d90: n('purchases_90d'), d365: n('purchases_365d') },
+      currency: typeof v.currency === 'string' ? v.currency : null,
+      expected_order_minor: n('order_value_minor'),
+      clv_minor: n('clv_minor'),
+      next_purchase_at: typeof v.next_purchase_at === 'number' ? iso(v.next_purchase_at) : null,
+    };
+  }
+
   function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
     const id = doc.identity ?? {};
     const ft = doc.acquisition?.first_touch;
@@ -155,6 +171,7 @@ const referenceView = (() => {
         ),
       },
       last_event_at: iso(doc.hw),
+      predictions: predictionsOf(doc.predictions),
     });
   }
   return profileView;

@@ -3,6 +3,7 @@
 // here, computed from the document, so the document keeps only joinable facts.
 import { cmpStr, put } from './doc.ts';
 import { boundedMemo } from './memo.ts';
+import { predictionsView } from './predictions.ts';
 import type { Cell, CellValue, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -204,6 +205,7 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
     identity: { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) },
     last_event_at: iso(doc.hw),
     merged_ids: [...options.merged_ids].sort(cmpStr),
+    predictions: predictionsView(doc.predictions),
     profile_id: options.profile_id,
     support: supportView(doc),
     technology: {

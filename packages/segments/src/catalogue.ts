@@ -67,6 +67,17 @@ export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'freshness.country': 'timestamp',
   'freshness.locale': 'timestamp',
   'freshness.consent.<purpose>': 'timestamp',
+  /** Written by `profile-stream predict score` (BG/NBD + Gamma-Gamma); null until a profile is scored. */
+  'predictions.model_version': 'number',
+  'predictions.scored_at': 'timestamp',
+  'predictions.p_alive': 'number',
+  'predictions.expected_purchases.d30': 'number',
+  'predictions.expected_purchases.d90': 'number',
+  'predictions.expected_purchases.d365': 'number',
+  'predictions.currency': 'string',
+  'predictions.expected_order_minor': 'number',
+  'predictions.clv_minor': 'number',
+  'predictions.next_purchase_at': 'timestamp',
 };
 
 const WILDCARDS: Record<string, (segment: string) => boolean> = {
