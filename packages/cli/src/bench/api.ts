@@ -4,26 +4,20 @@
  * load (api-child.ts, a process of its own) of `GET /v1/profiles/:id` and of `GET /v1/profiles/email:…` for a fixed
  * time, next to the raw baseline of the same run: the same profiles' document GET + meta HGETALL in one pipeline, at
  * the same concurrency. Requests/s, latency percentiles, errors (must be 0), Redis commands per request and CPU per
- * process for each.
+ * process for each. Then the support page's render time in headless Chromium (api-page.ts), before the load runs.
  */
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiKeyStore } from '@profile-stream/api/keys';
 import { generate } from '@profile-stream/generator';
-import {
-  createRedis,
-  eventFragment,
-  hasIdentifier,
-  normaliseIdentifiers,
-  type NormalisedIds,
-  type NormaliseOptions,
-  ProfileStore,
-  type StitchItem,
-} from '@profile-stream/profile';
+import { codeOf } from '@profile-stream/contracts';
+import { createRedis, type NormaliseOptions, ProfileStore, type StitchItem } from '@profile-stream/profile';
 import type { Redis } from 'ioredis';
 import type { CliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 import type { ApiLoadJob, ApiLoadReport } from './api-child.ts';
-import { forkChild } from './children.ts';
+import { preparePage, stitchItemOf, timeSupportPage, type PageTiming } from './api-page.ts';
+import { forkChild, stopGroups } from './children.ts';
 import { meterCpu, stackProcesses, type Metered } from './cpu.ts';
 import { freePort, setup, sleep, startService, teardown } from './harness.ts';
 import { rate, summarize } from './stats.ts';
@@ -38,7 +32,11 @@ export interface ApiBenchOptions {
   profiles: number;
   connections: number;
   seconds: number;
+  /** Opens of the support page timed in Chromium (0: not timed). */
+  pageRuns: number;
 }
+
+const PAGE_EVENTS = 1000;
 
 interface Population {
   /** Live profiles (no alias), in the order they were made. */
@@ -76,26 +74,10 @@ async function populate(store: ProfileStore, redis: Redis, n: number, normalise:
   // Two days of a population: about one profile per customer (a longer span adds events, few profiles).
   for (const r of generate({ seed: 13, customers: Math.ceil(n * 1.2), days: 2, start: Date.now() - 3 * 86_400_000, malformedRate: 0, duplicateRate: 0 })) {
     if ('malformed' in r) continue;
-    const ids: NormalisedIds = normaliseIdentifiers(r.value, normalise);
-    if (!hasIdentifier(ids)) continue;
-    const { dropped: _dropped, ...attachable } = ids;
-    const topic = r.topic;
-    const event = r.value;
-    window.push({
-      key: r.key ?? '',
-      item: {
-        ids: attachable,
-        eventId: event.event_id,
-        occurredAt: event.occurred_at,
-        // Identifiers over a profile's limits are not attached (as in the stitcher's handler).
-        fragment: (res) => {
-          const attached: NormalisedIds = { ...ids };
-          for (const x of res.dropped) delete attached[x.type];
-          return eventFragment(topic, event as never, attached);
-        },
-      },
-    });
-    if (ids.email !== undefined && emails.size < n) emails.add(ids.email);
+    const item = stitchItemOf(r, normalise);
+    if (!item) continue;
+    window.push({ key: r.key ?? '', item });
+    if (item.ids.email !== undefined && emails.size < n) emails.add(item.ids.email);
     if (window.length === WINDOW) await flush();
     if (made.size >= n) break;
   }
@@ -177,16 +159,32 @@ export async function benchApi(ctx: CliContext, o: ApiBenchOptions): Promise<voi
   const b = await setup(ctx, 'api', { PROFILE_API_RATE_LIMIT: '1000000' });
   const prefix = `${b.prefix}ps:`;
   const redis = createRedis(b.redisUrl);
+  let pageDir: string | undefined;
+  let pageTiming: PageTiming | { skipped: string } | undefined;
   try {
     const store = new ProfileStore({ redis, prefix, windowMs: 86_400_000 });
     process.stderr.write(`folding generated events into ${o.profiles} profiles...\n`);
-    const pop = await populate(store, redis, o.profiles, { defaultRegion: ctx.defaultRegion, blocklist: new Set(ctx.junkIds) });
+    const normalise = { defaultRegion: ctx.defaultRegion, blocklist: new Set(ctx.junkIds) };
+    const pop = await populate(store, redis, o.profiles, normalise);
     const key = await new ApiKeyStore({ redis, prefix }).create({ scopes: ['read'], name: 'bench api' });
+    const page = o.pageRuns > 0 ? await preparePage(b, store, normalise, PAGE_EVENTS) : undefined;
+    if (page) pageDir = page.dataDir;
 
     const port = await freePort();
-    const api = startService(b, 'profile-api', { PROFILE_API_PORT: String(port), PROFILE_API_HOST: '127.0.0.1' });
+    const api = startService(b, 'profile-api', { PROFILE_API_PORT: String(port), PROFILE_API_HOST: '127.0.0.1', ...page?.env });
     const base = `http://127.0.0.1:${port}`;
     await waitForApi(base, api);
+    if (page) {
+      process.stderr.write(`the support page in headless Chromium: ${o.pageRuns} opens of a profile with ${PAGE_EVENTS} events...\n`);
+      pageTiming = await timeSupportPage({ base, key: key.key, profileId: page.profileId, runs: o.pageRuns, log: (m) => process.stderr.write(`${m}\n`) }).catch(
+        (err: unknown) => {
+          // No browser (and none installable here) leaves the API's figures standing: the page's are reported as missing.
+          if (codeOf(err) !== 'tool_missing') throw err;
+          return { skipped: (err as Error).message };
+        },
+      );
+      await stopGroups([page.warehouse], 60_000); // the load runs below measure the API and Redis alone
+    }
     const metered: Metered[] = [{ name: 'profile-api', pid: api.pid }, ...stackProcesses(b.dataDir).filter((m) => m.name === 'redis')];
 
     const common = { concurrency: o.connections, seconds: o.seconds };
@@ -211,9 +209,14 @@ export async function benchApi(ctx: CliContext, o: ApiBenchOptions): Promise<voi
     printTable(results.map((r) => ({ ...r.row, ratio: (r.row['req/s'] / rawRate).toFixed(2) })));
     process.stdout.write('\nCPU per process during each run:\n');
     printTable(results.flatMap((r) => r.cpu));
+    if (pageTiming && 'row' in pageTiming) {
+      process.stdout.write(`\nThe support page in headless Chromium, ${o.pageRuns} opens after 3 warm-up ones (open → every panel filled):\n`);
+      printTable([pageTiming.row]);
+    } else if (pageTiming) process.stdout.write(`\nThe support page's render time: not measured (${pageTiming.skipped})\n`);
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;
   } finally {
     redis.disconnect();
     await teardown(b);
+    if (pageDir) rmSync(pageDir, { recursive: true, force: true });
   }
 }

@@ -21,6 +21,7 @@ export function registerBench(program: Command): void {
     .option('--rates <list>', 'segments, clients: latency runs (events/s; default 5000,10000; clients 1000,5000)', (v) => v.split(',').map(Number))
     .option('--seconds <n>', 'segments, clients, api: seconds per latency run', (v) => Number(v), 10)
     .option('-c, --connections <n>', 'api: concurrent connections of the closed-loop load', (v) => Number(v), 32)
+    .option('--page-runs <n>', 'api: opens of the support page timed in headless Chromium (0: not timed)', (v) => Number(v), 30)
     .option('--handler-ms <ms>', 'clients: simulated handler time per batch of up to 500', (v) => Number(v), 5)
     .option('--fetch-wait <ms>', 'clients: @platformatic/kafka fetches wait up to this for 64 KiB (default: answer with the first message)', (v) => Number(v))
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
@@ -44,6 +45,7 @@ export function registerBench(program: Command): void {
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;
+          pageRuns: number;
         },
       ) => {
         const ctx = cliContext('bench');
@@ -54,7 +56,7 @@ export function registerBench(program: Command): void {
         else if (scenario === 'stitch') await benchStitch(ctx, o);
         else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
-        else if (scenario === 'api') await benchApi(ctx, { profiles: o.events, connections: o.connections, seconds: o.seconds });
+        else if (scenario === 'api') await benchApi(ctx, { profiles: o.events, connections: o.connections, seconds: o.seconds, pageRuns: o.pageRuns });
         else if (scenario === 'identity') {
           if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
         } else
