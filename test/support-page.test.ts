@@ -83,7 +83,12 @@ describe('GET /support', () => {
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'every script has a src');
     assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i);
     const named = [...html.matchAll(/\b(?:src|href)="(\/[^"]*)"/g)].map((m) => m[1]!);
-    assert.deepEqual(named.sort(), ['/support/app.css', '/support/app.js']);
+    assert.deepEqual(
+      named.sort(),
+      Object.keys(SUPPORT_ASSETS)
+        .filter((p) => p !== '/support')
+        .sort(),
+    );
     for (const path of named) assert.equal((await app.inject({ method: 'GET', url: path })).statusCode, 200, path);
   });
 
@@ -114,6 +119,33 @@ describe('GET /support', () => {
       assert.match(html, new RegExp(`<section [^>]*aria-labelledby="${h2[1]}"`), `the "${heading}" section is labelled by its heading`);
       assert.ok(header.includes(`"${heading}"`), `the header names "${heading}"`);
     }
+  });
+
+  test('every text colour of the style sheet meets WCAG AA contrast (4.5:1) on the backgrounds it is drawn on', () => {
+    const css = readFileSync(resolve(DIR, 'app.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+    const vars = Object.fromEntries([...css.matchAll(/--([\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1]!, m[2]!]));
+    const value = (v: string) => (v.startsWith('var(') ? vars[v.slice(6, -1)]! : v === '#fff' ? '#ffffff' : v);
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const contrast = (a: string, b: string) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi! + 0.05) / (lo! + 0.05);
+    };
+    let pairs = 0;
+    for (const [, selector, body] of css.matchAll(/([^{}]+)\{([^}]*)\}/g)) {
+      const color = body!.match(/(?:^|[;\s])color:\s*([^;]+);/)?.[1]?.trim();
+      if (!color) continue;
+      const own = body!.match(/background:\s*([^;]+);/)?.[1]?.trim();
+      // Without a background of its own a rule's text sits on the page or on a panel.
+      for (const bg of own ? [own] : ['var(--bg)', 'var(--panel)']) {
+        const ratio = contrast(value(color), value(bg));
+        assert.ok(ratio >= 4.5, `${selector!.trim()}: ${color} on ${bg} is ${ratio.toFixed(2)}:1`);
+        pairs++;
+      }
+    }
+    assert.ok(pairs >= 10, `${pairs} colour pairs checked`);
   });
 
   test('the script parses as a module and every element it looks up is on the page', () => {

@@ -24,7 +24,7 @@ const $ = (id) => document.getElementById(id);
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -83,7 +83,7 @@ function facts(pairs) {
   );
 }
 
-const fill = (id, ...nodes) => $(id).replaceChildren(...nodes.flat());
+const fill = (id, ...nodes) => $(id).replaceChildren(...nodes.flat(Number.POSITIVE_INFINITY).filter((n) => n !== null && n !== undefined && n !== false));
 
 // ---- the API ---------------------------------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ function eventText(e) {
   if (e.type === 'support_ticket') return `Ticket ${d.ticket_id} ${d.status} · ${d.priority} · ${d.channel}${d.subject ? ` · ${d.subject}` : ''}`;
   const what = [d.page_title ?? d.page_url, d.product_sku && `product ${d.product_sku}`, d.search_query && `“${d.search_query}”`];
   if (d.consent_purpose) what.push(`${d.consent_purpose} ${d.consent_granted ? 'granted' : 'withdrawn'}`);
-  return [e.type.replace(/_/g, ' '), ...what.filter(Boolean), d.device_type].join(' · ');
+  return [e.type.replace(/_/g, ' '), ...what.filter(Boolean), d.device_type !== 'unknown' && d.device_type].filter(Boolean).join(' · ');
 }
 
 let timelineRef;
