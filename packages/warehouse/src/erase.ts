@@ -61,6 +61,7 @@ export async function eraseProfile(client: ClickHouseClient, db: string, e: Prof
     ...(byIdentifier ? RAW.map((t) => `DELETE FROM ${db}.${t} WHERE ${byIdentifier}`) : []),
     ...(keys.length ? [`DELETE FROM ${db}.purchase_items WHERE customer_key IN (${sqlList(keys)})`] : []),
     `DELETE FROM ${db}.profiles WHERE profile_id IN (${sqlList(ids)})`,
+    `DELETE FROM ${db}.profile_contact_months WHERE profile_id IN (${sqlList(ids)})`,
     `DELETE FROM ${db}.segment_membership_changes WHERE profile_id IN (${sqlList(ids)})`,
     `DELETE FROM ${db}.identity_merges WHERE profile_id IN (${sqlList(ids)}) OR merged_profile_id IN (${sqlList(ids)})`,
   ];
