@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
 import type { ValidRecord } from '@profile-stream/generator';
@@ -160,6 +160,8 @@ export async function timeSupportPage(o: { base: string; key: string; profileId:
         max_ms: f(a.max),
         'in page (support:render) p50_ms': f(b.p50),
         'in page p99_ms': f(b.p99),
+        // The page waits on four processes (browser, API, Redis, warehouse): a busy machine shows here first.
+        'load avg (1 min)': loadavg()[0]!.toFixed(1),
       },
     };
   } finally {
