@@ -309,6 +309,7 @@ describe('segments, docs, health', () => {
       '/metrics',
       '/v1/profiles/{ref}',
       '/v1/profiles/{ref}/segments',
+      '/v1/profiles/{ref}/timeline',
       '/v1/profiles:batch',
       '/v1/segments',
       '/v1/segments/{id}/members',
