@@ -234,6 +234,14 @@ test('an agent signs in with a key, searches the e-mail with the keyboard and se
     );
     assert.equal(loose.trim(), '', `text outside any element in #${await body.getAttribute('id')}`);
   }
+  // At 1280 px every table fits its panel: no column cut off.
+  type Box = { scrollWidth: number; parentElement: { clientWidth: number }; querySelector(s: string): { textContent: string | null } | null };
+  const clipped = await page
+    .locator('#customer table')
+    .evaluateAll((tables) =>
+      (tables as unknown as Box[]).filter((t) => t.scrollWidth > t.parentElement.clientWidth + 1).map((t) => t.querySelector('caption')?.textContent),
+    );
+  assert.deepEqual(clipped, [], 'tables wider than their panel');
   assert.equal(await fact(page, 'Support tickets', 'Open tickets'), '1');
   assert.equal(await fact(page, 'Orders', 'Orders'), '1');
   assert.equal(await fact(page, 'Orders', 'Revenue'), '£45.99');
