@@ -134,6 +134,7 @@ function renderIdentity(found) {
       ['Profile id', h('code', {}, p.profile_id)],
       ['First seen', when(p.activity?.first_seen_at)],
       ['Last seen', when(p.activity?.last_seen_at)],
+      ['Contact last confirmed', 'contact_confirmed_at' in fresh ? when(fresh.contact_confirmed_at) : undefined],
     ]),
     found.merged_into ? h('p', { class: 'note' }, `The profile searched for was merged into ${p.profile_id}.`) : null,
     merged.length
@@ -195,13 +196,16 @@ function findLeaf(node, field) {
 function renderLifecycle(p, segs) {
   const stages = segs.segments.filter((s) => s.member && LIFECYCLE.includes(s.id)).map((s) => s.name);
   const rfm = segs.segments.map((s) => findLeaf(s.why.tree, 'rfm')).find(Boolean)?.actual;
-  const extra = { ...(p.computed ?? {}), ...(p.predictions ?? {}) };
+  const pr = p.predictions; // null until `profile-stream predict score` scored the customer
   fill(
     'lifecycle-body',
     facts([
       ['Lifecycle', stages.length ? stages.join(', ') : 'no lifecycle segment'],
       ['RFM', rfm ? `R ${rfm.r} · F ${rfm.f} · M ${rfm.m}` : 'not scored (no purchase)'],
-      ...Object.entries(extra).map(([k, v]) => [k.replace(/_/g, ' '), typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+      ['Churn risk', pr?.p_alive == null ? 'not predicted' : `${Math.round((1 - pr.p_alive) * 100)} % (P(alive) ${pr.p_alive.toFixed(2)})`],
+      ['CLV', pr?.clv_minor == null ? 'not predicted' : money(pr.clv_minor, pr.currency ?? 'GBP')],
+      ['Expected purchases (90 days)', pr?.expected_purchases?.d90 == null ? '—' : pr.expected_purchases.d90.toFixed(1)],
+      ['Predicted', pr ? when(pr.scored_at) : '—'],
     ]),
   );
 }
