@@ -55,6 +55,10 @@ test('the demo prints the support page and a read key that opens it, serves it u
     const r = await fetch(`${api}/v1/profiles/${encodeURIComponent(`email:${email}`)}`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(r.status, 200, await r.clone().text());
     assert.equal((await fetch(`${api}/v1/profiles/${encodeURIComponent(`email:${email}`)}`)).status, 401, 'and nothing without it');
+    // The page's timeline reads the demo's warehouse, which keeps running while the page is served.
+    const t = await fetch(`${api}/v1/profiles/${encodeURIComponent(`email:${email}`)}/timeline`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(t.status, 200, await t.clone().text());
+    assert.ok(((await t.json()) as { events: unknown[] }).events.length > 0, 'the customer has events in the warehouse');
   } catch (e) {
     demo.kill('SIGKILL');
     throw Object.assign(e as Error, { message: `${(e as Error).message}\n--- demo stdout ---\n${out.slice(-4000)}\n--- stderr ---\n${err}` });
