@@ -120,6 +120,16 @@ export async function preparePage(b: Bench, store: ProfileStore, normalise: Norm
 
 export interface PageTiming {
   row: Record<string, string | number>;
+  /** Each of the page's data calls (Resource Timing in the page: request to last byte), p50/p99 over the runs. */
+  calls: Record<string, string | number>[];
+}
+
+/** The page's data call an API URL is (the page makes these four on every search). */
+function callOf(url: string): string {
+  if (url.includes('/segments')) return 'GET …/segments?all=1';
+  if (url.includes('type=support_ticket')) return 'GET …/timeline?type=support_ticket (tickets)';
+  if (url.includes('/timeline')) return 'GET …/timeline (page 1)';
+  return 'GET /v1/profiles/:ref';
 }
 
 /** Opens the page `runs` times (after 3 warm-up opens) and reports open → ready and the page's own render measure. */
@@ -134,6 +144,7 @@ export async function timeSupportPage(o: { base: string; key: string; profileId:
     await page.getByLabel('Search customer').waitFor();
     const open: number[] = [];
     const inPage: number[] = [];
+    const calls = new Map<string, number[]>();
     for (let i = 0; i < o.runs + 3; i++) {
       await page.goto('about:blank');
       const t0 = performance.now();
@@ -143,10 +154,17 @@ export async function timeSupportPage(o: { base: string; key: string; profileId:
       if ((await page.locator('main').getAttribute('data-render')) !== 'ready') throw new Error(`the support page failed to show ${o.profileId}`);
       if (i === 0 && (await page.getByRole('region', { name: 'Timeline' }).getByRole('listitem').count()) === 0)
         throw new Error('the support page shows no timeline: the warehouse did not answer the profile API');
-      const measured = await page.evaluate(() => performance.getEntriesByName('support:render').at(-1)?.duration ?? Number.NaN);
+      const measured = await page.evaluate(() => ({
+        render: performance.getEntriesByName('support:render').at(-1)?.duration ?? Number.NaN,
+        calls: performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.includes('/v1/profiles/'))
+          .map((e) => [e.name, e.duration] as const),
+      }));
       if (i < 3) continue;
       open.push(ms);
-      inPage.push(measured);
+      inPage.push(measured.render);
+      for (const [url, d] of measured.calls) calls.set(callOf(url), [...(calls.get(callOf(url)) ?? []), d]);
     }
     const a = summarize(open);
     const b = summarize(inPage);
@@ -163,6 +181,10 @@ export async function timeSupportPage(o: { base: string; key: string; profileId:
         // The page waits on four processes (browser, API, Redis, warehouse): a busy machine shows here first.
         'load avg (1 min)': loadavg()[0]!.toFixed(1),
       },
+      calls: [...calls].map(([call, d]) => {
+        const c = summarize(d);
+        return { 'data call': call, n: c.n, p50_ms: f(c.p50), p99_ms: f(c.p99), max_ms: f(c.max) };
+      }),
     };
   } finally {
     await browser.close();

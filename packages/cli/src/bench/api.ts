@@ -212,6 +212,8 @@ export async function benchApi(ctx: CliContext, o: ApiBenchOptions): Promise<voi
     if (pageTiming && 'row' in pageTiming) {
       process.stdout.write(`\nThe support page in headless Chromium, ${o.pageRuns} opens after 3 warm-up ones (open → every panel filled):\n`);
       printTable([pageTiming.row]);
+      process.stdout.write('its data calls, in parallel (in the page: request to last byte):\n');
+      printTable(pageTiming.calls);
     } else if (pageTiming) process.stdout.write(`\nThe support page's render time: not measured (${pageTiming.skipped})\n`);
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;
   } finally {
