@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerImport } from './commands/import.ts';
+import { registerPredict } from './commands/predict.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRun } from './commands/run.ts';
@@ -36,6 +37,7 @@ registerRun(program);
 registerProfile(program);
 registerApiKey(program);
 registerSegments(program);
+registerPredict(program);
 registerSql(program);
 registerBench(program);
 

@@ -16,3 +16,7 @@ export type { ClvOptions, PredictModel, Predictions, ScoreInput } from './score.
 export { hyp2f1, lgamma, logBeta } from './special.ts';
 export { gammaVariate, seededRandom, simulateCustomers } from './simulate.ts';
 export type { SimulatedCustomer, SimulateOptions } from './simulate.ts';
+export { historyOf } from './history.ts';
+export type { History, OrderPoint } from './history.ts';
+export { fitModel, holdoutCheck } from './model.ts';
+export type { FitModelOptions, FittedModel } from './model.ts';

@@ -27,7 +27,7 @@ export interface ProfileChanged {
 }
 
 /** Why a profile changed. */
-export const ProfileChangeCauseValues = ['event', 'merge', 'tick', 'consent', 'erase'] as const;
+export const ProfileChangeCauseValues = ['event', 'merge', 'tick', 'consent', 'erase', 'predict'] as const;
 export type ProfileChangeCause = (typeof ProfileChangeCauseValues)[number];
 
 /** The parsed schemas/ProfileChanged.avsc (Avro schema of ProfileChanged). */
@@ -63,7 +63,8 @@ export const ProfileChangedSchema = {
           "merge",
           "tick",
           "consent",
-          "erase"
+          "erase",
+          "predict"
         ]
       },
       "doc": "Why the profile changed."

@@ -15,10 +15,10 @@ export interface ChangeInput {
   sections: string[];
   mergedIds: string[];
   /**
-   * 'event' (a chunk's events folded), 'merge' (merged profiles absorbed, announced by the sweep) or 'consent' (a
-   * consent change made through the profile API).
+   * 'event' (a chunk's events folded), 'merge' (merged profiles absorbed, announced by the sweep), 'consent' (a
+   * consent change made through the profile API) or 'predict' (scores written by `profile-stream predict score`).
    */
-  cause?: 'event' | 'merge' | 'consent';
+  cause?: 'event' | 'merge' | 'consent' | 'predict';
 }
 
 // Both record builders below give every schema field (nullable ones as null, times as epoch ms), so they are encoded

@@ -1,0 +1,209 @@
+/**
+ * `predict fit`: BG/NBD + Gamma-Gamma fitted on every customer's orders in the warehouse (one query), stored as the
+ * next model version in Redis; a population it cannot fit fails with `model_fit_failed` and the current model stays.
+ * `predict score`: every live profile scored with the current model (its `predictions` section), each change published
+ * on profile-changes (cause `predict`) so segments re-evaluate. `predict report`: the current model and a holdout check
+ * (refit on the orders before the last `--holdout-days`, expected against actual purchase days by frequency).
+ */
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { parseSettings, ProfileStreamError } from '@profile-stream/consumer-kit';
+import { fitModel, holdoutCheck, historyOf, type History, PredictError, type PredictModel } from '@profile-stream/predict';
+import { ProfileStore } from '@profile-stream/profile';
+import { profileChangeRecords, STITCHER_SETTINGS } from '@profile-stream/stitcher';
+import { loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
+import { openClients } from '../clients.ts';
+import { cliContext } from '../context.ts';
+import { ModelStore } from '../predict/models.ts';
+import { scoreProfiles } from '../predict/score.ts';
+import { customerOrders } from '../predict/warehouse.ts';
+import { progressBar } from '../progress.ts';
+import { printTable } from '../table.ts';
+
+function number(name: string, text: string, min: number, max = Number.POSITIVE_INFINITY): number {
+  const v = Number(text);
+  if (!(Number.isFinite(v) && v >= min && v <= max))
+    throw new ProfileStreamError('invalid_options', `${name}: expected a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
+  return v;
+}
+
+/** `--as-of`: now, an ISO-8601 time or epoch ms (fit, score and check as of a past instant: backtests, reproducible tests). */
+function asOf(text: string | undefined): number {
+  if (text === undefined || text === 'now') return Date.now();
+  const t = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(t))
+    throw new ProfileStreamError('invalid_options', `--as-of: expected an ISO-8601 time or epoch milliseconds (got ${JSON.stringify(text)})`);
+  return t;
+}
+
+async function warehouseOrders(asOf: number) {
+  const cfg = loadWarehouseConfig(cliContext('predict').env);
+  const a = await openAnalystClient({ url: cfg.conn.clickhouse.url, database: cfg.database, opsPort: cfg.opsPort, dataDir: cfg.dataDir });
+  try {
+    return { orders: await customerOrders(a.client, cfg.database, asOf), location: a.location };
+  } finally {
+    await a.close();
+  }
+}
+
+function describeModel(m: PredictModel): string {
+  const p = m.bgnbd.params;
+  const gg = m.gamma_gamma;
+  const spend =
+    gg === null
+      ? 'no Gamma-Gamma part (no order values or CLV)'
+      : `Gamma-Gamma p=${gg.params.p.toFixed(4)} q=${gg.params.q.toFixed(4)} γ=${gg.params.gamma.toFixed(2)} on ${gg.customers} repeat buyers in ${gg.currency} (LL ${gg.log_likelihood.toFixed(2)})`;
+  return [
+    `model version ${m.version}, fitted ${m.fitted_at}, time unit ${m.unit_days} d`,
+    `BG/NBD r=${p.r.toFixed(4)} α=${p.alpha.toFixed(4)} a=${p.a.toFixed(4)} b=${p.b.toFixed(4)} on ${m.bgnbd.customers} customers (LL ${m.bgnbd.log_likelihood.toFixed(2)})`,
+    spend,
+    `CLV over ${m.clv.horizon_days} d at ${(m.clv.annual_discount_rate * 100).toFixed(1)} %/year`,
+  ].join('\n');
+}
+
+async function connect(url: string): Promise<Redis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  await redis.connect();
+  return redis;
+}
+
+async function withModels<T>(fn: (models: ModelStore) => Promise<T>): Promise<T> {
+  const ctx = cliContext('predict');
+  const redis = await connect(ctx.conn.redis.url);
+  try {
+    return await fn(new ModelStore(redis, ctx.redisPrefix));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerPredict(program: Command): void {
+  const predict = program.command('predict').description('BG/NBD + Gamma-Gamma predictions: P(alive), expected purchases, order value, CLV');
+
+  predict
+    .command('fit')
+    .description("fit the models on the warehouse's orders and store them as the next version (an unfit population keeps the current one)")
+    .option('--currency <code>', 'the currency of order values and CLV (default: that of most repeat buyers)')
+    .option('--min-customers <n>', 'refuse to fit fewer customers', '20')
+    .option('--horizon-days <n>', 'CLV horizon', '365')
+    .option('--discount-rate <r>', 'CLV yearly discount rate (0.1 = 10 %)', '0.1')
+    .option('--as-of <time>', 'fit on the orders up to this instant (ISO-8601 or epoch ms)', 'now')
+    .option('--json', 'the model as JSON')
+    .action(async (opts: { currency?: string; minCustomers: string; horizonDays: string; discountRate: string; asOf: string; json?: boolean }) => {
+      const clv = {
+        horizon_days: number('--horizon-days', opts.horizonDays, 1, 36_500),
+        annual_discount_rate: number('--discount-rate', opts.discountRate, 0, 10),
+      };
+      const minCustomers = number('--min-customers', opts.minCustomers, 1);
+      const now = asOf(opts.asOf);
+      const { orders, location } = await warehouseOrders(now);
+      const histories = [...orders.values()].map((o) => historyOf(o, now)).filter((h): h is History => h !== null);
+      await withModels(async (models) => {
+        let fitted: ReturnType<typeof fitModel>;
+        try {
+          // Numbered when stored (ModelStore.store): 0 until then.
+          fitted = fitModel(histories, { version: 0, now, clv, currency: opts.currency?.toUpperCase(), minCustomers });
+        } catch (err) {
+          if (!(err instanceof PredictError) || err.code !== 'model_fit_failed') throw err;
+          const current = await models.current();
+          const kept = current === null ? 'no model exists yet' : `model version ${current.version} stays current`;
+          throw new PredictError('model_fit_failed', `${err.message}; ${kept}`, { cause: err });
+        }
+        fitted.model = await models.store(fitted.model);
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({ ...fitted.model, gamma_gamma_error: fitted.gammaGammaError, ms: fitted.ms, warehouse: location }, null, 2)}\n`,
+          );
+          return;
+        }
+        process.stdout.write(`${describeModel(fitted.model)}\n`);
+        if (fitted.gammaGammaError) process.stdout.write(`Gamma-Gamma not fitted: ${fitted.gammaGammaError}\n`);
+        process.stdout.write(`fitted in ${fitted.ms} ms from ${histories.length} customers (${location})\n`);
+      });
+    });
+
+  predict
+    .command('score')
+    .description("write every live profile's predictions with the current model and publish the changes (segments re-evaluate)")
+    .option('--as-of <time>', "score as at this instant, which is also the cell's time (a later scoring wins)", 'now')
+    .option('--json', 'the summary as JSON')
+    .action(async (opts: { asOf: string; json?: boolean }) => {
+      const ctx = cliContext('predict');
+      const windowMs =
+        parseSettings({ PROFILE_DEDUP_WINDOW_DAYS: STITCHER_SETTINGS.PROFILE_DEDUP_WINDOW_DAYS }, ctx.env).PROFILE_DEDUP_WINDOW_DAYS * 86_400_000;
+      const clients = openClients(ctx);
+      const redis = await connect(ctx.conn.redis.url);
+      try {
+        const model = await new ModelStore(redis, ctx.redisPrefix).current();
+        if (model === null) throw new ProfileStreamError('invalid_options', 'no model fitted yet: run `profile-stream predict fit` first');
+        const bar = progressBar('scoring', 1);
+        const summary = await scoreProfiles({
+          store: new ProfileStore({ redis, prefix: ctx.redisPrefix, windowMs }),
+          model,
+          now: asOf(opts.asOf),
+          async publish(changes) {
+            const record = await profileChangeRecords(
+              clients.registry,
+              clients.topics,
+              null,
+              changes.map((c) => ({
+                fold: c,
+                triggerEventId: c.runId,
+                occurredAt: c.scoredAt,
+                sections: ['predictions'],
+                mergedIds: c.mergedIds,
+                cause: 'predict',
+              })),
+              Date.now(),
+            );
+            await (await clients.producer()).sendBatch({ acks: -1, topicMessages: [record] });
+          },
+          onProgress: (done) => bar.update(done),
+        });
+        bar.stop();
+        const rate = Math.round(summary.scored / Math.max(0.001, summary.ms / 1000));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ model_version: model.version, ...summary, per_second: rate }, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `scored ${summary.scored} of ${summary.profiles} profiles with model version ${model.version} (${summary.withoutOrders} without an order) in ${summary.ms} ms, ${rate}/s\n`,
+          );
+      } finally {
+        await clients.close();
+        redis.disconnect();
+      }
+    });
+
+  predict
+    .command('report')
+    .description('the current model, and a holdout check: refit on the orders before the last --holdout-days, expected vs actual by frequency')
+    .option('--holdout-days <n>', 'length of the holdout period', '90')
+    .option('--as-of <time>', 'the end of the holdout period (ISO-8601 or epoch ms)', 'now')
+    .option('--json', 'JSON instead of text')
+    .action(async (opts: { holdoutDays: string; asOf: string; json?: boolean }) => {
+      const holdoutDays = number('--holdout-days', opts.holdoutDays, 1);
+      const model = await withModels((models) => models.current());
+      const now = asOf(opts.asOf);
+      const { orders } = await warehouseOrders(now);
+      const check = holdoutCheck([...orders.values()], now, holdoutDays);
+      if (opts.json) {
+        process.stdout.write(
+          `${JSON.stringify({ model, holdout: { days: holdoutDays, calibration_end: new Date(check.cut).toISOString(), fit: check.fit, rows: check.rows } }, null, 2)}\n`,
+        );
+        return;
+      }
+      process.stdout.write(`${model === null ? 'no model fitted yet: run `profile-stream predict fit`' : describeModel(model)}\n\n`);
+      const p = check.fit.params;
+      process.stdout.write(
+        `holdout check: fitted on orders up to ${new Date(check.cut).toISOString()} (r=${p.r.toFixed(4)} α=${p.alpha.toFixed(4)} a=${p.a.toFixed(4)} b=${p.b.toFixed(4)}), purchase days in the following ${holdoutDays} d:\n`,
+      );
+      printTable(
+        check.rows.map((r) => ({
+          'calibration frequency': r.frequency,
+          customers: r.customers,
+          actual: r.actual.toFixed(3),
+          expected: r.expected.toFixed(3),
+          'std. error': r.actualStdError.toFixed(3),
+        })),
+      );
+    });
+}
