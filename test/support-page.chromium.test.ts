@@ -7,7 +7,7 @@
  * the open ticket, and a segment with its why. Screenshots are kept under .data/artifacts/support-page/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, test } from 'vitest';
@@ -29,6 +29,7 @@ let key: string;
 const services: ServiceProcess[] = [];
 /** The profiles of the e-mail and of the user id before the login merged them. */
 const unmerged: string[] = [];
+const chdb = mkdtempSync(join(tmpdir(), 'ps-page-'));
 const tag = Math.random().toString(36).slice(2, 8);
 const who = { email: `ada.${tag}@example.com`, userId: `u-${tag}`, ticket: `T-${tag}`, order: `O-${tag}` };
 
@@ -115,7 +116,7 @@ beforeAll(async () => {
   c = await setup('page', {
     PII_HASH_KEY: 'support-page-test-key-0123456789',
     WAREHOUSE_OPS_PORT: String(whPort),
-    WAREHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'ps-page-')),
+    WAREHOUSE_DATA_DIR: chdb,
     WAREHOUSE_BATCH_MS: '200',
     PROFILE_API_PORT: String(apiPort),
   });
@@ -150,6 +151,7 @@ afterAll(async () => {
   const codes = [];
   for (const s of services) codes.push(await stopService(s));
   await c?.redis.quit();
+  rmSync(chdb, { recursive: true, force: true });
   assert.deepEqual(
     codes,
     services.map(() => 0),
@@ -165,11 +167,15 @@ const fact = (page: Page, panel: string, name: string) =>
     .locator('xpath=following-sibling::dd[1]')
     .textContent();
 
-/** Presses Tab until `target` has the focus (at most `max` times): the control is reachable by keyboard. */
+/**
+ * From the main landmark, presses Tab until `target` has the focus (at most `max` times): the control is in the tab
+ * order, not only focused by the page's script.
+ */
 async function tabTo(page: Page, target: ReturnType<Page['getByLabel']>, max = 15): Promise<void> {
+  await page.getByRole('main').focus();
   for (let i = 0; i < max; i++) {
-    if ((await target.and(page.locator(':focus')).count()) === 1) return;
     await page.keyboard.press('Tab');
+    if ((await target.and(page.locator(':focus')).count()) === 1) return;
   }
   assert.fail(`${String(target)} is not reached with ${max} presses of Tab`);
 }
