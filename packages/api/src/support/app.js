@@ -9,6 +9,10 @@
  *   Identity:  a table "Contact details" (type, value, last confirmed); when profiles were merged, text starting
  *              "Merged:" naming the merged profile ids (and "was merged into" when the search named a merged id)
  *   Support tickets: a table "Tickets" (ticket, subject, status, priority, channel, updated, CSAT); open ones first
+ *   facts (<dt>/<dd> pairs): Identity "Profile id", "First seen", "Last seen", "Contact last confirmed"; Orders "Orders",
+ *              "Revenue", "Refunds", "Last purchase" (and a table "Recent orders"); Support tickets "Open tickets",
+ *              "Tickets", "Last CSAT", "Average CSAT"; Lifecycle and RFM "Lifecycle", "RFM", "Churn risk", "CLV";
+ *              Devices "Last device", "Last used", "Device types"; Consent is a table "Consent per purpose"
  *   render marker: <main data-render="…">: "loading" while the data calls run, "ready" when every panel is filled,
  *              "error" when the search failed; performance.measure('support:render') spans search → ready.
  *
