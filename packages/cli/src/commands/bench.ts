@@ -6,6 +6,7 @@ import { benchApi } from '../bench/api.ts';
 import { benchClients } from '../bench/clients.ts';
 import { benchIdentity } from '../bench/identity.ts';
 import { benchKafka } from '../bench/kafka.ts';
+import { benchPredict } from '../bench/predict.ts';
 import { benchSegments } from '../bench/segments.ts';
 import { benchStitch } from '../bench/stitch.ts';
 import { benchWarehouse } from '../bench/warehouse.ts';
@@ -14,9 +15,9 @@ import { cliContext } from '../context.ts';
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('benchmarks (scenarios: kafka, clients, stitch, segments, warehouse, api) and the identity soak (identity)')
-    .argument('[scenario]', 'kafka | clients | stitch | segments | warehouse | api | identity', 'kafka')
-    .option('-n, --events <n>', 'events (api: profiles)', (v) => Number(v), 100_000)
+    .description('benchmarks (scenarios: kafka, clients, stitch, segments, warehouse, api, predict) and the identity soak (identity)')
+    .argument('[scenario]', 'kafka | clients | stitch | segments | warehouse | api | predict | identity', 'kafka')
+    .option('-n, --events <n>', 'events (api: profiles; predict: profiles scored on the stack, at most 20,000)', (v) => Number(v), 100_000)
     .option('-r, --rate <n>', 'events/s for the latency run', (v) => Number(v), 5000)
     .option('--rates <list>', 'segments, clients: latency runs (events/s; default 5000,10000; clients 1000,5000)', (v) => v.split(',').map(Number))
     .option('--seconds <n>', 'segments, clients, api: seconds per latency run', (v) => Number(v), 10)
@@ -27,7 +28,7 @@ export function registerBench(program: Command): void {
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
-    .option('--customers <n>', 'identity: customers per round', (v) => Number(v), 2000)
+    .option('--customers <n>', 'identity: customers per round; predict: simulated customers fitted (default 100000)', (v) => Number(v))
     .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
     .action(
       async (
@@ -40,7 +41,7 @@ export function registerBench(program: Command): void {
           scheduled: number;
           window: number;
           rounds: number;
-          customers: number;
+          customers: number | undefined;
           seed: number;
           handlerMs: number;
           fetchWait: number | undefined;
@@ -56,11 +57,15 @@ export function registerBench(program: Command): void {
         else if (scenario === 'stitch') await benchStitch(ctx, o);
         else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
+        else if (scenario === 'predict') await benchPredict(ctx, { customers: o.customers ?? 100_000, profiles: Math.min(o.events, 20_000) });
         else if (scenario === 'api') await benchApi(ctx, { profiles: o.events, connections: o.connections, seconds: o.seconds, pageRuns: o.pageRuns });
         else if (scenario === 'identity') {
-          if (!(await benchIdentity(ctx, o))) process.exitCode = 1;
+          if (!(await benchIdentity(ctx, { ...o, customers: o.customers ?? 2000 }))) process.exitCode = 1;
         } else
-          throw new ProfileStreamError('invalid_options', `unknown scenario ${scenario} (known: kafka, clients, stitch, segments, warehouse, api, identity)`);
+          throw new ProfileStreamError(
+            'invalid_options',
+            `unknown scenario ${scenario} (known: kafka, clients, stitch, segments, warehouse, api, predict, identity)`,
+          );
       },
     );
 }
