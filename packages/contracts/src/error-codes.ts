@@ -123,6 +123,12 @@ export const ERROR_CODES = {
     source: 'profile (store: fold, merge, alias walk)',
     meaning: 'a fold or a merge kept meeting concurrent merges (64 rounds, or a merge chain deeper than 32); the chunk is retried',
   },
+  profile_erased: {
+    retriable: false,
+    source: 'profile (store: fold)',
+    meaning:
+      'a fold into an erased profile (its id was held from before the erasure); stitchers resolve the events again to a new profile, the API answers 404',
+  },
   // Reading profiles: the CLI's `profile` and the profile API (whose answers carry the code in problem+json, with
   // the HTTP status the code implies).
   invalid_ref: {

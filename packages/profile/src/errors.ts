@@ -17,6 +17,7 @@ export type ProfileErrorCode = Extract<
   | 'invalid_options'
   | 'invalid_ref'
   | 'identity_contention'
+  | 'profile_erased'
 >;
 
 export interface ProfileErrorInit {

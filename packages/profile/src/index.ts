@@ -56,6 +56,7 @@ export {
 } from './store/identity.ts';
 export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace, type ProfileKeys } from './store/keys.ts';
 export { Merger, SEEN_PAGE } from './store/merge.ts';
+export { Eraser, type EraseRequest, type Erasure, type ErasureRecord, type ErasureState } from './store/erase.ts';
 export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.ts';
 export { createRedis } from './store/redis.ts';
 export { scriptCommand, type ScriptCall } from './store/commands.ts';

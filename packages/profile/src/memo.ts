@@ -56,6 +56,11 @@ export class GenerationalCache<K, V> {
     this.young.set(key, value);
   }
 
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
   /** Entries held (both generations; a key in both counts twice until the old one is dropped). */
   get size(): number {
     return this.young.size + this.old.size;

@@ -11,7 +11,11 @@ export type GateStep =
   | 'merge:absorb' // before the merged document is joined into the survivor
   | 'merge:cleanup' // before the merged profile's data is removed
   | 'fold' // before events are folded into a profile
-  | 'journal:done'; // before completed merges leave the journal
+  | 'journal:done' // before completed merges leave the journal
+  | 'erase:freeze' // before an erase's profiles stop owning identifiers (erase.ts)
+  | 'erase:tombstone' // before the erased profiles' tombstones are set
+  | 'erase:forget' // before their identity index entries are removed
+  | 'erase:delete'; // before their profile keys are deleted
 
 export interface GateInfo {
   /** The profile the step works on (the survivor, the merged profile, or the fold's target). */

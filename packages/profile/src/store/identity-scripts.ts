@@ -22,6 +22,7 @@
  * Cost: the chunk's identifier keys are read with MGETs of 500, the journal (in-flight merges only) with one HGETALL,
  * a root's counts with one HMGET; owners and counts are then kept in Lua tables and the claims written at the end
  * (MSET of 500, one HSET per root), or before a merge reads a root's identifiers. A known set costs no command.
+ * Profiles being erased (the `erasing` hash, one HGETALL, empty but during an erase) count as owning nothing.
  */
 export const RESOLVE_SCRIPT = `
 local I = ARGV[1]
@@ -62,6 +63,15 @@ end
 for a = 1, #keys, 500 do
   local vals = redis.call('MGET', unpack(keys, a, math.min(a + 499, #keys)))
   for b = 1, #vals do owner[keys[a + b - 1]] = vals[b] end
+end
+-- A profile being erased owns nothing any more (erase.ts): its identifiers are free to claim, it is never merged.
+local erasing = redis.call('HGETALL', I .. 'erasing')
+if #erasing > 0 then
+  local gone = {}
+  for a = 1, #erasing, 2 do gone[erasing[a]] = true end
+  for key, o in pairs(owner) do
+    if o and gone[o] then owner[key] = false end
+  end
 end
 
 -- Identifier counts per root (HASH fields #<type>), read once per root; claims buffered until flush().

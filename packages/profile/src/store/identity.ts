@@ -8,7 +8,8 @@
  * Known identifier sets are cached (bounded, two generations: memo.ts's GenerationalCache; the Map-as-LRU it replaced
  * evicted by walking the holes earlier deletions left: 89 µs of CPU per lookup once 200k entries were held, against
  * 0.6–0.9 µs). A cached root may have been merged since, which the fold follows (its alias) and waits for (pending); an
- * entry is cached only once the merges pending into its root are complete.
+ * entry is cached only once the merges pending into its root are complete. A cached root may have been erased since:
+ * the fold refuses it and the store forgets the entry and resolves again (store.ts stitch).
  */
 import type { Redis } from 'ioredis';
 import { ProfileError } from '../errors.ts';
@@ -211,6 +212,11 @@ export class IdentityResolver {
       }
     }
     return { resolutions, merges };
+  }
+
+  /** Drops cached resolutions (their root was erased: the next resolution asks the index). */
+  forget(sets: readonly Identifiers[]): void {
+    for (const ids of sets) this.cache?.delete(signature(ids));
   }
 
   /** One identifier set (tests, tools): resolves, completes and settles the merges it decided. */

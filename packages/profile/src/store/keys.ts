@@ -10,6 +10,13 @@
  *                                             confirmed (survivor, current root, matched_on, trigger, times): the journal
  *   <prefix>{<prefix>ix}:into:<root>        → SET of the merged pids in the journal whose current root is <root>
  *   <prefix>{<prefix>ix}:mergelog           → STREAM of every merge and refused merge (written by the deciding script)
+ *   <prefix>{<prefix>ix}:erasing            → HASH pid → audit id of profiles being erased: the resolve script treats
+ *                                             them as owning nothing (no claim, no merge) until their entries are gone
+ *
+ * Erasures (erase.ts; no PII: pids, counts and identifier hashes only):
+ *   <prefix>audit:erasures         → STREAM of the audit records of completed erasures
+ *   <prefix>audit:erasure:<audit>  → HASH of one erasure: its record (JSON) and state (erasing, erased, published)
+ *   <prefix>audit:erased-ids       → HASH identifier hash → audit id of the erasure that removed the identifier
  *
  * A profile: every key carries the hash tag `{<pid>}` (profile data is sharded by profile).
  *   <prefix>p:{<pid>}:doc      → the profile document (JSON)
@@ -18,7 +25,8 @@
  *   <prefix>p:{<pid>}:alias    → the survivor, once this profile was sealed for a merge (kept for redirection)
  *   <prefix>p:{<pid>}:pending  → SET of profiles being absorbed into this one (folds wait for them)
  *   <prefix>p:{<pid>}:merged   → SET of every profile absorbed into this one, transitively
- * Once absorbed, a merged profile keeps only its alias.
+ *   <prefix>p:{<pid>}:erased   → the erasure's tombstone (JSON: audit id, time): every profile script refuses this pid
+ * Once absorbed, a merged profile keeps only its alias; once erased, a profile keeps only its tombstone (erase.ts).
  */
 import { ProfileError } from '../errors.ts';
 
@@ -32,6 +40,7 @@ export interface ProfileKeys {
   alias: string;
   pending: string;
   merged: string;
+  erased: string;
 }
 
 export interface KeySpace {
@@ -44,8 +53,12 @@ export interface KeySpace {
   journal: string;
   into(root: string): string;
   mergeLog: string;
+  erasing: string;
+  auditLog: string;
+  audit(auditId: string): string;
+  erasedIds: string;
   profile(pid: string): ProfileKeys;
-  /** The keys of a profile in the order every profile script takes them (KEYS[1..6]). */
+  /** The keys of a profile in the order every profile script takes them (KEYS[1..7]). */
   profileArgs(pid: string): string[];
 }
 
@@ -55,7 +68,7 @@ export function keySpace(prefix = 'ps:'): KeySpace {
   const index = `${prefix}{${prefix}ix}:`;
   const profile = (pid: string): ProfileKeys => {
     const p = `${prefix}p:{${pid}}:`;
-    return { doc: `${p}doc`, seen: `${p}seen`, meta: `${p}meta`, alias: `${p}alias`, pending: `${p}pending`, merged: `${p}merged` };
+    return { doc: `${p}doc`, seen: `${p}seen`, meta: `${p}meta`, alias: `${p}alias`, pending: `${p}pending`, merged: `${p}merged`, erased: `${p}erased` };
   };
   return {
     prefix,
@@ -65,10 +78,14 @@ export function keySpace(prefix = 'ps:'): KeySpace {
     journal: `${index}merging`,
     into: (root) => `${index}into:${root}`,
     mergeLog: `${index}mergelog`,
+    erasing: `${index}erasing`,
+    auditLog: `${prefix}audit:erasures`,
+    audit: (auditId) => `${prefix}audit:erasure:${auditId}`,
+    erasedIds: `${prefix}audit:erased-ids`,
     profile,
     profileArgs: (pid) => {
       const k = profile(pid);
-      return [k.doc, k.seen, k.meta, k.alias, k.pending, k.merged];
+      return [k.doc, k.seen, k.meta, k.alias, k.pending, k.merged, k.erased];
     },
   };
 }

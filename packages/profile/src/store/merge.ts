@@ -28,13 +28,13 @@ export interface ProfileScripts {
 
 export function profileScripts(redis: Redis): ProfileScripts {
   return {
-    fold: scriptCommand(redis, 'psFold2', FOLD_SCRIPT, 6, { prelude: JOIN_PRELUDE }),
-    prepare: scriptCommand(redis, 'psPrepare', PREPARE_SCRIPT, 6),
-    seal: scriptCommand(redis, 'psSeal', SEAL_SCRIPT, 6),
-    unprepare: scriptCommand(redis, 'psUnprepare', UNPREPARE_SCRIPT, 6),
-    copySeen: scriptCommand(redis, 'psCopySeen', COPY_SEEN_SCRIPT, 6),
-    absorb: scriptCommand(redis, 'psAbsorb', ABSORB_SCRIPT, 6, { prelude: JOIN_PRELUDE }),
-    cleanup: scriptCommand(redis, 'psCleanup', CLEANUP_SCRIPT, 6),
+    fold: scriptCommand(redis, 'psFold2', FOLD_SCRIPT, 7, { prelude: JOIN_PRELUDE }),
+    prepare: scriptCommand(redis, 'psPrepare', PREPARE_SCRIPT, 7),
+    seal: scriptCommand(redis, 'psSeal', SEAL_SCRIPT, 7),
+    unprepare: scriptCommand(redis, 'psUnprepare', UNPREPARE_SCRIPT, 7),
+    copySeen: scriptCommand(redis, 'psCopySeen', COPY_SEEN_SCRIPT, 7),
+    absorb: scriptCommand(redis, 'psAbsorb', ABSORB_SCRIPT, 7, { prelude: JOIN_PRELUDE }),
+    cleanup: scriptCommand(redis, 'psCleanup', CLEANUP_SCRIPT, 7),
   };
 }
 
@@ -76,6 +76,8 @@ export class Merger {
         s = String(p[1]);
         continue;
       }
+      // An erased survivor absorbs nothing (erase.ts lets no merge into or out of an erased profile be decided).
+      if (p[0] === 'erased') return s;
       if (p[0] === 'done') {
         // Absorbed already; the process that did it may have stopped before the cleanup.
         await this.gate('merge:cleanup', { survivor: s, merged });
@@ -84,6 +86,10 @@ export class Merger {
       }
       await this.gate('merge:seal', { survivor: s, merged });
       const sealed = await this.s.seal(this.keys.profileArgs(merged), [s]);
+      if (sealed[0] === 'erased') {
+        await this.s.unprepare(this.keys.profileArgs(s), [merged]);
+        return s;
+      }
       if (sealed[0] === 'busy') {
         for (const k of sealed.slice(1)) await this.complete(String(k), merged, depth + 1);
         continue;

@@ -1,7 +1,7 @@
 /**
  * The profile scripts, built around the profile join (LUA_JOIN, generated from the declared RULES). Each runs
- * atomically on the keys of ONE profile, always given as KEYS = doc, seen, meta, alias, pending, merged
- * (KeySpace.profileArgs). Together they move a merged profile's data into its survivor exactly once:
+ * atomically on the keys of ONE profile, always given as KEYS = doc, seen, meta, alias, pending, merged, erased
+ * (KeySpace.profileArgs). A profile with an erasure tombstone (erase.ts) is refused by each: nothing is written to it. Together they move a merged profile's data into its survivor exactly once:
  *   PREPARE(survivor)  the survivor will absorb m: its folds wait until m is absorbed (pending)
  *   SEAL(m)            m takes an alias; from then on nothing is folded into m, and its data is final
  *   COPY_SEEN(survivor) m's de-duplication window, page by page (idempotent)
@@ -21,7 +21,7 @@ import { LUA_JOIN } from '../lua.ts';
 export const JOIN_PRELUDE = LUA_JOIN;
 
 const PROFILE_HEAD = `
-local K_DOC, K_SEEN, K_META, K_ALIAS, K_PENDING, K_MERGED = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local K_DOC, K_SEEN, K_META, K_ALIAS, K_PENDING, K_MERGED, K_ERASED = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 `;
 
 /**
@@ -31,9 +31,13 @@ local K_DOC, K_SEEN, K_META, K_ALIAS, K_PENDING, K_MERGED = KEYS[1], KEYS[2], KE
  * Nothing is written unless every event is new: otherwise the reply lists the duplicates and the caller joins the
  * rest again and retries (rare: replays and redeliveries). The window is measured on arrival: an event id stays in
  * `seen` for window_ms after it was applied, whatever its occurred_at.
- * Replies: {'moved', alias} | {'busy', pending...} | {'dups', json list} | {'ok', version, applied, doc_json, merged...}
+ * Replies: {'erased', tombstone} | {'moved', alias} | {'busy', pending...} | {'dups', json list} |
+ *   {'ok', version, applied, doc_json, merged...}. 'erased': the profile was erased (the caller resolves again: the
+ *   events belong to a new profile).
  */
 export const FOLD_SCRIPT = `${PROFILE_HEAD}
+local erased = redis.call('GET', K_ERASED)
+if erased then return {'erased', erased} end
 local alias = redis.call('GET', K_ALIAS)
 if alias then return {'moved', alias} end
 local pending = redis.call('SMEMBERS', K_PENDING)
@@ -59,8 +63,12 @@ end
 return {'ok', version, applied, raw or '{}', unpack(redis.call('SMEMBERS', K_MERGED))}
 `;
 
-/** PREPARE: ARGV: m. Replies {'moved', alias} (this profile was sealed itself) | {'done'} (m absorbed) | {'ok'}. */
+/**
+ * PREPARE: ARGV: m. Replies {'moved', alias} (this profile was sealed itself) | {'done'} (m absorbed) | {'ok'} |
+ * {'erased'} (this profile was erased: the merge is void).
+ */
 export const PREPARE_SCRIPT = `${PROFILE_HEAD}
+if redis.call('EXISTS', K_ERASED) == 1 then return {'erased'} end
 local alias = redis.call('GET', K_ALIAS)
 if alias then return {'moved', alias} end
 if redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 then return {'done'} end
@@ -71,9 +79,11 @@ return {'ok'}
 /**
  * SEAL: ARGV: survivor. Sets the alias unless set (a profile is sealed once, towards one survivor), unless merges
  * into this profile are pending (reply {'busy', pending...}: they complete first). Reply {'sealed', alias, doc or '',
- * seen size, merged...}: the alias that holds (it may be another survivor's) and the now final data.
+ * seen size, merged...}: the alias that holds (it may be another survivor's) and the now final data; {'erased'} when
+ * this profile was erased (the merge is void).
  */
 export const SEAL_SCRIPT = `${PROFILE_HEAD}
+if redis.call('EXISTS', K_ERASED) == 1 then return {'erased'} end
 local alias = redis.call('GET', K_ALIAS)
 if not alias then
   local pending = redis.call('SMEMBERS', K_PENDING)
@@ -94,7 +104,7 @@ return redis.call('SREM', K_PENDING, ARGV[1])
  * absorbed or this profile sealed (a late helper: the first absorber copied everything). Reply: pairs written.
  */
 export const COPY_SEEN_SCRIPT = `${PROFILE_HEAD}
-if redis.call('EXISTS', K_ALIAS) == 1 or redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 then return 0 end
+if redis.call('EXISTS', K_ALIAS, K_ERASED) > 0 or redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 then return 0 end
 if #ARGV > 1 then redis.call('ZADD', K_SEEN, 'GT', unpack(ARGV, 2)) end
 return (#ARGV - 1) / 2
 `;
@@ -102,9 +112,10 @@ return (#ARGV - 1) / 2
 /**
  * ABSORB: ARGV: m, m's final doc JSON (or ''), then the ids m had absorbed. Joins m's document once, records m and
  * its absorbed ids as merged, clears m from pending. Replies {'ok', version} | {'already'} (absorbed before; or this
- * profile is sealed, which it can only be once m, pending here, was absorbed).
+ * profile is sealed, which it can only be once m, pending here, was absorbed; or it was erased).
  */
 export const ABSORB_SCRIPT = `${PROFILE_HEAD}
+if redis.call('EXISTS', K_ERASED) == 1 then return {'already'} end
 if redis.call('SISMEMBER', K_MERGED, ARGV[1]) == 1 or redis.call('EXISTS', K_ALIAS) == 1 then
   redis.call('SREM', K_PENDING, ARGV[1])
   return {'already'}

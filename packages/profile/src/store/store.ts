@@ -8,11 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { join } from '../join.ts';
 import type { ProfileDoc } from '../doc.ts';
-import { ProfileError } from '../errors.ts';
+import { isProfileError, ProfileError } from '../errors.ts';
+import { Eraser, type EraseRequest, type Erasure } from './erase.ts';
 import { openGate, type Gate } from './gate.ts';
 import { IdentityResolver, type Identifiers, type Limits, type PendingMerge, type Resolution } from './identity.ts';
 import { keySpace, type IdentifierType, type KeySpace } from './keys.ts';
 import { Merger, profileScripts, type ProfileScripts } from './merge.ts';
+import type { ParsedRef } from '../ref.ts';
 import { scanKeys } from './scan.ts';
 
 export interface StoredEvent {
@@ -103,6 +105,8 @@ export class ProfileStore {
   readonly now: () => number;
   readonly resolver: IdentityResolver;
   readonly merger: Merger;
+  /** Erasures: the audit records (erase() is the way in). */
+  readonly eraser: Eraser;
   private readonly redis: Redis;
   private readonly scripts: ProfileScripts;
   private readonly gate: Gate;
@@ -126,6 +130,15 @@ export class ProfileStore {
       cacheSize: o.identityCacheSize ?? 0,
       ...(o.limits ? { limits: o.limits } : {}),
     });
+    this.eraser = new Eraser({ redis: o.redis, keys: this.keys, resolver: this.resolver, root: (pid) => this.root(pid), now: this.now, gate: this.gate });
+  }
+
+  /**
+   * Erases the profile a ref leads to and every profile merged into it (erase.ts): undefined when the ref leads to
+   * nothing, live or erased; `already` (with the original record) when it was erased before.
+   */
+  erase(ref: ParsedRef, req: EraseRequest): Promise<Erasure | undefined> {
+    return this.eraser.erase(ref, req);
   }
 
   /** Follows merge aliases to the live profile. */
@@ -142,6 +155,7 @@ export class ProfileStore {
   /**
    * Folds events into a profile, following its alias if it was merged and completing merges pending into it first.
    * The fragments are joined here and applied in one script call; duplicates (in the window) are never applied.
+   * A profile erased meanwhile is refused (ProfileError `profile_erased`): nothing is written to it.
    */
   async fold(pid: string, events: readonly StoredEvent[]): Promise<FoldResult> {
     const duplicates = new Set<string>();
@@ -157,6 +171,7 @@ export class ProfileStore {
         JSON.stringify(acc),
         ...batch.map((e) => e.event_id),
       ]);
+      if (r[0] === 'erased') throw new ProfileError('profile_erased', `profile ${target} was erased (${String(r[1])})`, { path: 'profile_id' });
       if (r[0] === 'moved') {
         target = String(r[1]);
         continue;
@@ -186,25 +201,41 @@ export class ProfileStore {
   /**
    * A chunk of events into their profiles (what a stitcher does between decoding and publishing): identity for the
    * whole chunk in order (one atomic step, merges pending into its profiles completed), then one fold per profile.
-   * `resolved` is called between the two (the stitcher times them apart).
+   * `resolved` is called between the two (the stitcher times them apart). A profile erased since it was resolved
+   * (a cached resolution, or an erase between the two steps) refuses its fold: its events are resolved again without
+   * the cache (the index no longer leads to it) and folded into the profile that gives, a new one: one more round
+   * trip, only then.
    */
   async stitch(items: readonly StitchItem[], o: { resolved?: () => void } = {}): Promise<StitchedChunk> {
     const { resolutions, merges } = await this.resolver.resolveMany(items);
     o.resolved?.();
-    const groups = new Map<string, number[]>();
-    resolutions.forEach((r, i) => {
-      groups.set(r.profileId, [...(groups.get(r.profileId) ?? []), i]);
-    });
-    const folds = await Promise.all(
-      [...groups].map(async ([pid, idx]) => ({
-        fold: await this.fold(
-          pid,
-          idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) })),
-        ),
-        items: idx,
-      })),
-    );
-    return { resolutions, folds, merges };
+    const folds: StitchedChunk['folds'] = [];
+    let todo = resolutions.map((_, i) => i);
+    for (let round = 0; ; round++) {
+      const groups = new Map<string, number[]>();
+      for (const i of todo) groups.set(resolutions[i]!.profileId, [...(groups.get(resolutions[i]!.profileId) ?? []), i]);
+      type Done = { fold: FoldResult; items: number[] } | { erased: number[] };
+      const done = await Promise.all(
+        [...groups].map(async ([pid, idx]): Promise<Done> => {
+          const events = idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) }));
+          try {
+            return { fold: await this.fold(pid, events), items: idx };
+          } catch (err) {
+            if (!isProfileError(err, 'profile_erased') || round >= 2) throw err;
+            return { erased: idx };
+          }
+        }),
+      );
+      for (const d of done) if ('fold' in d) folds.push(d);
+      todo = done.flatMap((d) => ('erased' in d ? d.erased : [])).sort((a, b) => a - b);
+      if (todo.length === 0) return { resolutions, folds, merges };
+      this.resolver.forget(todo.map((i) => items[i]!.ids));
+      const again = await this.resolver.resolveMany(todo.map((i) => items[i]!));
+      todo.forEach((i, n) => {
+        resolutions[i] = again.resolutions[n]!;
+      });
+      merges.push(...again.merges);
+    }
   }
 
   /**
