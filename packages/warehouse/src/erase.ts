@@ -4,7 +4,8 @@
  * identifier hashes: stored e-mail/phone hashes match directly, other values by hashing the distinct stored
  * ones), snapshots, membership changes and merges by
  * profile id. Daily aggregates keep no identifiers and stay. The erasure is recorded in `erasures` with the hashes
- * of the profile's identifiers (tombstones: the sink does not store later events that carry one of them).
+ * of the profile's identifiers and its time (tombstones: the sink does not store events that carry one of them and
+ * occurred before the erasure, late arrivals of the erased customer; a later event starts a new profile and is stored).
  */
 import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import type { Logger } from '@profile-stream/consumer-kit';

@@ -150,11 +150,11 @@ test("erasure removes every row carrying the profile's identifiers, its snapshot
   await freshDb();
   const s = sink();
   const email = 'Erase.Me@example.com';
-  const click = (id: string, ids: { user_id?: string; email?: string; anonymous_id?: string }): Entry => ({
+  const click = (id: string, ids: { user_id?: string; email?: string; anonymous_id?: string }, at = Date.UTC(2026, 4, 2)): Entry => ({
     rows: clickRows(
       {
         event_id: id,
-        occurred_at: Date.UTC(2026, 4, 2),
+        occurred_at: at,
         anonymous_id: null,
         user_id: null,
         email: null,
@@ -216,19 +216,23 @@ test("erasure removes every row carrying the profile's identifiers, its snapshot
   assert.equal(await count('purchase_items'), 0);
   assert.equal(await count('profiles'), 0);
   assert.equal(await count('erasures'), 1);
-  // tombstones: later events with any identifier of the erased profile are not stored (also after a restart)
-  for (const later of [sink(), sink()]) {
+  // tombstones: late arrivals (events that occurred before the erasure) with any identifier of the erased profile are
+  // not stored (also after a restart); an event after the erasure belongs to a new profile and is stored
+  const after = Date.UTC(2026, 4, 3, 0, 0, 1);
+  for (const [i, later] of [sink(), sink()].entries()) {
     const out = await later.write([
       click('k5', { email: ' ERASE.me@example.com' }),
       click('k6', { anonymous_id: 'anon-erase', user_id: 'u-new' }),
       click('k7', { user_id: 'u-keep' }),
+      click(`k8-${i}`, { email: 'erase.me@example.com' }, after),
+      click(`k9-${i}`, { email: 'erase.me@example.com' }, Date.UTC(2026, 4, 3) - 1),
     ]);
     assert.deepEqual(
       out.map((x) => (x.kind === 'drop' ? x.reason : x.kind)),
-      ['erased', 'erased', 'ok'],
+      ['erased', 'erased', 'ok', 'ok', 'erased'],
     );
   }
-  assert.equal(await count('clickstream_events'), 2);
+  assert.equal(await count('clickstream_events'), 4, 'the other customer twice, and the two events after the erasure');
 });
 
 test('erasure by identifier hashes alone (no snapshot stored) still finds the raw rows', async () => {

@@ -68,8 +68,8 @@ export class BatchSink {
   private rows = 0;
   private timer: NodeJS.Timeout | undefined;
   private quiet: NodeJS.Timeout | undefined;
-  /** Identifier hashes of erased profiles (loaded at the first flush, then kept up to date). */
-  private erased: Set<string> | undefined;
+  /** Identifier hashes of erased profiles → when the (latest) erasure happened (loaded at the first flush, then kept up to date). */
+  private erased: Map<string, number> | undefined;
   private due = false;
   private running: Promise<void> | undefined;
 
@@ -163,26 +163,32 @@ export class BatchSink {
     return outcomes;
   }
 
-  private async tombstones(): Promise<Set<string>> {
+  private async tombstones(): Promise<Map<string, number>> {
     if (!this.erased) {
       const rs = await this.o.client.query({
-        query: `SELECT DISTINCT arrayJoin(identifier_hashes) AS h FROM ${this.o.database}.erasures`,
+        query: `SELECT arrayJoin(identifier_hashes) AS h, toUnixTimestamp64Milli(max(occurred_at)) AS t FROM ${this.o.database}.erasures GROUP BY h`,
         format: 'JSONCompactEachRow',
       });
-      this.erased = new Set((await rs.json<[string]>()).map(([h]) => h));
+      this.erased = new Map((await rs.json<[string, string | number]>()).map(([h, t]) => [h, Number(t)]));
     }
     return this.erased;
   }
 
-  /** True when the event's row carries an identifier of an erased profile (events after the erasure stay out). */
-  private isErased(rows: TableRows, erased: Set<string>): boolean {
+  /**
+   * True when the event's row carries an identifier of an erased profile and occurred before that erasure: a late
+   * arrival of the erased customer stays out. A later event with the same identifier belongs to a new profile (the
+   * stitchers start one) and is stored.
+   */
+  private isErased(rows: TableRows, erased: Map<string, number>): boolean {
     if (erased.size === 0) return false;
-    for (const list of Object.values(rows)) {
+    for (const [table, list] of Object.entries(rows) as [TableName, Row[]][]) {
       const r = list[0];
       if (!r || !('customer_key' in r) || !('email' in r)) continue;
+      const at = r[TABLES[table].time] as number;
       for (const type of ['user_id', 'anonymous_id', 'email', 'phone'] as const) {
         const v = r[type];
-        if (typeof v === 'string' && erased.has(this.o.tombstoneOf(type, v))) return true;
+        const erasedAt = typeof v === 'string' ? erased.get(this.o.tombstoneOf(type, v)) : undefined;
+        if (erasedAt !== undefined && at < erasedAt) return true;
       }
       return false;
     }
@@ -274,7 +280,7 @@ export class BatchSink {
     for (const e of entries) {
       if (!('erase' in e)) continue;
       const tombstones = await eraseProfile(this.o.client, this.o.database, e.erase, this.o.log, this.o.tombstoneOf);
-      for (const h of tombstones) this.erased?.add(h);
+      for (const h of tombstones) this.erased?.set(h, Math.max(this.erased.get(h) ?? 0, e.erase.occurred_at));
       this.o.metrics?.erasures.inc();
     }
   }
