@@ -5,6 +5,7 @@
  */
 import { PROFILE_API_SETTINGS } from '@profile-stream/api/config';
 import { SHARED_SETTINGS_GROUPS, settingsTables, type SettingsGroup } from '@profile-stream/consumer-kit';
+import { TOPIC_POLICY_SETTINGS } from '@profile-stream/infra';
 import { SEGMENTER_SETTINGS } from '@profile-stream/segmenter';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import { WAREHOUSE_SETTINGS } from '@profile-stream/warehouse';
@@ -12,6 +13,7 @@ import { CLI_SETTINGS } from './context.ts';
 
 export const SETTINGS_GROUPS: readonly SettingsGroup[] = [
   ...SHARED_SETTINGS_GROUPS,
+  { title: 'Topic retention (`stack up`, `stack provision`)', source: 'infra/src/provision.ts', settings: TOPIC_POLICY_SETTINGS },
   { title: 'Stitchers', source: 'packages/stitcher/src/config.ts', settings: STITCHER_SETTINGS },
   { title: 'Segmenter', source: 'packages/segmenter/src/config.ts', settings: SEGMENTER_SETTINGS },
   { title: 'Warehouse', source: 'packages/warehouse/src/config.ts', settings: WAREHOUSE_SETTINGS },

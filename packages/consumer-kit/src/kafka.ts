@@ -8,7 +8,7 @@ import type { Admin, Kafka as KafkaClient, logCreator as LogCreator } from 'kafk
 import type { Logger } from './logger.ts';
 import { ProfileStreamError } from './errors.ts';
 
-const { Kafka, logLevel, CompressionTypes } = kafkajs;
+const { Kafka, logLevel, CompressionTypes, ConfigResourceTypes } = kafkajs;
 export { CompressionTypes };
 export type { KafkaClient, Admin };
 
@@ -85,6 +85,80 @@ export async function ensureTopics(kafka: KafkaClient, topics: TopicSpec[]): Pro
       { retries: 60, minTimeout: 100, maxTimeout: 500 },
     );
     return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** DescribeConfigs' ConfigSource for a value set on the topic itself (DYNAMIC_TOPIC_CONFIG). */
+const TOPIC_CONFIG_SOURCE = 1;
+
+/**
+ * Topic-level overrides (source DYNAMIC_TOPIC_CONFIG) of each topic of `topics` that exists, and the effective value of
+ * every `names` entry. Topics that do not exist are left out (the broker fails the whole request for one of them).
+ */
+export async function describeTopicConfigs(
+  kafka: KafkaClient,
+  topics: string[],
+  names: string[] = [],
+): Promise<Map<string, { overrides: Record<string, string>; effective: Record<string, string> }>> {
+  const out = new Map<string, { overrides: Record<string, string>; effective: Record<string, string> }>();
+  if (topics.length === 0) return out;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length === 0) return out;
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    for (const r of resources) {
+      const overrides: Record<string, string> = {};
+      const effective: Record<string, string> = {};
+      for (const e of r.configEntries) {
+        if (!e.isDefault && e.configSource === TOPIC_CONFIG_SOURCE) overrides[e.configName] = e.configValue;
+        if (names.includes(e.configName)) effective[e.configName] = e.configValue;
+      }
+      out.set(r.resourceName, { overrides, effective });
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Gives existing topics that have a `config` exactly those topic-level overrides, so a stack provisioned before a setting
+ * changed converges. kafkajs speaks only the (non-incremental) AlterConfigs request, which replaces a topic's whole set
+ * of overrides: the full `config` is sent, and only for topics whose overrides differ. Returns the topics changed.
+ */
+export async function alignTopicConfigs(kafka: KafkaClient, topics: TopicSpec[]): Promise<string[]> {
+  const wanted = topics.filter((t) => t.config && Object.keys(t.config).length > 0);
+  const current = await describeTopicConfigs(
+    kafka,
+    wanted.map((t) => t.topic),
+  );
+  const differ = wanted.filter((t) => {
+    const now = current.get(t.topic)?.overrides;
+    if (!now) return false;
+    const want = t.config!;
+    return Object.keys(now).length !== Object.keys(want).length || Object.entries(want).some(([k, v]) => now[k] !== v);
+  });
+  if (differ.length === 0) return [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: differ.map((t) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: t.topic,
+        configEntries: Object.entries(t.config!).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    return differ.map((t) => t.topic);
   } finally {
     await admin.disconnect();
   }

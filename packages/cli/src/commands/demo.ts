@@ -10,7 +10,7 @@ import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-s
 import { loadSegmenterConfig, startSegmenter } from '@profile-stream/segmenter';
 import { ANALYST_QUERIES, analystSql, loadWarehouseConfig, startWarehouse, WAREHOUSE_TOPICS } from '@profile-stream/warehouse';
 import { committedToEnd } from '@profile-stream/consumer-kit';
-import { createStack, provision, stackUp, waitFor } from '@profile-stream/infra';
+import { createStack, loadTopicPolicy, provision, stackUp, waitFor } from '@profile-stream/infra';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { readTopic } from '../read-topic.ts';
@@ -36,7 +36,7 @@ export function registerDemo(program: Command): void {
       say('== 1. local stack (Kafka, schema registry, Redis, ClickHouse)');
       const stack = createStack(ctx.conn, ctx.log);
       const up = await stackUp(stack);
-      const p = await provision(ctx.conn, ctx.topics, ctx.log);
+      const p = await provision(ctx.conn, ctx.topics, ctx.log, loadTopicPolicy(ctx.env));
       for (const [name, state] of Object.entries(up.states)) say(`   ${name.padEnd(18)} ${state}`);
       say(`   schemas: ${p.subjects.map((s) => `${s.subject}#${s.id}`).join(', ')}`);
       say(`   ready in ${up.seconds.toFixed(1)} s; \`profile-stream stack status\` shows pids, ports and logs`);
