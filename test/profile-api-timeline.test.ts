@@ -69,21 +69,27 @@ async function stitch(events: FoldInput[]): Promise<void> {
   }
 }
 
-const rowOptions: RowOptions = { storePii: piiStorer('hash', PII_KEY), defaultRegion: 'GB', blocklist: new Set(), now: NOW, maxFutureMs: 60_000 };
+const rowOptions = (pii: 'hash' | 'plain'): RowOptions => ({
+  storePii: piiStorer(pii, PII_KEY),
+  defaultRegion: 'GB',
+  blocklist: new Set(),
+  now: NOW,
+  maxFutureMs: 60_000,
+});
 
-/** The events as the warehouse stores them (its row functions), inserted per table. */
-async function warehouseStore(events: FoldInput[]): Promise<void> {
+/** The events as the warehouse stores them (its row functions; e-mail and phone hashed unless `plain`), inserted per table. */
+async function warehouseStore(events: FoldInput[], db = DB, pii: 'hash' | 'plain' = 'hash'): Promise<void> {
   const tables = new Map<string, Row[]>();
   for (const f of events) {
     const rows =
       f.topic === 'clickstream'
-        ? clickRows(f.event as never, rowOptions)
+        ? clickRows(f.event as never, rowOptions(pii))
         : f.topic === 'purchases'
-          ? purchaseRows(f.event as never, rowOptions)
-          : ticketRows(f.event as never, rowOptions);
+          ? purchaseRows(f.event as never, rowOptions(pii))
+          : ticketRows(f.event as never, rowOptions(pii));
     for (const [t, r] of Object.entries(rows)) tables.set(t, [...(tables.get(t) ?? []), ...(r as Row[])]);
   }
-  for (const [t, rows] of tables) if (rows.length) await insertRows(ch, `${DB}.${t}`, rows);
+  for (const [t, rows] of tables) if (rows.length) await insertRows(ch, `${db}.${t}`, rows);
 }
 
 /** Newest first, equal times by event id as bytes: the order the route promises. */
@@ -301,6 +307,41 @@ describe('GET /v1/profiles/:ref/timeline', () => {
       await viaHttp.close();
       await warehouse.client.close();
       server.close();
+    }
+  });
+
+  test('a warehouse that stores e-mail and phone as they are (WAREHOUSE_PII=plain) is matched as it stores them', async () => {
+    // A customer known by e-mail and phone only: nothing else could match her rows.
+    const cleo = Array.from({ length: 20 }, (_, i) => as({ email: 'cleo@example.com' }, click(NOW - (i + 1) * 60_000, 'search')));
+    const phoneOnly = as({ email: 'cleo@example.com' }, click(NOW - 30 * 60_000, 'login'));
+    const withPhone = { ...phoneOnly, event: { ...phoneOnly.event, phone: '07700 900456' } } as FoldInput;
+    const events = [...cleo, { ...withPhone, ids: normaliseIdentifiers(withPhone.event, GB) } as FoldInput];
+    await stitch(events);
+    await migrate(ch, { database: 'tl_plain', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: env.log });
+    await warehouseStore(events, 'tl_plain', 'plain');
+    const stored = await (
+      await ch.query({ query: "SELECT count() AS n FROM tl_plain.clickstream_events WHERE email = 'cleo@example.com'", format: 'JSONEachRow' })
+    ).json<{ n: string }>();
+    assert.equal(Number(stored[0]!.n), events.length, 'stored as they are');
+    const source = (pii: 'hash' | 'plain') => ({ client: ch, database: 'tl_plain', pii, piiKey: PII_KEY, location: dataDir });
+    const plain = await buildApi({ ...(deps as ApiDeps), warehouse: source('plain') });
+    const hashed = await buildApi({ ...(deps as ApiDeps), warehouse: source('hash') });
+    try {
+      const headers = { authorization: `Bearer ${readKey}` };
+      for (const ref of ['email:cleo@example.com', 'phone:07700900456']) {
+        const url = `/v1/profiles/${encodeURIComponent(ref)}/timeline?limit=100`;
+        const r = await plain.inject({ method: 'GET', url, headers });
+        assert.equal(r.statusCode, 200, r.body);
+        assert.deepEqual(
+          (r.json() as Page).events.map((e) => e.event_id),
+          expectedOrder(events),
+        );
+        // Read as if they were hashed, the same rows are not found: the mode decides how identifiers are matched.
+        assert.deepEqual((await hashed.inject({ method: 'GET', url, headers }).then((x) => x.json() as Page)).events, []);
+      }
+    } finally {
+      await plain.close();
+      await hashed.close();
     }
   });
 
