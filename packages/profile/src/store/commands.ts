@@ -8,9 +8,11 @@
  * them (7.0+): a library named after the script and a hash of its code, whose prelude runs once when the library is
  * loaded instead of on every call. The library is loaded by the first call of each client (FUNCTION LOAD REPLACE:
  * idempotent, and two versions of the code have two libraries), and again when the server answers that the function
- * is missing (a restart without persistence, FUNCTION FLUSH). Loading drops the script's other versions (the server
- * keeps no stale code; a process still running an older version loads its own again when it finds it missing). A
- * server without functions gets prelude + body by EVALSHA.
+ * is missing (a restart without persistence, FUNCTION FLUSH). Loading leaves the script's other versions alone: two
+ * versions running at once (a rolling deploy) each keep their own library. Dropping the others on load made them evict
+ * each other, and a call that found its function gone twice failed ("Function not found" under bench api). A stale
+ * version is a few KB of server memory until FUNCTION DELETE or FUNCTION FLUSH. A server without functions gets prelude +
+ * body by EVALSHA.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -41,10 +43,7 @@ export function scriptCommand<R>(redis: Redis, name: string, lua: string, number
   let mode: Promise<'function' | 'eval'> | undefined;
   const load = () =>
     redis.call('FUNCTION', 'LOAD', 'REPLACE', code).then(
-      async () => {
-        await dropOtherVersions(redis, `ps_${name}_`, library);
-        return 'function' as const;
-      },
+      () => 'function' as const,
       (err: unknown) => {
         if (/unknown command|unknown subcommand/i.test(errorText(err))) return 'eval' as const;
         mode = undefined; // a transient failure: the next call tries again
@@ -74,14 +73,4 @@ function evalCommand<R>(redis: Redis, name: string, lua: string, fixed: number |
   if (!(name in redis)) redis.defineCommand(name, fixed === undefined ? { lua } : { numberOfKeys: fixed, lua });
   const fn = (redis as unknown as Record<string, (...a: unknown[]) => Promise<R>>)[name]!;
   return (keys, args) => (fixed === undefined ? fn.call(redis, keys.length, ...keys, ...args) : fn.call(redis, ...keys, ...args));
-}
-
-/** Deletes the libraries named `<prefix>…` other than `keep` (a script's other versions). */
-async function dropOtherVersions(redis: Redis, prefix: string, keep: string): Promise<void> {
-  const libraries = (await redis.call('FUNCTION', 'LIST', 'LIBRARYNAME', `${prefix}*`)) as unknown[][];
-  for (const fields of libraries) {
-    const at = fields.indexOf('library_name');
-    const name = at >= 0 ? String(fields[at + 1]) : '';
-    if (name.startsWith(prefix) && name !== keep) await redis.call('FUNCTION', 'DELETE', name).catch(() => undefined);
-  }
 }
