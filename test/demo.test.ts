@@ -22,7 +22,7 @@ test('the demo prints the support page and a read key that opens it, serves it u
     WAREHOUSE_GROUP_ID: `${env.prefix}warehouse`,
     WAREHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'ps-demo-')),
   };
-  const demo = spawnTs(CLI_MAIN, ['demo', '--customers', '40', '--days', '5', '--seed', '31'], childEnv);
+  const demo = spawnTs(CLI_MAIN, ['demo', '--customers', '40', '--days', '5', '--seed', '31', '--serve'], childEnv);
   let out = '';
   let err = '';
   demo.stdout!.on('data', (d) => {

@@ -3,7 +3,7 @@
  * synthetic customers generated and produced as Avro; the three stitchers, the segmenter and the warehouse run
  * (in this process) until they have caught up; then the counts, a stitched customer, segment sizes and membership
  * events, analyst queries on ClickHouse, and the dead letters with their reasons; last, the support agent's page with
- * a key to sign in, served until Ctrl-C (`--no-serve` stops at once).
+ * a key to sign in, served until Ctrl-C in a terminal (`--serve` / `--no-serve` choose; elsewhere it stops at once).
  */
 import type { Command } from 'commander';
 import { loadStitcherConfig, startStitcher, type InputTopicId } from '@profile-stream/stitcher';
@@ -30,8 +30,11 @@ export function registerDemo(program: Command): void {
     .option('-c, --customers <n>', 'synthetic customers', (v) => Number(v), 2000)
     .option('-d, --days <n>', 'days of activity', (v) => Number(v), 30)
     .option('-s, --seed <n>', 'random seed', (v) => Number(v), 7)
-    .option('--no-serve', 'stop at the end instead of serving the support page until Ctrl-C')
-    .action(async (o: { customers: number; days: number; seed: number; serve: boolean }) => {
+    .option('--serve', 'serve the support page until Ctrl-C at the end (the default in a terminal)')
+    .option('--no-serve', 'stop at the end (the default when not in a terminal: CI, pipes)')
+    .action(async (o: { customers: number; days: number; seed: number; serve?: boolean }) => {
+      // In a terminal the tour ends on the live page; a script or CI gets a command that finishes.
+      const serve = o.serve ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
       const ctx = cliContext('demo', { LOG_LEVEL: 'error' }); // the tour prints its own lines; logs stay for LOG_LEVEL=info
       say('== 1. local stack (Kafka, schema registry, Redis, ClickHouse)');
       const stack = createStack(ctx.conn, ctx.log);
@@ -162,7 +165,7 @@ export function registerDemo(program: Command): void {
         say(`   ${q.title} (first rows):`);
         printTable(rows);
       }
-      say(`   the ten analyst queries are in the README; try \`profile-stream sql "SELECT count() FROM clickstream_events"\``);
+      say(`   the analyst queries are in the README; try \`profile-stream sql "SELECT count() FROM clickstream_events"\``);
 
       say('\n== 7. dead letters by reason (`profile-stream dlq list clickstream`)');
       const rows: Record<string, unknown>[] = [];
@@ -185,7 +188,7 @@ export function registerDemo(program: Command): void {
       say(
         '\nNext: `profile-stream profile email:<address>`, `profile-stream consume profile-changes -n 3`, `profile-stream dlq list purchases`, `profile-stream stack status`.',
       );
-      if (o.serve && page.started) {
+      if (serve && page.started) {
         say('Serving the support page until Ctrl-C.');
         await untilSignal();
       } else if (!page.started) say('   (served by the profile API that was already running)');
