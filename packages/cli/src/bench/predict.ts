@@ -4,12 +4,11 @@
  * then `predict score`'s path on the real stack for M profiles (read from Redis, scored, folded, published on
  * profile-changes) next to a raw baseline of the same run: the same profiles' document GETs in pipelines of the same size.
  */
-import { fitModel, type History, type PredictModel, scoreCustomer, simulateCustomers } from '@profile-stream/predict';
+import { fitModel, type History, scoreCustomer, simulateCustomers } from '@profile-stream/predict';
 import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
-import { profileChangeRecords } from '@profile-stream/stitcher';
 import { Redis } from 'ioredis';
 import type { CliContext } from '../context.ts';
-import { scoreProfiles } from '../predict/score.ts';
+import { publishScored, scoreProfiles } from '../predict/score.ts';
 import { printTable } from '../table.ts';
 import { setup, teardown } from './harness.ts';
 
@@ -93,29 +92,11 @@ export async function benchPredict(ctx: CliContext, o: PredictBenchOptions): Pro
     const store = new ProfileStore({ redis, prefix, windowMs: 365 * DAY });
     const sample = hs.slice(0, o.profiles);
     await populate(store, sample, now);
-    const model: PredictModel = { ...fit.model };
-    const producer = await b.clients.producer();
     const scored = await scoreProfiles({
       store,
-      model,
+      model: fit.model,
       now,
-      async publish(changes) {
-        const record = await profileChangeRecords(
-          b.clients.registry,
-          b.topics,
-          null,
-          changes.map((c) => ({
-            fold: c,
-            triggerEventId: c.runId,
-            occurredAt: c.scoredAt,
-            sections: ['predictions'],
-            mergedIds: c.mergedIds,
-            cause: 'predict',
-          })),
-          Date.now(),
-        );
-        await producer.sendBatch({ acks: -1, topicMessages: [record] });
-      },
+      publish: publishScored(b.clients),
     });
     // Baseline: the same profiles' documents read in pipelines of the scorer's chunk size (200), nothing else.
     const ids = await store.profileIds();

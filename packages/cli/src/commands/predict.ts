@@ -10,12 +10,12 @@ import { Redis } from 'ioredis';
 import { parseSettings, ProfileStreamError } from '@profile-stream/consumer-kit';
 import { fitModel, holdoutCheck, historyOf, type History, PredictError, type PredictModel } from '@profile-stream/predict';
 import { ProfileStore } from '@profile-stream/profile';
-import { profileChangeRecords, STITCHER_SETTINGS } from '@profile-stream/stitcher';
+import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import { loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { ModelStore } from '../predict/models.ts';
-import { scoreProfiles } from '../predict/score.ts';
+import { publishScored, scoreProfiles } from '../predict/score.ts';
 import { customerOrders } from '../predict/warehouse.ts';
 import { progressBar } from '../progress.ts';
 import { printTable } from '../table.ts';
@@ -136,31 +136,18 @@ export function registerPredict(program: Command): void {
       try {
         const model = await new ModelStore(redis, ctx.redisPrefix).current();
         if (model === null) throw new ProfileStreamError('invalid_options', 'no model fitted yet: run `profile-stream predict fit` first');
-        const bar = progressBar('scoring', 1);
+        let bar: ReturnType<typeof progressBar> | undefined;
         const summary = await scoreProfiles({
           store: new ProfileStore({ redis, prefix: ctx.redisPrefix, windowMs }),
           model,
           now: asOf(opts.asOf),
-          async publish(changes) {
-            const record = await profileChangeRecords(
-              clients.registry,
-              clients.topics,
-              null,
-              changes.map((c) => ({
-                fold: c,
-                triggerEventId: c.runId,
-                occurredAt: c.scoredAt,
-                sections: ['predictions'],
-                mergedIds: c.mergedIds,
-                cause: 'predict',
-              })),
-              Date.now(),
-            );
-            await (await clients.producer()).sendBatch({ acks: -1, topicMessages: [record] });
+          publish: publishScored(clients),
+          onProgress: (done, total) => {
+            bar ??= progressBar('scoring', total);
+            bar.update(done);
           },
-          onProgress: (done) => bar.update(done),
         });
-        bar.stop();
+        bar?.stop();
         const rate = Math.round(summary.scored / Math.max(0.001, summary.ms / 1000));
         if (opts.json) process.stdout.write(`${JSON.stringify({ model_version: model.version, ...summary, per_second: rate }, null, 2)}\n`);
         else

@@ -8,6 +8,8 @@
 import type { ProfileDoc, PredictionsValue, ProfileStore } from '@profile-stream/profile';
 import { predictionsFragment, purchaseTimeline } from '@profile-stream/profile';
 import { historyOf, type PredictModel, type Predictions, scoreCustomer } from '@profile-stream/predict';
+import { profileChangeRecords } from '@profile-stream/stitcher';
+import type { Clients } from '../clients.ts';
 
 export interface ScoredProfile {
   profileId: string;
@@ -81,4 +83,25 @@ export async function scoreProfiles(o: ScoreRun): Promise<ScoreSummary> {
     o.onProgress?.(Math.min(ids.length, i + chunk), ids.length);
   }
   return { profiles: ids.length, scored, withoutOrders, ms: Math.round(performance.now() - t0) };
+}
+
+/** Publishes scored profiles on profile-changes (cause `predict`, section `predictions`); resolves once acknowledged. */
+export function publishScored(clients: Pick<Clients, 'registry' | 'topics' | 'producer'>): ScoreRun['publish'] {
+  return async (changes) => {
+    const record = await profileChangeRecords(
+      clients.registry,
+      clients.topics,
+      null,
+      changes.map((c) => ({
+        fold: c,
+        triggerEventId: c.runId,
+        occurredAt: c.scoredAt,
+        sections: ['predictions'],
+        mergedIds: c.mergedIds,
+        cause: 'predict' as const,
+      })),
+      Date.now(),
+    );
+    await (await clients.producer()).sendBatch({ acks: -1, topicMessages: [record] });
+  };
 }
