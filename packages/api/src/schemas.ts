@@ -62,6 +62,19 @@ export const profileSchema = {
       description: 'per purpose',
       additionalProperties: { type: 'object', additionalProperties: true, properties: { granted: { type: 'boolean' }, at: time } },
     },
+    freshness: {
+      type: 'object',
+      description: 'when each contact field was last confirmed by an event (README "Freshness")',
+      additionalProperties: true,
+      properties: {
+        email: { type: 'object', additionalProperties: time, description: 'per e-mail address' },
+        phone: { type: 'object', additionalProperties: time, description: 'per phone number (E.164)' },
+        country: nullable(time),
+        locale: nullable(time),
+        consent: { type: 'object', additionalProperties: time, description: 'per purpose (equals consent.<purpose>.at)' },
+        contact_confirmed_at: { ...nullable(time), description: 'the newest e-mail or phone confirmation' },
+      },
+    },
   },
 } as const;
 
