@@ -35,12 +35,12 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (x: T) => P
   );
 }
 
-/** Evaluates `def` over every profile; returns how many memberships changed. */
-export async function backfill(def: SegmentDefinition, o: BackfillOptions): Promise<BackfillProgress> {
+/** Evaluates `def` (or several definitions, in one pass) over every profile; returns how many memberships changed. */
+export async function backfill(def: SegmentDefinition | readonly SegmentDefinition[], o: BackfillOptions): Promise<BackfillProgress> {
   const ids = await o.profiles.profileIds();
   const progress: BackfillProgress = { done: 0, total: ids.length, evaluated: 0, changed: 0 };
   o.onProgress?.({ ...progress });
-  const evaluate = evaluator({ defs: [def], memberships: o.memberships, now: o.now });
+  const evaluate = evaluator({ defs: 'id' in def ? [def] : def, memberships: o.memberships, now: o.now });
   await pool(ids, o.concurrency ?? 32, async (pid) => {
     const p = await o.profiles.read(pid);
     if (p !== undefined && p.profileId === pid) {

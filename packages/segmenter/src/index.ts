@@ -4,6 +4,7 @@ export { decide, type Trigger } from './decide.ts';
 export { evaluator, type EvaluatedProfile, type Evaluator, type EvaluatorDeps } from './evaluate.ts';
 export { segmenterHandler } from './handler.ts';
 export { backfill, retireDefinition, type BackfillProgress } from './backfill.ts';
+export { currentDefinitions, definitionsFor, RfmFollower, type RfmBreakpoints, type RfmFollowerDeps } from './rfm.ts';
 export { fingerprintOf, forgetDefinition, recordDefinitions, recordedDefinitions, type RecordedDefinition } from './definitions.ts';
 export { MembershipStore } from './store/store.ts';
 export { segmentKeys, shardOf, type SegmentKeys, type ShardKeys } from './store/keys.ts';

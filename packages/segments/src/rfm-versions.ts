@@ -72,10 +72,11 @@ export class RfmVersions {
     return (await this.redis.lrange(this.keys.history, 0, -1)).map((raw) => parse(raw, this.keys.history));
   }
 
-  /** Stores `doc` as the next version and makes it current. */
+  /** Stores `doc` as the next version and makes it current (a `version` it carries is replaced). */
   async publish(doc: Omit<RfmVersion, 'version'>): Promise<RfmVersion> {
     const k = this.keys;
-    const raw = await this.redis.eval(PUBLISH, 3, k.version, k.current, k.history, JSON.stringify(doc), RFM_VERSIONS_KEPT);
+    const body = JSON.stringify({ ...doc, version: undefined }); // undefined: left out, the script puts the number first
+    const raw = await this.redis.eval(PUBLISH, 3, k.version, k.current, k.history, body, RFM_VERSIONS_KEPT);
     return parse(String(raw), k.current);
   }
 
