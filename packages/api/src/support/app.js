@@ -157,15 +157,15 @@ function renderIdentity(found) {
 const freshAt = (v) => (typeof v === 'string' ? when(v) : h('span', { class: 'muted' }, 'not tracked'));
 
 function renderConsent(p) {
-  const fresh = p.freshness?.consent ?? {};
+  // Consent is last-writer-wins by event time: its `at` is the latest statement (freshness.consent repeats it), not
+  // when the value started, so one column says when it was last stated.
   const rows = Object.entries(p.consent ?? {}).map(([purpose, c]) => [
     purpose,
     h('span', { class: c.granted ? 'badge ok' : 'badge no' }, c.granted ? 'Granted' : 'Withdrawn'),
-    when(c.at),
     c.source ?? '—',
-    freshAt(fresh[purpose]),
+    when(c.at),
   ]);
-  fill('consent-body', table('Consent per purpose', ['Purpose', 'Consent', 'Since', 'Source', 'Last confirmed'], rows, 'No consent recorded.'));
+  fill('consent-body', table('Consent per purpose', ['Purpose', 'Consent', 'Source', 'Last stated'], rows, 'No consent recorded.'));
 }
 
 const leafText = (l) => `${l.field} ${l.operator} ${JSON.stringify(l.expected)} (is ${JSON.stringify(l.actual)})`;
