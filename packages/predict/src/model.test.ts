@@ -6,6 +6,7 @@ import { describe, it } from 'vitest';
 import { type BgNbdParams, expectedPurchases, expectedPurchasesNew, medianTimeToNextPurchase, probabilityAlive } from './bgnbd.ts';
 import { fitBgNbd } from './fit.ts';
 import { expectedOrderValue, fitGammaGamma } from './gammagamma.ts';
+import { holdoutTable } from './holdout.ts';
 import { Raster } from './png.ts';
 import { type PredictModel, scoreCustomer } from './score.ts';
 import { simulateCustomers } from './simulate.ts';
@@ -31,6 +32,16 @@ describe('BG/NBD', () => {
     const sd = Math.sqrt(sim.reduce((s, c) => s + (c.holdout - mean) ** 2, 0) / (sim.length - 1));
     const expected = expectedPurchasesNew(PAPER, t);
     assert.ok(Math.abs(expected - mean) < 4 * (sd / Math.sqrt(sim.length)), `E[X(39)] ${expected} vs simulated ${mean} ± ${sd / Math.sqrt(sim.length)}`);
+  });
+
+  it('the conditional expectation E[Y(t) | x, t_x, T] (FHL eq. 10) matches a simulation of the model, by calibration frequency', () => {
+    const sim = simulateCustomers(PAPER, { customers: 100_000, minT: 27, maxT: 39, holdout: 39, seed: 5 });
+    for (const row of holdoutTable(PAPER, sim, 39)) {
+      assert.ok(
+        Math.abs(row.expected - row.actual) < 4 * row.actualStdError,
+        `x=${row.frequency}: expected ${row.expected}, simulated ${row.actual} ± ${row.actualStdError}`,
+      );
+    }
   });
 
   it('the conditional expectation is continuous through a = 1 (where its formula is 0/0)', () => {
