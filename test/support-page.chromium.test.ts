@@ -33,7 +33,13 @@ const chdb = mkdtempSync(join(tmpdir(), 'ps-page-'));
 const tag = Math.random().toString(36).slice(2, 8);
 const who = { email: `ada.${tag}@example.com`, userId: `u-${tag}`, ticket: `T-${tag}`, order: `O-${tag}` };
 
-const none: Pick<ClickEvent, 'anonymous_id' | 'user_id' | 'email' | 'phone'> = { anonymous_id: null, user_id: null, email: null, phone: null };
+const none: Pick<ClickEvent, 'anonymous_id' | 'user_id' | 'email' | 'phone' | 'account'> = {
+  anonymous_id: null,
+  user_id: null,
+  email: null,
+  phone: null,
+  account: null,
+};
 let seq = 0;
 function click(at: number, ids: Partial<typeof none>, type: ClickEvent['type'], consent: ClickEvent['consent'] = null): ValidRecord {
   const value: ClickEvent = {

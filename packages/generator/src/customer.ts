@@ -32,6 +32,8 @@ export interface Customer {
   /** The shop knows the email (signup, guest checkout, ticket) and may send campaigns if consented. */
   emailKnown: boolean;
   consent: Partial<Record<ConsentPurpose, boolean>>;
+  /** The company the customer buys for (B2B contact), or null (a consumer). */
+  company: Company | null;
   orderTarget: number;
   orders: number;
   ticketCount: number;
@@ -51,6 +53,8 @@ export interface GeneratorContext {
   defaultRegion: string;
   /** Currencies the shop sells in; a customer's home currency is used when the shop sells in it. */
   currencies: readonly string[];
+  /** Fraction of three-customer blocks that are a company's contacts (B2B accounts on their events). */
+  companyShare: number;
   /** Schedule an event (already carrying its identifiers) at `at`; events after the window are dropped. */
   emit: <T extends Topic>(at: number, topic: T, customer: Customer, draft: DraftOf[T]) => void;
 }
@@ -59,6 +63,29 @@ export interface DraftOf {
   clickstream: Draft<ClickEvent>;
   purchases: Draft<Purchase>;
   'support-tickets': Draft<SupportTicket>;
+}
+
+/** A B2B account as producers send it on events (account_id; name and domain when the system knows them). */
+export interface Company {
+  account_id: string;
+  name: string;
+  domain: string;
+}
+
+export const CONTACTS_PER_COMPANY = 3;
+const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka'];
+
+/**
+ * Customers come in blocks of three consecutive indexes; a block is a company's three contacts with probability
+ * companyShare. Drawn from its own stream so that adding companies changes no customer's journey.
+ */
+export function companyOf(ctx: Pick<GeneratorContext, 'seed' | 'companyShare'>, index: number): Company | null {
+  const block = Math.floor(index / CONTACTS_PER_COMPANY);
+  const rng = createRng(ctx.seed, labelHash('company'), block);
+  if (!rng.chance(ctx.companyShare)) return null;
+  const word = rng.pick(COMPANY_WORDS);
+  const id = block.toString(36);
+  return { account_id: `acct_${id}`, name: `${word} ${id.toUpperCase()} Ltd`, domain: `${word.toLowerCase()}-${id}.example` };
 }
 
 const REGION_WEIGHTS: Readonly<Record<string, number>> = { GB: 55, IE: 8, DE: 14, FR: 10, US: 13 };
@@ -117,6 +144,7 @@ export function createCustomer(ctx: GeneratorContext, index: number): Customer {
     signedUp: false,
     emailKnown: false,
     consent: {},
+    company: companyOf(ctx, index),
     orderTarget,
     orders: 0,
     ticketCount: 0,

@@ -37,6 +37,7 @@ export function identitySoak(o: IdentitySoakOptions): IdentitySoak {
     user_id: ids.user_id ?? null,
     email: ids.email ?? null,
     phone: ids.phone ?? null,
+    account: null,
   });
   const click = (ids: Parameters<typeof header>[0]): ValidRecord => ({
     topic: 'clickstream',

@@ -10,7 +10,7 @@
 // its own PRNG stream and the noise has its own, so equal options give byte-identical output.
 import { ProfileStreamError } from '@profile-stream/contracts/errors';
 import { createCatalog } from './catalog.ts';
-import { createCustomer, nextSessionAt, type Customer, type DraftOf, type GeneratorContext } from './customer.ts';
+import { createCustomer, nextSessionAt, type Company, type Customer, type DraftOf, type GeneratorContext } from './customer.ts';
 import { MinHeap } from './heap.ts';
 import { isJunk, normaliseEmail, normalisePhone, REGIONS } from './identity.ts';
 import { runSession } from './journeys.ts';
@@ -35,6 +35,8 @@ export interface GeneratorOptions {
   currencies?: readonly string[];
   /** Region for national phone spellings, as the pipeline's default region (default 'GB'). */
   defaultRegion?: string;
+  /** Fraction of customer triples that are the three contacts of one company (default 0.1; B2B accounts). */
+  companyShare?: number;
 }
 
 export type ResolvedOptions = Required<GeneratorOptions>;
@@ -60,6 +62,7 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
     duplicateRate: 0.002,
     currencies: ['GBP', 'EUR', 'USD'],
     defaultRegion: 'GB',
+    companyShare: 0.1,
     ...o,
   };
   check('seed', Number.isSafeInteger(r.seed), 'must be a safe integer');
@@ -69,6 +72,7 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
   rate('junkRate', r.junkRate);
   rate('malformedRate', r.malformedRate);
   rate('duplicateRate', r.duplicateRate);
+  rate('companyShare', r.companyShare);
   check('currencies', r.currencies.length > 0 && r.currencies.every((c) => /^[A-Z]{3}$/.test(c)), 'must be ISO 4217 codes');
   check(
     'defaultRegion',
@@ -118,6 +122,7 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
     catalog: createCatalog(opts.seed),
     defaultRegion: opts.defaultRegion,
     currencies: opts.currencies,
+    companyShare: opts.companyShare,
     emit: (at, topic, customer, draft) => {
       if (at < now) throw new Error(`generator bug: event at ${at} scheduled before the clock ${now}`);
       if (at < end) heap.push({ at, seq: seq++, customer, event: { topic, draft } });
@@ -149,7 +154,7 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
         continue;
       }
       const { topic, draft } = entry.event;
-      const value = { event_id: uuidFor(idStream, counter++), ...draft } as TopicValue[Topic];
+      const value = { event_id: uuidFor(idStream, counter++), ...draft, account: accountOn(topic, c.company) } as TopicValue[Topic];
       if (noise.chance(opts.malformedRate)) {
         const key = recordKey(topic, value, opts.defaultRegion);
         const { raw, reason } = corrupt(topic, value, noise);
@@ -169,6 +174,12 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
     return truth.build();
   }
   return { records: run(), truth: () => truth.build() };
+}
+
+/** A company contact's events carry the account; clicks know only its id, orders and tickets its name and domain too. */
+function accountOn(topic: Topic, company: Company | null): TopicValue[Topic]['account'] {
+  if (company === null) return null;
+  return topic === 'clickstream' ? { account_id: company.account_id, name: null, domain: null } : { ...company };
 }
 
 /** Yields the records of `createGenerator(options)`; the generator's return value is the ground truth. */
@@ -199,3 +210,4 @@ export { isJunk, JUNK_IDENTIFIERS, normaliseEmail, normalisePhone } from './iden
 export { identifierKeys, type CustomerTruth, type GroundTruth } from './truth.ts';
 export * from './types.ts';
 export { identitySoak, type IdentitySoak, type IdentitySoakOptions } from './identity-soak.ts';
+export { companyOf, CONTACTS_PER_COMPANY, type Company } from './customer.ts';

@@ -71,8 +71,8 @@ export interface TopicValue {
   'support-tickets': SupportTicket;
 }
 
-/** An event before the emitter stamps its event_id. */
-export type Draft<T extends EventHeader> = Omit<T, 'event_id'>;
+/** An event before the emitter stamps its event_id and the customer's B2B account. */
+export type Draft<T extends EventHeader> = Omit<T, 'event_id' | 'account'>;
 
 export type ValidRecord =
   | { topic: 'clickstream'; key: string | null; value: ClickEvent }

@@ -71,7 +71,7 @@ describe('the fold against the oracle (fast-check)', () => {
 describe('eventFragment', () => {
   const T = Date.UTC(2025, 2, 1, 12);
   const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
-  const idf = { anonymous_id: 'a1', user_id: null, email: ' Alice@Example.com', phone: '07700 900123' };
+  const idf = { anonymous_id: 'a1', user_id: null, email: ' Alice@Example.com', phone: '07700 900123', account: null };
 
   it('a click contributes identity, freshness, first touch, device, cart and consent', () => {
     const event = {

@@ -8,7 +8,7 @@ import { normaliseIdentifiers } from './normalise.ts';
 import { requireIdentifier, validateEvent } from './validate.ts';
 
 const NOW = Date.UTC(2025, 0, 1);
-const base = { event_id: 'e1', occurred_at: NOW - 1000, anonymous_id: 'a1', user_id: null, email: null, phone: null };
+const base = { event_id: 'e1', occurred_at: NOW - 1000, anonymous_id: 'a1', user_id: null, email: null, phone: null, account: null };
 const purchase = (over: Partial<Purchase> = {}): Purchase => ({
   ...base,
   order_id: 'o1',

@@ -10,7 +10,7 @@ import type { JsonValue } from './view.ts';
 const T = Date.UTC(2025, 0, 10);
 const H = 3600_000;
 const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
-const who = { anonymous_id: null, user_id: 'u_1', email: 'alice@example.com', phone: null };
+const who = { anonymous_id: null, user_id: 'u_1', email: 'alice@example.com', phone: null, account: null };
 let n = 0;
 function purchase(order_id: string, status: Purchase['status'], total_minor: number, currency: string, at: number): FoldInput {
   const event: Purchase = { ...who, event_id: `p${n++}`, occurred_at: at, order_id, status, channel: 'web', currency, total_minor, items: [] };

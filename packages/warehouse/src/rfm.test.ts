@@ -44,6 +44,7 @@ function generate(seed: number, customers: number): Purchase[] {
       user_id: `u${c}`,
       email: null,
       phone: null,
+      account: null,
       order_id: order,
       status,
       channel: 'web',

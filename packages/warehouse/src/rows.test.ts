@@ -31,6 +31,7 @@ const click = (over: Partial<ClickEvent> = {}): ClickEvent => ({
   product: null,
   search_query: null,
   consent: null,
+  account: null,
   ...over,
 });
 
@@ -47,6 +48,7 @@ const purchase = (over: Partial<Purchase> = {}): Purchase => ({
   currency: 'GBP',
   total_minor: 500,
   items: [{ sku: 'a', category: 'shoes', quantity: 2, unit_price_minor: 250 }],
+  account: null,
   ...over,
 });
 

@@ -34,6 +34,8 @@ export interface ClickEvent {
   search_query: string | null;
   /** The consent decision (type consent_updated), or null. */
   consent: Consent | null;
+  /** The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly. */
+  account: ClickAccount | null;
 }
 
 /** Kind of click event. */
@@ -97,6 +99,16 @@ export interface Consent {
 /** What the consent is for. */
 export const ConsentPurposeValues = ['email', 'sms', 'push', 'analytics', 'personalization'] as const;
 export type ConsentPurpose = (typeof ConsentPurposeValues)[number];
+
+/** The B2B account (company) the customer acts for. */
+export interface ClickAccount {
+  /** Account id in the upstream CRM; the key of the account profile. */
+  account_id: string;
+  /** Account (company) name when known, or null. */
+  name: string | null;
+  /** Account web domain when known (e.g. acme.com), or null. */
+  domain: string | null;
+}
 
 /** The parsed schemas/ClickEvent.avsc (Avro schema of ClickEvent). */
 export const ClickEventSchema = {
@@ -413,6 +425,44 @@ export const ClickEventSchema = {
       ],
       "default": null,
       "doc": "The consent decision (type consent_updated), or null."
+    },
+    {
+      "name": "account",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "ClickAccount",
+          "doc": "The B2B account (company) the customer acts for.",
+          "fields": [
+            {
+              "name": "account_id",
+              "type": "string",
+              "doc": "Account id in the upstream CRM; the key of the account profile."
+            },
+            {
+              "name": "name",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account (company) name when known, or null."
+            },
+            {
+              "name": "domain",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account web domain when known (e.g. acme.com), or null."
+            }
+          ]
+        }
+      ],
+      "default": null,
+      "doc": "The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly."
     }
   ]
 } as const satisfies AvroRecordSchema;

@@ -28,6 +28,8 @@ export interface Purchase {
   total_minor: number;
   /** Order lines (may be empty). */
   items: Array<PurchaseItem>;
+  /** The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly. */
+  account: PurchaseAccount | null;
 }
 
 /** What happened to the order. */
@@ -48,6 +50,16 @@ export interface PurchaseItem {
   quantity: number;
   /** Price of one unit in minor currency units. */
   unit_price_minor: number;
+}
+
+/** The B2B account (company) the customer acts for. */
+export interface PurchaseAccount {
+  /** Account id in the upstream CRM; the key of the account profile. */
+  account_id: string;
+  /** Account (company) name when known, or null. */
+  name: string | null;
+  /** Account web domain when known (e.g. acme.com), or null. */
+  domain: string | null;
 }
 
 /** The parsed schemas/Purchase.avsc (Avro schema of Purchase). */
@@ -189,6 +201,44 @@ export const PurchaseSchema = {
       },
       "doc": "Order lines (may be empty).",
       "default": []
+    },
+    {
+      "name": "account",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "PurchaseAccount",
+          "doc": "The B2B account (company) the customer acts for.",
+          "fields": [
+            {
+              "name": "account_id",
+              "type": "string",
+              "doc": "Account id in the upstream CRM; the key of the account profile."
+            },
+            {
+              "name": "name",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account (company) name when known, or null."
+            },
+            {
+              "name": "domain",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account web domain when known (e.g. acme.com), or null."
+            }
+          ]
+        }
+      ],
+      "default": null,
+      "doc": "The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly."
     }
   ]
 } as const satisfies AvroRecordSchema;

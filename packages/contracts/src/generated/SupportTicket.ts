@@ -30,6 +30,8 @@ export interface SupportTicket {
   subject: string | null;
   /** Customer satisfaction (CSAT) score from 1 to 5, or null if not rated. */
   satisfaction: number | null;
+  /** The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly. */
+  account: TicketAccount | null;
 }
 
 /** Ticket lifecycle step. */
@@ -43,6 +45,16 @@ export type TicketChannel = (typeof TicketChannelValues)[number];
 /** Ticket priority. */
 export const TicketPriorityValues = ['low', 'normal', 'high', 'urgent'] as const;
 export type TicketPriority = (typeof TicketPriorityValues)[number];
+
+/** The B2B account (company) the customer acts for. */
+export interface TicketAccount {
+  /** Account id in the upstream CRM; the key of the account profile. */
+  account_id: string;
+  /** Account (company) name when known, or null. */
+  name: string | null;
+  /** Account web domain when known (e.g. acme.com), or null. */
+  domain: string | null;
+}
 
 /** The parsed schemas/SupportTicket.avsc (Avro schema of SupportTicket). */
 export const SupportTicketSchema = {
@@ -179,6 +191,44 @@ export const SupportTicketSchema = {
       ],
       "default": null,
       "doc": "Customer satisfaction (CSAT) score from 1 to 5, or null if not rated."
+    },
+    {
+      "name": "account",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "TicketAccount",
+          "doc": "The B2B account (company) the customer acts for.",
+          "fields": [
+            {
+              "name": "account_id",
+              "type": "string",
+              "doc": "Account id in the upstream CRM; the key of the account profile."
+            },
+            {
+              "name": "name",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account (company) name when known, or null."
+            },
+            {
+              "name": "domain",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Account web domain when known (e.g. acme.com), or null."
+            }
+          ]
+        }
+      ],
+      "default": null,
+      "doc": "The B2B account the customer belongs to when the producer knows it, or null (consumer customers, old producers). Added BACKWARD-compatibly."
     }
   ]
 } as const satisfies AvroRecordSchema;

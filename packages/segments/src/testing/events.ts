@@ -7,7 +7,7 @@ export const D = 24 * H;
 export const T0 = Date.UTC(2025, 0, 1);
 
 const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
-const WHO = { anonymous_id: null, user_id: 'u_1', email: 'alice@example.com', phone: null };
+const WHO = { anonymous_id: null, user_id: 'u_1', email: 'alice@example.com', phone: null, account: null };
 let seq = 0;
 const nextId = (p: string) => `${p}-${String(seq++).padStart(6, '0')}`;
 
