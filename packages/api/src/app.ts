@@ -17,6 +17,7 @@ import type { ApiKeyStore } from './keys.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { apiError, errorHandler } from './problem.ts';
 import { type ConsentDeps, registerConsentRoutes } from './routes/consent.ts';
+import { type EraseDeps, registerEraseRoutes } from './routes/erase.ts';
 import { registerMembershipRoutes } from './routes/memberships.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import { registerProfileRoutes } from './routes/profiles.ts';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Consent changes (`PUT /v1/profiles/:ref/consent`): where they are published; without it the route is absent. */
   consent?: Pick<ConsentDeps, 'publish'>;
+  /** Erasures (`DELETE /v1/profiles/:ref`): how identifiers are hashed and where erasures are published; without it the route is absent. */
+  erase?: Pick<EraseDeps, 'publish' | 'hash'>;
   /** The warehouse the timeline reads; without it `GET /v1/profiles/:ref/timeline` answers 503. */
   warehouse?: TimelineSource;
 }
@@ -99,6 +102,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   registerMembershipRoutes(app, { ...d, now: d.now ?? Date.now });
   registerTimelineRoutes(app, { ...d, warehouse: d.warehouse });
   if (d.consent) registerConsentRoutes(app, { ...d, publish: d.consent.publish, now: d.now ?? Date.now });
+  if (d.erase) registerEraseRoutes(app, { ...d, ...d.erase });
   registerOpsRoutes(app, d);
   registerSupportPage(app);
   return app;

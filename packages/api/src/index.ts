@@ -6,5 +6,6 @@ export { PROBLEM_TYPE, problemOf, STATUS_OF, type Problem } from './problem.ts';
 export { decodeCursor, encodeCursor, membersPage, type MembersPage, type ScanStep } from './members-page.ts';
 export { MAX_BATCH_REFS, MAX_MEMBERS_PAGE } from './schemas.ts';
 export { startProfileApi, type RunningProfileApi } from './start.ts';
+export { eraseRef, erasureRecords, newRequestId, type EraseAnswer, type EraseDeps, type EraseWho } from './routes/erase.ts';
 export { openTimelineSource, timelinePage, type TimelineItem, type TimelineSource } from './routes/timeline.ts';
 export { SUPPORT_ASSETS, SUPPORT_CSP } from './support/serve.ts';

@@ -14,6 +14,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  profile_erased: 404,
   rate_limited: 429,
   dependency_unavailable: 503,
 };

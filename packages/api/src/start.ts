@@ -4,10 +4,12 @@ import { createRedis, ProfileStore } from '@profile-stream/profile';
 import { MembershipStore } from '@profile-stream/segmenter';
 import { loadDefinitions } from '@profile-stream/segments';
 import { profileChangeRecords } from '@profile-stream/stitcher';
+import { identifierHash } from '@profile-stream/warehouse/pii';
 import { buildApi } from './app.ts';
 import type { ProfileApiConfig } from './config.ts';
 import { ApiKeyStore } from './keys.ts';
 import { createApiMetrics } from './metrics.ts';
+import { erasureRecords } from './routes/erase.ts';
 import { openTimelineSource } from './routes/timeline.ts';
 
 export interface RunningProfileApi {
@@ -39,6 +41,13 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     log,
     rateLimitPerMinute: cfg.rateLimitPerMinute,
     warehouse,
+    // Erasures: identifier hashes keyed as the warehouse keys them (PII_HASH_KEY), published on profile-erased and profile-changes.
+    erase: {
+      hash: (type, value) => identifierHash(cfg.warehouse.piiKey, type, value),
+      async publish(r) {
+        await producer.sendBatch({ acks: -1, topicMessages: await erasureRecords(registry, topics, r, Date.now()) });
+      },
+    },
     consent: {
       async publish(c) {
         const change = { profileId: c.profileId, version: c.version, doc: c.doc };
