@@ -59,6 +59,7 @@ async function populate(store: ProfileStore, hs: History[], now: number): Promis
             currency: 'USD',
             total_minor: h.mean_order_minor ?? 1500,
             items: [],
+            account: null,
           };
           return { event_id: e.event_id, occurred_at: at, fragment: eventFragment('purchases', e, normaliseIdentifiers(e, normalise)) };
         });
