@@ -122,6 +122,10 @@ describe('erase', () => {
     assert.equal((await w.redis.xrange(w.store.keys.auditLog, '-', '+')).length, 1, 'one audit record');
     assert.equal(await w.store.erase({ kind: 'email', value: 'nobody@example.com' }, req()), undefined);
     assert.equal(await w.store.erase({ kind: 'profile_id', value: 'p0000000000000000000' }, req()), undefined);
+    // A profile an identifier resolved to before any fold is erased too (its identifiers are in the index).
+    const bare = (await w.store.resolver.resolve({ phone: '+447700900999' })).profileId;
+    assert.equal((await w.store.erase({ kind: 'phone', value: '+447700900999' }, req()))?.record.profile_id, bare);
+    assert.equal(await w.store.owner('phone', '+447700900999'), undefined);
 
     // A later event with the same identifiers: a new profile; the erased one stays erased.
     const [fresh] = await w.stitch(w.store, { email: 'ada@example.com' });

@@ -149,7 +149,9 @@ export class Eraser {
         if (t) return this.known(t);
       }
       const p = this.keys.profile(root);
-      if ((await this.redis.exists(p.doc, p.meta)) === 0) return undefined;
+      // A profile with data, or one an identifier resolved to before any fold (separate calls: two slots).
+      const [data, owned] = await Promise.all([this.redis.exists(p.doc, p.meta), this.redis.exists(this.keys.owned(root))]);
+      if (data + owned === 0) return undefined;
       await this.o.resolver.completeAll(await this.o.resolver.pending([root]));
       const frozen = await this.freeze(root, auditId);
       if (!frozen) continue; // the root was merged into another profile meanwhile: erase that one
