@@ -3,7 +3,7 @@
  * prefix, the log level and the profile rules the stitchers and the warehouse both apply. Each service's config.ts
  * declares its own settings next to these and builds its config as `{ ...loadSharedConfig(env), ...its own }`.
  */
-import { resolveTopics, TOPIC_DEFAULTS, type TopicTable } from '@profile-stream/contracts';
+import { DEFAULT_LOYALTY_TIERS, resolveTopics, TOPIC_DEFAULTS, type TopicTable } from '@profile-stream/contracts';
 import { z } from 'zod';
 import { env, parseSettings, setting, type Env, type LogLevel, type Settings, type SettingsGroup } from './config.ts';
 import { CONNECTION_SETTINGS, loadConnections, type Connections } from './connections.ts';
@@ -31,10 +31,14 @@ export const SHARED_SETTINGS = {
   ),
   PROFILE_JUNK_IDS: setting(env.list(), 'extra junk identifier values, comma-separated'),
   PROFILE_MAX_FUTURE_HOURS: setting(env.int(24, 0, 24 * 365), 'events further in the future are `future_timestamp`'),
+  LOYALTY_TIERS: setting(
+    env.list().transform((l) => (l.length === 0 ? DEFAULT_LOYALTY_TIERS : l)),
+    "the loyalty programme's tiers, lowest first, comma-separated: a loyalty event naming another is `unknown_tier`; one `loyalty-<tier>` segment each",
+  ),
 };
 
 /** The /health and /metrics port of each service when its `*_OPS_PORT` is unset: one table, so no two collide. */
-export const OPS_PORTS = { clickstream: 9411, purchases: 9412, 'support-tickets': 9413, segmenter: 9414, warehouse: 9420 } as const;
+export const OPS_PORTS = { clickstream: 9411, purchases: 9412, 'support-tickets': 9413, segmenter: 9414, loyalty: 9415, warehouse: 9420 } as const;
 
 /** What every service's config (and the CLI's context) starts from. */
 export interface SharedConfig {
@@ -45,6 +49,8 @@ export interface SharedConfig {
   defaultRegion: string;
   junkIds: string[];
   maxFutureMs: number;
+  /** The loyalty programme's tiers, lowest first (LOYALTY_TIERS). */
+  loyaltyTiers: readonly string[];
 }
 
 export function loadSharedConfig(e: Env): SharedConfig {
@@ -59,6 +65,7 @@ export function loadSharedConfig(e: Env): SharedConfig {
     defaultRegion: c.PROFILE_DEFAULT_REGION,
     junkIds: c.PROFILE_JUNK_IDS,
     maxFutureMs: c.PROFILE_MAX_FUTURE_HOURS * 3_600_000,
+    loyaltyTiers: c.LOYALTY_TIERS,
   };
 }
 

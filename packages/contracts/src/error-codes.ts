@@ -118,6 +118,21 @@ export const ERROR_CODES = {
     source: 'profile (validate), stitchers: DLQ reason',
     meaning: 'a CSAT score that is not an integer from 1 to 5',
   },
+  invalid_points: {
+    retriable: false,
+    source: 'profile (validate loyalty), loyalty stitcher: DLQ reason',
+    meaning: 'loyalty points that are not a positive whole number on a points_* event, or points on another type',
+  },
+  unknown_tier: {
+    retriable: false,
+    source: 'profile (validate loyalty), loyalty stitcher: DLQ reason',
+    meaning: 'a loyalty tier that is not one of `LOYALTY_TIERS`, or none on an enrolled or tier_changed event',
+  },
+  invalid_loyalty: {
+    retriable: false,
+    source: 'profile (validate loyalty), loyalty stitcher: DLQ reason',
+    meaning: 'an empty `member_id`, or an `expires_at` on anything but points_earned, or not in 1970–2099',
+  },
   identity_contention: {
     retriable: true,
     source: 'profile (store: fold, merge, alias walk)',

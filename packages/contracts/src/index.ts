@@ -10,3 +10,4 @@ export type { ResolveTopicsOptions, TopicSpec, TopicTable } from './topics.ts';
 export { ContractsRegistry } from './registry.ts';
 export type { ContractsRegistryOptions, DecodedValue, DecodeOptions, RegisteredSubject } from './registry.ts';
 export { eventKey } from './keys.ts';
+export { DEFAULT_LOYALTY_TIERS } from './loyalty.ts';

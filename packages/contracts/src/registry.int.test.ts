@@ -58,7 +58,7 @@ describe('ContractsRegistry', () => {
 
   it('registerAll sets BACKWARD on every <topic>-value subject and returns the ids', async () => {
     const registered = await registry.registerAll();
-    assert.equal(registered.length, 7);
+    assert.equal(registered.length, 8);
     assert.equal(registered[0]!.topic, `${PREFIX}clickstream`);
     assert.equal(registered[0]!.subject, `${PREFIX}clickstream-value`);
     clickId = registered[0]!.id;

@@ -22,7 +22,7 @@ describe('resolveTopics', () => {
       Object.values(topics)
         .filter((t) => t.input)
         .map((t) => t.id),
-      ['clickstream', 'purchases', 'support-tickets'],
+      ['clickstream', 'purchases', 'support-tickets', 'loyalty'],
     );
   });
 

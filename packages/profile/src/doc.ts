@@ -88,6 +88,18 @@ export type ProfileDoc = {
   consent?: { [purpose: string]: Cell<ConsentValue> };
   freshness?: { email?: { [email: string]: number }; phone?: { [phone: string]: number } };
   predictions?: Cell<PredictionsValue>;
+  loyalty?: {
+    member_id?: Cell<string>;
+    status?: Cell<string>;
+    enrolled_at?: number;
+    tier?: Cell<string>;
+    earned?: number;
+    redeemed?: number;
+    expired?: number;
+    last_earned_at?: number;
+    last_redeemed_at?: number;
+    lots?: { [expiresAt: string]: number };
+  };
 };
 
 export function emptyDoc(): ProfileDoc {

@@ -10,6 +10,7 @@ import type { DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc 
 import { eventFragment } from './fold.ts';
 import type { FoldInput } from './fold.ts';
 import { join } from './join.ts';
+import { loyaltyFragment } from './loyalty.ts';
 import type { NormalisedIds } from './normalise.ts';
 import { eventsArb } from './testing/arbitraries.ts';
 import type { EventOf, InputEvent, InputTopic } from './validate.ts';
@@ -153,6 +154,8 @@ const referenceFragment = (() => {
         return `purchase.${input.event.status}`;
       case 'support-tickets':
         return `ticket.${input.event.status}`;
+      case 'loyalty':
+        return `loyalty.${input.event.type}`;
     }
   }
 
@@ -160,7 +163,14 @@ const referenceFragment = (() => {
   function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>, ids: NormalisedIds): ProfileDoc {
     const input = { topic, event } as InputEvent;
     const t = event.occurred_at;
-    const part = input.topic === 'clickstream' ? clickPart(input.event) : input.topic === 'purchases' ? purchasePart(input.event) : ticketPart(input.event);
+    const part =
+      input.topic === 'clickstream'
+        ? clickPart(input.event)
+        : input.topic === 'purchases'
+          ? purchasePart(input.event)
+          : input.topic === 'support-tickets'
+            ? ticketPart(input.event)
+            : { loyalty: loyaltyFragment(input.event) }; // new with the loyalty stream: only its place in the fragment is checked here
     const common: ProfileDoc = {
       hw: t,
       ...identityPart(ids, t),
@@ -185,6 +195,8 @@ function protoKeyed(e: FoldInput): FoldInput {
       return { topic: e.topic, event: { ...e.event, order_id: p, currency: p, items: e.event.items.map((i) => ({ ...i, sku: p, category: p })) }, ids };
     case 'support-tickets':
       return { topic: e.topic, event: { ...e.event, ticket_id: p, category: p }, ids };
+    case 'loyalty':
+      return { topic: e.topic, event: { ...e.event, event_id: p, member_id: p, tier: e.event.tier && p }, ids };
   }
 }
 

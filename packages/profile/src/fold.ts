@@ -5,6 +5,7 @@ import { cell, cmpStr, put } from './doc.ts';
 import type { Cell, DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
 import { join } from './join.ts';
 import { hasIdentifier } from './normalise.ts';
+import { loyaltyFragment } from './loyalty.ts';
 import type { NormalisedIds } from './normalise.ts';
 import type { EventOf, InputEvent, InputTopic } from './validate.ts';
 
@@ -163,6 +164,8 @@ function eventKind(input: InputEvent): string {
     case 'support-tickets':
       return `ticket.${input.event.status}`;
   }
+    case 'loyalty':
+      return `loyalty.${input.event.type}`;
 }
 
 /** The document one event contributes: pure and deterministic (same event → same fragment). */
@@ -174,7 +177,11 @@ export function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>,
   const activity: Activity = { first_seen_at: t, last_seen_at: t, events: { [eventKind(input)]: 1 } };
   if (input.topic === 'clickstream') clickPart(input.event, out, activity);
   else if (input.topic === 'purchases') purchasePart(input.event, out, activity);
-  else ticketPart(input.event, out, activity);
+  else if (input.topic === 'support-tickets') ticketPart(input.event, out, activity);
+  else {
+    out.activity = activity;
+    out.loyalty = loyaltyFragment(input.event);
+  }
   if (ids.email !== undefined || ids.phone !== undefined) {
     const freshness: ProfileDoc['freshness'] = {};
     if (ids.email !== undefined) freshness.email = { [ids.email]: t };

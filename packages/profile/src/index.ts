@@ -60,3 +60,4 @@ export { Eraser, type EraseRequest, type Erasure, type ErasureRecord, type Erasu
 export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.ts';
 export { createRedis } from './store/redis.ts';
 export { scriptCommand, type ScriptCall } from './store/commands.ts';
+export { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';

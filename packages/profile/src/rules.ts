@@ -119,6 +119,22 @@ export const RULES = record({
     last_csat: lww,
     last_contact_channel: lww,
   }),
+  /** The loyalty programme (loyalty.ts: what each event adds, and the derived balance and next expiry). */
+  loyalty: record({
+    member_id: lww,
+    /** v: `enrolled` or `left`. */
+    status: lww,
+    enrolled_at: min,
+    /** v: the tier; t: since when (the enrolled or tier_changed event that set it). */
+    tier: lww,
+    earned: sum,
+    redeemed: sum,
+    expired: sum,
+    last_earned_at: max,
+    last_redeemed_at: max,
+    /** expires_at (epoch ms, decimal) → points earned that expire then: one entry per distinct expiry instant. */
+    lots: map(sum),
+  }),
   /** purpose → cell with v = {granted, source}. */
   consent: map(lww),
   /**

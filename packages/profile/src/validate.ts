@@ -1,18 +1,20 @@
 // Semantic validation of a decoded input event (the Avro decode already checked types and enum values). Throws a
 // ProfileError whose code is the DLQ reason. Pure: `now` is a parameter.
-import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
+import type { ClickEvent, LoyaltyEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
 import { ProfileError } from './errors.ts';
 import { isIsoCurrency } from './iso4217.ts';
+import { validateLoyalty } from './loyalty.ts';
 import { hasIdentifier } from './normalise.ts';
 import type { NormalisedIds } from './normalise.ts';
 
 /** The input topics the profile fold reads (topic ids of the contracts topic table). */
-export type InputTopic = 'clickstream' | 'purchases' | 'support-tickets';
+export type InputTopic = 'clickstream' | 'purchases' | 'support-tickets' | 'loyalty';
 
 export type InputEvent =
   | { readonly topic: 'clickstream'; readonly event: ClickEvent }
   | { readonly topic: 'purchases'; readonly event: Purchase }
-  | { readonly topic: 'support-tickets'; readonly event: SupportTicket };
+  | { readonly topic: 'support-tickets'; readonly event: SupportTicket }
+  | { readonly topic: 'loyalty'; readonly event: LoyaltyEvent };
 
 export type EventOf<T extends InputTopic> = Extract<InputEvent, { topic: T }>['event'];
 
@@ -23,6 +25,8 @@ export interface ValidateOptions {
   now: number;
   /** How far occurred_at may lie in the future (clock skew allowance); default 24 h. */
   maxFutureMs?: number;
+  /** The loyalty programme's tiers (default DEFAULT_LOYALTY_TIERS). */
+  loyaltyTiers?: readonly string[];
 }
 
 function amount(value: number, path: string): void {
@@ -78,6 +82,9 @@ export function validateEvent<T extends InputTopic>(topic: T, event: EventOf<T>,
       return;
     case 'support-tickets':
       validateTicket(input.event);
+      return;
+    case 'loyalty':
+      validateLoyalty(input.event, options.loyaltyTiers);
       return;
   }
 }

@@ -7,6 +7,7 @@ import { describe, it } from 'vitest';
 import { cmpStr, put } from './doc.ts';
 import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 import { foldEvents } from './fold.ts';
+import { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
 import { docArb, eventsArb, KEY_POOL } from './testing/arbitraries.ts';
 import { ISO_MEMO_SIZE, profileView } from './view.ts';
 import type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
@@ -78,6 +79,38 @@ const referenceView = (() => {
       average_csat: s.csat_count ? Math.round((100 * (s.csat_sum ?? 0)) / s.csat_count) / 100 : null,
       last_contact_channel: cellValue(s.last_contact_channel),
     };
+  }
+
+  // new with the loyalty stream (keys unsorted here): the derived values are checked against their own oracle in loyalty.test.ts
+  function loyaltyView(doc: ProfileDoc): JsonValue {
+    const l = doc.loyalty ?? {};
+    const next = nextExpiry(l);
+    return {
+      member_id: cellValue(l.member_id),
+      status: cellValue(l.status),
+      tier: cellValue(l.tier),
+      tier_since: iso(l.tier?.t),
+      enrolled_at: iso(l.enrolled_at),
+      points_balance: pointsBalance(l),
+      overdrawn: pointsBalance(l) < 0,
+      lifetime_points: l.earned ?? 0,
+      points_redeemed: l.redeemed ?? 0,
+      points_expired: l.expired ?? 0,
+      last_earned_at: iso(l.last_earned_at),
+      last_redeemed_at: iso(l.last_redeemed_at),
+      last_activity_at: iso(loyaltyActivityAt(l)),
+      next_expiry_at: iso(next?.at),
+      next_expiry_points: next?.points ?? 0,
+    };
+  }
+
+  // new with B2B accounts (issue 15): the current account, its name and domain, and since when the contact names it
+  function accountOf(doc: ProfileDoc): JsonValue {
+    const a = doc.account;
+    if (a?.id === undefined) return null;
+    const id = a.id.v;
+    const at = <V>(o: { [k: string]: V } | undefined): V | undefined => (o !== undefined && Object.hasOwn(o, id) ? o[id] : undefined);
+    return { account_id: id, name: at(a.names)?.v ?? null, domain: at(a.domains)?.v ?? null, since: iso(at(a.seen) ?? a.id.t) };
   }
 
   function activityView(doc: ProfileDoc): JsonValue {
@@ -172,6 +205,8 @@ const referenceView = (() => {
       },
       last_event_at: iso(doc.hw),
       predictions: predictionsOf(doc.predictions),
+      loyalty: loyaltyView(doc),
+      account: accountOf(doc),
     });
   }
   return profileView;

@@ -3,6 +3,7 @@
 // here, computed from the document, so the document keeps only joinable facts.
 import { cmpStr, put } from './doc.ts';
 import { boundedMemo } from './memo.ts';
+import { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
 import { predictionsView } from './predictions.ts';
 import type { Cell, CellValue, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
@@ -189,6 +190,30 @@ function freshnessView(doc: ProfileDoc): JsonValue {
 
 /** The profile as the API and CLI show it. */
 export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
+/** The loyalty programme (loyalty.ts: the balance may be negative, then `overdrawn`; how the next expiry is read). */
+function loyaltyView(doc: ProfileDoc): JsonValue {
+  const l = doc.loyalty ?? {};
+  const balance = pointsBalance(l);
+  const next = nextExpiry(l);
+  return {
+    enrolled_at: iso(l.enrolled_at),
+    last_activity_at: iso(loyaltyActivityAt(l)),
+    last_earned_at: iso(l.last_earned_at),
+    last_redeemed_at: iso(l.last_redeemed_at),
+    lifetime_points: l.earned ?? 0,
+    member_id: cellValue(l.member_id),
+    next_expiry_at: iso(next?.at),
+    next_expiry_points: next?.points ?? 0,
+    overdrawn: balance < 0,
+    points_balance: balance,
+    points_expired: l.expired ?? 0,
+    points_redeemed: l.redeemed ?? 0,
+    status: cellValue(l.status),
+    tier: cellValue(l.tier),
+    tier_since: iso(l.tier?.t),
+  };
+}
+
   const id = doc.identity ?? {};
   const ft = doc.acquisition?.first_touch;
   const dev = doc.technology?.last_device;
@@ -209,6 +234,7 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
     profile_id: options.profile_id,
     support: supportView(doc),
     technology: {
+    loyalty: loyaltyView(doc),
       device_types: sorted(doc.technology?.device_types),
       devices: ranked(doc.technology?.devices),
       last_device: dev === undefined ? null : { at: iso(dev.t), browser: dev.v.browser ?? null, os: dev.v.os ?? null, type: dev.v.type },

@@ -78,6 +78,22 @@ export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'predictions.expected_order_minor': 'number',
   'predictions.clv_minor': 'number',
   'predictions.next_purchase_at': 'timestamp',
+  /** The loyalty programme (packages/profile/src/loyalty.ts): status `enrolled` or `left`; the balance may be negative. */
+  'loyalty.member_id': 'string',
+  'loyalty.status': 'string',
+  'loyalty.tier': 'string',
+  'loyalty.tier_since': 'timestamp',
+  'loyalty.enrolled_at': 'timestamp',
+  'loyalty.points_balance': 'number',
+  'loyalty.overdrawn': 'boolean',
+  'loyalty.lifetime_points': 'number',
+  'loyalty.points_redeemed': 'number',
+  'loyalty.points_expired': 'number',
+  'loyalty.last_earned_at': 'timestamp',
+  'loyalty.last_redeemed_at': 'timestamp',
+  'loyalty.last_activity_at': 'timestamp',
+  'loyalty.next_expiry_at': 'timestamp',
+  'loyalty.next_expiry_points': 'number',
 };
 
 const WILDCARDS: Record<string, (segment: string) => boolean> = {

@@ -22,7 +22,7 @@ export type Condition =
   | { kind: 'contains'; field: string; value: Scalar }
   | { kind: 'exists'; field: string; value: boolean }
   | { kind: 'after'; field: string; other: string }
-  | { kind: 'within_last' | 'older_than'; field: string; ms: number }
+  | { kind: 'within_last' | 'older_than' | 'within_next'; field: string; ms: number }
   | {
       kind: 'aggregate';
       fn: 'count' | 'sum';
@@ -40,13 +40,13 @@ export interface ParseContext {
 }
 
 type Path = readonly (string | number)[];
-const FIELD_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'within_last', 'older_than', 'after'] as const;
+const FIELD_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'within_last', 'older_than', 'within_next', 'after'] as const;
 type FieldOp = (typeof FIELD_OPS)[number];
 const ALLOWED: Record<FieldType, readonly FieldOp[]> = {
   number: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'exists'],
   string: ['eq', 'neq', 'in', 'contains', 'exists'],
   boolean: ['eq', 'neq', 'exists'],
-  timestamp: ['within_last', 'older_than', 'after', 'exists'],
+  timestamp: ['within_last', 'older_than', 'within_next', 'after', 'exists'],
   list: ['contains', 'exists'],
 };
 
@@ -70,6 +70,7 @@ const SCHEMAS = {
     exists: z.boolean().optional(),
     within_last: duration.optional(),
     older_than: duration.optional(),
+    within_next: duration.optional(),
     after: z.string().optional(),
   }),
   count: z.strictObject({
@@ -135,7 +136,8 @@ function fieldLeaf(ctx: ParseContext, path: Path, raw: z.infer<typeof SCHEMAS.fi
         continue;
       }
       leaves.push({ kind: 'after', field: raw.field, other: value as string });
-    } else if (op === 'within_last' || op === 'older_than') leaves.push({ kind: op, field: raw.field, ms: parseDuration(value as string)! });
+    } else if (op === 'within_last' || op === 'older_than' || op === 'within_next')
+      leaves.push({ kind: op, field: raw.field, ms: parseDuration(value as string)! });
     else if (op === 'in') leaves.push({ kind: 'in', field: raw.field, values });
     else if (op === 'contains') leaves.push({ kind: 'contains', field: raw.field, value: value as Scalar });
     else if (op === 'exists') leaves.push({ kind: 'exists', field: raw.field, value: value as boolean });

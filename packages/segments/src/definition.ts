@@ -98,8 +98,42 @@ export function definitionFromValue(value: unknown, file: string, overrides: Par
   };
 }
 
+/** Values replacing a `for_each` list, by parameter name (e.g. `tier` ← LOYALTY_TIERS). */
+export type EachOverrides = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * A parameterised file, `for_each: { <param>: [v1, v2, …] }`, is one definition per value: `$<param>` is replaced in
+ * its id, name and description, and the parameter is declared with that value for its condition. Anything else is
+ * one definition as it is (a malformed for_each is then reported by the schema).
+ */
+export function expandForEach(value: unknown, each: EachOverrides = {}): unknown[] {
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, 'for_each')) return [value];
+  const { for_each: spec, ...rest } = value as Record<string, unknown>;
+  const entries = typeof spec === 'object' && spec !== null ? Object.entries(spec) : [];
+  if (entries.length !== 1 || !Array.isArray(entries[0]![1]) || !PARAM_NAME.test(entries[0]![0])) return [value];
+  const [name, listed] = entries[0]! as [string, unknown[]];
+  const fill = (s: unknown, v: unknown) => (typeof s === 'string' ? s.replaceAll(`$${name}`, String(v)) : s);
+  const params = typeof rest.params === 'object' && rest.params !== null ? rest.params : {};
+  return (each[name] ?? listed).map((v) => ({
+    ...rest,
+    id: fill(rest.id, v),
+    name: fill(rest.name, v),
+    description: fill(rest.description, v),
+    params: { ...params, [name]: v },
+  }));
+}
+
 /** Parses and validates one YAML text. */
 export function parseDefinition(text: string, file: string, overrides: ParamOverrides = {}): SegmentDefinition {
+  return definitionFromValue(parseYamlText(text, file), file, overrides);
+}
+
+/** Parses and validates one YAML text that may be parameterised (`for_each`): its definitions. */
+export function parseDefinitions(text: string, file: string, overrides: ParamOverrides = {}, each: EachOverrides = {}): SegmentDefinition[] {
+  return expandForEach(parseYamlText(text, file), each).map((v) => definitionFromValue(v, file, overrides));
+}
+
+function parseYamlText(text: string, file: string): unknown {
   let value: unknown;
   try {
     value = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -110,5 +144,5 @@ export function parseDefinition(text: string, file: string, overrides: ParamOver
       cause: err,
     });
   }
-  return definitionFromValue(value, file, overrides);
+  return value;
 }

@@ -4,7 +4,7 @@
 //
 // Time conventions (shared by every time leaf): `within_last: D` holds while now - t < D and stops at t + D;
 // `older_than: D` starts to hold at t + D exactly; a windowed aggregate counts points with now - at < D, so a
-// point leaves the window at at + D.
+// point leaves the window at at + D. `within_next: D` (a time ahead, e.g. an expiry) holds from t - D exactly until t.
 import type { JsonValue } from '@profile-stream/profile';
 import type { Bounds, Condition } from './condition.ts';
 import type { SegmentDefinition } from './definition.ts';
@@ -129,6 +129,10 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
       const a = facts.time(c.field);
       return a !== null && t - a >= c.ms;
     }
+    case 'within_next': {
+      const a = facts.time(c.field);
+      return a !== null && a - c.ms <= t && t < a;
+    }
     case 'aggregate':
       return inBounds(aggregateAt(c, facts, t), c.bounds);
     case 'rfm':
@@ -154,6 +158,12 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
     case 'older_than': {
       const a = facts.time(c.field);
       if (a !== null && a + c.ms > now) out.push(a + c.ms);
+      break;
+    }
+    case 'within_next': {
+      const a = facts.time(c.field);
+      if (a !== null && a - c.ms > now) out.push(a - c.ms);
+      if (a !== null && a > now) out.push(a);
       break;
     }
     case 'aggregate':

@@ -46,6 +46,7 @@ function leaf(c: Leaf, facts: Facts, now: number): LeafExplanation {
       return at(c.field, 'after', { field: c.other, value: facts.value(c.other) }, facts.value(c.field));
     case 'within_last':
     case 'older_than':
+    case 'within_next':
       return at(c.field, c.kind, formatDuration(c.ms), facts.value(c.field));
     case 'aggregate': {
       // As the YAML says it; bounds hold only the operators given (parseCondition drops the others).

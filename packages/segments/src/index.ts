@@ -2,7 +2,7 @@ export { CONSENT_PURPOSES, FIELD_CATALOGUE, fieldType } from './catalogue.ts';
 export type { FieldType } from './catalogue.ts';
 export { parseCondition } from './condition.ts';
 export type { Bounds, CompareOp, Condition, Range, Scalar } from './condition.ts';
-export { definitionFromValue, parseDefinition } from './definition.ts';
+export { definitionFromValue, expandForEach, parseDefinition, parseDefinitions, type EachOverrides } from './definition.ts';
 export type { ParamOverrides, SegmentDefinition } from './definition.ts';
 export { DAY_MS, formatDuration, parseDuration } from './duration.ts';
 export { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';

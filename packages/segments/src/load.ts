@@ -2,14 +2,16 @@
 // (with duplicate ids across files) is reported in one SegmentDefinitionError.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDefinition } from './definition.ts';
-import type { ParamOverrides, SegmentDefinition } from './definition.ts';
+import { parseDefinitions } from './definition.ts';
+import type { EachOverrides, ParamOverrides, SegmentDefinition } from './definition.ts';
 import { SegmentDefinitionError, isSegmentDefinitionError } from './errors.ts';
 import type { DefinitionIssue } from './errors.ts';
 
 export interface LoadOptions {
   /** Per definition id, parameter values replacing the declared ones. */
   params?: ParamOverrides;
+  /** Lists replacing the `for_each` lists of parameterised files, by parameter name (`tier`: LOYALTY_TIERS). */
+  each?: EachOverrides;
 }
 
 /** The definitions of `dir`/*.yaml (and *.yml), sorted by id. */
@@ -20,7 +22,7 @@ export async function loadDefinitions(dir: string, options: LoadOptions = {}): P
   for (const f of files) {
     const file = join(dir, f);
     try {
-      defs.push(parseDefinition(await readFile(file, 'utf8'), file, options.params));
+      defs.push(...parseDefinitions(await readFile(file, 'utf8'), file, options.params, options.each));
     } catch (err) {
       if (!isSegmentDefinitionError(err)) throw err;
       found.push(...err.issues);

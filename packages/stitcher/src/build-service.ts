@@ -3,7 +3,7 @@
  * (no module-level singletons), then consumer-kit runs the handler.
  */
 import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer } from '@profile-stream/consumer-kit';
-import { createRedis, ProfileStore, type Gate } from '@profile-stream/profile';
+import { AccountStore, createRedis, ProfileStore, type Gate } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
 import { createStitcherMetrics } from './metrics.ts';
@@ -43,7 +43,16 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const kit = createKitMetrics(cfg.service);
   const metrics = createStitcherMetrics(kit.registry);
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
-  const prepare = prepareStep({ registry, topicId: cfg.topicId, defaultRegion: cfg.defaultRegion, blocklist, maxFutureMs: cfg.maxFutureMs, metrics, now });
+  const prepare = prepareStep({
+    registry,
+    topicId: cfg.topicId,
+    defaultRegion: cfg.defaultRegion,
+    blocklist,
+    maxFutureMs: cfg.maxFutureMs,
+    loyaltyTiers: cfg.loyaltyTiers,
+    metrics,
+    now,
+  });
   const consumer = await startConsumer({
     kafka,
     producer,
@@ -57,7 +66,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     sessionTimeout: cfg.sessionTimeoutMs,
     maxBytesPerPartition: 1 << 20,
     maxBytes: 32 << 20,
-    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, registry, topics, producer, metrics, log, now }),
+    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, accounts: new AccountStore(redis, cfg.redisPrefix), registry, topics, producer, metrics, log, now }),
   });
   // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one
   // sweep at a time.

@@ -1,9 +1,12 @@
 /** Stitcher settings, parsed once from the environment (a bad value stops the start naming the variable). */
 import { z } from 'zod';
 import { env, loadSharedConfig, OPS_PORTS, parseSettings, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
+import { TOPIC_DEFAULTS, TOPIC_IDS } from '@profile-stream/contracts';
+import type { InputTopic } from '@profile-stream/profile';
 
-export type InputTopicId = 'clickstream' | 'purchases' | 'support-tickets';
-const INPUTS: readonly InputTopicId[] = ['clickstream', 'purchases', 'support-tickets'];
+/** The input topics: one stitcher each, all on this package (schemas/topics.json `input: true`). */
+export type InputTopicId = InputTopic;
+export const INPUTS = TOPIC_IDS.filter((id): id is InputTopicId => TOPIC_DEFAULTS[id].input);
 
 export const STITCHER_SETTINGS = {
   STITCHER_GROUP_ID: setting(env.optionalString(), 'consumer group of a stitcher', '`profile-stream.<topic>-stitcher`'),

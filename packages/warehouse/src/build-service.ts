@@ -89,7 +89,15 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
       registry,
       topics,
       sink,
-      rowOptions: () => ({ storePii, defaultRegion: cfg.defaultRegion, blocklist, now: now(), maxFutureMs: cfg.maxFutureMs, identities }),
+      rowOptions: () => ({
+        storePii,
+        defaultRegion: cfg.defaultRegion,
+        blocklist,
+        now: now(),
+        maxFutureMs: cfg.maxFutureMs,
+        loyaltyTiers: cfg.loyaltyTiers,
+        identities,
+      }),
     }),
   });
   const ops = await startOpsServer({

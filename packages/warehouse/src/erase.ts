@@ -16,7 +16,7 @@ import { sqlList } from './sql.ts';
 /** The identifier hash of a value as stored in the warehouse (e-mail/phone may be stored hashed already). */
 export type TombstoneOf = (type: IdentifierType, stored: string) => string;
 
-const RAW = ['clickstream_events', 'purchases', 'support_tickets'] as const;
+const RAW = ['clickstream_events', 'purchases', 'support_tickets', 'loyalty_events'] as const;
 
 /**
  * Distinct stored values of an identifier column whose hash is wanted (a scan of the column's distinct values:

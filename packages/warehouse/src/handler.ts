@@ -7,6 +7,7 @@ import { decodeMessageRaw, dlq, drop, failed, ok, type BatchHandler, type KitMes
 import type {
   ClickEvent,
   ContractsRegistry,
+  LoyaltyEvent,
   ProfileChanged,
   ProfileErased,
   ProfileMerged,
@@ -16,7 +17,7 @@ import type {
   TopicId,
   TopicTable,
 } from '@profile-stream/contracts';
-import { clickRows, membershipRows, mergeRows, profileRows, purchaseRows, ticketRows, type RowOptions } from './rows.ts';
+import { clickRows, loyaltyRows, membershipRows, mergeRows, profileRows, purchaseRows, ticketRows, type RowOptions } from './rows.ts';
 import type { BatchSink, Entry } from './sink.ts';
 
 /** The topics the warehouse consumes (topic ids of the contracts topic table). */
@@ -24,6 +25,7 @@ export const WAREHOUSE_TOPICS = [
   'clickstream',
   'purchases',
   'support-tickets',
+  'loyalty',
   'profile-changes',
   'segment-membership-changed',
   'profile-merged',
@@ -46,6 +48,8 @@ export function toEntry(id: TopicId, value: unknown, o: RowOptions): Entry | Out
       return { rows: purchaseRows(value as Purchase, o) };
     case 'support-tickets':
       return { rows: ticketRows(value as SupportTicket, o) };
+    case 'loyalty':
+      return { rows: loyaltyRows(value as LoyaltyEvent, o) };
     case 'segment-membership-changed':
       return { rows: membershipRows(value as SegmentMembershipChanged) };
     case 'profile-merged':

@@ -98,6 +98,26 @@ FROM daily_orders GROUP BY channel ORDER BY channel`,
     sql: `SELECT month, with_contact, stale, unknown, stale_share
 FROM contact_freshness_by_month ORDER BY month`,
   },
+  {
+    id: 'loyalty_points_by_tier_day',
+    title: 'Loyalty points earned, redeemed and expired per day and tier',
+    sql: `SELECT day, tier, sum(earned) AS earned, sum(redeemed) AS redeemed, sum(expired) AS expired,
+       sum(earn_events) AS earn_events, sum(redeem_events) AS redeem_events
+FROM daily_loyalty_points GROUP BY day, tier ORDER BY day, tier`,
+  },
+  {
+    id: 'points_liability_by_tier',
+    title: "Points liability by tier: the points members hold (earned − redeemed − expired), by each member's current tier",
+    // Each member's tier and status are the latest (occurred_at, event_id) event naming them, as in the profile;
+    // members who left are out; a negative balance (a redemption ahead of its earn) counts as it is, and is counted.
+    sql: `SELECT tier, count() AS members, sum(balance) AS points_liability, countIf(balance < 0) AS overdrawn_members
+FROM (SELECT member_id, sum(signed_points) AS balance,
+             ifNull(argMaxIf(tier, (occurred_at, event_id), type IN ('enrolled', 'tier_changed') AND tier IS NOT NULL), '(none)') AS tier,
+             argMaxIf(type, (occurred_at, event_id), type IN ('enrolled', 'left')) AS status
+      FROM loyalty_events GROUP BY member_id)
+WHERE status != 'left'
+GROUP BY tier ORDER BY tier`,
+  },
 ];
 
 /** The query's SQL with `{customer}` filled in as a quoted literal. */

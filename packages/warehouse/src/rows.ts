@@ -4,8 +4,8 @@
  * the DLQ reason; input events also pass the stitchers' validation and identifier rules (same DLQ codes), so the
  * warehouse and the profiles agree on which events count.
  */
-import type { ClickEvent, ProfileChanged, ProfileMerged, Purchase, SegmentMembershipChanged, SupportTicket } from '@profile-stream/contracts';
-import { normaliseIdentifiers, requireIdentifier, validateEvent, type NormalisedIds } from '@profile-stream/profile';
+import type { ClickEvent, LoyaltyEvent, ProfileChanged, ProfileMerged, Purchase, SegmentMembershipChanged, SupportTicket } from '@profile-stream/contracts';
+import { normaliseIdentifiers, requireIdentifier, validateEvent, type EventOf, type InputTopic, type NormalisedIds } from '@profile-stream/profile';
 import { WarehouseError } from './errors.ts';
 
 export type Row = Record<string, unknown>;
@@ -19,6 +19,7 @@ export const TABLES = {
   purchases: { time: 'occurred_at' },
   purchase_items: { time: 'occurred_at' },
   support_tickets: { time: 'occurred_at' },
+  loyalty_events: { time: 'occurred_at' },
   segment_membership_changes: { time: 'occurred_at' },
   profiles: { time: 'updated_at' },
   identity_merges: { time: 'occurred_at' },
@@ -33,6 +34,8 @@ export interface RowOptions {
   blocklist: ReadonlySet<string>;
   now: number;
   maxFutureMs: number;
+  /** The loyalty programme's tiers (LOYALTY_TIERS; default DEFAULT_LOYALTY_TIERS): the stitchers' rule. */
+  loyaltyTiers?: readonly string[];
   /** Stored identity by raw identifier values, kept across chunks (phone parsing and hashing are the costly part). */
   identities?: Map<string, StoredIdentity | Error>;
 }
@@ -83,13 +86,13 @@ function identity(ids: NormalisedIds, o: RowOptions): StoredIdentity {
   return { customer_key: (user_id ?? email ?? phone ?? anonymous_id)!, anonymous_id, user_id, email, phone };
 }
 
-function prepareInput(topic: 'clickstream' | 'purchases' | 'support-tickets', e: ClickEvent | Purchase | SupportTicket, o: RowOptions) {
+function prepareInput(topic: InputTopic, e: EventOf<InputTopic>, o: RowOptions) {
   time(e.occurred_at, 'occurred_at');
-  validateEvent(topic, e as never, { now: o.now, maxFutureMs: o.maxFutureMs });
+  validateEvent(topic, e as never, { now: o.now, maxFutureMs: o.maxFutureMs, loyaltyTiers: o.loyaltyTiers });
   return { event_id: str(e.event_id, 'id', 'event_id'), occurred_at: e.occurred_at, ...storedIdentity(e, o) };
 }
 
-function storedIdentity(e: ClickEvent | Purchase | SupportTicket, o: RowOptions): StoredIdentity {
+function storedIdentity(e: EventOf<InputTopic>, o: RowOptions): StoredIdentity {
   const compute = () => {
     const ids = normaliseIdentifiers(e, { defaultRegion: o.defaultRegion, blocklist: o.blocklist });
     requireIdentifier(ids);
@@ -188,6 +191,28 @@ export function ticketRows(e: SupportTicket, o: RowOptions): TableRows {
         category: str(e.category, 'label', 'category'),
         subject: str(e.subject, 'text', 'subject'),
         satisfaction: e.satisfaction,
+      },
+    ],
+  };
+}
+
+const POINTS_SIGN: Readonly<Record<string, number>> = { points_earned: 1, points_redeemed: -1, points_expired: -1 };
+
+export function loyaltyRows(e: LoyaltyEvent, o: RowOptions): TableRows {
+  const base = prepareInput('loyalty', e, o);
+  const points = e.points === null ? null : int(e.points, 'points', 1, INT64);
+  return {
+    loyalty_events: [
+      {
+        ...base,
+        member_id: str(e.member_id.trim(), 'id', 'member_id'),
+        type: e.type,
+        points,
+        signed_points: (POINTS_SIGN[e.type] ?? 0) * (points ?? 0),
+        tier: str(e.tier, 'label', 'tier'),
+        reason: str(e.reason, 'text', 'reason'),
+        order_id: str(e.order_id, 'id', 'order_id'),
+        expires_at: e.expires_at === null ? null : time(e.expires_at, 'expires_at'),
       },
     ],
   };

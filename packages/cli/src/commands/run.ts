@@ -6,21 +6,22 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ProfileStreamError, REPO_ROOT } from '@profile-stream/consumer-kit';
+import { TOPIC_DEFAULTS, TOPIC_IDS } from '@profile-stream/contracts';
+
+/** One stitcher per input topic of schemas/topics.json, each in services/<topic id> (the stitcher package's INPUTS). */
+export const STITCHERS: readonly string[] = TOPIC_IDS.filter((id) => TOPIC_DEFAULTS[id].input);
 
 export const SERVICES: Record<string, string> = {
-  clickstream: 'services/clickstream/src/main.ts',
-  purchases: 'services/purchases/src/main.ts',
-  'support-tickets': 'services/support-tickets/src/main.ts',
+  ...Object.fromEntries(STITCHERS.map((id) => [id, `services/${id}/src/main.ts`])),
   warehouse: 'services/warehouse/src/main.ts',
   segmenter: 'services/segmenter/src/main.ts',
   'profile-api': 'services/profile-api/src/main.ts',
 };
-export const STITCHERS = ['clickstream', 'purchases', 'support-tickets'];
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description(`run services: ${Object.keys(SERVICES).join(', ')} (or "stitchers" for all three)`)
+    .description(`run services: ${Object.keys(SERVICES).join(', ')} (or "stitchers" for one per input topic)`)
     .argument('<service...>', 'service names')
     .action(async (names: string[]) => {
       const list = names.flatMap((n) => (n === 'stitchers' ? STITCHERS : [n]));

@@ -6,6 +6,8 @@ import { PurchaseSchema } from './Purchase.ts';
 import type { Purchase } from './Purchase.ts';
 import { SupportTicketSchema } from './SupportTicket.ts';
 import type { SupportTicket } from './SupportTicket.ts';
+import { LoyaltyEventSchema } from './LoyaltyEvent.ts';
+import type { LoyaltyEvent } from './LoyaltyEvent.ts';
 import { ProfileChangedSchema } from './ProfileChanged.ts';
 import type { ProfileChanged } from './ProfileChanged.ts';
 import { SegmentMembershipChangedSchema } from './SegmentMembershipChanged.ts';
@@ -43,6 +45,15 @@ export const TOPIC_DEFAULTS = {
     key: "customer key",
     input: true,
     dlq: "support-tickets.dlq",
+  },
+  "loyalty": {
+    topic: "loyalty",
+    envVar: "TOPIC_LOYALTY",
+    subject: "loyalty-value",
+    schema: LoyaltyEventSchema,
+    key: "customer key",
+    input: true,
+    dlq: "loyalty.dlq",
   },
   "profile-changes": {
     topic: "profile-changes",
@@ -84,13 +95,14 @@ export const TOPIC_DEFAULTS = {
 
 export type TopicId = keyof typeof TOPIC_DEFAULTS;
 
-export const TOPIC_IDS = ["clickstream", "purchases", "support-tickets", "profile-changes", "segment-membership-changed", "profile-merged", "profile-erased"] as const satisfies readonly TopicId[];
+export const TOPIC_IDS = ["clickstream", "purchases", "support-tickets", "loyalty", "profile-changes", "segment-membership-changed", "profile-merged", "profile-erased"] as const satisfies readonly TopicId[];
 
 /** The value type (Avro value = plain-JSON shape) of each topic. */
 export interface TopicValues {
   "clickstream": ClickEvent;
   "purchases": Purchase;
   "support-tickets": SupportTicket;
+  "loyalty": LoyaltyEvent;
   "profile-changes": ProfileChanged;
   "segment-membership-changed": SegmentMembershipChanged;
   "profile-merged": ProfileMerged;

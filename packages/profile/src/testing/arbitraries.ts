@@ -5,6 +5,7 @@ import {
   ClickEventTypeValues,
   ConsentPurposeValues,
   DeviceTypeValues,
+  LoyaltyEventTypeValues,
   PurchaseChannelValues,
   PurchaseStatusValues,
   TicketChannelValues,
@@ -110,6 +111,27 @@ const ticket = fc.record({
   satisfaction: maybe(fc.integer({ min: 1, max: 5 })),
 });
 
+const DAY = 86_400_000;
+/** Valid loyalty events: points only on points_* types, a tier only on enrolled / tier_changed, expiries only on earns. */
+const loyalty = fc
+  .record({
+    occurred_at: at,
+    member_id: fc.constantFrom('M-1', 'M-2', ' M-1 '),
+    type: fc.constantFrom(...LoyaltyEventTypeValues),
+    points: fc.oneof(fc.integer({ min: 1, max: 500 }), fc.constant(123_456_789_012_345)),
+    tier: fc.constantFrom('bronze', 'silver', 'gold'),
+    reason: maybe(word),
+    order_id: maybe(fc.constantFrom('o1', 'o2')),
+    // few distinct expiries (lots collide), some before the events' times
+    expires_at: maybe(fc.integer({ min: -2, max: 4 }).map((d) => T0 + d * 30 * DAY)),
+  })
+  .map((e) => ({
+    ...e,
+    points: e.type.startsWith('points_') ? e.points : null,
+    tier: e.type === 'enrolled' || e.type === 'tier_changed' ? e.tier : null,
+    expires_at: e.type === 'points_earned' ? e.expires_at : null,
+  }));
+
 const NORMALISE = { defaultRegion: 'GB', blocklist: new Set<string>() };
 
 /** One event without its event_id (assigned by eventsArb so that ids are unique). */
@@ -117,6 +139,7 @@ const eventBody = fc.oneof(
   fc.tuple(ids, click).map(([i, e]) => ({ topic: 'clickstream' as const, event: { ...i, ...e } })),
   fc.tuple(ids, purchase).map(([i, e]) => ({ topic: 'purchases' as const, event: { ...i, ...e } })),
   fc.tuple(ids, ticket).map(([i, e]) => ({ topic: 'support-tickets' as const, event: { ...i, ...e } })),
+  fc.tuple(ids, loyalty).map(([i, e]) => ({ topic: 'loyalty' as const, event: { ...i, ...e } })),
 );
 
 /** Distinct events (unique event ids, with normalised identifiers). */

@@ -11,7 +11,7 @@ const WHO = { anonymous_id: null, user_id: 'u_1', email: 'alice@example.com', ph
 let seq = 0;
 const nextId = (p: string) => `${p}-${String(seq++).padStart(6, '0')}`;
 
-function input<T extends 'clickstream' | 'purchases' | 'support-tickets'>(topic: T, event: EventOf<T>): FoldInput {
+function input<T extends 'clickstream' | 'purchases' | 'support-tickets' | 'loyalty'>(topic: T, event: EventOf<T>): FoldInput {
   return { topic, event, ids: normaliseIdentifiers(event, GB) } as FoldInput;
 }
 
@@ -72,6 +72,23 @@ export function ticket(
     category: null,
     subject: null,
     satisfaction,
+  });
+}
+
+/** A loyalty event of the same customer (member M-1): points for the points_* types, a tier for enrolled / tier_changed. */
+export function loyalty(at: number, type: EventOf<'loyalty'>['type'], opts: { points?: number; tier?: string; expires_at?: number } = {}): FoldInput {
+  const { account: _, ...who } = WHO;
+  return input('loyalty', {
+    ...who,
+    event_id: nextId('l'),
+    occurred_at: at,
+    member_id: 'M-1',
+    type,
+    points: opts.points ?? null,
+    tier: opts.tier ?? null,
+    reason: null,
+    order_id: null,
+    expires_at: opts.expires_at ?? null,
   });
 }
 

@@ -22,6 +22,8 @@ export interface PrepareDeps {
   /** Junk identifier values on top of the default blocklist. */
   blocklist: ReadonlySet<string>;
   maxFutureMs: number;
+  /** The loyalty programme's tiers (loyalty events naming another are `unknown_tier`). */
+  loyaltyTiers: readonly string[];
   metrics: StitcherMetrics;
   now: () => number;
 }
@@ -30,7 +32,7 @@ export function prepareStep(d: PrepareDeps): (m: KitMessage) => Promise<Prepared
   return async (m) => {
     // ContractError → DLQ with its code (raw: the event is only read here and in the fold).
     const { value } = await decodeMessageRaw<AnyInputEvent>(d.registry, m);
-    validateEvent(d.topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs }); // ProfileError → DLQ
+    validateEvent(d.topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs, loyaltyTiers: d.loyaltyTiers }); // ProfileError → DLQ
     const ids = normaliseIdentifiers(value, { defaultRegion: d.defaultRegion, blocklist: d.blocklist });
     for (const x of ids.dropped) d.metrics.identifiersDropped.inc({ field: x.field, reason: x.reason });
     try {
