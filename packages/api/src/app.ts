@@ -16,6 +16,7 @@ import { registerAuth } from './auth.ts';
 import type { ApiKeyStore } from './keys.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { apiError, errorHandler } from './problem.ts';
+import { registerAccountRoutes } from './routes/accounts.ts';
 import { type ConsentDeps, registerConsentRoutes } from './routes/consent.ts';
 import { type EraseDeps, registerEraseRoutes } from './routes/erase.ts';
 import { registerMembershipRoutes } from './routes/memberships.ts';
@@ -98,6 +99,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerProfileRoutes(app, d);
+  registerAccountRoutes(app, { ...d, now: d.now ?? Date.now });
   registerSegmentRoutes(app, d);
   registerMembershipRoutes(app, { ...d, now: d.now ?? Date.now });
   registerTimelineRoutes(app, { ...d, warehouse: d.warehouse });

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { codeOf } from '@profile-stream/consumer-kit';
+import { registerAccount } from './commands/account.ts';
 import { registerApiKey } from './commands/apikey.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerConsume } from './commands/consume.ts';
@@ -36,6 +37,7 @@ registerDlq(program);
 registerDemo(program);
 registerRun(program);
 registerProfile(program);
+registerAccount(program);
 registerApiKey(program);
 registerErase(program);
 registerSegments(program);

@@ -21,6 +21,7 @@ export const HOPS = {
   prepare: { scope: 'handler', meaning: 'decode, validate and normalise every event of the chunk' },
   resolve: { scope: 'handler', meaning: "the chunk's identity (one atomic identity step in Redis)" },
   fold: { scope: 'handler', meaning: 'fragments built and joined, one fold script per profile (concurrently)' },
+  accounts: { scope: 'handler', meaning: "the folded contacts' account profiles written, one script per account (only when some have one)" },
   encode: { scope: 'handler', meaning: 'output records built and Avro-encoded' },
   produce: { scope: 'background', meaning: "the chunk's records sent until acknowledged (acks=all; a deferred effect)" },
   settle: { scope: 'background', meaning: 'announced merges leave the identity journal (after the produce)' },

@@ -86,8 +86,8 @@ export type ProfileDoc = {
     last_contact_channel?: Cell<string>;
   };
   consent?: { [purpose: string]: Cell<ConsentValue> };
+  account?: { id?: Cell<string>; seen?: { [accountId: string]: number }; names?: { [accountId: string]: Cell<string> }; domains?: { [accountId: string]: Cell<string> } };
   freshness?: { email?: { [email: string]: number }; phone?: { [phone: string]: number } };
-  predictions?: Cell<PredictionsValue>;
   loyalty?: {
     member_id?: Cell<string>;
     status?: Cell<string>;
@@ -100,6 +100,7 @@ export type ProfileDoc = {
     last_redeemed_at?: number;
     lots?: { [expiresAt: string]: number };
   };
+  predictions?: Cell<PredictionsValue>;
 };
 
 export function emptyDoc(): ProfileDoc {

@@ -3,9 +3,10 @@
 import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
 import { cell, cmpStr, put } from './doc.ts';
 import type { Cell, DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
+import { accountFragment } from './account.ts';
 import { join } from './join.ts';
-import { hasIdentifier } from './normalise.ts';
 import { loyaltyFragment } from './loyalty.ts';
+import { hasIdentifier } from './normalise.ts';
 import type { NormalisedIds } from './normalise.ts';
 import type { EventOf, InputEvent, InputTopic } from './validate.ts';
 
@@ -163,9 +164,9 @@ function eventKind(input: InputEvent): string {
       return `purchase.${input.event.status}`;
     case 'support-tickets':
       return `ticket.${input.event.status}`;
-  }
     case 'loyalty':
       return `loyalty.${input.event.type}`;
+  }
 }
 
 /** The document one event contributes: pure and deterministic (same event → same fragment). */
@@ -182,6 +183,8 @@ export function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>,
     out.activity = activity;
     out.loyalty = loyaltyFragment(input.event);
   }
+  const account = 'account' in input.event ? accountFragment(input.event.account, t, event.event_id) : undefined;
+  if (account !== undefined) out.account = account;
   if (ids.email !== undefined || ids.phone !== undefined) {
     const freshness: ProfileDoc['freshness'] = {};
     if (ids.email !== undefined) freshness.email = { [ids.email]: t };

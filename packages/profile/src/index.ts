@@ -61,3 +61,5 @@ export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.
 export { createRedis } from './store/redis.ts';
 export { scriptCommand, type ScriptCall } from './store/commands.ts';
 export { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
+export { accountJson, accountView, contactAccount, contactContribution, type AccountView, type Contribution, type ContactAccount } from './account.ts';
+export { AccountStore, type AccountApplied, type FoldedContact } from './store/accounts.ts';

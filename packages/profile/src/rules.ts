@@ -137,6 +137,16 @@ export const RULES = record({
   }),
   /** purpose → cell with v = {granted, source}. */
   consent: map(lww),
+  /** The B2B account the contact acts for (account.ts: an older claim of another account loses). */
+  account: record({
+    /** v: the account id; LWW by (occurred_at, event_id). */
+    id: lww,
+    /** account id → first event naming it (the current one's `since`; the others are accounts the contact left). */
+    seen: map(min),
+    /** account id → the latest name / domain an event stated for it. */
+    names: map(lww),
+    domains: map(lww),
+  }),
   /**
    * When each e-mail and phone was last confirmed by an event: value → time. Country, locale and consent need no copy
    * here: their lww cell's time is already the last time any event stated them (the view shows it under `freshness`).

@@ -1,9 +1,10 @@
 // The stable JSON of a profile (DESIGN §5: CLI `profile --json` and the API): times as ISO-8601 UTC strings,
 // absent values as null, every object's keys sorted. Derived values (orders_count, averages, open tickets) live
 // here, computed from the document, so the document keeps only joinable facts.
+import { contactAccount } from './account.ts';
 import { cmpStr, put } from './doc.ts';
-import { boundedMemo } from './memo.ts';
 import { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
+import { boundedMemo } from './memo.ts';
 import { predictionsView } from './predictions.ts';
 import type { Cell, CellValue, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
 
@@ -91,6 +92,7 @@ function sortedMap<V, W>(m: { readonly [key: string]: V } | undefined, f: (v: V)
 const valueJson = (v: CellValue): JsonValue => (typeof v === 'object' ? sortedMap(v, same) : v);
 
 const cellValue = (c: Cell | undefined): JsonValue => (c === undefined ? null : valueJson(c.v));
+const orNull = (v: CellValue | null): JsonValue => (v === null ? null : valueJson(v));
 
 // The view objects below are written with their keys in cmpStr order, so that no sorting pass over the whole tree is
 // needed: only data-keyed maps are sorted (sortedMap). view.reference.test.ts checks the bytes against the sorting original.
@@ -188,8 +190,6 @@ function freshnessView(doc: ProfileDoc): JsonValue {
   };
 }
 
-/** The profile as the API and CLI show it. */
-export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
 /** The loyalty programme (loyalty.ts: the balance may be negative, then `overdrawn`; how the next expiry is read). */
 function loyaltyView(doc: ProfileDoc): JsonValue {
   const l = doc.loyalty ?? {};
@@ -214,10 +214,15 @@ function loyaltyView(doc: ProfileDoc): JsonValue {
   };
 }
 
+/** The profile as the API and CLI show it. */
+export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
   const id = doc.identity ?? {};
   const ft = doc.acquisition?.first_touch;
   const dev = doc.technology?.last_device;
+  const account = contactAccount(doc);
   return {
+    // the values through valueJson: a document read from Redis is not trusted to hold strings there
+    account: account && { account_id: valueJson(account.account_id), domain: orNull(account.domain), name: orNull(account.name), since: iso(account.since) },
     acquisition: {
       first_order_channel: cellValue(doc.acquisition?.first_order_channel),
       // spread as before: a first touch's fields are not fixed in the document, so its keys are sorted here
@@ -229,12 +234,12 @@ function loyaltyView(doc: ProfileDoc): JsonValue {
     freshness: freshnessView(doc),
     identity: { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) },
     last_event_at: iso(doc.hw),
+    loyalty: loyaltyView(doc),
     merged_ids: [...options.merged_ids].sort(cmpStr),
     predictions: predictionsView(doc.predictions),
     profile_id: options.profile_id,
     support: supportView(doc),
     technology: {
-    loyalty: loyaltyView(doc),
       device_types: sorted(doc.technology?.device_types),
       devices: ranked(doc.technology?.devices),
       last_device: dev === undefined ? null : { at: iso(dev.t), browser: dev.v.browser ?? null, os: dev.v.os ?? null, type: dev.v.type },

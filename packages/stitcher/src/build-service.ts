@@ -40,6 +40,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     identityCacheSize: cfg.identityCacheSize,
     ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
   });
+  const accounts = new AccountStore(redis, cfg.redisPrefix);
   const kit = createKitMetrics(cfg.service);
   const metrics = createStitcherMetrics(kit.registry);
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
@@ -66,7 +67,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     sessionTimeout: cfg.sessionTimeoutMs,
     maxBytesPerPartition: 1 << 20,
     maxBytes: 32 << 20,
-    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, accounts: new AccountStore(redis, cfg.redisPrefix), registry, topics, producer, metrics, log, now }),
+    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, accounts, registry, topics, producer, metrics, log, now }),
   });
   // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one
   // sweep at a time.

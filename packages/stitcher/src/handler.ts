@@ -8,7 +8,7 @@
  */
 import { asRedisError, ok, safely, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
-import { eventFragment, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
+import { eventFragment, type AccountStore, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
 import type { InputTopicId } from './config.ts';
 import type { StitcherMetrics } from './metrics.ts';
 import { isPrepared, type Prepared } from './steps/prepare.ts';
@@ -18,6 +18,8 @@ export interface HandlerDeps {
   topicId: InputTopicId;
   prepare: (m: KitMessage) => Promise<Prepared | Outcome>;
   store: ProfileStore;
+  /** Account profiles (B2B): the contacts of a chunk's folds are written to them after the folds. */
+  accounts: AccountStore;
   registry: ContractsRegistry;
   topics: TopicTable;
   producer: Producer;
@@ -112,8 +114,14 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
       }
     }
 
-    // Phase 4: publish, acknowledged before the offsets move; then the announced merges leave the journal.
     const now = d.now();
+    // Phase 3b: the account profiles of the folded contacts that have an account (store/accounts.ts: a snapshot per
+    // contact, one atomic script per account; idempotent, so a retried chunk writes the same again). Before publishing:
+    // a profile change is announced only once its account reflects it.
+    const contacts = chunk.folds.map(({ fold }) => fold).filter((f) => f.doc.account !== undefined);
+    if (contacts.length) await ctx.hops.time('accounts', () => redisStep(() => d.accounts.apply(contacts, now)));
+
+    // Phase 4: publish, acknowledged before the offsets move; then the announced merges leave the journal.
     const encoding = ctx.hops.start('encode');
     const topicMessages: OutRecord[] = [];
     if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, messages[0]!.topic, changes, now));

@@ -25,7 +25,7 @@ const TICKET_STEPS: SupportTicket['status'][] = ['opened', 'updated', 'resolved'
 export function pageCustomer(now: number, n: number): ValidRecord[] {
   const out: ValidRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const head = { ...WHO, event_id: `bench-page-${i}`, occurred_at: now - (n - i) * 6 * HOUR };
+    const head = { ...WHO, event_id: `bench-page-${i}`, occurred_at: now - (n - i) * 6 * HOUR, account: null };
     if (i % 25 === 5) {
       const order: Purchase = { ...head, order_id: `bench-o-${i}`, status: 'completed', channel: 'web', currency: 'GBP', total_minor: 2500 + i, items: [] };
       out.push({ topic: 'purchases', key: WHO.user_id, value: order });

@@ -87,6 +87,7 @@ export class OrderGrouper {
         occurred_at: at,
         anonymous_id: null,
         user_id: `${this.s.userPrefix}${o.first.customer}`,
+        account: null,
         email: null,
         phone: null,
         order_id: o.first.order,
