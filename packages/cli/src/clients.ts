@@ -1,6 +1,7 @@
-/** Kafka + registry clients for CLI commands, built from the parsed connections. */
+/** Kafka + registry clients (and Redis) for CLI commands, built from the parsed connections. */
 import { ContractsRegistry, findTopic, type TopicSpec, type TopicTable } from '@profile-stream/contracts';
-import { createKafka, createProducer, type KafkaClient, type Producer } from '@profile-stream/consumer-kit';
+import { Redis } from 'ioredis';
+import { createKafka, createProducer, errorMessage, ProfileStreamError, type KafkaClient, type Producer } from '@profile-stream/consumer-kit';
 import type { CliContext } from './context.ts';
 
 export interface Clients {
@@ -35,4 +36,13 @@ export function openClients(ctx: CliContext, topics: TopicTable = ctx.topics): C
       if (producer) await (await producer).disconnect();
     },
   };
+}
+
+/** A Redis connection for a command: fails at once, naming the URL, when Redis does not answer. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  await redis.connect().catch((err: unknown) => {
+    throw new ProfileStreamError('dependency_unavailable', `Redis at ${url} is not reachable (${errorMessage(err)}); is the stack up?`, { cause: err });
+  });
+  return redis;
 }

@@ -198,6 +198,11 @@ export const ERROR_CODES = {
     source: "warehouse (CLI `sql`, the warehouse's SQL port)",
     meaning: 'a statement that is not a single read',
   },
+  degenerate_population: {
+    retriable: false,
+    source: 'warehouse (RFM breakpoints: CLI `rfm compute`, the RFM_RECOMPUTE_MINUTES schedule)',
+    meaning: 'too few customers (RFM_MIN_CUSTOMERS) or equal quintiles: no new breakpoint version; the current one stays (the message says which)',
+  },
   timestamp_out_of_range: {
     retriable: false,
     source: 'warehouse (rows): DLQ reason',
@@ -218,12 +223,12 @@ export const ERROR_CODES = {
     source: 'warehouse (sink): DLQ reason',
     meaning: 'ClickHouse refused an entry of a batch for its data (the batch is retried entry by entry; only refused entries go to the DLQ)',
   },
-} as const satisfies Record<string, ErrorCodeSpec>;
-
-export type ErrorCode = keyof typeof ERROR_CODES;
   // Predictions.
   model_fit_failed: {
     retriable: false,
     source: 'predict (BG/NBD and Gamma-Gamma fits), CLI `predict fit`',
     meaning: 'too few customers, degenerate data (nobody bought twice) or no convergence; the message says which, and the previous model is kept',
   },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

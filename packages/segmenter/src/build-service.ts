@@ -5,7 +5,8 @@
  */
 import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
-import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
+import { loadDefinitions, RfmVersions, type SegmentDefinition } from '@profile-stream/segments';
+import { backfill } from './backfill.ts';
 import type { SegmenterConfig } from './config.ts';
 import { recordDefinitions } from './definitions.ts';
 import { segmenterHandler } from './handler.ts';
@@ -13,6 +14,7 @@ import { ShardLeases } from './leases.ts';
 import { createSegmenterMetrics } from './metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
+import { RfmFollower } from './rfm.ts';
 import { MembershipStore } from './store/store.ts';
 
 export interface RunningSegmenter {
@@ -20,6 +22,8 @@ export interface RunningSegmenter {
   opsPort: number;
   defs: readonly SegmentDefinition[];
   memberships: MembershipStore;
+  /** The RFM breakpoints followed (the definitions evaluated now: `rfm.defs`). */
+  rfm: RfmFollower;
   stop(): Promise<void>;
 }
 
@@ -61,6 +65,18 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       return recorded;
     },
   ];
+  // The RFM breakpoints before the first evaluation; only the evaluate role scores, so only it re-scores.
+  const rfm = new RfmFollower({
+    mode: cfg.roles.has('evaluate') ? cfg.rfmBreakpoints : 'static',
+    loaded: defs,
+    versions: new RfmVersions(redis, cfg.redisPrefix),
+    pollMs: cfg.rfmPollMs,
+    owner: cfg.instanceId,
+    log,
+    rescore: (changed: readonly SegmentDefinition[]) => backfill(changed, { profiles, memberships, now }),
+  });
+  await rfm.start();
+  stops.push(() => rfm.stop());
   let consumer: RunningConsumer | undefined;
   if (cfg.roles.has('evaluate')) {
     consumer = await startConsumer({
@@ -73,7 +89,18 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       topics: [topics['profile-changes'].topic, topics['profile-erased'].topic],
       chunkSize: cfg.chunkSize,
       partitionsConsumedConcurrently: cfg.partitionsConcurrently,
-      handler: segmenterHandler({ defs, registry, topics, memberships, profiles, metrics, log, now }),
+      handler: segmenterHandler({
+        get defs() {
+          return rfm.defs; // read at every evaluation: a new RFM version applies from the next one
+        },
+        registry,
+        topics,
+        memberships,
+        profiles,
+        metrics,
+        log,
+        now,
+      }),
     });
     stops.push(() => consumer!.stop());
   }
@@ -125,12 +152,16 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
       redis: async () => (await redis.ping()) === 'PONG',
     },
   });
-  log.info({ roles: [...cfg.roles], segments: defs.length, shards: cfg.shards, ops: ops.port }, 'segmenter started');
+  log.info(
+    { roles: [...cfg.roles], segments: defs.length, shards: cfg.shards, ops: ops.port, rfm: cfg.rfmBreakpoints, rfm_version: rfm.version },
+    'segmenter started',
+  );
   return {
     log,
     opsPort: ops.port,
     defs,
     memberships,
+    rfm,
     async stop() {
       for (const s of stops) await s();
       await producer.disconnect();

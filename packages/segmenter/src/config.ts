@@ -52,6 +52,11 @@ export const SEGMENTER_SETTINGS = {
   SEGMENTER_TICK_MS: setting(env.int(100, 10, 60_000), 'how often the scheduler looks for due re-evaluations'),
   SEGMENTER_LEASE_MS: setting(env.int(5000, 1000, 600_000), "shard lease time-to-live (a dead owner's lease lapses after it)"),
   SEGMENTER_INSTANCE_ID: setting(env.optionalString(), "this instance's lease owner name", '`<host>:<pid>`'),
+  RFM_BREAKPOINTS: setting(
+    z.enum(['population', 'static'], { error: 'expected population or static' }).default('population'),
+    '`population`: rfm conditions without a `model:` score against the current breakpoint version in Redis (static until one exists); `static`: `DEFAULT_RFM_MODEL`',
+  ),
+  RFM_POLL_MS: setting(env.int(10_000, 100, 3_600_000), 'how often the segmenter looks for a new RFM breakpoint version (one Redis GET)'),
 };
 
 export interface SegmenterConfig extends SharedConfig {
@@ -70,6 +75,9 @@ export interface SegmenterConfig extends SharedConfig {
   /** Shard leases of the relay and the scheduler (one owner per shard; a dead owner's lease lapses after this). */
   leaseMs: number;
   instanceId: string;
+  /** Where rfm conditions without a model of their own get their breakpoints (rfm.ts). */
+  rfmBreakpoints: 'population' | 'static';
+  rfmPollMs: number;
 }
 
 export function loadSegmenterConfig(e: Env): SegmenterConfig {
@@ -89,5 +97,7 @@ export function loadSegmenterConfig(e: Env): SegmenterConfig {
     tickMs: c.SEGMENTER_TICK_MS,
     leaseMs: c.SEGMENTER_LEASE_MS,
     instanceId: c.SEGMENTER_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
+    rfmBreakpoints: c.RFM_BREAKPOINTS,
+    rfmPollMs: c.RFM_POLL_MS,
   };
 }

@@ -3,14 +3,18 @@
  * CLICKHOUSE_URL is set), migrations, the batch sink, one consumer group over all seven topics, and the ops
  * server (/health, /metrics and read-only SQL). Dependencies are built here and passed explicitly.
  */
+import { hostname } from 'node:os';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createKitMetrics, serviceParts, startConsumer, startOpsServer, type Logger, type RunningConsumer } from '@profile-stream/consumer-kit';
+import { createRedis } from '@profile-stream/profile';
+import { RfmVersions } from '@profile-stream/segments';
 import type { WarehouseConfig } from './config.ts';
 import { WAREHOUSE_TOPICS, warehouseHandler } from './handler.ts';
 import { createWarehouseMetrics } from './metrics.ts';
 import { applyClickstreamTtl, migrate } from './migrations.ts';
 import { piiStorer, tombstoner } from './pii.ts';
 import { clickHouseHttp } from './query.ts';
+import { computeRfmVersion, startRfmSchedule } from './rfm.ts';
 import { BatchSink } from './sink.ts';
 
 export interface RunningWarehouse {
@@ -106,6 +110,7 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
     checks: { kafka: () => consumer.healthy(), clickhouse: async () => (await client.ping()).success },
     extra: mode === 'embedded' ? clickHouseHttp(client) : undefined,
   });
+  const rfm = cfg.rfmRecomputeMs > 0 ? rfmSchedule(cfg, client, log, now) : undefined;
   log.info({ mode, database: cfg.database, group: cfg.groupId, ops: ops.port, batchRows: cfg.batchRows, batchMs: cfg.batchMs }, 'warehouse started');
   return {
     consumer,
@@ -118,7 +123,29 @@ export async function startWarehouse(cfg: WarehouseConfig, deps: WarehouseDeps =
       await sink.drain();
       await producer.disconnect();
       await ops.close();
+      await rfm?.stop();
       if (!deps.client) await client.close();
+    },
+  };
+}
+
+/** The population RFM breakpoints on a schedule (rfm.ts), on a Redis connection of their own. */
+function rfmSchedule(cfg: WarehouseConfig, client: ClickHouseClient, log: Logger, now: () => number): { stop(): Promise<void> } {
+  const redis = createRedis(cfg.conn.redis.url);
+  redis.on('error', () => undefined); // the schedule logs what fails and tries again at the next interval
+  const versions = new RfmVersions(redis, cfg.redisPrefix);
+  const schedule = startRfmSchedule({
+    intervalMs: cfg.rfmRecomputeMs,
+    versions,
+    owner: `${hostname()}:${process.pid}`,
+    log,
+    now,
+    compute: () => computeRfmVersion({ client, database: cfg.database, versions, now: now(), minCustomers: cfg.rfmMinCustomers }),
+  });
+  return {
+    async stop() {
+      await schedule.stop();
+      redis.disconnect();
     },
   };
 }

@@ -42,6 +42,14 @@ export const WAREHOUSE_SETTINGS = {
     'a development key (warning logged; required with `NODE_ENV=production`)',
   ),
   NODE_ENV: setting(z.string().optional(), '`production` makes `PII_HASH_KEY` required (with `WAREHOUSE_PII=hash`)'),
+  RFM_RECOMPUTE_MINUTES: setting(
+    env.int(60, 0, 525_600),
+    'recompute the population RFM breakpoints (versioned in Redis) this often; at start only when the current version is older; 0 = off',
+  ),
+  RFM_MIN_CUSTOMERS: setting(
+    env.int(50, 5, 100_000_000),
+    'fewer customers with a completed order (or in a currency) is a degenerate population: the previous version stays',
+  ),
 };
 
 export interface WarehouseConfig extends SharedConfig {
@@ -64,6 +72,9 @@ export interface WarehouseConfig extends SharedConfig {
   pii: PiiMode;
   piiKey: string;
   piiKeyIsDefault: boolean;
+  /** Population RFM breakpoints recomputed this often (ms); 0 = never on a schedule. */
+  rfmRecomputeMs: number;
+  rfmMinCustomers: number;
 }
 
 export function loadWarehouseConfig(e: Env): WarehouseConfig {
@@ -90,5 +101,7 @@ export function loadWarehouseConfig(e: Env): WarehouseConfig {
     pii: c.WAREHOUSE_PII,
     piiKey: c.PII_HASH_KEY ?? DEVELOPMENT_PII_KEY,
     piiKeyIsDefault: c.PII_HASH_KEY === undefined,
+    rfmRecomputeMs: c.RFM_RECOMPUTE_MINUTES * 60_000,
+    rfmMinCustomers: c.RFM_MIN_CUSTOMERS,
   };
 }

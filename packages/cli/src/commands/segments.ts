@@ -4,12 +4,13 @@
  * (changes go through the outbox with reason definition_changed; a running segmenter's relay publishes them).
  */
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
-import { errorMessage, ProfileStreamError } from '@profile-stream/consumer-kit';
+import type { Redis } from 'ioredis';
+import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { ProfileStore } from '@profile-stream/profile';
-import { loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
+import { loadDefinitions, RfmVersions, type SegmentDefinition } from '@profile-stream/segments';
 import {
   backfill,
+  currentDefinitions,
   fingerprintOf,
   forgetDefinition,
   loadSegmenterConfig,
@@ -19,12 +20,14 @@ import {
   retireDefinition,
   type SegmenterConfig,
 } from '@profile-stream/segmenter';
+import { connectRedis } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { progressBar } from '../progress.ts';
 
 interface Opened {
   cfg: SegmenterConfig;
-  defs: SegmentDefinition[];
+  /** As the segmenter evaluates them: with the current RFM breakpoints when RFM_BREAKPOINTS=population. */
+  defs: readonly SegmentDefinition[];
   redis: Redis;
   memberships: MembershipStore;
   profiles: ProfileStore;
@@ -32,16 +35,11 @@ interface Opened {
 
 async function open(): Promise<Opened> {
   const cfg = loadSegmenterConfig(cliContext('segments').env);
-  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
-  const redis = new Redis(cfg.conn.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  await redis.connect().catch((err: unknown) => {
-    throw new ProfileStreamError('dependency_unavailable', `Redis at ${cfg.conn.redis.url} is not reachable (${errorMessage(err)}); is the stack up?`, {
-      cause: err,
-    });
-  });
+  const loaded = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
+  const redis = await connectRedis(cfg.conn.redis.url);
   return {
     cfg,
-    defs,
+    defs: await currentDefinitions(loaded, cfg.rfmBreakpoints, new RfmVersions(redis, cfg.redisPrefix)),
     redis,
     memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
     profiles: new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: 1 }),
