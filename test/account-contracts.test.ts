@@ -110,3 +110,53 @@ function fromOldJson(id: InputTopic): Record<string, unknown> {
   for (const f of schema.fields) if (!(f.name in v)) v[f.name] = 'default' in f ? structuredClone(f.default) : null;
   return v;
 }
+
+describe('SegmentMembershipChanged.entity (profile | account, default profile) is a BACKWARD-compatible addition', () => {
+  const membership = {
+    event_id: 'm1',
+    profile_id: 'acct-1',
+    segment_id: 'key-account',
+    segment_version: 1,
+    change: 'entered',
+    reason: 'rule_matched',
+    membership_version: 1,
+    occurred_at: T,
+    emitted_at: T,
+    trigger_event_id: null,
+    traits: {},
+  };
+  const withoutEntity = (spec: TopicSpec): AvroRecordSchema => {
+    const schema = spec.schema as AvroRecordSchema;
+    assert.ok(schema.fields.some((f) => f.name === 'entity'));
+    return { ...schema, fields: schema.fields.filter((f) => f.name !== 'entity') };
+  };
+
+  test('an old record (no entity) reads as profile; a value built without entity (the relay) is encoded as profile', async () => {
+    const spec = env.topics['segment-membership-changed'];
+    const subject = `${env.prefix}old-membership-value`;
+    await fetch(`${env.conn.registry.url}/config/${subject}`, { method: 'PUT', headers: CT, body: JSON.stringify({ compatibility: 'BACKWARD' }) });
+    const oldRes = await register(subject, withoutEntity(spec));
+    assert.equal(oldRes.status, 200, await oldRes.clone().text());
+    const oldId = ((await oldRes.json()) as { id: number }).id;
+    const newRes = await register(subject, spec.schema);
+    assert.equal(newRes.status, 200, await newRes.clone().text());
+
+    const oldType = avroType(withoutEntity(spec));
+    const decoded = await env.registry.decode<Record<string, unknown>>(frame(oldId, oldType.toBuffer(membership)), { topic: spec.topic });
+    assert.equal(decoded.value.entity, 'profile');
+    const trusted = await env.registry.decode<Record<string, unknown>>(await env.registry.encodeTrusted(spec.topic, membership), { topic: spec.topic });
+    assert.equal(trusted.value.entity, 'profile');
+  });
+
+  test('an account membership is read by a consumer with the old schema (the entity is skipped)', async () => {
+    const spec = env.topics['segment-membership-changed'];
+    const bytes = await env.registry.encode(spec.topic, { ...membership, entity: 'account' });
+    assert.equal((await env.registry.decode<Record<string, unknown>>(bytes, { topic: spec.topic })).value.entity, 'account');
+    const reader = avroType(withoutEntity(spec));
+    const writer = avroType(await writerSchema(bytes.readInt32BE(1)));
+    const old = reader.fromBuffer(bytes.subarray(5), reader.createResolver(writer)) as Record<string, unknown>;
+    assert.equal('entity' in old, false);
+    assert.equal(old.profile_id, 'acct-1');
+    assert.equal(old.segment_id, 'key-account');
+  });
+});

@@ -43,6 +43,7 @@ describe('fromPlainJson', () => {
       currency: 'EUR',
       total_minor: 1999,
       items: [],
+      account: null,
     });
   });
 
@@ -187,6 +188,7 @@ describe('toPlainJson', () => {
       currency: 'EUR',
       total_minor: 500,
       items: [{ sku: 'a', category: null, quantity: 2, unit_price_minor: 250 }],
+      account: { account_id: 'acct-1', name: 'Acme Ltd', domain: null },
     };
     assert.deepEqual(toPlainJson(PurchaseSchema, fromPlainJson(PurchaseSchema, input)), input);
     assert.deepEqual(toPlainJson(PurchaseSchema, fromPlainJson(PurchaseSchema, input), { times: 'millis' }), { ...input, occurred_at: T0 });

@@ -30,3 +30,13 @@ export {
 export type { PopulationModel, PopulationQuintiles, RfmVersion } from './rfm-population.ts';
 export { RFM_VERSIONS_KEPT, RfmVersions } from './rfm-versions.ts';
 export type { RfmRedis } from './rfm-versions.ts';
+export {
+  ACCOUNT_SEGMENT_DEFAULTS,
+  ACCOUNT_SEGMENTS,
+  accountChanges,
+  accountMemberships,
+  nextAccountInstant,
+  type AccountMembershipChange,
+  type AccountSegment,
+  type AccountSegmentParams,
+} from './accounts.ts';

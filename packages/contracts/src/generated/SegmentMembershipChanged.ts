@@ -26,6 +26,8 @@ export interface SegmentMembershipChanged {
   trigger_event_id: string | null;
   /** Profile traits the segment definition asks to include, as strings. */
   traits: Record<string, string>;
+  /** The member: a customer profile (profile_id is its profile id) or a B2B account (profile_id holds the account id). Records written before this field read as profile. */
+  entity: MembershipEntity;
 }
 
 /** Direction of a membership change. */
@@ -35,6 +37,10 @@ export type MembershipChange = (typeof MembershipChangeValues)[number];
 /** Why membership changed. */
 export const MembershipReasonValues = ['rule_matched', 'rule_unmatched', 'time_elapsed', 'profile_merged', 'profile_erased', 'consent_withdrawn', 'definition_changed'] as const;
 export type MembershipReason = (typeof MembershipReasonValues)[number];
+
+/** What kind of member a membership is of. */
+export const MembershipEntityValues = ['profile', 'account'] as const;
+export type MembershipEntity = (typeof MembershipEntityValues)[number];
 
 /** The parsed schemas/SegmentMembershipChanged.avsc (Avro schema of SegmentMembershipChanged). */
 export const SegmentMembershipChangedSchema = {
@@ -132,6 +138,21 @@ export const SegmentMembershipChangedSchema = {
       },
       "doc": "Profile traits the segment definition asks to include, as strings.",
       "default": {}
+    },
+    {
+      "name": "entity",
+      "type": {
+        "type": "enum",
+        "name": "MembershipEntity",
+        "doc": "What kind of member a membership is of.",
+        "symbols": [
+          "profile",
+          "account"
+        ],
+        "default": "profile"
+      },
+      "default": "profile",
+      "doc": "The member: a customer profile (profile_id is its profile id) or a B2B account (profile_id holds the account id). Records written before this field read as profile."
     }
   ]
 } as const satisfies AvroRecordSchema;
