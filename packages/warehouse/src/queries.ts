@@ -118,6 +118,14 @@ FROM (SELECT member_id, sum(signed_points) AS balance,
 WHERE status != 'left'
 GROUP BY tier ORDER BY tier`,
   },
+  {
+    id: 'revenue_by_account',
+    title: 'Revenue by B2B account: net revenue, orders and contacts per account and currency (the account each order names)',
+    sql: `SELECT account_id, argMax(account_name, occurred_at) AS account_name, currency, sum(signed_total_minor) AS net_minor,
+       uniqExactIf(order_id, status = 'completed') AS orders, uniqExact(customer_key) AS contacts
+FROM purchases FINAL WHERE account_id IS NOT NULL
+GROUP BY account_id, currency ORDER BY net_minor DESC, account_id, currency`,
+  },
 ];
 
 /** The query's SQL with `{customer}` filled in as a quoted literal. */

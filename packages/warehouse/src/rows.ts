@@ -89,7 +89,18 @@ function identity(ids: NormalisedIds, o: RowOptions): StoredIdentity {
 function prepareInput(topic: InputTopic, e: EventOf<InputTopic>, o: RowOptions) {
   time(e.occurred_at, 'occurred_at');
   validateEvent(topic, e as never, { now: o.now, maxFutureMs: o.maxFutureMs, loyaltyTiers: o.loyaltyTiers });
-  return { event_id: str(e.event_id, 'id', 'event_id'), occurred_at: e.occurred_at, ...storedIdentity(e, o) };
+  return { event_id: str(e.event_id, 'id', 'event_id'), occurred_at: e.occurred_at, ...storedIdentity(e, o), ...accountColumns(e) };
+}
+
+/** The B2B account the event names (migration 0008), trimmed as the profile fold reads it; none on loyalty events. */
+function accountColumns(e: EventOf<InputTopic>) {
+  if (!('account' in e)) return {};
+  const blank = (v: string | null | undefined) => (v?.trim() ? v.trim() : null);
+  return {
+    account_id: str(blank(e.account?.account_id), 'id', 'account.account_id'),
+    account_name: str(blank(e.account?.name), 'label', 'account.name'),
+    account_domain: str(blank(e.account?.domain)?.toLowerCase(), 'label', 'account.domain'),
+  };
 }
 
 function storedIdentity(e: EventOf<InputTopic>, o: RowOptions): StoredIdentity {
