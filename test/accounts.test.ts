@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import { Redis } from 'ioredis';
+import { ApiKeyStore, buildApi, createApiMetrics } from '@profile-stream/api';
+import { MembershipStore } from '@profile-stream/segmenter';
 import { companyOf, generate, type GeneratedRecord } from '@profile-stream/generator';
 import { accountJson, accountView, contactAccount, contactContribution, ProfileStore } from '@profile-stream/profile';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
@@ -20,6 +22,7 @@ let redis: Redis;
 let store: ProfileStore;
 let prefix: string;
 const records: GeneratedRecord[] = [];
+let shownByCli: Record<string, unknown> | undefined;
 
 beforeAll(async () => {
   env = await testEnv('accounts');
@@ -82,8 +85,43 @@ test('companies of generated contacts become account profiles equal to the oracl
       { ...expected, contacts: [...(expected.contacts as string[])].sort() },
       id,
     );
+    shownByCli ??= shown;
     if ((shown.orders_count as number) > 0) assert.ok(shown.name && shown.domain, `${id}: orders carry the name and domain`);
   }
   const missing = runCli(['account', 'acct_no_such', '--json'], { env: { ...env.childEnv, REDIS_PREFIX: prefix } });
   assert.equal(missing.status, 4);
+});
+
+test("GET /v1/accounts/:id (scope read) answers the CLI's JSON; 404 for an account without contacts, 401 without a key", async () => {
+  assert.ok(shownByCli, 'the first test stored accounts');
+  const cliEnv = { ...env.childEnv, REDIS_PREFIX: prefix };
+  const created = runCli(['apikey', 'create', '--scopes', 'read', '--name', 'accounts', '--json'], { env: cliEnv });
+  assert.equal(created.status, 0, created.stderr);
+  const key = (JSON.parse(created.stdout) as { key: string }).key;
+  const app = await buildApi({
+    redis,
+    prefix,
+    store,
+    keys: new ApiKeyStore({ redis, prefix }),
+    memberships: new MembershipStore(redis, { prefix, shards: 16 }),
+    defs: [],
+    normalise: { defaultRegion: 'GB', blocklist: new Set() },
+    metrics: createApiMetrics(),
+    log: env.log,
+    rateLimitPerMinute: 1000,
+  });
+  try {
+    const id = String(shownByCli.account_id);
+    const ok = await app.inject({ method: 'GET', url: `/v1/accounts/${encodeURIComponent(id)}`, headers: { authorization: `Bearer ${key}` } });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const body = ok.json() as Record<string, unknown>;
+    assert.deepEqual(body, shownByCli);
+    const missing = await app.inject({ method: 'GET', url: '/v1/accounts/acct_no_such', headers: { authorization: `Bearer ${key}` } });
+    assert.equal(missing.statusCode, 404);
+    assert.equal((missing.json() as { code: string }).code, 'not_found');
+    const anonymous = await app.inject({ method: 'GET', url: `/v1/accounts/${encodeURIComponent(id)}` });
+    assert.equal(anonymous.statusCode, 401);
+  } finally {
+    await app.close();
+  }
 });
