@@ -21,7 +21,7 @@ export interface RunningProfileApi {
 
 export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningProfileApi> {
   // Definitions first: an invalid file stops the start with file, path and reason.
-  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
+  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params, each: { tier: cfg.loyaltyTiers } });
   // Kafka and the registry: consent changes are published on profile-changes.
   const { log, producer, registry, topics } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);

@@ -3,6 +3,7 @@
 import { pickProduct, type Product } from './catalog.ts';
 import { DAY, HOUR, MINUTE, ids, type Customer, type Device, type GeneratorContext } from './customer.ts';
 import { emailVariant, phoneVariant } from './identity.ts';
+import { loyaltyOnOrder } from './loyalty.ts';
 import { openTicket } from './support.ts';
 import type { Identifiers, PurchaseChannel, PurchaseItem } from './types.ts';
 
@@ -88,6 +89,7 @@ export function placeOrder(
   if (identifiers.email) c.emailKnown = true;
   const order = { ...identifiers, order_id: orderId, channel, currency };
   ctx.emit(at, 'purchases', c, { ...order, occurred_at: at, status: 'completed', total_minor: totalOf(items), items });
+  loyaltyOnOrder(ctx, c, at, identifiers, orderId, totalOf(items));
 
   if (r.chance(0.03)) {
     const when = at + MINUTE * 10 + Math.floor(r.next() * 6 * HOUR);

@@ -4,7 +4,8 @@
 import { pickDevice, pickTrafficSource, type Catalog, type DeviceProfile, type TrafficSource } from './catalog.ts';
 import { createIdentity, REGIONS, type Region, type TrueIdentity } from './identity.ts';
 import { createRng, hash32, labelHash, uuidFor, type Rng } from './prng.ts';
-import type { ClickEvent, ConsentPurpose, Draft, Identifiers, Purchase, SupportTicket, Topic } from './types.ts';
+import type { ClickEvent, ConsentPurpose, Draft, Identifiers, LoyaltyEvent, Purchase, SupportTicket, Topic } from './types.ts';
+import type { LoyaltyMember } from './loyalty.ts';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -34,6 +35,8 @@ export interface Customer {
   consent: Partial<Record<ConsentPurpose, boolean>>;
   /** The company the customer buys for (B2B contact), or null (a consumer). */
   company: Company | null;
+  /** The loyalty membership (loyalty.ts): undefined until the first completed order decides it, null = not a member. */
+  loyalty?: LoyaltyMember | null;
   orderTarget: number;
   orders: number;
   ticketCount: number;
@@ -55,6 +58,8 @@ export interface GeneratorContext {
   currencies: readonly string[];
   /** Fraction of three-customer blocks that are a company's contacts (B2B accounts on their events). */
   companyShare: number;
+  /** Fraction of buyers who join the loyalty programme at their first order (0 = no loyalty events). */
+  loyaltyShare: number;
   /** Schedule an event (already carrying its identifiers) at `at`; events after the window are dropped. */
   emit: <T extends Topic>(at: number, topic: T, customer: Customer, draft: DraftOf[T]) => void;
 }
@@ -63,6 +68,7 @@ export interface DraftOf {
   clickstream: Draft<ClickEvent>;
   purchases: Draft<Purchase>;
   'support-tickets': Draft<SupportTicket>;
+  loyalty: Draft<LoyaltyEvent>;
 }
 
 /** A B2B account as producers send it on events (account_id; name and domain when the system knows them). */

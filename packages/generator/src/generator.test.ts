@@ -19,7 +19,7 @@ import {
 
 const START = Date.UTC(2025, 0, 1);
 // about 20k records
-const BASE: GeneratorOptions = { seed: 20250101, customers: 320, start: START, days: 90 };
+const BASE: GeneratorOptions = { seed: 20250101, customers: 320, start: START, days: 90, loyaltyShare: 0.3 };
 
 function collect(options: GeneratorOptions): { records: GeneratedRecord[]; truth: GroundTruth } {
   const run = createGenerator(options);
@@ -31,7 +31,7 @@ const baseRun = collect(BASE);
 const valid = baseRun.records.filter((r): r is ValidRecord => !isMalformed(r));
 
 describe('generator', () => {
-  test('produces about 20k records over all three topics', () => {
+  test('produces about 20k records over all four input topics', () => {
     assert.ok(baseRun.records.length > 15_000 && baseRun.records.length < 30_000, `got ${baseRun.records.length}`);
     for (const topic of TOPICS)
       assert.ok(

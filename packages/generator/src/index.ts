@@ -37,6 +37,8 @@ export interface GeneratorOptions {
   defaultRegion?: string;
   /** Fraction of customer triples that are the three contacts of one company (default 0.1; B2B accounts). */
   companyShare?: number;
+  /** Fraction of buyers who join the loyalty programme at their first order (default 0: no loyalty topic events). */
+  loyaltyShare?: number;
 }
 
 export type ResolvedOptions = Required<GeneratorOptions>;
@@ -63,6 +65,7 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
     currencies: ['GBP', 'EUR', 'USD'],
     defaultRegion: 'GB',
     companyShare: 0.1,
+    loyaltyShare: 0,
     ...o,
   };
   check('seed', Number.isSafeInteger(r.seed), 'must be a safe integer');
@@ -73,6 +76,7 @@ export function resolveOptions(o: GeneratorOptions): ResolvedOptions {
   rate('malformedRate', r.malformedRate);
   rate('duplicateRate', r.duplicateRate);
   rate('companyShare', r.companyShare);
+  rate('loyaltyShare', r.loyaltyShare);
   check('currencies', r.currencies.length > 0 && r.currencies.every((c) => /^[A-Z]{3}$/.test(c)), 'must be ISO 4217 codes');
   check(
     'defaultRegion',
@@ -123,6 +127,7 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
     defaultRegion: opts.defaultRegion,
     currencies: opts.currencies,
     companyShare: opts.companyShare,
+    loyaltyShare: opts.loyaltyShare,
     emit: (at, topic, customer, draft) => {
       if (at < now) throw new Error(`generator bug: event at ${at} scheduled before the clock ${now}`);
       if (at < end) heap.push({ at, seq: seq++, customer, event: { topic, draft } });
@@ -154,7 +159,9 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
         continue;
       }
       const { topic, draft } = entry.event;
-      const value = { event_id: uuidFor(idStream, counter++), ...draft, account: accountOn(topic, c.company) } as TopicValue[Topic];
+      // loyalty events have no account (LoyaltyEvent.avsc)
+      const account = topic === 'loyalty' ? {} : { account: accountOn(topic, c.company) };
+      const value = { event_id: uuidFor(idStream, counter++), ...draft, ...account } as TopicValue[Topic];
       if (noise.chance(opts.malformedRate)) {
         const key = recordKey(topic, value, opts.defaultRegion);
         const { raw, reason } = corrupt(topic, value, noise);
@@ -177,7 +184,7 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
 }
 
 /** A company contact's events carry the account; clicks know only its id, orders and tickets its name and domain too. */
-function accountOn(topic: Topic, company: Company | null): TopicValue[Topic]['account'] {
+function accountOn(topic: Topic, company: Company | null): TopicValue['purchases']['account'] {
   if (company === null) return null;
   return topic === 'clickstream' ? { account_id: company.account_id, name: null, domain: null } : { ...company };
 }

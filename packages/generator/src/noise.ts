@@ -47,6 +47,7 @@ export function corrupt(topic: Topic, value: AnyValue, rng: Rng): { raw: string;
     case 'wrong_type':
       if (topic === 'purchases') obj[rng.chance(0.7) ? 'total_minor' : 'currency'] = rng.chance(0.7) ? 'abc' : 12.5;
       else if (topic === 'support-tickets') obj.satisfaction = rng.pick(['five', '4 stars']);
+      else if (topic === 'loyalty') obj.points = rng.pick(['ten', '1,000']);
       else obj[rng.chance(0.5) ? 'device' : 'consent'] = rng.pick(['iPhone', 'yes', 42]);
       break;
     case 'unknown_enum':
@@ -56,6 +57,8 @@ export function corrupt(topic: Topic, value: AnyValue, rng: Rng): { raw: string;
       } else if (topic === 'support-tickets') {
         if (rng.chance(0.5)) obj.status = rng.pick(['escalated', 'on_hold']);
         else obj.priority = rng.pick(['critical', 'P1']);
+      } else if (topic === 'loyalty') {
+        obj.type = rng.pick(['points_gifted', 'EARNED', 'upgraded']);
       } else {
         obj.type = rng.pick(['page_vieww', 'add_to_basket', 'PageView', 'wishlist_add']);
       }

@@ -66,7 +66,7 @@ interface Acc {
   consent: Map<ConsentPurpose, Stamp & { granted: boolean }>;
 }
 
-const perTopic = (): Record<Topic, number> => ({ clickstream: 0, purchases: 0, 'support-tickets': 0 });
+const perTopic = (): Record<Topic, number> => ({ clickstream: 0, purchases: 0, 'support-tickets': 0, loyalty: 0 });
 
 /** Normalised identifier keys ("u:", "e:", "p:", "a:") of an event; junk values are left out. */
 export function identifierKeys(v: Identifiers, defaultRegion: string): string[] {
@@ -145,7 +145,7 @@ export class TruthBuilder {
       const prev = acc.tickets.get(s.ticket_id);
       if (later(stamp, prev)) acc.tickets.set(s.ticket_id, { ...stamp, status: s.status });
       if (s.satisfaction !== null && later(stamp, acc.csat)) acc.csat = { ...stamp, value: s.satisfaction };
-    } else if (record.value.type === 'consent_updated' && record.value.consent) {
+    } else if (record.topic === 'clickstream' && record.value.type === 'consent_updated' && record.value.consent) {
       const { purpose, granted } = record.value.consent;
       if (later(stamp, acc.consent.get(purpose))) acc.consent.set(purpose, { ...stamp, granted });
     }

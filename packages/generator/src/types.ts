@@ -14,6 +14,7 @@ import {
   type ClickEventType,
   type ConsentPurpose,
   type DeviceType,
+  type LoyaltyEvent,
   type Purchase,
   type PurchaseChannel,
   type PurchaseItem,
@@ -28,6 +29,7 @@ export type {
   ClickEvent,
   ConsentPurpose,
   DeviceType,
+  LoyaltyEvent,
   Purchase,
   PurchaseChannel,
   PurchaseItem,
@@ -47,7 +49,7 @@ export const TICKET_STATUSES = TicketStatusValues;
 export const TICKET_CHANNELS = TicketChannelValues;
 export const TICKET_PRIORITIES = TicketPriorityValues;
 
-export const TOPICS = ['clickstream', 'purchases', 'support-tickets'] as const;
+export const TOPICS = ['clickstream', 'purchases', 'support-tickets', 'loyalty'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** The identifier fields every input event carries (DESIGN §3). */
@@ -69,6 +71,7 @@ export interface TopicValue {
   clickstream: ClickEvent;
   purchases: Purchase;
   'support-tickets': SupportTicket;
+  loyalty: LoyaltyEvent;
 }
 
 /** An event before the emitter stamps its event_id and the customer's B2B account. */
@@ -77,7 +80,8 @@ export type Draft<T extends EventHeader> = Omit<T, 'event_id' | 'account'>;
 export type ValidRecord =
   | { topic: 'clickstream'; key: string | null; value: ClickEvent }
   | { topic: 'purchases'; key: string | null; value: Purchase }
-  | { topic: 'support-tickets'; key: string | null; value: SupportTicket };
+  | { topic: 'support-tickets'; key: string | null; value: SupportTicket }
+  | { topic: 'loyalty'; key: string | null; value: LoyaltyEvent };
 
 export const MALFORMED_REASONS = ['invalid_json', 'wrong_type', 'unknown_enum', 'missing_event_id', 'no_usable_identifier'] as const;
 export type MalformedReason = (typeof MALFORMED_REASONS)[number];

@@ -30,7 +30,7 @@ export interface RunningSegmenter {
 export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => number } = {}): Promise<RunningSegmenter> {
   const now = o.now ?? Date.now;
   // Definitions first: an invalid file stops the start with file, path and reason.
-  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
+  const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params, each: { tier: cfg.loyaltyTiers } });
   const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));

@@ -39,6 +39,7 @@ const window = fc.record({ within: dur, ending: fc.constantFrom('now', 'last_pur
 const leaf = fc.oneof(
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), within_last: dur }),
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), older_than: dur }),
+  fc.record({ field: fc.constantFrom(...TIME_FIELDS), within_next: dur }),
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), exists: fc.boolean() }),
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), after: fc.constantFrom(...TIME_FIELDS) }),
   fc.tuple(fc.constantFrom('purchases', 'product_views'), window, bound(6)).map(([of, w, b]) => ({ count: of, ...w, ...b })),

@@ -85,6 +85,7 @@ const score = fc.integer({ min: 1, max: 5 }).chain((lo) => fc.integer({ min: lo,
 const leaf = fc.oneof(
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), within_last: dur }),
   fc.record({ field: fc.constantFrom(...TIME_FIELDS), older_than: dur }),
+  fc.record({ field: fc.constantFrom(...TIME_FIELDS), within_next: dur }),
   fc.record({ count: fc.constant('purchases'), within: dur, gte: fc.integer({ min: 0, max: 4 }) }),
   fc.record({ count: fc.constant('purchases'), within: dur, lte: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ count: fc.constant('product_views'), within: dur, gte: fc.integer({ min: 1, max: 4 }) }),

@@ -7,6 +7,7 @@ export {
   clickRows,
   purchaseRows,
   ticketRows,
+  loyaltyRows,
   membershipRows,
   mergeRows,
   profileRows,

@@ -24,6 +24,7 @@ import {
   purchaseRows,
   startWarehouse,
   ticketRows,
+  loyaltyRows,
   type Row,
   type RowOptions,
   type TableName,
@@ -71,7 +72,9 @@ export async function benchWarehouse(ctx: CliContext, o: { events: number }): Pr
           ? clickRows(r.value, rowOptions)
           : r.topic === 'purchases'
             ? purchaseRows(r.value, rowOptions)
-            : ticketRows(r.value, rowOptions);
+            : r.topic === 'support-tickets'
+              ? ticketRows(r.value, rowOptions)
+              : loyaltyRows(r.value, rowOptions);
       for (const [t, list] of Object.entries(rows) as [TableName, Row[]][]) {
         const l = direct.get(t);
         if (l) l.push(...list);

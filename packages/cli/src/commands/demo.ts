@@ -45,7 +45,7 @@ export function registerDemo(program: Command): void {
       say(`   ready in ${up.seconds.toFixed(1)} s; \`profile-stream stack status\` shows pids, ports and logs`);
 
       say(`\n== 2. ${o.customers} synthetic customers over ${o.days} days → Kafka (Avro)`);
-      const gen = await runGenerate({ customers: o.customers, days: o.days, seed: o.seed, produce: true });
+      const gen = await runGenerate({ customers: o.customers, days: o.days, seed: o.seed, produce: true, loyaltyShare: 0.3 });
       say(
         `   produced ${gen.records} records in ${gen.seconds.toFixed(1)} s (${Math.round(gen.records / gen.seconds)}/s): ${Object.entries(gen.byTopic)
           .map(([t, n]) => `${t} ${n}`)
@@ -53,7 +53,7 @@ export function registerDemo(program: Command): void {
       );
       say(`   of which ${gen.malformed} malformed on purpose (what broken upstream apps send)`);
 
-      say('\n== 3. the three stitchers (clickstream, purchases, support-tickets) fold events into profiles in Redis');
+      say(`\n== 3. the ${STITCHERS.length} stitchers (${STITCHERS.join(', ')}) fold events into profiles in Redis`);
       const clients = openClients(ctx);
       const inputs = Object.values(clients.topics).filter((t) => t.input);
       const t3 = performance.now();
@@ -118,6 +118,7 @@ export function registerDemo(program: Command): void {
         shown++;
         sampleEmail = email;
       }
+      await showLoyaltyMember(gen.loyaltyMembers, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion });
       say(
         `\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`,
       );
@@ -157,8 +158,8 @@ export function registerDemo(program: Command): void {
 
       say('\n== 6. the warehouse: every event, membership change and profile snapshot in ClickHouse (embedded chDB)');
       const whTopics = WAREHOUSE_TOPICS.map((id) => clients.topics[id].topic);
-      await waitFor('the warehouse to reach the end of its seven topics', () => committedToEnd(clients.kafka, whCfg.groupId, whTopics), 600_000);
-      for (const id of ['revenue_by_channel_category_day', 'active_customers_by_device', 'segment_growth']) {
+      await waitFor(`the warehouse to reach the end of its ${whTopics.length} topics`, () => committedToEnd(clients.kafka, whCfg.groupId, whTopics), 600_000);
+      for (const id of ['revenue_by_channel_category_day', 'active_customers_by_device', 'segment_growth', 'points_liability_by_tier']) {
         const q = ANALYST_QUERIES.find((x) => x.id === id)!;
         const rs = await warehouse.client.query({ query: analystSql(q), format: 'JSONEachRow' });
         const rows = (await rs.json<Record<string, unknown>>()).slice(0, 6);
@@ -195,4 +196,20 @@ export function registerDemo(program: Command): void {
       await page.stop();
       await warehouse.stop();
     });
+}
+
+/** Step 4b: a loyalty member's section of the profile (balance, tier and since when, points expiring next). */
+async function showLoyaltyMember(refs: readonly string[], o: { redisUrl: string; prefix: string; region: string }): Promise<void> {
+  for (const ref of refs) {
+    const view = (await lookupProfile(ref, o)) as { loyalty?: Record<string, unknown> } | undefined;
+    const l = view?.loyalty;
+    if (!l || l.member_id === null) continue;
+    say(`\n== 4b. a loyalty member: points on their orders, a tier change, redemptions (\`profile-stream profile ${ref} --json\`, section loyalty)`);
+    say(`   member ${String(l.member_id)}: ${String(l.tier)} since ${String(l.tier_since)} (${String(l.status)} ${String(l.enrolled_at)})`);
+    say(
+      `   balance ${String(l.points_balance)} points (lifetime ${String(l.lifetime_points)}, redeemed ${String(l.points_redeemed)}); last earn ${String(l.last_earned_at)}`,
+    );
+    say(`   next expiry: ${String(l.next_expiry_points)} points on ${String(l.next_expiry_at)} (points-expiring: 30 days before it)`);
+    return;
+  }
 }

@@ -22,6 +22,7 @@ export interface GenerateCliOptions {
   junkRate?: number;
   malformedRate?: number;
   duplicateRate?: number;
+  loyaltyShare?: number;
   out?: string;
   produce?: boolean;
   rate?: number;
@@ -34,6 +35,8 @@ export interface GenerateReport {
   malformed: number;
   seconds: number;
   truth: GroundTruth;
+  /** Refs (`email:` / `user:`) of loyalty members who moved up a tier, at most five: the demo shows one. */
+  loyaltyMembers: string[];
 }
 
 const DAY = 86_400_000;
@@ -49,6 +52,7 @@ export function generatorOptions(o: GenerateCliOptions, now = Date.now()): Gener
     ...(o.junkRate !== undefined ? { junkRate: o.junkRate } : {}),
     ...(o.malformedRate !== undefined ? { malformedRate: o.malformedRate } : {}),
     ...(o.duplicateRate !== undefined ? { duplicateRate: o.duplicateRate } : {}),
+    ...(o.loyaltyShare !== undefined ? { loyaltyShare: o.loyaltyShare } : {}),
   };
 }
 
@@ -65,11 +69,16 @@ export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport
   const byTopic: Record<string, number> = {};
   let records = 0;
   let malformed = 0;
+  const loyaltyMembers: string[] = [];
   try {
     for (const r of createGenerator(gopts).records) {
       records++;
       byTopic[r.topic] = (byTopic[r.topic] ?? 0) + 1;
       if ('malformed' in r) malformed++;
+      else if (r.topic === 'loyalty' && r.value.type === 'tier_changed' && loyaltyMembers.length < 5) {
+        const ref = r.value.email ? `email:${r.value.email}` : r.value.user_id ? `user:${r.value.user_id}` : undefined;
+        if (ref !== undefined && !loyaltyMembers.includes(ref)) loyaltyMembers.push(ref);
+      }
       if (o.out) {
         let f = files.get(r.topic);
         if (!f) {
@@ -101,7 +110,7 @@ export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport
     await clients?.close();
   }
   if (o.out) writeFileSync(join(o.out, 'truth.json'), `${JSON.stringify(truth, null, 1)}\n`);
-  return { records, byTopic, malformed, seconds: (performance.now() - t0) / 1000, truth };
+  return { records, byTopic, malformed, seconds: (performance.now() - t0) / 1000, truth, loyaltyMembers };
 }
 
 const num = (v: string) => Number(v);
@@ -119,6 +128,7 @@ export function registerGenerate(program: Command): void {
     .option('--junk-rate <f>', 'fraction of events with junk identifiers', num)
     .option('--malformed-rate <f>', 'fraction of malformed records', num)
     .option('--duplicate-rate <f>', 'fraction of events sent twice (same event_id)', num)
+    .option('--loyalty-share <f>', 'fraction of buyers in the loyalty programme (loyalty topic; default 0: none)', num)
     .option('-o, --out <dir>', 'write <dir>/<topic>.jsonl and <dir>/truth.json')
     .option('-p, --produce', 'produce to Kafka (Avro through the registry)')
     .option('-r, --rate <n>', 'target events per second when producing (0 = as fast as possible)', num, 0)

@@ -35,7 +35,7 @@ interface Opened {
 
 async function open(): Promise<Opened> {
   const cfg = loadSegmenterConfig(cliContext('segments').env);
-  const loaded = await loadDefinitions(cfg.segmentsDir, { params: cfg.params });
+  const loaded = await loadDefinitions(cfg.segmentsDir, { params: cfg.params, each: { tier: cfg.loyaltyTiers } });
   const redis = await connectRedis(cfg.conn.redis.url);
   return {
     cfg,

@@ -178,6 +178,10 @@ export function holds(c: Condition, facts: Facts, t: number): boolean {
       const a = facts.time(c.field);
       return a !== null && t - a >= c.ms;
     }
+    case 'within_next': {
+      const a = facts.time(c.field);
+      return a !== null && t >= a - c.ms && t < a;
+    }
     case 'aggregate': {
       const points = windowPoints(c, facts, t);
       const v = c.fn === 'count' ? points.length : points.reduce((s, p) => s + (c.of === 'net_minor' ? p.total_minor - p.refunded_minor : p.total_minor), 0);
@@ -203,6 +207,11 @@ export function candidates(c: Condition, facts: Facts, now: number, out: number[
     case 'older_than': {
       const a = facts.time(c.field);
       if (a !== null && a + c.ms > now) out.push(a + c.ms);
+      break;
+    }
+    case 'within_next': {
+      const a = facts.time(c.field);
+      for (const x of a === null ? [] : [a - c.ms, a]) if (x > now) out.push(x);
       break;
     }
     case 'aggregate':
