@@ -30,6 +30,7 @@ export function registerBench(program: Command): void {
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
     .option('--customers <n>', 'identity: customers per round; predict: simulated customers fitted (default 100000)', (v) => Number(v))
     .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
+    .option('--company-share <x>', "segments: share of customer triples that are a company's contacts (their events carry an account)", (v) => Number(v))
     .action(
       async (
         scenario: string,
@@ -43,6 +44,7 @@ export function registerBench(program: Command): void {
           rounds: number;
           customers: number | undefined;
           seed: number;
+          companyShare: number | undefined;
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;
