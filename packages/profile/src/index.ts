@@ -58,6 +58,7 @@ export { keySpace, IDENTIFIER_PRIORITY, type IdentifierType, type KeySpace, type
 export { Merger, SEEN_PAGE } from './store/merge.ts';
 export { Eraser, type EraseRequest, type Erasure, type ErasureRecord, type ErasureState } from './store/erase.ts';
 export { openGate, type Gate, type GateInfo, type GateStep } from './store/gate.ts';
+export { VersionedDocuments, type VersionedDocumentsOptions, type VersionedRedis } from './store/versioned.ts';
 export { createRedis } from './store/redis.ts';
 export { scriptCommand, type ScriptCall } from './store/commands.ts';
 export { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';

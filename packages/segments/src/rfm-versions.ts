@@ -1,34 +1,23 @@
 /**
- * The population's RFM breakpoints, versioned in Redis. Keys (one hash tag, so one slot on a Redis Cluster):
+ * The population's RFM breakpoints, versioned in Redis (the store: packages/profile/src/store/versioned.ts). Keys
+ * (one hash tag, so one slot on a Redis Cluster):
  *   <prefix>{rfm}:version     the current version number (INCR): what a segmenter polls, one GET
  *   <prefix>{rfm}:current     the current version's document (rfmVersionSchema, JSON)
  *   <prefix>{rfm}:history     the last RFM_VERSIONS_KEPT documents, newest first (the current one included)
  *   <prefix>{rfm}:backfilled  the version whose re-scoring of existing profiles has finished
  *   <prefix>{rfm}:lock:<name> a short lease (compute, backfill): one process does it at a time
  * A new version is numbered, stored and pushed in one script, so two computations never share a number and the
- * current document is always the highest number stored. Takes any client with GET, LRANGE and EVAL (ioredis).
+ * current document is always the highest number stored.
  */
 import { ProfileStreamError } from '@profile-stream/contracts/errors';
+import { VersionedDocuments, type VersionedRedis } from '@profile-stream/profile';
 import { type RfmVersion, rfmVersionSchema } from './rfm-population.ts';
 
-export interface RfmRedis {
-  get(key: string): Promise<string | null>;
-  lrange(key: string, start: number, stop: number): Promise<string[]>;
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-}
+/** Any client with GET, LRANGE and EVAL (ioredis). */
+export type RfmRedis = VersionedRedis;
 
 /** Versions kept in the history (the current one included). */
 export const RFM_VERSIONS_KEPT = 20;
-
-// KEYS: version, current, history; ARGV: the document without its version (JSON object), versions kept.
-// The number is spliced in as text: cjson would re-encode large numbers with 14 significant digits.
-const PUBLISH = `
-local v = redis.call('INCR', KEYS[1])
-local doc = '{"version":' .. v .. ',' .. string.sub(ARGV[1], 2)
-redis.call('SET', KEYS[2], doc)
-redis.call('LPUSH', KEYS[3], doc)
-redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
-return doc`;
 
 // KEYS: lock; ARGV: owner, ttl ms. Taken when free, renewed when already ours.
 const LOCK = `
@@ -49,35 +38,33 @@ return 1`;
 export class RfmVersions {
   readonly keys: { version: string; current: string; history: string; backfilled: string; lock: (name: string) => string };
   private readonly redis: RfmRedis;
+  private readonly docs: VersionedDocuments<RfmVersion>;
 
   constructor(redis: RfmRedis, prefix: string) {
     this.redis = redis;
-    const k = `${prefix}{rfm}:`;
-    this.keys = { version: `${k}version`, current: `${k}current`, history: `${k}history`, backfilled: `${k}backfilled`, lock: (n) => `${k}lock:${n}` };
+    this.docs = new VersionedDocuments(redis, prefix, { tag: 'rfm', kept: RFM_VERSIONS_KEPT, check });
+    const k = this.docs.base;
+    this.keys = { ...this.docs.keys, backfilled: `${k}backfilled`, lock: (n) => `${k}lock:${n}` };
   }
 
   /** The current version number, 0 when none was ever computed (one GET: what a segmenter polls). */
-  async currentVersion(): Promise<number> {
-    return Number((await this.redis.get(this.keys.version)) ?? 0);
+  currentVersion(): Promise<number> {
+    return this.docs.currentVersion();
   }
 
   /** The current version, or null when none was ever computed. */
-  async current(): Promise<RfmVersion | null> {
-    const raw = await this.redis.get(this.keys.current);
-    return raw === null ? null : parse(raw, this.keys.current);
+  current(): Promise<RfmVersion | null> {
+    return this.docs.current();
   }
 
   /** The versions kept, newest first. */
-  async history(): Promise<RfmVersion[]> {
-    return (await this.redis.lrange(this.keys.history, 0, -1)).map((raw) => parse(raw, this.keys.history));
+  history(): Promise<RfmVersion[]> {
+    return this.docs.history();
   }
 
   /** Stores `doc` as the next version and makes it current (a `version` it carries is replaced). */
-  async publish(doc: Omit<RfmVersion, 'version'>): Promise<RfmVersion> {
-    const k = this.keys;
-    const body = JSON.stringify({ ...doc, version: undefined }); // undefined: left out, the script puts the number first
-    const raw = await this.redis.eval(PUBLISH, 3, k.version, k.current, k.history, body, RFM_VERSIONS_KEPT);
-    return parse(String(raw), k.current);
+  publish(doc: Omit<RfmVersion, 'version'>): Promise<RfmVersion> {
+    return this.docs.publish(doc);
   }
 
   /** The version whose re-scoring of existing profiles finished (0: none). */
@@ -99,13 +86,7 @@ export class RfmVersions {
   }
 }
 
-function parse(raw: string, key: string): RfmVersion {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (err) {
-    throw new ProfileStreamError('config_invalid', `${key}: not JSON (${(err as Error).message})`);
-  }
+function check(v: unknown, key: string): RfmVersion {
   const r = rfmVersionSchema.safeParse(v);
   if (!r.success) {
     const i = r.error.issues[0]!;
