@@ -45,6 +45,7 @@ test('the demo prints the support page and a read key that opens it, serves it u
       exited,
     ]);
     assert.match(out, /Serving the support page until Ctrl-C/);
+    assert.match(out, /== 4b\. a loyalty member.*\n {3}member LM-\w+: \w+ since \S+ \(enrolled /, 'the demo shows a loyalty member');
     const page = await fetch(url!);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);

@@ -35,7 +35,7 @@ export interface GenerateReport {
   malformed: number;
   seconds: number;
   truth: GroundTruth;
-  /** Refs (`email:` / `user:`) of loyalty members who moved up a tier, at most five: the demo shows one. */
+  /** Refs (`email:` / `user:` / `phone:`) of up to five loyalty members with points, those who moved up a tier first: the demo shows one. */
   loyaltyMembers: string[];
 }
 
@@ -69,15 +69,17 @@ export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport
   const byTopic: Record<string, number> = {};
   let records = 0;
   let malformed = 0;
-  const loyaltyMembers: string[] = [];
+  const members = { promoted: new Set<string>(), earning: new Set<string>() };
   try {
     for (const r of createGenerator(gopts).records) {
       records++;
       byTopic[r.topic] = (byTopic[r.topic] ?? 0) + 1;
       if ('malformed' in r) malformed++;
-      else if (r.topic === 'loyalty' && r.value.type === 'tier_changed' && loyaltyMembers.length < 5) {
-        const ref = r.value.email ? `email:${r.value.email}` : r.value.user_id ? `user:${r.value.user_id}` : undefined;
-        if (ref !== undefined && !loyaltyMembers.includes(ref)) loyaltyMembers.push(ref);
+      else if (r.topic === 'loyalty' && (r.value.type === 'tier_changed' || r.value.type === 'points_earned')) {
+        const v = r.value;
+        const ref = v.user_id ? `user:${v.user_id}` : v.email ? `email:${v.email}` : `phone:${v.phone}`;
+        const set = v.type === 'tier_changed' ? members.promoted : members.earning;
+        if (set.size < 5) set.add(ref);
       }
       if (o.out) {
         let f = files.get(r.topic);
@@ -110,7 +112,14 @@ export async function runGenerate(o: GenerateCliOptions): Promise<GenerateReport
     await clients?.close();
   }
   if (o.out) writeFileSync(join(o.out, 'truth.json'), `${JSON.stringify(truth, null, 1)}\n`);
-  return { records, byTopic, malformed, seconds: (performance.now() - t0) / 1000, truth, loyaltyMembers };
+  return {
+    records,
+    byTopic,
+    malformed,
+    seconds: (performance.now() - t0) / 1000,
+    truth,
+    loyaltyMembers: [...new Set([...members.promoted, ...members.earning])].slice(0, 5),
+  };
 }
 
 const num = (v: string) => Number(v);
