@@ -160,7 +160,7 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
       }
       const { topic, draft } = entry.event;
       // loyalty events have no account (LoyaltyEvent.avsc)
-      const account = topic === 'loyalty' ? {} : { account: accountOn(topic, c.company) };
+      const account = topic === 'loyalty' ? {} : { account: accountOn(topic, draft.user_id, c.company) };
       const value = { event_id: uuidFor(idStream, counter++), ...draft, ...account } as TopicValue[Topic];
       if (noise.chance(opts.malformedRate)) {
         const key = recordKey(topic, value, opts.defaultRegion);
@@ -183,10 +183,12 @@ export function createGenerator(options: GeneratorOptions): GeneratorRun {
   return { records: run(), truth: () => truth.build() };
 }
 
-/** A company contact's events carry the account; clicks know only its id, orders and tickets its name and domain too. */
-function accountOn(topic: Topic, company: Company | null): TopicValue['purchases']['account'] {
+/** A company contact's events carry the account; signed-in clicks know only its id, orders and tickets its name and domain too. */
+function accountOn(topic: Topic, userId: string | null, company: Company | null): TopicValue['purchases']['account'] {
   if (company === null) return null;
-  return topic === 'clickstream' ? { account_id: company.account_id, name: null, domain: null } : { ...company };
+  if (topic !== 'clickstream') return { ...company };
+  // an anonymous visitor's company is not known: only signed-in clicks name it
+  return userId === null ? null : { account_id: company.account_id, name: null, domain: null };
 }
 
 /** Yields the records of `createGenerator(options)`; the generator's return value is the ground truth. */

@@ -1,7 +1,7 @@
 /** `account <id>`: a B2B account profile — its contacts and what they add up to (packages/profile/src/account.ts). */
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { AccountStore, accountJson } from '@profile-stream/profile';
+import { AccountStore, accountJson, type AccountView } from '@profile-stream/profile';
 import { cliContext } from '../context.ts';
 
 /** The account profile as JSON, or undefined when no contact belongs to the account. */
@@ -16,7 +16,24 @@ export async function lookupAccount(accountId: string, o: { redisUrl: string; pr
   }
 }
 
-function render(a: Record<string, unknown>): string {
+/** The account with the most contacts (then the most orders): the demo's company. */
+export async function busiestAccount(o: { redisUrl: string; prefix: string; now: number }): Promise<Record<string, unknown> | undefined> {
+  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    const store = new AccountStore(redis, o.prefix);
+    let best: AccountView | undefined;
+    for (const id of await store.list()) {
+      const v = await store.view(id, o.now);
+      if (v && (!best || v.contacts_count > best.contacts_count || (v.contacts_count === best.contacts_count && v.orders_count > best.orders_count))) best = v;
+    }
+    return best && accountJson(best);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function renderAccount(a: Record<string, unknown>): string {
   const money = (m: unknown) =>
     Object.entries((m ?? {}) as Record<string, number>)
       .map(([cur, n]) => `${(n / 100).toFixed(2)} ${cur}`)
@@ -47,6 +64,6 @@ export function registerAccount(program: Command): void {
         process.exitCode = 4;
         return;
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : render(view));
+      process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : renderAccount(view));
     });
 }

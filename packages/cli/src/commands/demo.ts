@@ -16,6 +16,7 @@ import { cliContext } from '../context.ts';
 import { readTopic } from '../read-topic.ts';
 import { printTable } from '../table.ts';
 import { runGenerate } from './generate.ts';
+import { busiestAccount, renderAccount } from './account.ts';
 import { lookupProfile } from './profile.ts';
 import { STITCHERS } from './run.ts';
 import { renderProfile } from '../render-profile.ts';
@@ -119,6 +120,11 @@ export function registerDemo(program: Command): void {
         sampleEmail = email;
       }
       await showLoyaltyMember(gen.loyaltyMembers, { redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, region: ctx.defaultRegion });
+      const company = await busiestAccount({ redisUrl: ctx.conn.redis.url, prefix: ctx.redisPrefix, now: Date.now() });
+      if (company) {
+        say(`\n== 4c. a company: its contacts' profiles add up to one account (\`profile-stream account ${String(company.account_id)}\`)`);
+        process.stdout.write(`${renderAccount(company).replace(/^/gm, '   ').trimEnd()}\n`);
+      }
       say(
         `\n== 5. segments: ${segmenter.defs.length} definitions (segments/*.yaml) evaluated on every profile change, clock-driven exits at the exact instant`,
       );
