@@ -6,13 +6,13 @@
  * (refit on the orders before the last `--holdout-days`, expected against actual purchase days by frequency).
  */
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { parseSettings, ProfileStreamError } from '@profile-stream/consumer-kit';
 import { fitModel, holdoutCheck, historyOf, type History, PredictError, type PredictModel } from '@profile-stream/predict';
 import { ProfileStore } from '@profile-stream/profile';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import { loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
-import { openClients } from '../clients.ts';
+import { parseAsOf } from '../as-of.ts';
+import { connectRedis, openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { ModelStore } from '../predict/models.ts';
 import { publishScored, scoreProfiles } from '../predict/score.ts';
@@ -25,15 +25,6 @@ function number(name: string, text: string, min: number, max = Number.POSITIVE_I
   if (!(Number.isFinite(v) && v >= min && v <= max))
     throw new ProfileStreamError('invalid_options', `${name}: expected a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
   return v;
-}
-
-/** `--as-of`: now, an ISO-8601 time or epoch ms (fit, score and check as of a past instant: backtests, reproducible tests). */
-function asOf(text: string | undefined): number {
-  if (text === undefined || text === 'now') return Date.now();
-  const t = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(t))
-    throw new ProfileStreamError('invalid_options', `--as-of: expected an ISO-8601 time or epoch milliseconds (got ${JSON.stringify(text)})`);
-  return t;
 }
 
 async function warehouseOrders(asOf: number) {
@@ -61,15 +52,9 @@ function describeModel(m: PredictModel): string {
   ].join('\n');
 }
 
-async function connect(url: string): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  await redis.connect();
-  return redis;
-}
-
 async function withModels<T>(fn: (models: ModelStore) => Promise<T>): Promise<T> {
   const ctx = cliContext('predict');
-  const redis = await connect(ctx.conn.redis.url);
+  const redis = await connectRedis(ctx.conn.redis.url);
   try {
     return await fn(new ModelStore(redis, ctx.redisPrefix));
   } finally {
@@ -95,7 +80,7 @@ export function registerPredict(program: Command): void {
         annual_discount_rate: number('--discount-rate', opts.discountRate, 0, 10),
       };
       const minCustomers = number('--min-customers', opts.minCustomers, 1);
-      const now = asOf(opts.asOf);
+      const now = parseAsOf(opts.asOf);
       const { orders, location } = await warehouseOrders(now);
       const histories = [...orders.values()].map((o) => historyOf(o, now)).filter((h): h is History => h !== null);
       await withModels(async (models) => {
@@ -132,7 +117,7 @@ export function registerPredict(program: Command): void {
       const windowMs =
         parseSettings({ PROFILE_DEDUP_WINDOW_DAYS: STITCHER_SETTINGS.PROFILE_DEDUP_WINDOW_DAYS }, ctx.env).PROFILE_DEDUP_WINDOW_DAYS * 86_400_000;
       const clients = openClients(ctx);
-      const redis = await connect(ctx.conn.redis.url);
+      const redis = await connectRedis(ctx.conn.redis.url);
       try {
         const model = await new ModelStore(redis, ctx.redisPrefix).current();
         if (model === null) throw new ProfileStreamError('invalid_options', 'no model fitted yet: run `profile-stream predict fit` first');
@@ -140,7 +125,7 @@ export function registerPredict(program: Command): void {
         const summary = await scoreProfiles({
           store: new ProfileStore({ redis, prefix: ctx.redisPrefix, windowMs }),
           model,
-          now: asOf(opts.asOf),
+          now: parseAsOf(opts.asOf),
           publish: publishScored(clients),
           onProgress: (done, total) => {
             bar ??= progressBar('scoring', total);
@@ -169,7 +154,7 @@ export function registerPredict(program: Command): void {
     .action(async (opts: { holdoutDays: string; asOf: string; json?: boolean }) => {
       const holdoutDays = number('--holdout-days', opts.holdoutDays, 1);
       const model = await withModels((models) => models.current());
-      const now = asOf(opts.asOf);
+      const now = parseAsOf(opts.asOf);
       const { orders } = await warehouseOrders(now);
       const check = holdoutCheck([...orders.values()], now, holdoutDays);
       if (opts.json) {

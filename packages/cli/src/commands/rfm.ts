@@ -8,18 +8,12 @@ import type { Command } from 'commander';
 import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { RFM_VERSIONS_KEPT, type RfmVersion, RfmVersions } from '@profile-stream/segments';
 import { computeRfmVersion, describeRfmResult, loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
+import { parseAsOf } from '../as-of.ts';
 import { connectRedis } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 
 const DAY = 86_400_000;
-
-function parseTime(text: string): number {
-  const t = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(t))
-    throw new ProfileStreamError('invalid_options', `--as-of: expected an ISO-8601 time or epoch milliseconds (got ${JSON.stringify(text)})`);
-  return t;
-}
 
 /** One row per score boundary: what a customer needs for each score. */
 function printBreakpoints(v: RfmVersion): void {
@@ -57,7 +51,7 @@ export function registerRfm(program: Command): void {
     .action(async (opts: { asOf: string; json?: boolean }) => {
       const cfg = loadWarehouseConfig(cliContext('rfm').env);
       const now = Date.now();
-      const asOf = opts.asOf === 'now' ? now : parseTime(opts.asOf);
+      const asOf = parseAsOf(opts.asOf, now);
       const a = await openAnalystClient({ url: cfg.conn.clickhouse.url, database: cfg.database, opsPort: cfg.opsPort, dataDir: cfg.dataDir });
       try {
         const r = await withVersions((versions) =>
