@@ -22,6 +22,7 @@ export { assertReadOnly, clickHouseHttp } from './query.ts';
 export { openAnalystClient, type AnalystClient } from './analyst.ts';
 export { ANALYST_QUERIES, analystSql, type AnalystQuery } from './queries.ts';
 export { WarehouseError, type WarehouseErrorCode } from './errors.ts';
+export { countedOrdersCtes, countedOrdersSql } from './orders.ts';
 export {
   computeRfmVersion,
   describeRfmResult,

@@ -1,6 +1,7 @@
 // The RFM quintile query on embedded chDB: generated purchases (completed, refunded, cancelled orders, duplicates,
 // three currencies) stored through the warehouse's own row mapping, and the quintiles compared with those of the
-// customers' profiles as the profile fold builds them (foldEvents + profileView), ranked in this test.
+// customers' profiles as the profile fold builds them (foldEvents + profileView), ranked in this test; and predict's
+// counted orders (the same definition, orders.ts) against the fold's order count and last purchase.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { foldEvents, profileView, type ProfileDoc } from '@profile-stream/profil
 import { prng } from '@profile-stream/profile/testing';
 import { migrate } from './migrations.ts';
 import { piiStorer } from './pii.ts';
+import { countedOrdersSql } from './orders.ts';
 import { populationQuintiles, rfmQuintilesSql } from './rfm.ts';
 import { purchaseRows, type RowOptions } from './rows.ts';
 import { insertRows } from './sink.ts';
@@ -126,4 +128,44 @@ test('an empty warehouse: no customers, no quintiles; a bad as-of is refused', a
   assert.equal(q.customers, 0);
   assert.deepEqual(q.monetary, {});
   assert.throws(() => rfmQuintilesSql('rfm_empty', 1.5), /invalid_options|as of/);
+});
+
+test("predict's counted orders (countedOrdersSql) are the fold's: count and last purchase per customer, value = completed − refunded", async () => {
+  await migrate(client, { database: 'rfm_orders', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: createLogger({ name: 'rfm-test', level: 'silent' }) });
+  const events = generate(15, 200);
+  await insertRows(
+    client,
+    'rfm_orders.purchases',
+    events.flatMap((e) => purchaseRows(e, opts).purchases!),
+  );
+  const rows = await (await client.query({ query: countedOrdersSql('rfm_orders', AS_OF), format: 'JSONEachRow' })).json<{
+    customer_key: string;
+    orders: [string | number, string | number, string][];
+  }>();
+  const got = new Map(rows.map((r) => [r.customer_key, r.orders.map(([at, net, cur]) => ({ at: Number(at), net: Number(net), cur }))]));
+
+  const byCustomer = new Map<string, Purchase[]>();
+  for (const e of events) byCustomer.set(e.user_id!, [...(byCustomer.get(e.user_id!) ?? []), e]);
+  let counted = 0;
+  for (const [user, list] of byCustomer) {
+    const doc: ProfileDoc = foldEvents(list.map((event) => ({ topic: 'purchases', event, ids: { user_id: user, dropped: [] } })));
+    const tx = (profileView(doc, { profile_id: user, merged_ids: [] }) as { transactions: Record<string, unknown> }).transactions;
+    const mine = got.get(user) ?? [];
+    assert.equal(mine.length, tx.orders_count, `${user}: orders`);
+    if (mine.length === 0) continue;
+    counted++;
+    assert.equal(Math.max(...mine.map((o) => o.at)), Date.parse(tx.last_purchase_at as string), `${user}: last purchase`);
+    // each counted order's time and value read from the events here: earliest completed, completed − refunded totals
+    const unique = [...new Map(list.map((e) => [e.event_id, e])).values()];
+    const expected = Object.values(Object.groupBy(unique, (e) => e.order_id))
+      .filter((es) => es!.some((e) => e.status === 'completed') && !es!.some((e) => e.status === 'cancelled'))
+      .map((es) => ({
+        at: Math.min(...es!.filter((e) => e.status === 'completed').map((e) => e.occurred_at)),
+        net: es!.reduce((n, e) => n + (e.status === 'completed' ? e.total_minor : -e.total_minor), 0),
+        cur: es!.find((e) => e.status === 'completed')!.currency,
+      }));
+    const sorted = (xs: { at: number; net: number; cur: string }[]) => [...xs].sort((x, y) => x.at - y.at || x.net - y.net);
+    assert.deepEqual(sorted(mine), sorted(expected), `${user}: orders`);
+  }
+  assert.ok(counted > 120 && counted < byCustomer.size, 'some customers have no counted order');
 });

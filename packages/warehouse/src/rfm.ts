@@ -1,10 +1,10 @@
 /**
  * RFM breakpoints from the population, computed in ClickHouse: one query over `purchases` gives each measure's
  * quintile values (recency, frequency, monetary per currency), cleaned as the profile fold cleans them:
- *   - events de-duplicated by event_id (a re-delivered or re-imported event counts once);
- *   - an order counts when it has a completed event and no cancelled one (`orders_count`);
- *   - its time is its earliest completed event; the last purchase is the latest counted order (`last_purchase_at`);
- *   - net revenue per currency = completed totals − refunded totals − cancelled totals (`revenue_minor`);
+ *   - the counted orders and their times as orders.ts defines them (shared with predict's fit);
+ *   - the last purchase is the latest counted order (`last_purchase_at`);
+ *   - net revenue per currency = completed totals − refunded totals − cancelled totals over all the customer's
+ *     de-duplicated events (`revenue_minor`);
  *   - the population is the customers with at least one counted order (RFM says nothing of the others); a
  *     currency's monetary population is those of them with an event in that currency.
  * A customer here is a `customer_key` (the purchase's key), which is one profile unless stitching merged several.
@@ -13,20 +13,14 @@
  */
 import type { ClickHouseClient } from '@profile-stream/clickhouse';
 import { errorMessage, type Logger, ProfileStreamError } from '@profile-stream/consumer-kit';
+import { countedOrdersCtes } from './orders.ts';
 import { populationModel, type PopulationQuintiles, type RfmVersion, type RfmVersions, versionDoc } from '@profile-stream/segments';
 
 /** The query; `asOf` (epoch ms) is inlined because the warehouse's SQL port takes no query parameters. */
 export function rfmQuintilesSql(database: string, asOf: number): string {
   if (!Number.isSafeInteger(asOf)) throw new ProfileStreamError('invalid_options', `as of: expected epoch milliseconds (got ${asOf})`);
   return `WITH
-  events AS (
-    SELECT customer_key, order_id, status, currency, signed_total_minor, toUnixTimestamp64Milli(occurred_at) AS at
-    FROM ${database}.purchases LIMIT 1 BY event_id),
-  orders AS (
-    SELECT customer_key, order_id,
-           countIf(status = 'completed') > 0 AND countIf(status = 'cancelled') = 0 AS counted,
-           minIf(at, status = 'completed') AS completed_at
-    FROM events GROUP BY customer_key, order_id),
+  ${countedOrdersCtes(database)},
   customers AS (
     SELECT customer_key, toInt64(countIf(counted)) AS frequency, maxIf(completed_at, counted) AS last_at
     FROM orders GROUP BY customer_key HAVING frequency > 0),
