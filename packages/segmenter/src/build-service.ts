@@ -4,7 +4,7 @@
  * (due re-evaluations → ticks). The relay and the scheduler work on the shards they lease.
  */
 import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, startConsumer, startOpsServer } from '@profile-stream/consumer-kit';
-import { createRedis, ProfileStore } from '@profile-stream/profile';
+import { AccountStore, createRedis, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions, RfmVersions, type SegmentDefinition } from '@profile-stream/segments';
 import { backfill } from './backfill.ts';
 import type { SegmenterConfig } from './config.ts';
@@ -97,6 +97,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
         topics,
         memberships,
         profiles,
+        accounts: new AccountStore(redis, cfg.redisPrefix),
         metrics,
         log,
         now,

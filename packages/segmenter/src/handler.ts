@@ -19,8 +19,9 @@ import {
   type Outcome,
 } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
-import type { JsonValue, ProfileStore } from '@profile-stream/profile';
+import type { AccountStore, JsonValue, ProfileStore } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
+import { accountOfMember, evaluateAccount } from './accounts.ts';
 import { evaluator } from './evaluate.ts';
 import type { SegmenterMetrics } from './metrics.ts';
 import type { ApplyResult } from './store/records.ts';
@@ -32,6 +33,8 @@ export interface HandlerDeps {
   topics: TopicTable;
   memberships: MembershipStore;
   profiles: ProfileStore;
+  /** Account profiles (B2B): evaluated for the account segments when a change names a contact with an account. */
+  accounts: AccountStore;
   metrics: SegmenterMetrics;
   log: Logger;
   now: () => number;
@@ -82,6 +85,8 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
   }
 
   async function onChange(c: ProfileChanged, hops: HopTimer): Promise<Outcome> {
+    const account = accountOfMember(c.profile_id);
+    if (account !== null) return outcomeOf(c.profile_id, await evaluateAccount(d, account, { kind: 'tick', at: c.occurred_at }, null, hops));
     if (c.cause === 'tick') {
       // The profile as it is now (following a merge alias: a merged profile retires instead).
       const p = await d.profiles.read(c.profile_id);
@@ -103,7 +108,14 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     for (const m of Array.isArray(merged) ? merged : []) {
       if (typeof m === 'string') await retire(m, { merged_into: c.profile_id }, c.occurred_at, c.trigger_event_id, hops);
     }
-    return outcomeOf(c.profile_id, await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops));
+    const outcome = outcomeOf(
+      c.profile_id,
+      await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops),
+    );
+    // the contact's account: after the stitcher wrote its snapshot (it does before publishing the change)
+    const contactOf = (view as { account?: { account_id?: unknown } | null }).account?.account_id;
+    if (typeof contactOf === 'string') await evaluateAccount(d, contactOf, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops);
+    return outcome;
   }
 
   async function onErased(e: ProfileErased, hops: HopTimer): Promise<Outcome> {

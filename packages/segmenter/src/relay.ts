@@ -7,6 +7,7 @@
 import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
 import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
+import { accountOfMember } from './accounts.ts';
 import { membershipEventId } from './store/records.ts';
 
 export interface RelayDeps extends ShardWorkerDeps {
@@ -49,10 +50,15 @@ export function startRelay(d: RelayDeps): Relay {
     const done = read.map(({ shard, entries }) => ({ shard, ids: entries.map((e) => e.id) }));
     const events = read.flatMap(({ entries }) => entries.map((e) => e.event));
     const messages = await Promise.all(
-      events.map(async (e) => ({
-        key: e.profile_id,
-        value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, emitted_at: now }),
-      })),
+      events.map(async (e) => {
+        // an account's membership (accounts.ts): entity account, profile_id = the account id
+        const account = accountOfMember(e.profile_id);
+        const member = account === null ? {} : { profile_id: account, entity: 'account' };
+        return {
+          key: account ?? e.profile_id,
+          value: await d.registry.encodeTrusted(topic, { event_id: membershipEventId(e), ...e, ...member, emitted_at: now }),
+        };
+      }),
     );
     encoding();
     await d.hops.time('relay_produce', () => d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] }));

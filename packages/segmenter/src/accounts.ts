@@ -1,0 +1,52 @@
+/**
+ * Account-level segments in the segmenter (issue 15; the rules are packages/segments/src/accounts.ts). An account is
+ * evaluated when a profile change names a contact with an account (the change's view has `account`), and at the
+ * instants nextAccountInstant schedules (ticks on profile-changes like a profile's, for the member `account:<id>`).
+ * Its memberships live in the same membership store under the member id `account:<id>`; the relay publishes them with
+ * `entity: account` and `profile_id` = the account id. The membership version guard uses the evaluation time: a later
+ * evaluation of the account wins over an earlier one.
+ */
+import { type HopTimer, untimed } from '@profile-stream/consumer-kit';
+import type { AccountStore } from '@profile-stream/profile';
+import { ACCOUNT_SEGMENTS, accountMemberships, nextAccountInstant } from '@profile-stream/segments';
+import type { ApplyResult, Decision } from './store/records.ts';
+import type { MembershipStore } from './store/store.ts';
+
+const PREFIX = 'account:';
+
+export const accountMemberId = (accountId: string): string => `${PREFIX}${accountId}`;
+
+/** The account id of a membership-store member id, or null for a profile. */
+export function accountOfMember(memberId: string): string | null {
+  return memberId.startsWith(PREFIX) ? memberId.slice(PREFIX.length) : null;
+}
+
+export interface AccountEvaluatorDeps {
+  accounts: AccountStore;
+  memberships: MembershipStore;
+  now: () => number;
+}
+
+/** Evaluates every account segment over the account now and applies the decisions (scheduling the next instant). */
+export async function evaluateAccount(
+  d: AccountEvaluatorDeps,
+  accountId: string,
+  trigger: { kind: 'event' | 'tick'; at: number },
+  triggerId: string | null,
+  hops: HopTimer = untimed,
+): Promise<ApplyResult> {
+  const now = d.now();
+  const contributions = await d.accounts.contributions(accountId);
+  const members = accountMemberships(accountId, contributions, now);
+  const next = nextAccountInstant(contributions, now);
+  const decisions: Decision[] = ACCOUNT_SEGMENTS.map((s) => ({
+    segment: s.id,
+    definitionVersion: s.version,
+    member: members.has(s.id),
+    reason: trigger.kind === 'tick' ? 'time_elapsed' : members.has(s.id) ? 'rule_matched' : 'rule_unmatched',
+    occurredAt: trigger.at,
+    nextChangeAt: next,
+    traits: {},
+  }));
+  return hops.time('apply', () => d.memberships.apply(accountMemberId(accountId), now, triggerId, decisions));
+}
