@@ -307,6 +307,7 @@ describe('segments, docs, health', () => {
       '/docs',
       '/health',
       '/metrics',
+      '/v1/accounts/{id}',
       '/v1/profiles/{ref}',
       '/v1/profiles/{ref}/segments',
       '/v1/profiles/{ref}/timeline',
