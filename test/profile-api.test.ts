@@ -1,7 +1,8 @@
 /**
  * The profile API on the real Redis: keys made with the CLI (`apikey create|list|revoke`), generated customers stitched
  * into profiles as the stitchers do, then every ref kind, a merged profile's id, batches, 401/403/429, `/docs` and
- * `/health` through fastify's inject, and the service itself over real HTTP.
+ * `/health` through fastify's inject, and the service itself over real HTTP (explaining rfm-* segments with the current
+ * RFM breakpoint version, as the segmenter scores them).
  */
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
@@ -22,7 +23,17 @@ import { generate } from '@profile-stream/generator';
 import { eventFragment, hasIdentifier, normaliseIdentifiers, ProfileStore, profileView, type Resolution, type StitchItem } from '@profile-stream/profile';
 import { stitchItem } from '@profile-stream/profile/testing';
 import { MembershipStore } from '@profile-stream/segmenter';
-import { loadDefinitions } from '@profile-stream/segments';
+import {
+  DEFAULT_RFM_MODEL,
+  factsOf,
+  loadDefinitions,
+  modelOf,
+  populationModel,
+  type PopulationQuintiles,
+  rfmScores,
+  RfmVersions,
+  versionDoc,
+} from '@profile-stream/segments';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
 
@@ -357,6 +368,44 @@ test('the service over real HTTP: started from its config, it answers on its por
     assert.equal(((await r.json()) as { profile: View }).profile.profile_id, v.profile_id);
     assert.equal((await fetch(`${base}/health`)).status, 200);
     assert.equal((await fetch(`${base}/v1/segments`)).status, 401);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test("the service explains rfm-* segments with the population's current RFM breakpoints, as the segmenter scores them, not the static model", async () => {
+  const q: PopulationQuintiles = {
+    customers: 100,
+    recencyAges: [400 * DAY, 100 * DAY, 30 * DAY, 2 * DAY],
+    frequency: [1, 2, 4, 8],
+    monetary: Object.fromEntries(['GBP', 'EUR', 'USD'].map((c) => [c, { customers: 100, quintiles: [10, 2_000, 30_000, 300_000] }])),
+  };
+  const m = populationModel(q, 50);
+  assert.ok(m.ok);
+  const versions = new RfmVersions(redis, prefix);
+  const version = await versions.publish(versionDoc(q, m.model, m.skipped, Date.now(), Date.now()));
+  // a customer the two models score differently, so an explanation can only match one of them
+  let found: { ref: string; population: unknown } | undefined;
+  for (const pid of await store.profileIds()) {
+    const p = (await store.read(pid))!;
+    const f = factsOf(profileView(p.doc as never, { profile_id: p.profileId, merged_ids: p.mergedIds }) as never);
+    const now = Date.now();
+    const [population, fixed] = [modelOf(version), DEFAULT_RFM_MODEL].map((model) => rfmScores(model, f.lastPurchaseAt, f.ordersCount, f.revenue, now));
+    if (population && fixed && JSON.stringify(population) !== JSON.stringify(fixed)) {
+      found = { ref: p.profileId, population };
+      break;
+    }
+  }
+  assert.ok(found, 'a generated customer scored differently by the two models');
+  const svc = await startProfileApi(loadProfileApiConfig({ ...cliEnv, PROFILE_API_PORT: '0', LOG_LEVEL: 'silent' }));
+  try {
+    const r = await fetch(`http://127.0.0.1:${svc.port}/v1/profiles/${found.ref}/segments?all=1`, { headers: auth(keys.read) });
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { segments: { id: string; why: { conditions: { field: string; actual: unknown }[] } }[] };
+    const rfm = body.segments.filter((s) => s.id.startsWith('rfm-'));
+    assert.ok(rfm.length >= 5, 'every rfm-* segment is explained');
+    for (const s of rfm)
+      assert.deepEqual(s.why.conditions.find((c) => c.field === 'rfm')?.actual, found.population, `${s.id}: scored with version ${version.version}`);
   } finally {
     await svc.stop();
   }

@@ -36,6 +36,8 @@ export interface ApiDeps {
   /** The segmenter's memberships (its prefix and SEGMENTER_SHARDS). */
   memberships: MembershipStore;
   defs: readonly SegmentDefinition[];
+  /** The definitions memberships are explained with now (the segmenter's current RFM breakpoints); default `defs`. */
+  current?: () => readonly SegmentDefinition[];
   normalise: NormaliseOptions;
   metrics: ApiMetrics;
   log: Logger;

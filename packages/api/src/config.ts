@@ -20,11 +20,16 @@ export const PROFILE_API_SETTINGS = {
   ),
 };
 
-/** The definitions and memberships the API reads are the segmenter's: the same variables, declared once (segmenter). */
+/**
+ * The definitions and memberships the API reads are the segmenter's: the same variables, declared once (segmenter),
+ * RFM's breakpoints included, so a membership is explained with the model it was decided with.
+ */
 const SEGMENT_SOURCE = {
   SEGMENTS_DIR: SEGMENTER_SETTINGS.SEGMENTS_DIR,
   SEGMENT_PARAMS: SEGMENTER_SETTINGS.SEGMENT_PARAMS,
   SEGMENTER_SHARDS: SEGMENTER_SETTINGS.SEGMENTER_SHARDS,
+  RFM_BREAKPOINTS: SEGMENTER_SETTINGS.RFM_BREAKPOINTS,
+  RFM_POLL_MS: SEGMENTER_SETTINGS.RFM_POLL_MS,
 };
 
 /** A consent change is folded like an event's: with the stitchers' de-duplication window (declared there). */
@@ -41,6 +46,9 @@ export interface ProfileApiConfig extends SharedConfig {
   params: ParamOverrides;
   /** Shards of the segmenter's membership state. */
   shards: number;
+  /** The segmenter's RFM model: the population's current breakpoint version (polled every rfmPollMs) or the static one. */
+  rfmBreakpoints: 'population' | 'static';
+  rfmPollMs: number;
   /** The profile store's de-duplication window (ms), the stitchers'. */
   windowMs: number;
   /** Where the timeline reads raw events, as `profile-stream sql` finds the warehouse, and how it stores e-mail and phone. */
@@ -64,6 +72,8 @@ export function loadProfileApiConfig(e: Env): ProfileApiConfig {
     segmentsDir: resolve(REPO_ROOT, s.SEGMENTS_DIR),
     params: s.SEGMENT_PARAMS ?? {},
     shards: s.SEGMENTER_SHARDS,
+    rfmBreakpoints: s.RFM_BREAKPOINTS,
+    rfmPollMs: s.RFM_POLL_MS,
     windowMs: f.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,
     warehouse: { url: w.conn.clickhouse.url, database: w.database, opsPort: w.opsPort, pii: w.pii, piiKey: w.piiKey },
   };

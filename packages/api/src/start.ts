@@ -1,8 +1,8 @@
 /** The profile-api service from its config: Redis, the profile store, the key store, the definitions, the HTTP server. */
 import { type Logger, serviceParts } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
-import { MembershipStore } from '@profile-stream/segmenter';
-import { loadDefinitions } from '@profile-stream/segments';
+import { MembershipStore, RfmFollower } from '@profile-stream/segmenter';
+import { loadDefinitions, RfmVersions } from '@profile-stream/segments';
 import { profileChangeRecords } from '@profile-stream/stitcher';
 import { identifierHash } from '@profile-stream/warehouse/pii';
 import { buildApi } from './app.ts';
@@ -28,6 +28,16 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
   // A consent change is a fold, which trims the profile's de-duplication window to windowMs: the stitchers' window.
   const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs });
+  // The RFM breakpoints the segmenter scores with (its current version), followed as it follows them; never re-scores.
+  const rfm = new RfmFollower({
+    mode: cfg.rfmBreakpoints,
+    loaded: defs,
+    versions: new RfmVersions(redis, cfg.redisPrefix),
+    pollMs: cfg.rfmPollMs,
+    owner: cfg.service,
+    log,
+  });
+  await rfm.start();
   const warehouse = openTimelineSource(cfg.warehouse);
   const app = await buildApi({
     redis,
@@ -36,6 +46,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     keys: new ApiKeyStore({ redis, prefix: cfg.redisPrefix, cacheMs: cfg.keyCacheMs }),
     memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
     defs,
+    current: () => rfm.defs,
     normalise: { defaultRegion: cfg.defaultRegion, blocklist: new Set(cfg.junkIds) },
     metrics: createApiMetrics(cfg.service),
     log,
@@ -71,6 +82,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     port,
     async stop() {
       await app.close(); // finishes in-flight requests
+      await rfm.stop();
       await producer.disconnect();
       await warehouse.client.close();
       redis.disconnect();

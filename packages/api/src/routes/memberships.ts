@@ -14,6 +14,8 @@ import { findProfile, type ProfileRoutesDeps } from './profiles.ts';
 export interface MembershipRoutesDeps extends ProfileRoutesDeps {
   memberships: MembershipStore;
   defs: readonly SegmentDefinition[];
+  /** The definitions as the segmenter evaluates them now (its current RFM breakpoints); default `defs`. */
+  current?: () => readonly SegmentDefinition[];
   /** The instant segments are explained at. */
   now: () => number;
 }
@@ -30,7 +32,7 @@ export function registerMembershipRoutes(app: FastifyInstance, d: MembershipRout
       const [state, now] = [await d.memberships.read(profileId), d.now()];
       const facts = factsOf(found.profile); // read once for every definition
       const segments = [];
-      for (const def of d.defs) {
+      for (const def of d.current?.() ?? d.defs) {
         const stored = state.segments.get(def.id);
         const member = stored?.member === true;
         if (!member && req.query.all !== 1) continue;
