@@ -70,6 +70,18 @@ function generate(seed: number, customers: number): Purchase[] {
   return out;
 }
 
+/** A migrated database `database` holding `events` through the warehouse's own row mapping. */
+async function load(database: string, events: Purchase[]): Promise<Purchase[]> {
+  await migrate(client, { database, dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: createLogger({ name: 'rfm-test', level: 'silent' }) });
+  if (events.length > 0)
+    await insertRows(
+      client,
+      `${database}.purchases`,
+      events.flatMap((e) => purchaseRows(e, opts).purchases!),
+    );
+  return events;
+}
+
 /** The rank rule written out: the value at rank ⌈k·n/5⌉ of the values sorted worst to best. */
 const quintiles = (values: number[], worstFirst: (a: number, b: number) => number) => {
   const s = [...values].sort(worstFirst);
@@ -77,13 +89,7 @@ const quintiles = (values: number[], worstFirst: (a: number, b: number) => numbe
 };
 
 test('quintiles of recency, frequency and monetary per currency equal those of the folded profiles', async () => {
-  await migrate(client, { database: 'rfm_q', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: createLogger({ name: 'rfm-test', level: 'silent' }) });
-  const events = generate(14, 400);
-  await insertRows(
-    client,
-    'rfm_q.purchases',
-    events.flatMap((e) => purchaseRows(e, opts).purchases!),
-  );
+  const events = await load('rfm_q', generate(14, 400));
 
   // the profiles the fold builds, one per customer
   const byCustomer = new Map<string, Purchase[]>();
@@ -123,7 +129,7 @@ test('quintiles of recency, frequency and monetary per currency equal those of t
 });
 
 test('an empty warehouse: no customers, no quintiles; a bad as-of is refused', async () => {
-  await migrate(client, { database: 'rfm_empty', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: createLogger({ name: 'rfm-test', level: 'silent' }) });
+  await load('rfm_empty', []);
   const q = await populationQuintiles(client, 'rfm_empty', AS_OF);
   assert.equal(q.customers, 0);
   assert.deepEqual(q.monetary, {});
@@ -131,13 +137,7 @@ test('an empty warehouse: no customers, no quintiles; a bad as-of is refused', a
 });
 
 test("predict's counted orders (countedOrdersSql) are the fold's: count and last purchase per customer, value = completed − refunded", async () => {
-  await migrate(client, { database: 'rfm_orders', dir: resolve(REPO_ROOT, 'infra/clickhouse'), log: createLogger({ name: 'rfm-test', level: 'silent' }) });
-  const events = generate(15, 200);
-  await insertRows(
-    client,
-    'rfm_orders.purchases',
-    events.flatMap((e) => purchaseRows(e, opts).purchases!),
-  );
+  const events = await load('rfm_orders', generate(15, 200));
   const rows = await (await client.query({ query: countedOrdersSql('rfm_orders', AS_OF), format: 'JSONEachRow' })).json<{
     customer_key: string;
     orders: [string | number, string | number, string][];
