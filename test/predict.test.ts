@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, test } from 'vitest';
 import { ProfileChangedSchema } from '@profile-stream/contracts';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
-import { fitBgNbd, type PredictModel, probabilityAlive, type Rfm } from '@profile-stream/predict';
+import { bestOption, fitBgNbd, type PredictModel, probabilityAlive, type Rfm } from '@profile-stream/predict';
 import type { ProfileDoc } from '@profile-stream/profile';
 import { runCli, waitUntil } from './support/index.ts';
 import { startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
@@ -137,6 +137,23 @@ test('import → warehouse → fit → score: the model, the kept model on a fai
   assert.ok(Math.abs(model.bgnbd.log_likelihood - own.logLikelihood) < 1e-4, `LL ${model.bgnbd.log_likelihood} vs ${own.logLikelihood}`);
   assert.equal(model.gamma_gamma?.currency, 'USD');
 
+  // the engagement prior: the population's purchases per channel (the import's `web`) and per UTC hour of the week,
+  // as shares of this test's own count (one completed order per customer and day, at midnight UTC)
+  const hoursOf = (d: number[]) => {
+    const out: Record<string, number> = {};
+    for (const day of d) {
+      const at = new Date(day * DAY);
+      const h = String(((at.getUTCDay() + 6) % 7) * 24 + at.getUTCHours());
+      out[h] = (out[h] ?? 0) + 1;
+    }
+    return out;
+  };
+  const population = hoursOf([...days.values()].flat());
+  const orders = Object.values(population).reduce((a, b) => a + b, 0);
+  assert.deepEqual([model.engagement?.channels, model.engagement?.events, model.engagement?.prior_strength], [{ web: 1 }, orders, 10]);
+  assert.deepEqual(Object.keys(model.engagement!.hours).sort(), Object.keys(population).sort());
+  for (const [h, n] of Object.entries(population)) assert.ok(Math.abs(model.engagement!.hours[h]! - n / orders) < 1e-12, `hour ${h}`);
+
   // a population it cannot fit: refused, version 1 stays current
   const refused = cli(['predict', 'fit', '--as-of', new Date(AS_OF).toISOString(), '--min-customers', '100000']);
   assert.equal(refused.status, 1);
@@ -159,6 +176,10 @@ test('import → warehouse → fit → score: the model, the kept model on a fai
     assert.equal(p.predictions!.t, AS_OF);
     const expected = probabilityAlive(model.bgnbd.params, rfmOf(d));
     assert.ok(Math.abs(v.p_alive - expected) < 1e-6, `${user}: P(alive) ${v.p_alive} vs ${expected}`);
+    // best channel and hour: the fold's counts are this test's, shrunk toward the model's population shares
+    assert.deepEqual(p.engagement, { channels: { web: d.length }, hours: hoursOf(d) });
+    assert.equal(v.best_channel, 'web');
+    assert.equal(v.best_hour_of_week, Number(bestOption(hoursOf(d), model.engagement!.hours, model.engagement!.prior_strength)!.key));
     if (d.length >= 2 && v.p_alive < 0.3) churn.add(pid);
     if ((v.clv_minor ?? 0) >= 20_000) valuable.add(pid);
   }

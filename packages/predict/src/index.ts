@@ -20,3 +20,5 @@ export { historyOf } from './history.ts';
 export type { History, OrderPoint } from './history.ts';
 export { fitModel, holdoutCheck } from './model.ts';
 export type { FitModelOptions, FittedModel } from './model.ts';
+export { bestOption, engagementPrior, PRIOR_STRENGTH, shares } from './engagement.ts';
+export type { Best, EngagementPrior } from './engagement.ts';

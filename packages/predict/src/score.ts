@@ -3,6 +3,7 @@
  * section of a profile. Every number is checked finite; a value that cannot be computed is null, never NaN or Infinity.
  */
 import { type BgNbdParams, checkRfm, expectedPurchases, medianTimeToNextPurchase, probabilityAlive, type Rfm } from './bgnbd.ts';
+import type { EngagementPrior } from './engagement.ts';
 import { PredictError } from './errors.ts';
 import { expectedOrderValue, type GammaGammaParams } from './gammagamma.ts';
 
@@ -16,6 +17,8 @@ export interface PredictModel {
   /** Null when there were too few repeat buyers with a value: no order value or CLV then. */
   gamma_gamma: { params: GammaGammaParams; log_likelihood: number; customers: number; currency: string } | null;
   clv: ClvOptions;
+  /** The population's engagement shares (best channel and hour); absent in models fitted before it existed. */
+  engagement?: EngagementPrior;
 }
 
 export interface ClvOptions {

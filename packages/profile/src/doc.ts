@@ -29,6 +29,9 @@ export type PredictionsValue = {
   order_value_minor?: number;
   clv_minor?: number;
   next_purchase_at?: number;
+  /** The channel and UTC hour of the week (0 = Monday 00h) with the highest shrunk engagement rate. */
+  best_channel?: string;
+  best_hour_of_week?: number;
 };
 
 export type OrderDoc = {
@@ -85,8 +88,14 @@ export type ProfileDoc = {
     last_csat?: Cell<number>;
     last_contact_channel?: Cell<string>;
   };
+  engagement?: { channels?: { [channel: string]: number }; hours?: { [hourOfWeek: string]: number } };
   consent?: { [purpose: string]: Cell<ConsentValue> };
-  account?: { id?: Cell<string>; seen?: { [accountId: string]: number }; names?: { [accountId: string]: Cell<string> }; domains?: { [accountId: string]: Cell<string> } };
+  account?: {
+    id?: Cell<string>;
+    seen?: { [accountId: string]: number };
+    names?: { [accountId: string]: Cell<string> };
+    domains?: { [accountId: string]: Cell<string> };
+  };
   freshness?: { email?: { [email: string]: number }; phone?: { [phone: string]: number } };
   loyalty?: {
     member_id?: Cell<string>;

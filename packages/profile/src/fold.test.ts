@@ -3,6 +3,7 @@ import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import { compactDoc } from './doc.ts';
 import type { ProfileDoc } from './doc.ts';
+import { hourOfWeek } from './engagement.ts';
 import { eventFragment, foldEvents } from './fold.ts';
 import type { FoldInput } from './fold.ts';
 import { join } from './join.ts';
@@ -104,6 +105,7 @@ describe('eventFragment', () => {
         categories: { shoes: T },
         cart: { last_add_to_cart_at: T, items: { S1: c(true) } },
       },
+      engagement: { channels: { web: 1 }, hours: { [String(hourOfWeek(T))]: 1 } },
     });
   });
 

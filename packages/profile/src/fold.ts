@@ -4,6 +4,7 @@ import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contra
 import { cell, cmpStr, put } from './doc.ts';
 import type { Cell, DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
 import { accountFragment } from './account.ts';
+import { engagementFragment } from './engagement.ts';
 import { join } from './join.ts';
 import { loyaltyFragment } from './loyalty.ts';
 import { hasIdentifier } from './normalise.ts';
@@ -183,6 +184,8 @@ export function eventFragment<T extends InputTopic>(topic: T, event: EventOf<T>,
     out.activity = activity;
     out.loyalty = loyaltyFragment(input.event);
   }
+  const engagement = engagementFragment(input);
+  if (engagement !== undefined) out.engagement = engagement;
   const account = 'account' in input.event ? accountFragment(input.event.account, t, event.event_id) : undefined;
   if (account !== undefined) out.account = account;
   if (ids.email !== undefined || ids.phone !== undefined) {

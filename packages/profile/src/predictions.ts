@@ -22,6 +22,8 @@ export function predictionsView(c: Cell<PredictionsValue> | undefined): JsonValu
   if (c === undefined) return null;
   const v: Partial<Record<keyof PredictionsValue, unknown>> = typeof c.v === 'object' && c.v !== null ? c.v : {};
   return {
+    best_channel: typeof v.best_channel === 'string' ? v.best_channel : null,
+    best_hour_of_week: num(v.best_hour_of_week),
     clv_minor: num(v.clv_minor),
     currency: typeof v.currency === 'string' ? v.currency : null,
     expected_order_minor: num(v.order_value_minor),

@@ -135,6 +135,8 @@ export const RULES = record({
     /** expires_at (epoch ms, decimal) → points earned that expire then: one entry per distinct expiry instant. */
     lots: map(sum),
   }),
+  /** Engagement counts (engagement.ts): channel → events, hour of the week (UTC, "0"–"167", only hours seen) → events. */
+  engagement: record({ channels: map(sum), hours: map(sum) }),
   /** purpose → cell with v = {granted, source}. */
   consent: map(lww),
   /** The B2B account the contact acts for (account.ts: an older claim of another account loses). */

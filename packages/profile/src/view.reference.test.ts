@@ -162,6 +162,8 @@ const referenceView = (() => {
       expected_order_minor: n('order_value_minor'),
       clv_minor: n('clv_minor'),
       next_purchase_at: typeof v.next_purchase_at === 'number' ? iso(v.next_purchase_at) : null,
+      best_channel: typeof v.best_channel === 'string' ? v.best_channel : null,
+      best_hour_of_week: n('best_hour_of_week'),
     };
   }
 

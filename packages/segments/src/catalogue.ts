@@ -78,6 +78,9 @@ export const FIELD_CATALOGUE: Readonly<Record<string, FieldType>> = {
   'predictions.expected_order_minor': 'number',
   'predictions.clv_minor': 'number',
   'predictions.next_purchase_at': 'timestamp',
+  /** The engagement channel and UTC hour of the week (0 = Monday 00h–01h … 167), shrunk toward the population's rates. */
+  'predictions.best_channel': 'string',
+  'predictions.best_hour_of_week': 'number',
   /** The loyalty programme (packages/profile/src/loyalty.ts): status `enrolled` or `left`; the balance may be negative. */
   'loyalty.member_id': 'string',
   'loyalty.status': 'string',

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { parseSettings, ProfileStreamError } from '@profile-stream/consumer-kit';
-import { fitModel, holdoutCheck, historyOf, type History, PredictError, type PredictModel } from '@profile-stream/predict';
+import { engagementPrior, fitModel, holdoutCheck, historyOf, type History, PredictError, type PredictModel } from '@profile-stream/predict';
 import { ProfileStore } from '@profile-stream/profile';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import { loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
@@ -16,7 +16,7 @@ import { connectRedis, openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { ModelStore } from '../predict/models.ts';
 import { publishScored, scoreProfiles } from '../predict/score.ts';
-import { customerOrders } from '../predict/warehouse.ts';
+import { customerOrders, engagementCounts } from '../predict/warehouse.ts';
 import { progressBar } from '../progress.ts';
 import { printTable } from '../table.ts';
 
@@ -31,7 +31,9 @@ async function warehouseOrders(asOf: number) {
   const cfg = loadWarehouseConfig(cliContext('predict').env);
   const a = await openAnalystClient({ url: cfg.conn.clickhouse.url, database: cfg.database, opsPort: cfg.opsPort, dataDir: cfg.dataDir });
   try {
-    return { orders: await customerOrders(a.client, cfg.database, asOf), location: a.location };
+    const orders = await customerOrders(a.client, cfg.database, asOf);
+    const engagement = await engagementCounts(a.client, cfg.database, asOf);
+    return { orders, engagement, location: a.location };
   } finally {
     await a.close();
   }
@@ -49,6 +51,12 @@ function describeModel(m: PredictModel): string {
     `BG/NBD r=${p.r.toFixed(4)} α=${p.alpha.toFixed(4)} a=${p.a.toFixed(4)} b=${p.b.toFixed(4)} on ${m.bgnbd.customers} customers (LL ${m.bgnbd.log_likelihood.toFixed(2)})`,
     spend,
     `CLV over ${m.clv.horizon_days} d at ${(m.clv.annual_discount_rate * 100).toFixed(1)} %/year`,
+    m.engagement === undefined
+      ? 'no engagement prior (best channel and hour not scored)'
+      : `engagement prior on ${m.engagement.events} events (m=${m.engagement.prior_strength}): ${Object.entries(m.engagement.channels)
+          .sort((a, b) => b[1] - a[1])
+          .map(([c, p]) => `${c} ${(p * 100).toFixed(1)} %`)
+          .join(', ')}`,
   ].join('\n');
 }
 
@@ -81,7 +89,7 @@ export function registerPredict(program: Command): void {
       };
       const minCustomers = number('--min-customers', opts.minCustomers, 1);
       const now = parseAsOf(opts.asOf);
-      const { orders, location } = await warehouseOrders(now);
+      const { orders, engagement, location } = await warehouseOrders(now);
       const histories = [...orders.values()].map((o) => historyOf(o, now)).filter((h): h is History => h !== null);
       await withModels(async (models) => {
         let fitted: ReturnType<typeof fitModel>;
@@ -94,7 +102,7 @@ export function registerPredict(program: Command): void {
           const kept = current === null ? 'no model exists yet' : `model version ${current.version} stays current`;
           throw new PredictError('model_fit_failed', `${err.message}; ${kept}`, { cause: err });
         }
-        fitted.model = await models.store(fitted.model);
+        fitted.model = await models.store({ ...fitted.model, engagement: engagementPrior(engagement.channels, engagement.hours) });
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify({ ...fitted.model, gamma_gamma_error: fitted.gammaGammaError, ms: fitted.ms, warehouse: location }, null, 2)}\n`,

@@ -7,7 +7,7 @@
  */
 import type { ProfileDoc, PredictionsValue, ProfileStore } from '@profile-stream/profile';
 import { predictionsFragment, purchaseTimeline } from '@profile-stream/profile';
-import { historyOf, type PredictModel, type Predictions, scoreCustomer } from '@profile-stream/predict';
+import { bestOption, historyOf, type PredictModel, type Predictions, scoreCustomer } from '@profile-stream/predict';
 import { profileChangeRecords } from '@profile-stream/stitcher';
 import type { Clients } from '../clients.ts';
 
@@ -53,6 +53,25 @@ export function predictionsValue(p: Predictions): PredictionsValue {
   return v;
 }
 
+/** Consent purposes that are also channels: a withdrawn one is never the best channel. */
+const CONSENTED_CHANNELS = ['email', 'sms', 'push'];
+
+/**
+ * The best channel and hour of the week (packages/predict/src/engagement.ts) from the profile's engagement counts and
+ * the model's population shares; nothing when the model has no engagement prior or no option has a positive rate.
+ */
+export function bestEngagement(model: PredictModel, doc: ProfileDoc): Pick<PredictionsValue, 'best_channel' | 'best_hour_of_week'> {
+  const prior = model.engagement;
+  if (prior === undefined) return {};
+  const withdrawn = new Set(CONSENTED_CHANNELS.filter((c) => doc.consent?.[c]?.v.granted === false));
+  const channel = bestOption(doc.engagement?.channels, prior.channels, prior.prior_strength, withdrawn);
+  const hour = bestOption(doc.engagement?.hours, prior.hours, prior.prior_strength);
+  const out: Pick<PredictionsValue, 'best_channel' | 'best_hour_of_week'> = {};
+  if (channel !== null) out.best_channel = channel.key;
+  if (hour !== null) out.best_hour_of_week = Number(hour.key);
+  return out;
+}
+
 export async function scoreProfiles(o: ScoreRun): Promise<ScoreSummary> {
   const t0 = performance.now();
   const ids = await o.store.profileIds();
@@ -72,7 +91,7 @@ export async function scoreProfiles(o: ScoreRun): Promise<ScoreSummary> {
           withoutOrders++;
           return null;
         }
-        const value = predictionsValue(scoreCustomer(o.model, history, new Date(o.now)));
+        const value = { ...predictionsValue(scoreCustomer(o.model, history, new Date(o.now))), ...bestEngagement(o.model, p.doc as ProfileDoc) };
         const fold = await o.store.fold(id, [{ event_id: runId, occurred_at: o.now, fragment: predictionsFragment(value, o.now, runId) }]);
         return { profileId: fold.profileId, version: fold.version, doc: fold.doc, mergedIds: fold.mergedIds, runId, scoredAt: o.now };
       }),
