@@ -13,12 +13,15 @@ import { eventKey, ProfileStreamError } from '@profile-stream/contracts';
 import { openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { checkColumnMap, type ImportSettings, PRESETS, type PresetName, parseColumnMap } from '../import/mapping.ts';
+import { readMappingFile } from '../import/mapping-file.ts';
 import { openRecords } from '../import/read.ts';
 import { type ImportCounts, runImport } from '../import/run.ts';
 import { progressBar } from '../progress.ts';
 import { Sender } from '../sender.ts';
 
 export interface ImportOptions {
+  /** A YAML file of the settings below (import/mapping-file.ts). */
+  mapping?: string;
   preset?: string;
   map?: string;
   format?: string;
@@ -49,10 +52,17 @@ function oneOf<T extends string>(option: string, value: string, allowed: readonl
   return value as T;
 }
 
-/** The preset (if any) with the command line's options over it; --map entries replace the preset's one by one. */
-export function importSettings(file: string, o: ImportOptions): ImportSettings {
+/**
+ * The preset (if any), the --mapping file over it, the command line's options over both; --map entries replace the
+ * file's and the preset's one by one.
+ */
+export function importSettings(file: string, options: ImportOptions): ImportSettings {
+  const { map: fileMap, header: fileHeader, ...fromFile } = options.mapping === undefined ? {} : readMappingFile(options.mapping);
+  // The command line over the file; `header` is true unless --no-header (commander's default), so only false overrides.
+  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'header'));
+  const o: ImportOptions = { ...fromFile, ...given, header: options.header === false ? false : fileHeader };
   const preset = o.preset === undefined ? undefined : PRESETS[oneOf('--preset', o.preset, Object.keys(PRESETS) as PresetName[])];
-  const map = { ...preset?.map, ...(o.map === undefined ? {} : parseColumnMap(o.map)) };
+  const map = { ...preset?.map, ...fileMap, ...(o.map === undefined ? {} : parseColumnMap(o.map)) };
   checkColumnMap(map);
   const timezone = o.timezone ?? preset?.timezone ?? 'UTC';
   if (!IANAZone.isValidZone(timezone)) throw invalid(`--timezone: unknown time zone ${JSON.stringify(timezone)}`);
@@ -139,6 +149,7 @@ export function registerImport(program: Command): void {
     .description('historical orders (CSV or whitespace-separated, plain or .gz) into the purchases topic, one event per order')
     .argument('<file>', 'a .csv, .txt or .gz file')
     .option('--preset <name>', 'ready-made settings: online-retail or cdnow (see the README)')
+    .option('--mapping <file.yaml>', 'the settings in a YAML file: preset, map (field: column), format, header, date_format, timezone, currency, ... (README)')
     .option('--map <pairs>', 'field=column pairs: customer, order, at, sku, category, quantity, price (unit), amount (line total)')
     .option('--format <format>', 'csv (RFC 4180) or whitespace (columns separated by spaces)')
     .option('--no-header', 'the first line is data: columns are named 1, 2, 3, ...')

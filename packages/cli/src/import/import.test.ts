@@ -300,6 +300,7 @@ describe('orders', () => {
       {
         event_id: importEventId('online-retail', '581483', 'completed'),
         occurred_at: Date.UTC(2011, 11, 9, 9, 14), // the earliest line
+        account: null,
         anonymous_id: null,
         user_id: 'retail:16446',
         email: null,
