@@ -7,9 +7,12 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
+import { resolve } from 'node:path';
+import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { AccountStore } from '@profile-stream/profile';
+import { loadDefinitions } from '@profile-stream/segments';
 import { startService } from './support/pipeline.ts';
-import { DAY, membershipEvents, settle, setup, stitch, whileRunning, type Ctx } from './support/segments.ts';
+import { assertWellFormed, DAY, membershipEvents, settle, setup, stitch, whileRunning, type Ctx } from './support/segments.ts';
 
 let c: Ctx;
 beforeAll(async () => {
@@ -35,7 +38,8 @@ test('account segments: entity account, the account id, new-account exactly for 
   }
   assert.ok(firstSeen.size >= 3, `${firstSeen.size} accounts`);
 
-  const events = membershipEvents(c) as (ReturnType<typeof membershipEvents>[number] & { entity: string })[];
+  const events = membershipEvents(c);
+  assertWellFormed(events, await loadDefinitions(resolve(REPO_ROOT, 'segments')));
   const ofAccounts = events.filter((e) => e.entity === 'account');
   assert.ok(
     events.some((e) => e.entity === 'profile'),

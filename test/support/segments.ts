@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
-import type { SegmentDefinition } from '@profile-stream/segments';
+import { ACCOUNT_SEGMENTS, type SegmentDefinition } from '@profile-stream/segments';
 import { MembershipStore } from '@profile-stream/segmenter';
 import { runCli, testEnv, waitUntil, type TestEnv } from './index.ts';
 import { INPUTS, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './pipeline.ts';
@@ -12,7 +12,9 @@ export const DAY = 86_400_000;
 
 export interface MembershipEvent {
   event_id: string;
+  /** A profile id, or for entity account the account id (its memberships are the member `account:<id>`). */
   profile_id: string;
+  entity: 'profile' | 'account';
   segment_id: string;
   segment_version: number;
   change: 'entered' | 'exited';
@@ -121,9 +123,11 @@ export function assertWellFormed(events: MembershipEvent[], defs: readonly Segme
   }
   const seqs = new Map<string, MembershipEvent[]>();
   for (const e of byId.values()) {
-    assert.equal(e.event_id, `${e.profile_id}:${e.segment_id}:m${e.membership_version}`);
-    assert.equal(e.segment_version, defs.find((d) => d.id === e.segment_id)?.version, `segment ${e.segment_id}`);
-    const k = `${e.profile_id} ${e.segment_id}`;
+    const member = e.entity === 'account' ? `account:${e.profile_id}` : e.profile_id;
+    assert.equal(e.event_id, `${member}:${e.segment_id}:m${e.membership_version}`);
+    const segments: readonly { id: string; version: number }[] = e.entity === 'account' ? ACCOUNT_SEGMENTS : defs;
+    assert.equal(e.segment_version, segments.find((d) => d.id === e.segment_id)?.version, `segment ${e.segment_id}`);
+    const k = `${member} ${e.segment_id}`;
     seqs.set(k, [...(seqs.get(k) ?? []), e]);
   }
   for (const [k, list] of seqs) {
