@@ -3,14 +3,16 @@
  * whole days as the warehouse gives them): the time to fit both models on them, the scoring rate of the model alone,
  * then `predict score`'s path on the real stack for M profiles (read from Redis, scored, folded, published on
  * profile-changes) next to a raw baseline of the same run: the same profiles' document GETs in pipelines of the same size.
+ * Then `import purchases` of the Online Retail file against a raw produce of its rows (bench/import.ts).
  */
-import { fitModel, type History, scoreCustomer, simulateCustomers } from '@profile-stream/predict';
+import { engagementPrior, fitModel, type History, scoreCustomer, simulateCustomers } from '@profile-stream/predict';
 import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
 import { Redis } from 'ioredis';
 import type { CliContext } from '../context.ts';
 import { publishScored, scoreProfiles } from '../predict/score.ts';
 import { printTable } from '../table.ts';
 import { setup, teardown } from './harness.ts';
+import { benchImport } from './import.ts';
 
 const DAY = 86_400_000;
 /** FHL 2005 (weeks) in days: α × 7. Gamma-Gamma (FHL 2005b) in cents: γ × 100. */
@@ -73,6 +75,8 @@ export async function benchPredict(ctx: CliContext, o: PredictBenchOptions): Pro
   const hs = histories(o.customers);
   const now = Date.now();
   const fit = fitModel(hs, { version: 1, now, clv: { horizon_days: 365, annual_discount_rate: 0.1 } });
+  // An engagement prior over every hour of the week, so scoring also picks each profile's best channel and hour.
+  fit.model.engagement = engagementPrior({ web: 7, email: 2, app: 1 }, Object.fromEntries(Array.from({ length: 168 }, (_, h) => [String(h), 1 + (h % 24)])));
   const p = fit.model.bgnbd.params;
   const gg = fit.model.gamma_gamma;
   process.stdout.write(
@@ -118,6 +122,8 @@ export async function benchPredict(ctx: CliContext, o: PredictBenchOptions): Pro
       },
       { path: 'baseline: document GETs, pipelines of 200', profiles: ids.length, ms: Math.round(rawMs), 'profiles/s': Math.round(ids.length / (rawMs / 1000)) },
     ]);
+    process.stdout.write('\nimport of the Online Retail file vs a raw produce of its rows (same run, same broker):\n');
+    printTable(await benchImport(b));
   } finally {
     redis.disconnect();
     await teardown(b);

@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
 import { eventKey, ProfileStreamError } from '@profile-stream/contracts';
-import { openClients } from '../clients.ts';
+import { type Clients, openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { checkColumnMap, type ImportSettings, PRESETS, type PresetName, parseColumnMap } from '../import/mapping.ts';
 import { readMappingFile } from '../import/mapping-file.ts';
@@ -86,13 +86,14 @@ async function write(out: WriteStream, text: string): Promise<void> {
   if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
 }
 
-export async function importPurchases(file: string, o: ImportOptions, io: { progress?: boolean } = {}): Promise<ImportReport> {
+/** `io.clients`: send through these (a bench's prefixed topics) instead of the CLI context's; the caller closes them. */
+export async function importPurchases(file: string, o: ImportOptions, io: { progress?: boolean; clients?: Clients } = {}): Promise<ImportReport> {
   const s = importSettings(file, o);
   const limit = o.limit === undefined ? undefined : Number(o.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalid(`--limit: expected a positive integer (got ${JSON.stringify(o.limit)})`);
   const source = await openRecords(file, s.format);
-  const ctx = o.dryRun ? undefined : cliContext('import');
-  const clients = ctx ? openClients(ctx) : undefined;
+  const own = o.dryRun || io.clients ? undefined : openClients(cliContext('import'));
+  const clients = o.dryRun ? undefined : (io.clients ?? own);
   const rejects = o.rejects ? createWriteStream(o.rejects) : undefined;
   const t0 = performance.now();
   const bar = progressBar(`import ${basename(file)} (bytes)`, io.progress === false ? 0 : source.size);
@@ -126,7 +127,7 @@ export async function importPurchases(file: string, o: ImportOptions, io: { prog
       rejects.end();
       await finished(rejects);
     }
-    await clients?.close();
+    await own?.close();
   }
 }
 
