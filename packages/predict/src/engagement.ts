@@ -51,7 +51,7 @@ export function bestOption(
   excluded: ReadonlySet<string> = new Set(),
 ): Best | null {
   const own = counts ?? {};
-  const n = Object.values(own).reduce((s, k) => s + (k > 0 ? k : 0), 0);
+  const n = Object.values(own).reduce((s, k) => s + Math.max(0, k), 0);
   if (n + m <= 0) return null;
   let best: Best | null = null;
   let bestPop = 0;
