@@ -104,6 +104,13 @@ export class AccountStore {
     return out;
   }
 
+  /** Erasure: the profiles leave the accounts they were counted in, unconditionally (store/erase.ts). */
+  async forget(accountIds: readonly string[], pids: readonly string[]): Promise<number> {
+    if (pids.length === 0) return 0;
+    const removed = await Promise.all(accountIds.map((id) => this.redis.hdel(this.contactsKey(id), ...pids)));
+    return removed.reduce((a, b) => a + b, 0);
+  }
+
   async contributions(accountId: string): Promise<Contribution[]> {
     const all = await this.redis.hgetall(this.contactsKey(accountId));
     return Object.values(all).map((json) => JSON.parse(json) as Contribution);

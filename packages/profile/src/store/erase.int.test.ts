@@ -10,6 +10,7 @@ import { afterAll, describe, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { isProfileError } from '../errors.ts';
 import { Crash, Gates } from '../testing/gates.ts';
+import { AccountStore } from './accounts.ts';
 import type { EraseRequest } from './erase.ts';
 import type { Gate } from './gate.ts';
 import type { Identifiers } from './identity.ts';
@@ -73,6 +74,25 @@ function world() {
 }
 
 describe('erase', () => {
+  test('an erased contact leaves every account it was counted in (B2B accounts); the other contacts stay', async () => {
+    const w = world();
+    const [pid] = await w.stitch(w.store, { email: 'carol@example.com' });
+    const [other] = await w.stitch(w.store, { email: 'dan@example.com' });
+    const accounts = new AccountStore(w.redis, w.prefix);
+    const section = { account: { id: { v: 'acct-1', t: 2, id: 'e2' }, seen: { 'acct-0': 1, 'acct-1': 2 } } };
+    // the contact's document names its account and one it was seen with before
+    const key = w.store.keys.profile(pid!).doc;
+    await w.redis.set(key, JSON.stringify({ ...JSON.parse((await w.redis.get(key))!), ...section }));
+    const folded = (p: string) => ({ profileId: p, version: 1, doc: { hw: 1, ...section }, mergedIds: [] });
+    await accounts.apply([folded(pid!), folded(other!)], 0);
+    await w.redis.hset(accounts.contactsKey('acct-0'), pid!, JSON.stringify({ version: 0, t: 1, id: 'e1' }));
+    assert.deepEqual((await accounts.view('acct-1', 0))?.contacts.sort(), [pid, other].sort());
+
+    await w.store.erase({ kind: 'email', value: 'carol@example.com' }, req());
+    assert.deepEqual((await accounts.view('acct-1', 0))?.contacts, [other]);
+    assert.equal(await w.redis.hexists(accounts.contactsKey('acct-0'), pid!), 0);
+  });
+
   test('a merged customer: only tombstones and the audit record stay, none holds an identifier; again → the same audit id', async () => {
     const w = world();
     const [a] = await w.stitch(w.store, { email: 'ada@example.com', anonymous_id: 'anon-1' });

@@ -21,8 +21,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { ProfileDoc } from '../doc.ts';
 import { ProfileError } from '../errors.ts';
 import type { ParsedRef } from '../ref.ts';
+import { AccountStore } from './accounts.ts';
 import { scriptCommand, type ScriptCall } from './commands.ts';
 import { FORGET_SCRIPT, FREEZE_SCRIPT, UNFREEZE_SCRIPT } from './erase-scripts.ts';
 import { openGate, type Gate } from './gate.ts';
@@ -221,6 +223,10 @@ export class Eraser {
     await this.gate('erase:forget', { profile: record.profile_id });
     const [listed, removed, other] = await this.forgetScript([this.keys.journal], [this.keys.index, ...pids]);
     await this.gate('erase:delete', { profile: record.profile_id });
+    // the erased customer's orders stop counting for the accounts it was in (its snapshot there holds its profile id)
+    const doc = await this.redis.get(this.keys.profile(record.profile_id).doc);
+    const accounts = doc === null ? [] : Object.keys((JSON.parse(doc) as ProfileDoc).account?.seen ?? {});
+    await new AccountStore(this.redis, this.keys.prefix).forget(accounts, pids);
     const deleted = await Promise.all(
       pids.map((pid) => {
         const k = this.keys.profile(pid);
