@@ -9,6 +9,8 @@ import { cell, put } from './doc.ts';
 import type { DeviceValue, FirstTouch, OrderDoc, ProfileDoc, RankSet, TicketDoc } from './doc.ts';
 import { eventFragment } from './fold.ts';
 import type { FoldInput } from './fold.ts';
+import { accountFragment } from './account.ts';
+import { engagementFragment } from './engagement.ts';
 import { join } from './join.ts';
 import { loyaltyFragment } from './loyalty.ts';
 import type { NormalisedIds } from './normalise.ts';
@@ -171,12 +173,16 @@ const referenceFragment = (() => {
           : input.topic === 'support-tickets'
             ? ticketPart(input.event)
             : { loyalty: loyaltyFragment(input.event) }; // new with the loyalty stream: only its place in the fragment is checked here
+    // New with predictions' engagement counts and B2B accounts: only their place in the fragment is checked here.
+    const engagement = engagementFragment(input);
+    const account = 'account' in input.event ? accountFragment(input.event.account, t, event.event_id) : undefined;
+    const extra: ProfileDoc = { ...(engagement ? { engagement } : {}), ...(account ? { account } : {}) };
     const common: ProfileDoc = {
       hw: t,
       ...identityPart(ids, t),
       activity: { first_seen_at: t, last_seen_at: t, events: { [eventKind(input)]: 1 } },
     };
-    return join(common, part);
+    return join(join(common, part), extra);
   }
   return eventFragment;
 })();
