@@ -15,6 +15,7 @@
  */
 import pRetry from 'p-retry';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { createCommitter } from './committer.ts';
 import { dlqTopicOf, toDlqRecord } from './dlq.ts';
 import { errorMessage, isRetriable } from './errors.ts';
 import { ensureTopics, type KafkaClient } from './kafka.ts';
@@ -45,8 +46,13 @@ export interface ConsumeOptions {
   sessionTimeout?: number;
   /** Partitions per DLQ topic when it has to be created (default 1). */
   dlqPartitions?: number;
-  /** Chunks of one partition whose effects and commit may be pending in the background (default 4; 1 = none ahead). */
+  /** Chunks of one partition whose effects may be pending in the background (default 4; 1 = none ahead). */
   inFlightChunks?: number;
+  /**
+   * Offset commits are coalesced: every partition's highest acknowledged offset in one request at most this often
+   * (default 100 ms; 0 = a request as soon as the last one is answered). A crash re-delivers at most this much more.
+   */
+  commitIntervalMs?: number;
 }
 
 export interface RunningConsumer {
@@ -185,17 +191,33 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     }
   }
 
-  /** Per topic/partition: the commit of its latest chunk (each chunk's commit waits for the one before). */
-  const tails = new Map<string, Promise<void>>();
-  /** Per topic/partition: chunks whose effects and commit are pending, oldest first. */
-  const pending = new Map<string, Promise<void>[]>();
+  /** Per topic/partition: whether its latest chunk and every earlier one are acknowledged (false: broken). */
+  const readies = new Map<string, Promise<boolean>>();
+  /** Every chunk's background work (effects, then its commit) until it settles: what stop() drains. */
+  const tails = new Set<Promise<void>>();
+  /** Per topic/partition: chunks whose effects are pending, oldest first (what inFlightChunks bounds). */
+  const pending = new Map<string, Promise<boolean>[]>();
+  /** The heartbeat of the latest batch: commit retries keep the member alive with it. */
+  let lastHeartbeat: () => Promise<void> = async () => undefined;
+  const committer = createCommitter(
+    (targets) =>
+      withRetry(
+        targets[0]!.topic,
+        'commit',
+        () => consumer.commitOffsets(targets),
+        () => lastHeartbeat(),
+        false,
+      ),
+    o.commitIntervalMs ?? 100,
+  );
   /** Partitions whose deferred effects failed for good: nothing more is committed for them. */
   const broken = new Map<string, unknown>();
   let activeBatches = 0;
 
   /**
    * The background half of a chunk: its deferred effects (started now, each retried until it succeeds or its retries
-   * run out), then, after the previous chunk's commit, its own commit. Never rejects.
+   * run out); once they and every earlier chunk's are acknowledged, its offset goes to the committer (coalesced with
+   * the other partitions'). Never rejects.
    */
   function durably(
     topic: string,
@@ -209,8 +231,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     const hops = timerOf(topic);
     const done = hops.start('durable');
     const effects = Promise.all(deferred.map((work) => withRetry(topic, 'deferred effect', work, heartbeat, false)));
-    const previous = tails.get(tp) ?? Promise.resolve();
-    const tail = (async () => {
+    const previous = readies.get(tp) ?? Promise.resolve(true);
+    const ready = (async () => {
       let failed: unknown;
       await effects.catch((err: unknown) => {
         failed = err;
@@ -221,10 +243,14 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
         crashed = true;
         log.error({ topic, partition, offset: last, err: errorMessage(failed) }, 'deferred effects failed: nothing more is committed for this partition');
       }
-      if (broken.has(tp)) return;
+      return !broken.has(tp);
+    })();
+    readies.set(tp, ready);
+    const tail = (async () => {
+      if (!(await ready)) return;
       const committed = hops.start('commit');
       try {
-        await withRetry(topic, 'commit', () => consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]), heartbeat, false);
+        await committer.commit({ topic, partition, offset: (BigInt(last) + 1n).toString() });
       } catch (err) {
         // Not fatal: the next chunk's commit covers this one; a revoked partition's new owner starts from the last commit.
         log.warn({ topic, partition, offset: last, err: errorMessage(err) }, 'commit failed');
@@ -235,13 +261,14 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       o.metrics.committed.inc({ topic });
       o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(highWatermark) - BigInt(last) - 1n)));
     })();
-    tails.set(tp, tail);
+    tails.add(tail);
+    void tail.then(() => tails.delete(tail));
     const queue = pending.get(tp) ?? [];
     pending.set(tp, queue);
-    queue.push(tail);
-    void tail.then(() => {
-      queue.splice(queue.indexOf(tail), 1);
-      if (tails.get(tp) === tail) tails.delete(tp);
+    queue.push(ready);
+    void ready.then(() => {
+      queue.splice(queue.indexOf(ready), 1);
+      if (readies.get(tp) === ready) readies.delete(tp);
     });
   }
 
@@ -259,6 +286,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     const hops = timerOf(topic);
     const tp = `${topic}/${partition}`;
     if (broken.has(tp)) throw new Error(`${tp}: deferred effects failed (${errorMessage(broken.get(tp))}); restart to re-process from the last commit`);
+    lastHeartbeat = heartbeat;
     const arrived = clock();
     const producedAt = arrived - (Date.now() - Number(batch.messages[0]?.timestamp ?? Date.now()));
     let cycleFrom = Math.min(arrived, Math.max(ended.get(tp) ?? (lastFetchAt || arrived), producedAt));
@@ -335,7 +363,8 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       // The batch in hand returns (its chunk finished or abandoned), then what is in the background is committed
       // while the consumer is still in its group; only then does it leave.
       while (activeBatches > 0) await new Promise((r) => setTimeout(r, 10));
-      await Promise.all([...tails.values()]);
+      await committer.flush();
+      await Promise.all([...tails]);
       await consumer.disconnect();
       log.info('consumer stopped');
     },

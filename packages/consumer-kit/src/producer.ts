@@ -4,6 +4,12 @@
  * broker start, when a retried batch comes back OUT_OF_ORDER_SEQUENCE_NUMBER — replace the underlying producer
  * (a new producer id) and send the same records again. A record may then be written twice; every consumer in
  * this project de-duplicates by event id, so at-least-once holds and nothing is lost.
+ *
+ * Sends are coalesced (issue 12): while a request is in flight, the sends that arrive wait and then go together as
+ * one request (split only by size), in the order they were asked. A stitcher's partitions each produce a chunk's
+ * records; sent one request after another they were ~75 produce requests/s at 300 events/s, each costing the broker
+ * ~1 ms of CPU on the 2-core machine. An idle producer sends at once (no linger); a busy one batches by itself.
+ * A coalesced request that fails fails every send in it (each caller retries its own records).
  */
 import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, Producer as KafkajsProducer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
@@ -70,7 +76,60 @@ export function splitBatch(topicMessages: TopicMessages[], max = MAX_REQUEST_BYT
   return out;
 }
 
-/** An idempotent producer (acks=all, exactly-once per partition against ordinary retries). */
+interface Queued {
+  topicMessages: TopicMessages[];
+  acks: number | undefined;
+  resolve: (m: RecordMetadata[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Topic messages of several sends as one list: one entry per topic, records in the order they were asked. */
+export function mergeTopicMessages(sends: readonly TopicMessages[][]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const tms of sends) {
+    for (const tm of tms) {
+      const known = byTopic.get(tm.topic);
+      if (known) known.messages.push(...tm.messages);
+      else byTopic.set(tm.topic, { ...tm, messages: [...tm.messages] });
+    }
+  }
+  return [...byTopic.values()];
+}
+
+/**
+ * Runs `send` for queued batches one request at a time; what is queued meanwhile (with the same acks) goes as one.
+ * Each caller gets the metadata of its own topics.
+ */
+export function coalescing(send: (topicMessages: TopicMessages[], acks: number | undefined) => Promise<RecordMetadata[]>) {
+  let queue: Queued[] = [];
+  let pumping = false;
+  async function pump(): Promise<void> {
+    pumping = true;
+    while (queue.length) {
+      const acks = queue[0]!.acks;
+      const n = queue.findIndex((q) => q.acks !== acks);
+      const batch = n === -1 ? queue : queue.slice(0, n);
+      queue = n === -1 ? [] : queue.slice(n);
+      try {
+        const meta = await send(mergeTopicMessages(batch.map((q) => q.topicMessages)), acks);
+        for (const q of batch) {
+          const topics = new Set(q.topicMessages.map((tm) => tm.topic));
+          q.resolve(meta.filter((m) => topics.has(m.topicName)));
+        }
+      } catch (err) {
+        for (const q of batch) q.reject(err);
+      }
+    }
+    pumping = false;
+  }
+  return (topicMessages: TopicMessages[], acks: number | undefined): Promise<RecordMetadata[]> =>
+    new Promise((resolve, reject) => {
+      queue.push({ topicMessages, acks, resolve, reject });
+      if (!pumping) void pump();
+    });
+}
+
+/** An idempotent producer (acks=all, exactly-once per partition against ordinary retries), its sends coalesced. */
 export function createProducer(kafka: KafkaClient, options: { transactionalId?: string } = {}): Producer {
   if (options.transactionalId) return kafkajsProducer(kafka, options.transactionalId);
   let current = kafkajsProducer(kafka);
@@ -88,6 +147,12 @@ export function createProducer(kafka: KafkaClient, options: { transactionalId?: 
       }
     }
   }
+  const enqueue = coalescing(async (topicMessages, acks) => {
+    const out: RecordMetadata[] = [];
+    for (const part of splitBatch(topicMessages))
+      out.push(...(await again(() => current.sendBatch({ ...(acks === undefined ? {} : { acks }), topicMessages: part }))));
+    return out;
+  });
   return {
     async connect() {
       await current.connect();
@@ -97,16 +162,7 @@ export function createProducer(kafka: KafkaClient, options: { transactionalId?: 
       connected = false;
       await current.disconnect();
     },
-    send: async (record: ProducerRecord): Promise<RecordMetadata[]> => {
-      const { topic, messages, ...rest } = record;
-      const out: RecordMetadata[] = [];
-      for (const part of splitBatch([{ topic, messages }])) out.push(...(await again(() => current.send({ ...rest, topic, messages: part[0]!.messages }))));
-      return out;
-    },
-    sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
-      const out: RecordMetadata[] = [];
-      for (const part of splitBatch(batch.topicMessages ?? [])) out.push(...(await again(() => current.sendBatch({ ...batch, topicMessages: part }))));
-      return out;
-    },
+    send: (record: ProducerRecord): Promise<RecordMetadata[]> => enqueue([{ topic: record.topic, messages: record.messages }], record.acks),
+    sendBatch: (batch: ProducerBatch): Promise<RecordMetadata[]> => enqueue(batch.topicMessages ?? [], batch.acks),
   };
 }
