@@ -3,12 +3,14 @@
  * key in offset order (one writer per profile), cross-key concurrently. For each change: retire the profiles
  * it absorbed (they exit with reason profile_merged), evaluate every definition over the new view and write
  * the membership changes with their outbox records in one Redis step. A scheduled tick carries no view: the
- * profile is read from the profile store. Nothing is published here; the relay does that from the outbox.
+ * profile is read from the profile store. After the chunk's changes, each account their views name is evaluated once
+ * (accounts.ts). Nothing is published here; the relay does that from the outbox.
  */
 import {
   asRedisError,
   decodeMessageRaw,
   drop,
+  failed,
   ok,
   perKey,
   ProfileStreamError,
@@ -21,7 +23,7 @@ import {
 import type { ContractsRegistry, ProfileChanged, ProfileErased, TopicTable } from '@profile-stream/contracts';
 import type { AccountStore, JsonValue, ProfileStore } from '@profile-stream/profile';
 import type { SegmentDefinition } from '@profile-stream/segments';
-import { accountOfMember, evaluateAccount } from './accounts.ts';
+import { accountOfMember, ChunkAccounts, evaluateAccount } from './accounts.ts';
 import { evaluator } from './evaluate.ts';
 import type { SegmenterMetrics } from './metrics.ts';
 import type { ApplyResult } from './store/records.ts';
@@ -84,7 +86,10 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     retired.add(pid);
   }
 
-  async function onChange(c: ProfileChanged, hops: HopTimer): Promise<Outcome> {
+  /** Where a change's view names the contact's account (evaluated once per chunk, after its changes). */
+  type NoteAccount = (accountId: string, at: number, triggerId: string | null) => void;
+
+  async function onChange(c: ProfileChanged, hops: HopTimer, noteAccount: NoteAccount): Promise<Outcome> {
     const account = accountOfMember(c.profile_id);
     if (account !== null) return outcomeOf(c.profile_id, await evaluateAccount(d, account, { kind: 'tick', at: c.occurred_at }, null, hops));
     if (c.cause === 'tick') {
@@ -112,9 +117,8 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
       c.profile_id,
       await evaluate.view(c.profile_id, c.profile_version, view, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops),
     );
-    // the contact's account: after the stitcher wrote its snapshot (it does before publishing the change)
     const contactOf = (view as { account?: { account_id?: unknown } | null }).account?.account_id;
-    if (typeof contactOf === 'string') await evaluateAccount(d, contactOf, { kind: 'event', at: c.occurred_at }, c.trigger_event_id, hops);
+    if (typeof contactOf === 'string') noteAccount(contactOf, c.occurred_at, c.trigger_event_id);
     return outcome;
   }
 
@@ -123,17 +127,44 @@ export function segmenterHandler(d: HandlerDeps): BatchHandler {
     return ok();
   }
 
-  return perKey(
-    async (m: KitMessage, { hops }) => {
-      // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
-      const decoded = await hops.time('decode', () => decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m));
-      try {
-        return m.topic === erasedTopic ? await onErased(decoded.value as ProfileErased, hops) : await onChange(decoded.value as ProfileChanged, hops);
-      } catch (err) {
-        if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
-        throw asRedisError(err);
-      }
-    },
-    { concurrency: 256 },
-  );
+  /**
+   * Each account named by the chunk's changes, evaluated once: the stitcher wrote every contact's snapshot before
+   * publishing its change, so the account's contributions already hold the whole chunk. A failed evaluation becomes the
+   * outcome of the changes that named the account (retried with them; a change's own effects are idempotent).
+   */
+  async function evaluateAccounts(named: ChunkAccounts, outcomes: Outcome[], hops: HopTimer): Promise<void> {
+    await Promise.all(
+      named.entries().map(async (a) => {
+        try {
+          await evaluateAccount(d, a.accountId, { kind: 'event', at: a.at }, a.triggerId, hops);
+        } catch (err) {
+          const out = failed(asRedisError(err));
+          for (const i of a.messages) if (outcomes[i]!.kind === 'ok' || outcomes[i]!.kind === 'drop') outcomes[i] = out;
+        }
+      }),
+    );
+  }
+
+  return async (messages, ctx) => {
+    const index = new Map(messages.map((m, i) => [m, i]));
+    const named = new ChunkAccounts();
+    const outcomes = await perKey(
+      async (m: KitMessage, { hops }) => {
+        // Raw decode (no copy into plain objects): these records are flat, their unions already unwrapped.
+        const decoded = await hops.time('decode', () => decodeMessageRaw<ProfileChanged | ProfileErased>(d.registry, m));
+        const noteAccount: NoteAccount = (id, at, triggerId) => named.note(id, at, triggerId, index.get(m)!);
+        try {
+          return m.topic === erasedTopic
+            ? await onErased(decoded.value as ProfileErased, hops)
+            : await onChange(decoded.value as ProfileChanged, hops, noteAccount);
+        } catch (err) {
+          if (err instanceof SyntaxError) throw new ProfileStreamError('invalid_event', `profile_json is not JSON: ${err.message}`);
+          throw asRedisError(err);
+        }
+      },
+      { concurrency: 256 },
+    )(messages, ctx);
+    if (named.size > 0) await evaluateAccounts(named, outcomes, ctx.hops);
+    return outcomes;
+  };
 }
