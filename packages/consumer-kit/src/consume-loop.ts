@@ -17,6 +17,7 @@ import pRetry from 'p-retry';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { createCommitter } from './committer.ts';
 import { dlqTopicOf, toDlqRecord } from './dlq.ts';
+import { type Gathered, gatherer } from './gather.ts';
 import { errorMessage, isRetriable } from './errors.ts';
 import { ensureTopics, type KafkaClient } from './kafka.ts';
 import type { Producer } from './producer.ts';
@@ -35,8 +36,12 @@ export interface ConsumeOptions {
   logger: Logger;
   metrics: KitMetrics;
   fromBeginning?: boolean;
-  /** Messages per handler call and commit (default 500). */
+  /**
+   * Messages per handler call (default 500). The chunks of the partitions a fetch brought are handled together
+   * (gather.ts) up to this many; each partition's chunk is committed on its own.
+   */
   chunkSize?: number;
+  /** Partitions whose batches are handled at once (default 16: at least every partition of a topic here). */
   partitionsConsumedConcurrently?: number;
   /** Fetch size limits (defaults: 4 MiB per partition, kafkajs's 10 MiB per fetch response). */
   maxBytesPerPartition?: number;
@@ -219,18 +224,10 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
    * run out); once they and every earlier chunk's are acknowledged, its offset goes to the committer (coalesced with
    * the other partitions'). Never rejects.
    */
-  function durably(
-    topic: string,
-    partition: number,
-    last: string,
-    highWatermark: string,
-    deferred: (() => Promise<unknown>)[],
-    heartbeat: () => Promise<void>,
-  ) {
+  function durably(topic: string, partition: number, last: string, highWatermark: string, effects: Promise<unknown>) {
     const tp = `${topic}/${partition}`;
     const hops = timerOf(topic);
     const done = hops.start('durable');
-    const effects = Promise.all(deferred.map((work) => withRetry(topic, 'deferred effect', work, heartbeat, false)));
     const previous = readies.get(tp) ?? Promise.resolve(true);
     const ready = (async () => {
       let failed: unknown;
@@ -272,6 +269,24 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
     });
   }
 
+  /** A handler call for the chunks of the partitions of one fetch (per topic), and its deferred effects, started once. */
+  type Ctx = { topic: string; heartbeat: () => Promise<void>; hops: HopTimer };
+  type Handled = Gathered<Outcome, Promise<unknown>>;
+  const gatherers = new Map<string, (chunk: KitMessage[], ctx: Ctx) => Promise<Handled>>();
+  const gatherOf = (topic: string) => {
+    const known = gatherers.get(topic);
+    if (known) return known;
+    const g = gatherer<KitMessage, Ctx, Outcome, Promise<unknown>>(async (messages, { topic: t, heartbeat, hops }) => {
+      const deferred: (() => Promise<unknown>)[] = [];
+      const outcomes = await settle(messages, heartbeat, hops, deferred);
+      const effects = Promise.all(deferred.map((work) => withRetry(t, 'deferred effect', work, heartbeat, false)));
+      effects.catch(() => undefined); // each partition's durably() reports a failure
+      return { outcomes, shared: effects };
+    }, chunkSize);
+    gatherers.set(topic, g);
+    return g;
+  };
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     activeBatches++;
     try {
@@ -298,16 +313,16 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
       while (queue.length >= inFlightChunks) await hops.time('durable_wait', () => queue[0]!);
       const t0 = performance.now();
       const chunk = batch.messages.slice(start, start + chunkSize).map((m) => toKit(topic, partition, m));
-      let outcomes: Outcome[];
-      const deferred: (() => Promise<unknown>)[] = [];
+      let handledChunk: Handled;
       const handled = hops.start('handle');
       try {
-        outcomes = await settle(chunk, heartbeat, hops, deferred);
+        handledChunk = await gatherOf(topic)(chunk, { topic, heartbeat, hops });
       } catch (err) {
         if (stopping.signal.aborted) return; // not committed: re-processed after restart/rebalance
         throw err;
       }
       handled();
+      const outcomes = handledChunk.outcomes;
       const dead = chunk.flatMap((m, i) => {
         const out = outcomes[i]!;
         o.metrics.messages.inc({ topic, outcome: out.kind });
@@ -334,7 +349,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
         }
       }
       const last = chunk[chunk.length - 1]!.offset;
-      durably(topic, partition, last, batch.highWatermark, deferred, heartbeat);
+      durably(topic, partition, last, batch.highWatermark, handledChunk.shared);
       resolveOffset(last); // the fetch position moves only with resolved offsets, not with commits
       o.metrics.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
       await hops.time('heartbeat', heartbeat);
@@ -350,7 +365,7 @@ export async function startConsumer(o: ConsumeOptions): Promise<RunningConsumer>
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
+    partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 16,
     eachBatch,
   });
   log.info({ topics: o.topics }, 'consuming');
