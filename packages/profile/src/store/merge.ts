@@ -28,7 +28,7 @@ export interface ProfileScripts {
 
 export function profileScripts(redis: Redis): ProfileScripts {
   return {
-    fold: scriptCommand(redis, 'psFold2', FOLD_SCRIPT, 7, { prelude: JOIN_PRELUDE }),
+    fold: scriptCommand(redis, 'psFold3', FOLD_SCRIPT, 7),
     prepare: scriptCommand(redis, 'psPrepare', PREPARE_SCRIPT, 7),
     seal: scriptCommand(redis, 'psSeal', SEAL_SCRIPT, 7),
     unprepare: scriptCommand(redis, 'psUnprepare', UNPREPARE_SCRIPT, 7),

@@ -100,3 +100,59 @@ test('a fold into a profile that waits for a merge helps finish it first', async
   assert.deepEqual([r.profileId, r.applied, r.duplicates], [s, 1, 1]);
   assert.deepEqual(r.doc.transactions, { revenue_minor: { GBP: 200 } });
 });
+
+test('a fold overtaken between its read and its write (another stitcher folded meanwhile) joins again on what is stored: nothing is lost', async () => {
+  const prefix = `t-st-${randomBytes(4).toString('hex')}:`;
+  const clock = { t: 1_800_000_000_000 };
+  const now = () => clock.t++;
+  const other = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now });
+  const pid = (await other.resolver.resolve({ email: 'cas@x.com' })).profileId;
+  await other.fold(pid, [order('first', clock.t, 100)]);
+  // Each time this store is about to write, the other writes first: its base (read before the gate) is then stale.
+  let overtakes = 2;
+  const store = new ProfileStore({
+    redis,
+    prefix,
+    windowMs: 30 * DAY,
+    now,
+    gate: async (step) => {
+      if (step === 'fold' && overtakes > 0) await other.fold(pid, [order(`other-${overtakes--}`, clock.t, 10)]);
+    },
+  });
+  const r = await store.fold(pid, [order('mine', clock.t, 1000)]);
+  assert.deepEqual([r.applied, r.duplicates, r.version], [1, 0, 4], 'first, two overtaking folds, then this one');
+  assert.deepEqual(r.doc.transactions, { revenue_minor: { GBP: 1120 } });
+  const stored = await other.read(pid);
+  assert.deepEqual(stored?.doc, r.doc, 'what the fold returns is what is stored');
+  assert.equal(stored?.version, 4);
+});
+
+test("a profile the chunk's identity step created is folded without a read; if another writer got there first, the fold joins onto its document", async () => {
+  const prefix = `t-st-${randomBytes(4).toString('hex')}:`;
+  const clock = { t: 1_800_000_000_000 };
+  const now = () => clock.t++;
+  const other = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now });
+  let raced = false;
+  const store = new ProfileStore({
+    redis,
+    prefix,
+    windowMs: 30 * DAY,
+    now,
+    gate: async (step, at) => {
+      if (step !== 'fold' || raced) return;
+      raced = true;
+      await other.fold(String(at.profile), [order('theirs', clock.t, 7)]);
+    },
+  });
+  const item = (id: string, amount: number) => ({
+    ids: { email: 'new@x.com' },
+    eventId: id,
+    occurredAt: clock.t,
+    fragment: () => ({ hw: clock.t, transactions: { revenue_minor: { GBP: amount } } }),
+  });
+  const chunk = await store.stitch([item('a', 100), item('b', 20)]);
+  assert.equal(chunk.resolutions[0]!.created, true);
+  assert.equal(chunk.folds.length, 1);
+  assert.deepEqual(chunk.folds[0]!.fold.doc.transactions, { revenue_minor: { GBP: 127 } });
+  assert.equal(chunk.folds[0]!.fold.version, 2);
+});

@@ -60,6 +60,12 @@ export interface ProfileStoreOptions {
 
 type Reply = (string | number)[];
 
+/** What a fold joins onto: the profile's document at a version. */
+export interface FoldBase {
+  version: number;
+  doc: ProfileDoc;
+}
+
 /** One event of a chunk to stitch: its identifiers and how its fragment follows from its resolution. */
 export interface StitchItem {
   ids: Identifiers;
@@ -152,32 +158,52 @@ export class ProfileStore {
     throw new ProfileError('identity_contention', `alias chain too long from ${pid}`);
   }
 
+  /** A profile's document and version as stored now (compare-and-set base of a fold): one round trip, pipelined. */
+  private async base(pid: string): Promise<FoldBase> {
+    const k = this.keys.profile(pid);
+    const [doc, version] = await Promise.all([this.redis.get(k.doc), this.redis.hget(k.meta, 'version')]);
+    return { version: Number(version ?? 0), doc: doc ? (JSON.parse(doc) as ProfileDoc) : {} };
+  }
+
   /**
    * Folds events into a profile, following its alias if it was merged and completing merges pending into it first.
-   * The fragments are joined here and applied in one script call; duplicates (in the window) are never applied.
-   * A profile erased meanwhile is refused (ProfileError `profile_erased`): nothing is written to it.
+   * The document is joined here (the fragments, then onto the stored document read at a version) and written by one
+   * script only if the profile is still at that version; otherwise the script answers with the document as it is now
+   * and the join is done again on it. `known`: the caller knows the profile is new (version 0, empty), so no read.
+   * Duplicates (in the window) are never applied. A profile erased meanwhile is refused (ProfileError
+   * `profile_erased`): nothing is written to it.
    */
-  async fold(pid: string, events: readonly StoredEvent[]): Promise<FoldResult> {
+  async fold(pid: string, events: readonly StoredEvent[], o: { known?: FoldBase } = {}): Promise<FoldResult> {
     const duplicates = new Set<string>();
     let batch = [...new Map(events.map((e) => [e.event_id, e])).values()];
     let target = pid;
+    let base = o.known;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let acc: ProfileDoc = {};
       for (const e of batch) acc = join(acc, e.fragment as ProfileDoc);
+      base ??= await this.base(target);
+      const doc = join(base.doc, acc);
       await this.gate('fold', { profile: target });
       const r: Reply = await this.scripts.fold(this.keys.profileArgs(target), [
         this.windowMs,
         this.now(),
-        JSON.stringify(acc),
+        base.version,
+        JSON.stringify(doc),
         ...batch.map((e) => e.event_id),
       ]);
       if (r[0] === 'erased') throw new ProfileError('profile_erased', `profile ${target} was erased (${String(r[1])})`, { path: 'profile_id' });
+      if (r[0] === 'stale') {
+        base = { version: Number(r[1]), doc: r[2] ? (JSON.parse(String(r[2])) as ProfileDoc) : {} };
+        continue;
+      }
       if (r[0] === 'moved') {
         target = String(r[1]);
+        base = undefined;
         continue;
       }
       if (r[0] === 'busy') {
         for (const m of r.slice(1)) await this.merger.complete(String(m), target);
+        base = undefined;
         continue;
       }
       if (r[0] === 'dups') {
@@ -185,13 +211,13 @@ export class ProfileStore {
         batch = batch.filter((e) => !duplicates.has(e.event_id));
         continue;
       }
-      const [, version, applied, doc, ...merged] = r;
+      const [, version, applied, ...merged] = r;
       return {
         profileId: target,
         version: Number(version),
         applied: Number(applied),
         duplicates: events.length - Number(applied),
-        doc: JSON.parse(String(doc)) as Record<string, unknown>,
+        doc: (Number(applied) > 0 ? doc : base.doc) as Record<string, unknown>,
         mergedIds: merged.map(String).sort(),
       };
     }
@@ -218,8 +244,10 @@ export class ProfileStore {
       const done = await Promise.all(
         [...groups].map(async ([pid, idx]): Promise<Done> => {
           const events = idx.map((i) => ({ event_id: items[i]!.eventId, occurred_at: items[i]!.occurredAt, fragment: items[i]!.fragment(resolutions[i]!) }));
+          // A profile this chunk's identity step created has nothing stored yet: no read (a stale guess costs a retry).
+          const created = round === 0 && idx.some((i) => resolutions[i]!.created);
           try {
-            return { fold: await this.fold(pid, events), items: idx };
+            return { fold: await this.fold(pid, events, created ? { known: { version: 0, doc: {} } } : {}), items: idx };
           } catch (err) {
             if (!isProfileError(err, 'profile_erased') || round >= 2) throw err;
             return { erased: idx };
