@@ -6,11 +6,9 @@
  * `entity: account` and `profile_id` = the account id. The membership version guard uses the evaluation time: a later
  * evaluation of the account wins over an earlier one.
  */
-import { type HopTimer, untimed } from '@profile-stream/consumer-kit';
 import type { AccountStore } from '@profile-stream/profile';
 import { ACCOUNT_SEGMENTS, accountMemberships, nextAccountInstant } from '@profile-stream/segments';
-import type { ApplyResult, Decision } from './store/records.ts';
-import type { MembershipStore } from './store/store.ts';
+import type { Decision } from './store/records.ts';
 
 const PREFIX = 'account:';
 
@@ -21,15 +19,9 @@ export function accountOfMember(memberId: string): string | null {
   return memberId.startsWith(PREFIX) ? memberId.slice(PREFIX.length) : null;
 }
 
-export interface AccountEvaluatorDeps {
-  accounts: AccountStore;
-  memberships: MembershipStore;
-  now: () => number;
-}
-
 /** The decisions of every account segment over the account at `now` (each carrying the next instant to schedule). */
 export async function accountDecisions(
-  d: Pick<AccountEvaluatorDeps, 'accounts'>,
+  d: { accounts: AccountStore },
   accountId: string,
   trigger: { kind: 'event' | 'tick'; at: number },
   now: number,
@@ -46,19 +38,6 @@ export async function accountDecisions(
     nextChangeAt: next,
     traits: {},
   }));
-}
-
-/** Evaluates every account segment over the account now and applies the decisions (scheduling the next instant). */
-export async function evaluateAccount(
-  d: AccountEvaluatorDeps,
-  accountId: string,
-  trigger: { kind: 'event' | 'tick'; at: number },
-  triggerId: string | null,
-  hops: HopTimer = untimed,
-): Promise<ApplyResult> {
-  const now = d.now();
-  const decisions = await accountDecisions(d, accountId, trigger, now);
-  return hops.time('apply', () => d.memberships.apply(accountMemberId(accountId), now, triggerId, decisions));
 }
 
 /**

@@ -9,7 +9,7 @@ import { profileView, type JsonValue, type ProfileDoc, type StoredProfile } from
 import type { SegmentDefinition } from '@profile-stream/segments';
 import { decide, type Trigger } from './decide.ts';
 import type { SegmenterMetrics } from './metrics.ts';
-import type { ApplyResult } from './store/records.ts';
+import type { ApplyResult, Decision } from './store/records.ts';
 import type { MembershipStore } from './store/store.ts';
 
 export interface EvaluatorDeps {
@@ -25,25 +25,33 @@ export type EvaluatedProfile = Pick<StoredProfile, 'profileId' | 'version' | 'do
 
 /** `hops` times decide and apply (the consume loop's timer for the change's chunk; none outside a service). */
 export interface Evaluator {
+  /** The decisions over a view at now, without writing them (the handler writes a chunk's in batches: apply-batch.ts). */
+  decide(view: JsonValue, trigger: Trigger, hops?: HopTimer): Decision[];
   /** A profile's view as profile-changes carries it (profile_json). */
   view(pid: string, version: number, view: JsonValue, trigger: Trigger, triggerId: string | null, hops?: HopTimer): Promise<ApplyResult>;
   /** A profile from the store: its view is built as the stitcher publishes it, then evaluated. */
   profile(p: EvaluatedProfile, trigger: Trigger, triggerId: string | null, hops?: HopTimer): Promise<ApplyResult>;
 }
 
+/** A stored profile's view, as the stitcher publishes it (profile_json). */
+export const viewOf = (p: EvaluatedProfile): JsonValue => profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds });
+
 export function evaluator(d: EvaluatorDeps): Evaluator {
-  const view: Evaluator['view'] = async (pid, version, v, trigger, triggerId, hops = untimed) => {
-    const now = d.now();
+  const decideAt: Evaluator['decide'] = (v, trigger, hops = untimed) => {
     const deciding = hops.start('decide');
     const t0 = performance.now();
-    const decisions = decide(d.defs, v, now, trigger);
+    const decisions = decide(d.defs, v, d.now(), trigger);
     d.metrics?.evaluateSeconds.observe((performance.now() - t0) / 1000);
     deciding();
+    return decisions;
+  };
+  const view: Evaluator['view'] = async (pid, version, v, trigger, triggerId, hops = untimed) => {
+    const decisions = decideAt(v, trigger, hops);
     return hops.time('apply', () => d.memberships.apply(pid, version, triggerId, decisions));
   };
   return {
+    decide: decideAt,
     view,
-    profile: (p, trigger, triggerId, hops) =>
-      view(p.profileId, p.version, profileView(p.doc as ProfileDoc, { profile_id: p.profileId, merged_ids: p.mergedIds }), trigger, triggerId, hops),
+    profile: (p, trigger, triggerId, hops) => view(p.profileId, p.version, viewOf(p), trigger, triggerId, hops),
   };
 }

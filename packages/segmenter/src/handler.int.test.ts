@@ -15,7 +15,7 @@ import { accountMemberships } from '@profile-stream/segments';
 import { accountMemberId } from './accounts.ts';
 import { segmenterHandler } from './handler.ts';
 import { createSegmenterMetrics } from './metrics.ts';
-import type { ApplyResult, Decision } from './store/records.ts';
+import type { ApplyResult, Evaluation } from './store/records.ts';
 import { MembershipStore } from './store/store.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -46,12 +46,15 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** The membership store with every member id it applied, in call order (writes go to the real Redis). */
+/** The membership store with the member ids of each script call it made, in call order (writes go to the real Redis). */
 class RecordingStore extends MembershipStore {
-  readonly applied: string[] = [];
-  override apply(pid: string, profileVersion: number, trigger: string | null, decisions: readonly Decision[]): Promise<ApplyResult> {
-    this.applied.push(pid);
-    return super.apply(pid, profileVersion, trigger, decisions);
+  readonly calls: string[][] = [];
+  get applied(): string[] {
+    return this.calls.flat();
+  }
+  override applyMany(evaluations: readonly Evaluation[]): Promise<ApplyResult[]> {
+    this.calls.push(evaluations.map((e) => e.pid));
+    return super.applyMany(evaluations);
   }
 }
 
@@ -85,7 +88,7 @@ function setup(o: { failing?: boolean } = {}) {
 const contactDoc = (accountId: string, at: number): ProfileDoc => ({ account: { id: { v: accountId, t: at, id: `e-${at}` }, seen: { [accountId]: at } } });
 
 let offset = 0;
-async function change(pid: string, version: number, at: number, accountId: string | null): Promise<KitMessage> {
+async function change(pid: string, version: number, at: number, accountId: string | null, o: Partial<ProfileChanged> = {}): Promise<KitMessage> {
   const value: ProfileChanged = {
     event_id: `${pid}:v${version}`,
     profile_id: pid,
@@ -97,6 +100,7 @@ async function change(pid: string, version: number, at: number, accountId: strin
     occurred_at: at,
     emitted_at: at,
     profile_json: JSON.stringify({ profile_id: pid, ...(accountId ? { account: { account_id: accountId } } : {}) }),
+    ...o,
   } as ProfileChanged;
   const topic = topics['profile-changes'].topic;
   return {
@@ -137,6 +141,11 @@ test("a chunk's changes of one account's contacts evaluate that account once, at
   assert.equal(count(accountMemberId('acct-A')), 1, `one evaluation of acct-A for its four changes (applied: ${memberships.applied.join(', ')})`);
   assert.equal(count(accountMemberId('acct-B')), 1);
   for (const pid of ['p1', 'p2', 'p3', 'p4', 'q1']) assert.equal(count(pid), pid === 'p1' ? 2 : 1, `${pid}: one evaluation per change`);
+  // one script call per shard for the whole chunk, profiles and accounts; p1's two changes in one call, in order
+  const shards = new Set(memberships.applied.map((m) => memberships.shardOf(m)));
+  assert.equal(memberships.calls.length, shards.size, `calls: ${JSON.stringify(memberships.calls)}`);
+  for (const call of memberships.calls) assert.equal(new Set(call.map((m) => memberships.shardOf(m))).size, 1, 'a call writes one shard');
+  assert.deepEqual((await memberships.read('p1')).profileVersion, 2, "p1's later change applied after its earlier one");
 
   for (const id of ['acct-A', 'acct-B']) {
     const expected = accountMemberships(id, await accounts.contributions(id), NOW);
@@ -167,4 +176,18 @@ test('a failed account evaluation is the outcome of the changes that named it (r
     memberships.applied.filter((m) => m.startsWith('account:')),
     [accountMemberId('acct-B')],
   );
+});
+
+test("a profile's evaluation queued in the chunk is written before a later change of the chunk retires it (offset order)", async () => {
+  const { memberships, handler } = setup();
+  const chunk = [await change('p9', 1, T, null), await change('p9', 2, T + 1, null, { cause: 'erase', profile_json: null })];
+  const outcomes = await handler(chunk, ctx);
+  assert.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['ok', 'ok'],
+    JSON.stringify(outcomes),
+  );
+  const state = await memberships.read('p9');
+  assert.equal(state.profileVersion, 1, 'the change was applied');
+  assert.equal(state.dead, 'erased', 'then the profile retired');
 });

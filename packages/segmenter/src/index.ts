@@ -1,7 +1,7 @@
 export { loadSegmenterConfig, ROLES, SEGMENT_PARAMS_EXAMPLE, SEGMENTER_SETTINGS, type Role, type SegmenterConfig } from './config.ts';
 export { startSegmenter, type RunningSegmenter } from './build-service.ts';
 export { decide, type Trigger } from './decide.ts';
-export { evaluator, type EvaluatedProfile, type Evaluator, type EvaluatorDeps } from './evaluate.ts';
+export { evaluator, viewOf, type EvaluatedProfile, type Evaluator, type EvaluatorDeps } from './evaluate.ts';
 export { segmenterHandler } from './handler.ts';
 export { backfill, retireDefinition, type BackfillProgress } from './backfill.ts';
 export { currentDefinitions, definitionsFor, RfmFollower, type RfmBreakpoints, type RfmFollowerDeps } from './rfm.ts';
@@ -12,6 +12,7 @@ export {
   membershipEventId,
   type ApplyResult,
   type Decision,
+  type Evaluation,
   type MembershipReason,
   type MembershipState,
   type OutboxEntry,

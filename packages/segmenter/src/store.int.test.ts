@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, test } from 'vitest';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { membershipEventId, type Decision, type OutboxEvent } from './store/records.ts';
+import { membershipEventId, type Decision, type Evaluation, type OutboxEvent } from './store/records.ts';
 import { shardOf } from './store/keys.ts';
 import { MembershipStore } from './store/store.ts';
 import { countWrites } from '@profile-stream/profile/testing';
@@ -187,5 +188,53 @@ test('acknowledge: every shard of a relay round in one round trip, each cursor m
       [5, '0-0'],
       [7, acks[7]!.ids.at(-1)],
     ],
+  );
+});
+
+test('applyMany over one shard gives the results, Redis state and outbox entries of the same evaluations applied one by one', async () => {
+  // members of shard 0 of 4 (a member may come several times; one of them may be retired before the sequence)
+  const pids: string[] = [];
+  for (let i = 0; pids.length < 3; i++) if (shardOf(`p${i}`, 4) === 0) pids.push(`p${i}`);
+  const segments = ['loyal', 'dormant', 'vip'];
+  const decision = fc.record({
+    segment: fc.constantFrom(...segments),
+    definitionVersion: fc.integer({ min: 1, max: 2 }),
+    member: fc.boolean(),
+    reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
+    occurredAt: fc.integer({ min: 0, max: 10_000 }),
+    nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
+    traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
+  });
+  const evaluation: fc.Arbitrary<Evaluation> = fc.record({
+    pid: fc.constantFrom(...pids),
+    profileVersion: fc.integer({ min: 0, max: 6 }),
+    trigger: fc.option(fc.constantFrom('e1', 'e2'), { nil: null }),
+    decisions: fc.uniqueArray(decision, { selector: (x) => x.segment, maxLength: 3 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(evaluation, { minLength: 1, maxLength: 12 }), fc.option(fc.constantFrom(...pids), { nil: null }), async (evals, dead) => {
+      const [one, many] = [setup(4), setup(4)];
+      for (const store of [one, many]) if (dead !== null) await store.retire(dead, { erased: true }, 0, null);
+      const singles = [];
+      for (const e of evals) singles.push(await one.apply(e.pid, e.profileVersion, e.trigger, e.decisions));
+      assert.deepEqual(await many.applyMany(evals), singles);
+      for (const pid of pids) assert.deepEqual(await many.read(pid), await one.read(pid), pid);
+      for (const seg of segments) assert.deepEqual((await many.members(seg)).sort(), (await one.members(seg)).sort(), seg);
+      assert.deepEqual(await many.dueBefore(0, Number.MAX_SAFE_INTEGER, 100), await one.dueBefore(0, Number.MAX_SAFE_INTEGER, 100));
+      assert.deepEqual(await outbox(many), await outbox(one));
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('applyMany refuses members of different shards', async () => {
+  const store = setup(4);
+  const [a, b] = ['p0', 'p1', 'p2', 'p3', 'p4'].filter((p, i, all) => all.findIndex((q) => shardOf(q, 4) === shardOf(p, 4)) === i);
+  await assert.rejects(
+    store.applyMany([
+      { pid: a!, profileVersion: 1, trigger: null, decisions: [d('loyal', true)] },
+      { pid: b!, profileVersion: 1, trigger: null, decisions: [d('loyal', true)] },
+    ]),
+    /one shard/,
   );
 });

@@ -42,6 +42,16 @@ export interface MembershipState {
   due: Map<string, number>;
 }
 
+/** The decisions of one evaluation of a member (a profile, or `account:<id>`) at its profile version. */
+export interface Evaluation {
+  pid: string;
+  /** The profile version evaluated (an account's: the evaluation time); an older one than stored is refused as stale. */
+  profileVersion: number;
+  /** The trigger event id, or null. */
+  trigger: string | null;
+  decisions: readonly Decision[];
+}
+
 export type ApplyResult = { kind: 'ok'; emitted: number } | { kind: 'stale'; profileVersion: number } | { kind: 'dead'; dead: string };
 
 /** An outbox entry: a membership event without emitted_at (the relay stamps it). */

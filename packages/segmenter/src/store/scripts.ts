@@ -3,7 +3,8 @@
  * its hash tag), so a change of membership and its outbox record are written together: an event is never lost
  * between Redis and Kafka and never invented twice (the relay publishes the outbox at least once, a duplicate
  * carrying the same event id).
- *   APPLY       the decisions of one evaluation: changed memberships, their outbox records, member sets, schedule
+ *   APPLY       the decisions of evaluations of a shard's members, in order: changed memberships, their outbox records,
+ *               member sets, schedule
  *   RETIRE      a merged or erased profile exits every segment and is marked dead
  *   RELAYED     published outbox entries leave the outbox, the shard's cursor moves past them, if the relay still
  *               holds the shard's lease (fenced: a relay whose lease lapsed moves nothing)
@@ -30,56 +31,68 @@ end
 `;
 
 /**
- * APPLY: KEYS state, outbox, due, then one member set per decision.
- * ARGV pid, profile_version, trigger ('' = none), then per decision: segment, definition_version, member (0|1),
- * reason, occurred_at, next ('' = none), traits JSON.
- * Refuses a dead profile and an evaluation of an older profile version than the last one applied.
+ * APPLY: the evaluations of one or more members of ONE shard, in order (a member may come twice: its later evaluation
+ * after its earlier one). KEYS outbox, due, then the state hash of each member in order.
+ * ARGV member-set key prefix, then per member: pid, profile_version, trigger ('' = none), number of decisions, then per
+ * decision: segment, definition_version, member (0|1), reason, occurred_at, next ('' = none), traits JSON.
+ * Per member it refuses a dead profile and an evaluation of an older profile version than the last one applied.
+ * Replies per member, in order, two values: 'ok', emitted | 'stale', stored profile version | 'dead', dead mark.
+ * (The member-set keys are built from the prefix, as RETIRE does: they share the shard's hash tag, so the same slot.)
  */
 export const APPLY_SCRIPT = `${LUA_COMMON}
-local state, outbox, due = KEYS[1], KEYS[2], KEYS[3]
--- One read of the whole state; only what changed is written back.
-local flat = redis.call('HGETALL', state)
-local h = {}
-for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
-if h['dead'] then return {'dead', h['dead']} end
-local pid, pv, trigger = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-if pv < tonumber(h['pv'] or '-1') then return {'stale', h['pv']} end
-local set, del = {'pv', ARGV[2]}, {}
-local emitted = 0
-local i = 0
-for b = 4, #ARGV, 7 do
-  i = i + 1
-  local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
-  local sf, df = 's:' .. seg, 'd:' .. seg
-  local om, n, odv, oat = parse(h[sf])
-  if m ~= om then
-    n = n + 1
-    if at < oat then at = oat end
-    if odv ~= 0 and odv ~= dv then reason = 'definition_changed' end
-    emit(outbox, pid, seg, dv, m, reason, n, at, trigger, traits)
-    if m == 1 then redis.call('SADD', KEYS[3 + i], pid) else redis.call('SREM', KEYS[3 + i], pid) end
-    emitted = emitted + 1
-    oat = at
+local outbox, due, setPrefix = KEYS[1], KEYS[2], ARGV[1]
+-- One member's evaluation: one read of its whole state; only what changed is written back.
+local function apply(state, pid, pvArg, trigger, first, count)
+  local flat = redis.call('HGETALL', state)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  if h['dead'] then return 'dead', h['dead'] end
+  if tonumber(pvArg) < tonumber(h['pv'] or '-1') then return 'stale', h['pv'] end
+  local set, del = {'pv', pvArg}, {}
+  local emitted = 0
+  for b = first, first + (count - 1) * 7, 7 do
+    local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
+    local sf, df = 's:' .. seg, 'd:' .. seg
+    local om, n, odv, oat = parse(h[sf])
+    if m ~= om then
+      n = n + 1
+      if at < oat then at = oat end
+      if odv ~= 0 and odv ~= dv then reason = 'definition_changed' end
+      emit(outbox, pid, seg, dv, m, reason, n, at, trigger, traits)
+      if m == 1 then redis.call('SADD', setPrefix .. seg, pid) else redis.call('SREM', setPrefix .. seg, pid) end
+      emitted = emitted + 1
+      oat = at
+    end
+    local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
+    if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
+    if nxt == '' then
+      if h[df] then del[#del + 1] = df; h[df] = nil end
+    elseif h[df] ~= nxt then
+      set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
+    end
   end
-  local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
-  if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
-  if nxt == '' then
-    if h[df] then del[#del + 1] = df; h[df] = nil end
-  elseif h[df] ~= nxt then
-    set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
+  redis.call('HSET', state, unpack(set))
+  if #del > 0 then redis.call('HDEL', state, unpack(del)) end
+  local min = nil
+  for f, v in pairs(h) do
+    if string.sub(f, 1, 2) == 'd:' then
+      local t = tonumber(v)
+      if min == nil or t < min then min = t end
+    end
   end
+  if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
+  return 'ok', emitted
 end
-redis.call('HSET', state, unpack(set))
-if #del > 0 then redis.call('HDEL', state, unpack(del)) end
-local min = nil
-for f, v in pairs(h) do
-  if string.sub(f, 1, 2) == 'd:' then
-    local t = tonumber(v)
-    if min == nil or t < min then min = t end
-  end
+local out = {}
+local a = 2
+for k = 3, #KEYS do
+  local count = tonumber(ARGV[a + 3])
+  local kind, x = apply(KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2], a + 4, count)
+  out[#out + 1] = kind
+  out[#out + 1] = x
+  a = a + 4 + count * 7
 end
-if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
-return {'ok', emitted}
+return out
 `;
 
 /**
@@ -158,8 +171,8 @@ export function parseOutbox(fields: readonly string[]): OutboxEvent {
 
 /** The membership scripts on one Redis client. */
 export interface MembershipScripts {
-  /** Replies {'ok', emitted} | {'stale', stored profile version} | {'dead', dead mark}. */
-  apply: ScriptCall<[string, string | number]>;
+  /** Replies per member, flat: 'ok', emitted | 'stale', stored profile version | 'dead', dead mark. */
+  apply: ScriptCall<(string | number)[]>;
   retire: ScriptCall<number>;
   relayed: ScriptCall<number>;
   unschedule: ScriptCall<number>;

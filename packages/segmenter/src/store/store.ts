@@ -4,8 +4,9 @@
  * the atomic steps and the outbox record's fields: scripts.ts). Callers go through its methods, never its connection.
  */
 import type { Redis } from 'ioredis';
+import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { segmentKeys, shardOf, type SegmentKeys } from './keys.ts';
-import type { ApplyResult, Decision, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
+import type { ApplyResult, Decision, Evaluation, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
 import { membershipScripts, parseOutbox, queueRelayed, queueUnschedule, type MembershipScripts } from './scripts.ts';
 
 type XReadReply = [string, [string, string[]][]][] | null;
@@ -43,26 +44,52 @@ export class MembershipStore {
     return { ...k, state: k.member(pid) };
   }
 
+  /** The shard of a member's state (profiles and accounts alike). */
+  shardOf(pid: string): number {
+    return shardOf(pid, this.shards);
+  }
+
   /** Writes the decisions of one evaluation (changes + outbox records + schedule) in one atomic step. */
   async apply(pid: string, profileVersion: number, trigger: string | null, decisions: readonly Decision[]): Promise<ApplyResult> {
-    const k = this.shardKeys(pid);
-    const keys = [k.state, k.outbox, k.due, ...decisions.map((d) => k.members(d.segment))];
-    const args: (string | number)[] = [pid, profileVersion, trigger ?? ''];
-    for (const d of decisions) {
-      args.push(
-        d.segment,
-        d.definitionVersion,
-        d.member ? 1 : 0,
-        d.reason,
-        Math.round(d.occurredAt),
-        d.nextChangeAt === null ? '' : Math.round(d.nextChangeAt),
-        JSON.stringify(d.traits),
-      );
+    return (await this.applyMany([{ pid, profileVersion, trigger, decisions }]))[0]!;
+  }
+
+  /**
+   * Writes the evaluations of members of ONE shard in one script call, in order (a member's later evaluation after its
+   * earlier one: the version guard judges each against what the ones before it wrote), each atomic as apply() is.
+   * Returns each evaluation's result, in order.
+   */
+  async applyMany(evaluations: readonly Evaluation[]): Promise<ApplyResult[]> {
+    if (evaluations.length === 0) return [];
+    const shard = this.shardOf(evaluations[0]!.pid);
+    const k = this.keys.shard(shard);
+    const keys = [k.outbox, k.due];
+    const args: (string | number)[] = [k.membersPrefix];
+    for (const e of evaluations) {
+      if (this.shardOf(e.pid) !== shard)
+        throw new ProfileStreamError('invalid_options', `evaluations: applyMany takes members of one shard (${e.pid} is not in shard ${shard})`);
+      keys.push(k.member(e.pid));
+      args.push(e.pid, e.profileVersion, e.trigger ?? '', e.decisions.length);
+      for (const d of e.decisions) {
+        args.push(
+          d.segment,
+          d.definitionVersion,
+          d.member ? 1 : 0,
+          d.reason,
+          Math.round(d.occurredAt),
+          d.nextChangeAt === null ? '' : Math.round(d.nextChangeAt),
+          JSON.stringify(d.traits),
+        );
+      }
     }
-    const [kind, x] = await this.scripts.apply(keys, args);
-    if (kind === 'ok') return { kind, emitted: Number(x) };
-    if (kind === 'stale') return { kind, profileVersion: Number(x) };
-    return { kind: 'dead', dead: String(x) };
+    const reply = await this.scripts.apply(keys, args);
+    return evaluations.map((_, i) => {
+      const kind = reply[2 * i];
+      const x = reply[2 * i + 1];
+      if (kind === 'ok') return { kind, emitted: Number(x) };
+      if (kind === 'stale') return { kind, profileVersion: Number(x) };
+      return { kind: 'dead', dead: String(x) };
+    });
   }
 
   /** The profile leaves every segment (merged into `survivor`, or erased) and is marked dead. Returns exits. */
