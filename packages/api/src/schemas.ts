@@ -193,7 +193,7 @@ const membership = {
     member: { type: 'boolean', description: 'as the segmenter stored it' },
     since: { ...nullable(time), description: 'when the last entry (or, not a member, exit) happened; null: never a member' },
     membership_version: { type: 'integer', description: 'entries and exits so far (0: never a member)' },
-    definition_version: nullable({ type: 'integer', description: 'the definition version the segmenter last evaluated (null: never evaluated)' }),
+    definition_version: nullable({ type: 'integer', description: "the definition version of the membership's last change (null: never a member)" }),
     reason: {
       type: 'null',
       description:

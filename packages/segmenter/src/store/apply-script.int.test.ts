@@ -1,0 +1,148 @@
+/**
+ * The APPLY script against its previous version, kept here as the reference. The fast paths (issue 12) must leave
+ * Redis as the version that parsed and rebuilt every state string did, but for two intended differences: a segment
+ * the member was never in stores nothing (the reference stored "0,0,<definition version>,0"), so the first entry
+ * after a definition change of a never-member carries its decision's reason, where the reference said
+ * definition_changed. Random evaluation sequences over one shard, through applyMany with either script: the same
+ * results, state hashes (the reference's never-member strings left out), member sets, schedule and outbox entries.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterAll, test } from 'vitest';
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { scriptCommand } from '@profile-stream/profile';
+import type { Decision, Evaluation, OutboxEvent } from './records.ts';
+import { shardOf } from './keys.ts';
+import { MembershipStore } from './store.ts';
+
+/** APPLY as it was before the fast path (commit 34f7ab4), verbatim. */
+const REFERENCE_APPLY = `
+local function parse(raw)
+  if not raw then return 0, 0, 0, 0 end
+  local m, n, dv, at = string.match(raw, '^(%d+),(%d+),(%d+),(%-?%d+)$')
+  return tonumber(m), tonumber(n), tonumber(dv), tonumber(at)
+end
+local function emit(outbox, pid, seg, dv, member, reason, n, at, trigger, traits)
+  local change = 'exited'
+  if member == 1 then change = 'entered' end
+  redis.call('XADD', outbox, '*', 'p', pid, 's', seg, 'v', dv, 'c', change, 'r', reason, 'n', n, 'at', at, 't', trigger, 'tr', traits)
+end
+
+local outbox, due, setPrefix = KEYS[1], KEYS[2], ARGV[1]
+-- One member's evaluation: one read of its whole state; only what changed is written back.
+local function apply(state, pid, pvArg, trigger, first, count)
+  local flat = redis.call('HGETALL', state)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  if h['dead'] then return 'dead', h['dead'] end
+  if tonumber(pvArg) < tonumber(h['pv'] or '-1') then return 'stale', h['pv'] end
+  local set, del = {'pv', pvArg}, {}
+  local emitted = 0
+  for b = first, first + (count - 1) * 7, 7 do
+    local seg, dv, m, reason, at, nxt, traits = ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
+    local sf, df = 's:' .. seg, 'd:' .. seg
+    local om, n, odv, oat = parse(h[sf])
+    if m ~= om then
+      n = n + 1
+      if at < oat then at = oat end
+      if odv ~= 0 and odv ~= dv then reason = 'definition_changed' end
+      emit(outbox, pid, seg, dv, m, reason, n, at, trigger, traits)
+      if m == 1 then redis.call('SADD', setPrefix .. seg, pid) else redis.call('SREM', setPrefix .. seg, pid) end
+      emitted = emitted + 1
+      oat = at
+    end
+    local sv = m .. ',' .. n .. ',' .. dv .. ',' .. string.format('%d', oat)
+    if h[sf] ~= sv then set[#set + 1] = sf; set[#set + 1] = sv; h[sf] = sv end
+    if nxt == '' then
+      if h[df] then del[#del + 1] = df; h[df] = nil end
+    elseif h[df] ~= nxt then
+      set[#set + 1] = df; set[#set + 1] = nxt; h[df] = nxt
+    end
+  end
+  redis.call('HSET', state, unpack(set))
+  if #del > 0 then redis.call('HDEL', state, unpack(del)) end
+  local min = nil
+  for f, v in pairs(h) do
+    if string.sub(f, 1, 2) == 'd:' then
+      local t = tonumber(v)
+      if min == nil or t < min then min = t end
+    end
+  end
+  if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
+  return 'ok', emitted
+end
+local out = {}
+local a = 2
+for k = 3, #KEYS do
+  local count = tonumber(ARGV[a + 3])
+  local kind, x = apply(KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2], a + 4, count)
+  out[#out + 1] = kind
+  out[#out + 1] = x
+  a = a + 4 + count * 7
+end
+return out
+`;
+
+const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
+const redis = new Redis(url);
+afterAll(() => redis.disconnect());
+
+function setup(reference: boolean): MembershipStore {
+  const store = new MembershipStore(redis, { prefix: `t-apply-${randomBytes(4).toString('hex')}:`, shards: 4 });
+  if (reference) (store as unknown as { scripts: { apply: unknown } }).scripts.apply = scriptCommand(redis, 'psSegApplyReference', REFERENCE_APPLY, 'variable');
+  return store;
+}
+
+async function outbox(store: MembershipStore): Promise<OutboxEvent[]> {
+  const out: OutboxEvent[] = [];
+  for (let s = 0; s < store.shards; s++) for (const { event } of await store.outbox(s)) out.push(event);
+  return out;
+}
+
+test('APPLY with the fast path writes what the reference APPLY writes, for any sequence of evaluations', async () => {
+  const pids: string[] = [];
+  for (let i = 0; pids.length < 3; i++) if (shardOf(`p${i}`, 4) === 0) pids.push(`p${i}`);
+  const segments = ['loyal', 'dormant', 'vip', 'new'];
+  const decision = fc.record({
+    segment: fc.constantFrom(...segments),
+    definitionVersion: fc.integer({ min: 1, max: 3 }),
+    member: fc.boolean(),
+    reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
+    occurredAt: fc.integer({ min: 0, max: 10_000 }),
+    nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
+    traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
+  });
+  const evaluation: fc.Arbitrary<Evaluation> = fc.record({
+    pid: fc.constantFrom(...pids),
+    profileVersion: fc.integer({ min: 0, max: 8 }),
+    trigger: fc.option(fc.constantFrom('e1', 'e2'), { nil: null }),
+    decisions: fc.uniqueArray(decision, { selector: (x) => x.segment, maxLength: 4 }),
+  });
+  // Calls of several evaluations each (applyMany), so a member's later evaluation meets what its earlier one wrote.
+  const calls = fc.array(fc.array(evaluation, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 });
+  await fc.assert(
+    fc.asyncProperty(calls, async (sequence) => {
+      const [fast, reference] = [setup(false), setup(true)];
+      for (const evals of sequence) assert.deepEqual(await fast.applyMany(evals), await reference.applyMany(evals));
+      for (const pid of pids) {
+        const k = (s: MembershipStore) => s.keys.shard(0).member(pid);
+        const stored = Object.entries(await redis.hgetall(k(reference))).filter(([f, v]) => !(f.startsWith('s:') && /^0,0,\d+,0$/.test(v)));
+        assert.deepEqual(await redis.hgetall(k(fast)), Object.fromEntries(stored), `state of ${pid}`);
+      }
+      for (const seg of segments) assert.deepEqual((await fast.members(seg)).sort(), (await reference.members(seg)).sort(), seg);
+      assert.deepEqual(await fast.dueBefore(0, Number.MAX_SAFE_INTEGER, 100), await reference.dueBefore(0, Number.MAX_SAFE_INTEGER, 100));
+      const expected = await outbox(reference);
+      const got = await outbox(fast);
+      assert.equal(got.length, expected.length);
+      got.forEach((e, i) => {
+        const r = expected[i]!;
+        // a never-member's first entry: the decision's own reason where the reference said definition_changed
+        if (r.reason === 'definition_changed' && r.membership_version === 1 && e.reason !== 'definition_changed')
+          assert.deepEqual({ ...e, reason: r.reason }, r);
+        else assert.deepEqual(e, r);
+      });
+    }),
+    { numRuns: 150 },
+  );
+});
