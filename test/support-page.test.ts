@@ -148,11 +148,20 @@ describe('GET /support', () => {
     assert.ok(pairs >= 10, `${pairs} colour pairs checked`);
   });
 
-  test('the script parses as a module and every element it looks up is on the page', () => {
-    const file = resolve(DIR, 'app.js');
-    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
-    assert.equal(check.status, 0, check.stderr);
-    const js = readFileSync(file, 'utf8');
+  test('the scripts parse as modules, each import is a served asset, and every element they look up is on the page', () => {
+    const files = Object.values(SUPPORT_ASSETS)
+      .map(([file]) => file)
+      .filter((file) => file.endsWith('.js'));
+    assert.ok(files.length >= 2, 'app.js and the panels it imports');
+    for (const file of files) {
+      const check = spawnSync(process.execPath, ['--check', resolve(DIR, file)], { encoding: 'utf8' });
+      assert.equal(check.status, 0, `${file}: ${check.stderr}`);
+    }
+    const js = files.map((file) => readFileSync(resolve(DIR, file), 'utf8')).join('\n');
+    // A module import resolves against /support/app.js: it must be one of the served paths (the CSP allows only 'self').
+    const imports = [...js.matchAll(/^import [^;]+ from '([^']+)';$/gm)].map((m) => new URL(m[1]!, 'http://x/support/app.js').pathname);
+    assert.ok(imports.length >= 1);
+    for (const path of imports) assert.ok(path in SUPPORT_ASSETS, `${path} is served`);
     // On the page, or made by the script itself (h('ol', { id: … })).
     const ids = new Set([...html.matchAll(/\bid="([\w-]+)"/g), ...js.matchAll(/\bid: '([\w-]+)'/g)].map((m) => m[1]));
     const used = [...js.matchAll(/\$\('([\w-]+)'\)/g)].map((m) => m[1]!);

@@ -17,6 +17,7 @@ export const SUPPORT_CSP =
 export const SUPPORT_ASSETS = {
   '/support': ['index.html', 'text/html; charset=utf-8'],
   '/support/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/support/panels.js': ['panels.js', 'text/javascript; charset=utf-8'],
   '/support/app.css': ['app.css', 'text/css; charset=utf-8'],
   // Without an icon of its own the browser asks for /favicon.ico, which (like any unknown path) needs a key: a 401.
   '/support/icon.svg': ['icon.svg', 'image/svg+xml'],
