@@ -9,20 +9,9 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import {
-  type ApiDeps,
-  ApiKeyStore,
-  buildApi,
-  createApiMetrics,
-  loadProfileApiConfig,
-  MAX_BATCH_REFS,
-  PROBLEM_TYPE,
-  startProfileApi,
-} from '@profile-stream/api';
-import { generate } from '@profile-stream/generator';
-import { eventFragment, hasIdentifier, normaliseIdentifiers, ProfileStore, profileView, type Resolution, type StitchItem } from '@profile-stream/profile';
+import { type ApiDeps, ApiKeyStore, buildApi, loadProfileApiConfig, MAX_BATCH_REFS, PROBLEM_TYPE, startProfileApi } from '@profile-stream/api';
+import { ProfileStore, profileView } from '@profile-stream/profile';
 import { stitchItem } from '@profile-stream/profile/testing';
-import { MembershipStore } from '@profile-stream/segmenter';
 import {
   DEFAULT_RFM_MODEL,
   factsOf,
@@ -35,12 +24,11 @@ import {
   versionDoc,
 } from '@profile-stream/segments';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
+import { apiDeps, cliKey, richView, stitchGenerated, type View } from './support/api.ts';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
 
 const DAY = 86_400_000;
 const SEGMENTS = resolve(REPO_ROOT, 'segments');
-const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
-type View = { profile_id: string; merged_ids: string[]; identity: { user_ids: string[]; emails: string[]; phones: string[]; anonymous_ids: string[] } };
 
 let env: TestEnv;
 let prefix: string;
@@ -50,50 +38,8 @@ let store: ProfileStore;
 let app: FastifyInstance;
 const keys: Record<'read' | 'admin' | 'erase', string> = { read: '', admin: '', erase: '' };
 
-function createKey(scopes: string): { id: string; key: string; scopes: string[] } {
-  const r = runCli(['apikey', 'create', '--scopes', scopes, '--name', 'test', '--json'], { env: cliEnv });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { id: string; key: string; scopes: string[] };
-}
-
-/** Generated customers into profiles the way a stitcher does it: normalise, resolve the chunk, fold its fragments. */
-async function stitchGenerated(seed: number): Promise<void> {
-  const start = Math.floor((Date.now() - 30 * DAY) / DAY) * DAY;
-  const items: StitchItem[] = [];
-  for (const r of generate({ seed, customers: 40, days: 20, start, junkRate: 0, malformedRate: 0, duplicateRate: 0 })) {
-    if ('malformed' in r) continue;
-    const { dropped: _dropped, ...ids } = normaliseIdentifiers(r.value, GB);
-    if (!hasIdentifier({ ...ids, dropped: [] })) continue;
-    const fragment = (res: Resolution) => {
-      const kept = { ...ids, dropped: [] };
-      for (const x of res.dropped) delete kept[x.type];
-      return eventFragment(r.topic, r.value as never, kept);
-    };
-    items.push({ ids, eventId: r.value.event_id, occurredAt: r.value.occurred_at, fragment });
-  }
-  for (let i = 0; i < items.length; i += 500) {
-    const chunk = await store.stitch(items.slice(i, i + 500));
-    await store.resolver.settle(chunk.merges);
-  }
-}
-
 /** The API on this test's Redis prefix, with `over` changed. */
-function apiWith(over: Partial<ApiDeps>): Promise<FastifyInstance> {
-  return buildApi({
-    redis,
-    prefix,
-    store,
-    keys: new ApiKeyStore({ redis, prefix }),
-    memberships: new MembershipStore(redis, { prefix, shards: 16 }),
-    defs: [],
-    normalise: GB,
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 1000,
-    ...over,
-  });
-}
-
+const apiWith = (over: Partial<ApiDeps>) => buildApi(apiDeps({ redis, prefix, store, log: env.log }, over));
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const get = (url: string, key?: string, headers: Record<string, string> = {}) =>
   app.inject({ method: 'GET', url, headers: { ...(key ? auth(key) : {}), ...headers } });
@@ -104,10 +50,10 @@ beforeAll(async () => {
   cliEnv = { ...env.childEnv, REDIS_PREFIX: prefix };
   redis = new Redis(env.conn.redis.url);
   store = new ProfileStore({ redis, prefix, windowMs: 90 * DAY });
-  keys.read = createKey('read').key;
-  keys.admin = createKey('admin').key;
-  keys.erase = createKey('erase').key;
-  await stitchGenerated(1313);
+  keys.read = cliKey(cliEnv, 'read').key;
+  keys.admin = cliKey(cliEnv, 'admin').key;
+  keys.erase = cliKey(cliEnv, 'erase').key;
+  await stitchGenerated(store, 1313);
   app = await apiWith({ defs: await loadDefinitions(SEGMENTS) });
 });
 afterAll(async () => {
@@ -115,21 +61,9 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-/** A stitched customer with every kind of identifier. */
-async function richView(): Promise<View> {
-  for (const pid of await store.profileIds()) {
-    const p = await store.read(pid);
-    if (!p || p.profileId !== pid) continue;
-    const v = profileView(p.doc as never, { profile_id: p.profileId, merged_ids: p.mergedIds }) as unknown as View;
-    const id = v.identity;
-    if (id.user_ids.length && id.emails.length && id.phones.some((x) => x.startsWith('+44')) && id.anonymous_ids.length) return v;
-  }
-  assert.fail('the generated data has a customer with user id, e-mail, UK phone and anonymous id');
-}
-
 describe('GET /v1/profiles/:ref', () => {
   test('finds one profile by its id and by every ref kind, in any spelling the stitchers accept; the body is the CLI’s JSON', async () => {
-    const v = await richView();
+    const v = await richView(store);
     const phone = v.identity.phones.find((x) => x.startsWith('+44'))!;
     const refs = [
       v.profile_id,
@@ -197,7 +131,7 @@ describe('GET /v1/profiles/:ref', () => {
 
 describe('GET /v1/profiles:batch', () => {
   test('answers each ref in request order: found, not found, malformed', async () => {
-    const v = await richView();
+    const v = await richView(store);
     const refs = [`user:${v.identity.user_ids[0]!}`, 'email:nobody@nowhere.example', 'phone:garbage', v.profile_id];
     const r = await get(`/v1/profiles:batch?${refs.map((x) => `ref=${encodeURIComponent(x)}`).join('&')}`, keys.read);
     assert.equal(r.statusCode, 200, r.body);
@@ -214,7 +148,7 @@ describe('GET /v1/profiles:batch', () => {
   });
 
   test(`one ref is a batch of one; none, or more than ${MAX_BATCH_REFS}, is invalid_request naming the field`, async () => {
-    const v = await richView();
+    const v = await richView(store);
     const one = await get(`/v1/profiles:batch?ref=${v.profile_id}`, keys.read);
     assert.equal(one.statusCode, 200, one.body);
     assert.equal((one.json() as { results: unknown[] }).results.length, 1);
@@ -252,7 +186,7 @@ describe('keys and scopes', () => {
   });
 
   test('`apikey list` shows ids and scopes, never a key or its hash; a revoked key stops working at once', async () => {
-    const made = createKey('read,consent');
+    const made = cliKey(cliEnv, 'read,consent');
     assert.deepEqual(made.scopes, ['read', 'consent']);
     assert.equal((await get('/v1/segments', made.key)).statusCode, 200);
     const list = runCli(['apikey', 'list', '--json'], { env: cliEnv });
@@ -283,7 +217,7 @@ describe('keys and scopes', () => {
       assert.equal(over.statusCode, 429);
       assert.equal(over.json().code, 'rate_limited');
       assert.ok(Number(over.headers['retry-after']) > 0, `Retry-After: ${over.headers['retry-after']}`);
-      const other = createKey('read').key;
+      const other = cliKey(cliEnv, 'read').key;
       assert.equal((await call(other)).statusCode, 200);
       for (let i = 0; i < 5; i++) assert.equal((await limited.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health is not limited');
     } finally {
@@ -361,7 +295,7 @@ test('the service over real HTTP: started from its config, it answers on its por
   assert.equal(cfg.host, '127.0.0.1');
   const svc = await startProfileApi(cfg);
   try {
-    const v = await richView();
+    const v = await richView(store);
     const base = `http://127.0.0.1:${svc.port}`;
     const r = await fetch(`${base}/v1/profiles/${encodeURIComponent(`email:${v.identity.emails[0]!}`)}`, { headers: auth(keys.read) });
     assert.equal(r.status, 200);

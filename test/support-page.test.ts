@@ -12,16 +12,15 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { type ApiDeps, ApiKeyStore, buildApi, createApiMetrics, SUPPORT_ASSETS, SUPPORT_CSP } from '@profile-stream/api';
+import { type ApiDeps, buildApi, SUPPORT_ASSETS, SUPPORT_CSP } from '@profile-stream/api';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
 import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
-import { MembershipStore } from '@profile-stream/segmenter';
 import { click } from '@profile-stream/segments/testing';
+import { apiDeps, GB } from './support/api.ts';
 import { testEnv, type TestEnv } from './support/index.ts';
 
 const DIR = resolve(REPO_ROOT, 'packages/api/src/support');
 const HEADINGS = ['Identity', 'Consent', 'Lifecycle and RFM', 'Segments', 'Orders', 'Support tickets', 'Devices', 'Timeline'];
-const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
 
 let env: TestEnv;
 let redis: Redis;
@@ -34,20 +33,8 @@ beforeAll(async () => {
   env = await testEnv('support');
   const prefix = `${env.prefix}ps:`;
   redis = new Redis(env.conn.redis.url);
-  const keys = new ApiKeyStore({ redis, prefix });
-  readKey = (await keys.create({ scopes: ['read'] })).key;
-  deps = {
-    redis,
-    prefix,
-    store: new ProfileStore({ redis, prefix, windowMs: 30 * 86_400_000 }),
-    keys,
-    memberships: new MembershipStore(redis, { prefix, shards: 4 }),
-    defs: [],
-    normalise: GB,
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 10_000,
-  };
+  deps = apiDeps({ redis, prefix, store: new ProfileStore({ redis, prefix, windowMs: 30 * 86_400_000 }), log: env.log });
+  readKey = (await deps.keys.create({ scopes: ['read'] })).key;
   app = await buildApi(deps);
   html = (await app.inject({ method: 'GET', url: '/support' })).body;
 });
