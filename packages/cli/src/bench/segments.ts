@@ -20,7 +20,8 @@ import { loadDefinitions } from '@profile-stream/segments';
 import { evaluator, MembershipStore } from '@profile-stream/segmenter';
 import type { CliContext } from '../context.ts';
 import { printTable } from '../table.ts';
-import { forkChild } from './children.ts';
+import type { ChildProcess } from 'node:child_process';
+import { forkChild, stopGroups } from './children.ts';
 import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
@@ -54,6 +55,7 @@ async function latencyAt(
   seed: number,
   services: readonly ProbedService[],
   companyShare?: number,
+  loyalty = false,
 ): Promise<{
   rate: number;
   sent: number;
@@ -89,14 +91,19 @@ async function latencyAt(
   // A generated day has ~0.2 purchases per customer: enough customers for `seconds` at the rate.
   // companyShare: B2B contacts' events carry an account, which costs the stitcher its accounts hop (issue 15's budget)
   const gen = { seed, customers: total * 6, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 };
-  for (const r of generate(companyShare === undefined ? gen : { ...gen, companyShare })) {
-    if (r.topic !== 'purchases' || 'malformed' in r) continue;
+  // loyalty: the generated day's loyalty events too (members' earns and redemptions among their purchases), on their
+  // own topic as they come, part of the `rate` but not timed (issue 15's budget: the same input rate, with loyalty)
+  for (const r of generate({ ...gen, ...(companyShare === undefined ? {} : { companyShare }), ...(loyalty ? { loyaltyShare: 0.3 } : {}) })) {
+    if ('malformed' in r) continue;
     const value = r.value as { event_id: string };
-    prepared.push({ id: value.event_id, key: r.key, value: await b.clients.registry.encode(topic, value) });
+    if (loyalty && r.topic === 'loyalty') {
+      const t = b.topics.loyalty.topic;
+      prepared.push({ id: value.event_id, key: r.key, value: await b.clients.registry.encode(t, value), topic: t });
+    } else if (r.topic === 'purchases') prepared.push({ id: value.event_id, key: r.key, value: await b.clients.registry.encode(topic, value) });
     if (prepared.length === total) break;
   }
   if (prepared.length < total)
-    process.stderr.write(`warning: generated ${prepared.length} purchases of ${total}: the load lasts ${(prepared.length / rate).toFixed(1)} s\n`);
+    process.stderr.write(`warning: generated ${prepared.length} input events of ${total}: the load lasts ${(prepared.length / rate).toFixed(1)} s\n`);
   const producer = forkChild<SegmentsReport>({
     path: CHILD,
     name: 'producer',
@@ -275,9 +282,32 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
   }
 }
 
+/** One latency run's row of the result table. */
+function latencyRow(rate: number, r: Awaited<ReturnType<typeof latencyAt>>) {
+  return {
+    'target/s': rate,
+    'achieved/s': r.rate,
+    events: r.sent,
+    'input consumed': r.rawConsumed,
+    'membership events': r.matched,
+    p50_ms: r.lat.p50,
+    p95_ms: r.lat.p95,
+    p99_ms: r.lat.p99,
+    max_ms: r.lat.max,
+    '→ profile-changes p50/p99 ms': `${r.change.p50}/${r.change.p99}`,
+    'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
+  };
+}
+
+/**
+ * `issue15`: the cost of loyalty and B2B accounts in one run. Per rate, alternately (base, with, base, with): base =
+ * purchases of customers with no account and no loyalty stitcher; with = the same load with `companyShare` of the
+ * customers a company's contacts (their events carry an account) plus the generated loyalty members' events on the
+ * loyalty topic, with the loyalty stitcher running. Prints each run and the ratio of the means (with / base).
+ */
 export async function benchSegments(
   ctx: CliContext,
-  o: { rates: number[]; seconds: number; scheduled: number; window: number; companyShare?: number },
+  o: { rates: number[]; seconds: number; scheduled: number; window: number; companyShare?: number; issue15?: boolean },
 ): Promise<void> {
   const b = await setup(ctx, 'seg');
   try {
@@ -290,23 +320,43 @@ export async function benchSegments(
     ];
     await waitForGroup(b.kafka, `${b.prefix}stitcher`);
     await waitForGroup(b.kafka, `${b.prefix}segmenter`);
+    const conn = { brokers: ctx.conn.kafka.brokers, registry: ctx.conn.registry.url };
     const rows = [];
-    for (const [i, rate] of o.rates.entries()) {
-      process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
-      const r = await latencyAt(b, { brokers: ctx.conn.kafka.brokers, registry: ctx.conn.registry.url }, rate, o.seconds, 1000 + i, services, o.companyShare);
-      rows.push({
-        'target/s': rate,
-        'achieved/s': r.rate,
-        events: r.sent,
-        'input consumed': r.rawConsumed,
-        'membership events': r.matched,
-        p50_ms: r.lat.p50,
-        p95_ms: r.lat.p95,
-        p99_ms: r.lat.p99,
-        max_ms: r.lat.max,
-        '→ profile-changes p50/p99 ms': `${r.change.p50}/${r.change.p99}`,
-        'raw p50/p99 ms': `${r.raw.p50}/${r.raw.p99}`,
-      });
+    let seed = 1000;
+    for (const rate of o.rates) {
+      if (!o.issue15) {
+        process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);
+        rows.push(latencyRow(rate, await latencyAt(b, conn, rate, o.seconds, seed++, services, o.companyShare)));
+        continue;
+      }
+      const share = o.companyShare ?? 0.1;
+      const runs: { variant: 'base' | 'with'; p50: number; p99: number }[] = [];
+      for (const variant of ['base', 'with', 'base', 'with'] as const) {
+        process.stderr.write(
+          `purchases at ${rate}/s for ${o.seconds} s, ${variant === 'base' ? 'no accounts, no loyalty' : `company share ${share}, loyalty events and stitcher`}...\n`,
+        );
+        let loyaltyStitcher: ChildProcess | undefined;
+        const probed = [...services];
+        if (variant === 'with') {
+          const port = await freePort();
+          loyaltyStitcher = startService(b, 'loyalty', { STITCHER_OPS_PORT: String(port), STITCHER_GROUP_ID: `${b.prefix}loyalty-stitcher` });
+          probed.push({ name: 'loyalty stitcher', opsPort: port, pid: loyaltyStitcher.pid });
+          await waitForGroup(b.kafka, `${b.prefix}loyalty-stitcher`);
+          await sleep(2000); // its start-up (loading, connecting) is not the load's cost
+        }
+        try {
+          const r = await latencyAt(b, conn, rate, o.seconds, seed++, probed, variant === 'base' ? 0 : share, variant === 'with');
+          rows.push({ variant, ...latencyRow(rate, r) });
+          runs.push({ variant, p50: r.lat.p50, p99: r.lat.p99 });
+        } finally {
+          if (loyaltyStitcher) await stopGroups([loyaltyStitcher], 30_000);
+        }
+      }
+      const mean = (v: 'base' | 'with', k: 'p50' | 'p99') => runs.filter((x) => x.variant === v).reduce((a, x) => a + x[k], 0) / 2;
+      process.stdout.write(
+        `\nissue 15 at ${rate}/s: with loyalty and accounts (company share ${share}) / without, means of two runs each: ` +
+          `p50 ${(mean('with', 'p50') / mean('base', 'p50')).toFixed(2)}, p99 ${(mean('with', 'p99') / mean('base', 'p99')).toFixed(2)}\n`,
+      );
     }
     process.stdout.write('\ninput event produced → membership event consumed (raw = the same input consumed straight from its topic):\n');
     printTable(rows);

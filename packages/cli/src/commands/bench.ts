@@ -31,6 +31,10 @@ export function registerBench(program: Command): void {
     .option('--customers <n>', 'identity: customers per round; predict: simulated customers fitted (default 100000)', (v) => Number(v))
     .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
     .option('--company-share <x>', "segments: share of customer triples that are a company's contacts (their events carry an account)", (v) => Number(v))
+    .option(
+      '--issue15',
+      'segments: per rate, runs without and with loyalty (events + stitcher) and accounts (--company-share, default 0.1), twice each, and prints the ratio',
+    )
     .action(
       async (
         scenario: string,
@@ -45,6 +49,7 @@ export function registerBench(program: Command): void {
           customers: number | undefined;
           seed: number;
           companyShare: number | undefined;
+          issue15: boolean | undefined;
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;
