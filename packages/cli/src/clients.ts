@@ -46,3 +46,13 @@ export async function connectRedis(url: string): Promise<Redis> {
   });
   return redis;
 }
+
+/** `fn` with a Redis connection of its own (connectRedis), closed when `fn` settles. */
+export async function withRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = await connectRedis(url);
+  try {
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}

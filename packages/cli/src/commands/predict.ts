@@ -12,7 +12,7 @@ import { ProfileStore } from '@profile-stream/profile';
 import { STITCHER_SETTINGS } from '@profile-stream/stitcher';
 import { loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
 import { parseAsOf } from '../as-of.ts';
-import { connectRedis, openClients } from '../clients.ts';
+import { openClients, withRedis } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { ModelStore } from '../predict/models.ts';
 import { publishScored, scoreProfiles } from '../predict/score.ts';
@@ -60,14 +60,9 @@ function describeModel(m: PredictModel): string {
   ].join('\n');
 }
 
-async function withModels<T>(fn: (models: ModelStore) => Promise<T>): Promise<T> {
+function withModels<T>(fn: (models: ModelStore) => Promise<T>): Promise<T> {
   const ctx = cliContext('predict');
-  const redis = await connectRedis(ctx.conn.redis.url);
-  try {
-    return await fn(new ModelStore(redis, ctx.redisPrefix));
-  } finally {
-    redis.disconnect();
-  }
+  return withRedis(ctx.conn.redis.url, (redis) => fn(new ModelStore(redis, ctx.redisPrefix)));
 }
 
 export function registerPredict(program: Command): void {
@@ -125,31 +120,31 @@ export function registerPredict(program: Command): void {
       const windowMs =
         parseSettings({ PROFILE_DEDUP_WINDOW_DAYS: STITCHER_SETTINGS.PROFILE_DEDUP_WINDOW_DAYS }, ctx.env).PROFILE_DEDUP_WINDOW_DAYS * 86_400_000;
       const clients = openClients(ctx);
-      const redis = await connectRedis(ctx.conn.redis.url);
       try {
-        const model = await new ModelStore(redis, ctx.redisPrefix).current();
-        if (model === null) throw new ProfileStreamError('invalid_options', 'no model fitted yet: run `profile-stream predict fit` first');
-        let bar: ReturnType<typeof progressBar> | undefined;
-        const summary = await scoreProfiles({
-          store: new ProfileStore({ redis, prefix: ctx.redisPrefix, windowMs }),
-          model,
-          now: parseAsOf(opts.asOf),
-          publish: publishScored(clients),
-          onProgress: (done, total) => {
-            bar ??= progressBar('scoring', total);
-            bar.update(done);
-          },
+        await withRedis(ctx.conn.redis.url, async (redis) => {
+          const model = await new ModelStore(redis, ctx.redisPrefix).current();
+          if (model === null) throw new ProfileStreamError('invalid_options', 'no model fitted yet: run `profile-stream predict fit` first');
+          let bar: ReturnType<typeof progressBar> | undefined;
+          const summary = await scoreProfiles({
+            store: new ProfileStore({ redis, prefix: ctx.redisPrefix, windowMs }),
+            model,
+            now: parseAsOf(opts.asOf),
+            publish: publishScored(clients),
+            onProgress: (done, total) => {
+              bar ??= progressBar('scoring', total);
+              bar.update(done);
+            },
+          });
+          bar?.stop();
+          const rate = Math.round(summary.scored / Math.max(0.001, summary.ms / 1000));
+          if (opts.json) process.stdout.write(`${JSON.stringify({ model_version: model.version, ...summary, per_second: rate }, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `scored ${summary.scored} of ${summary.profiles} profiles with model version ${model.version} (${summary.withoutOrders} without an order) in ${summary.ms} ms, ${rate}/s\n`,
+            );
         });
-        bar?.stop();
-        const rate = Math.round(summary.scored / Math.max(0.001, summary.ms / 1000));
-        if (opts.json) process.stdout.write(`${JSON.stringify({ model_version: model.version, ...summary, per_second: rate }, null, 2)}\n`);
-        else
-          process.stdout.write(
-            `scored ${summary.scored} of ${summary.profiles} profiles with model version ${model.version} (${summary.withoutOrders} without an order) in ${summary.ms} ms, ${rate}/s\n`,
-          );
       } finally {
         await clients.close();
-        redis.disconnect();
       }
     });
 

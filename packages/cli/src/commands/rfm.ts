@@ -9,7 +9,7 @@ import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { RFM_VERSIONS_KEPT, type RfmVersion, RfmVersions } from '@profile-stream/segments';
 import { computeRfmVersion, describeRfmResult, loadWarehouseConfig, openAnalystClient } from '@profile-stream/warehouse';
 import { parseAsOf } from '../as-of.ts';
-import { connectRedis } from '../clients.ts';
+import { withRedis } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 
@@ -30,14 +30,9 @@ function printBreakpoints(v: RfmVersion): void {
   ]);
 }
 
-async function withVersions<T>(fn: (versions: RfmVersions) => Promise<T>): Promise<T> {
+function withVersions<T>(fn: (versions: RfmVersions) => Promise<T>): Promise<T> {
   const ctx = cliContext('rfm');
-  const redis = await connectRedis(ctx.conn.redis.url);
-  try {
-    return await fn(new RfmVersions(redis, ctx.redisPrefix));
-  } finally {
-    redis.disconnect();
-  }
+  return withRedis(ctx.conn.redis.url, (redis) => fn(new RfmVersions(redis, ctx.redisPrefix)));
 }
 
 export function registerRfm(program: Command): void {
