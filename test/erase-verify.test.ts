@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, test } from 'vitest';
 import { createProducer, describeTopicConfigs } from '@profile-stream/consumer-kit';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import type { GeneratedRecord } from '@profile-stream/generator';
 import { provision } from '@profile-stream/infra';
 import { runCli, testEnv, waitUntil, type TestEnv } from './support/index.ts';
@@ -53,24 +54,9 @@ const findingsOf = (r: Report, store: string) => placesOf(r, store).flatMap((p) 
 function click(id: string, who: { anonymous_id?: string; email?: string; user_id?: string }, at: number): GeneratedRecord {
   return {
     topic: 'clickstream',
-    value: {
-      event_id: id,
-      occurred_at: at,
-      anonymous_id: who.anonymous_id ?? null,
-      user_id: who.user_id ?? null,
-      email: who.email ?? null,
-      phone: null,
-      type: 'page_view',
-      page: { url: 'https://shop.example/', referrer: null, title: null },
-      utm: null,
-      device: null,
-      country: null,
-      locale: null,
-      product: null,
-      search_query: null,
-      consent: null,
-    },
-  } as unknown as GeneratedRecord;
+    key: null,
+    value: clickEvent({ event_id: id, occurred_at: at, ...who, page: { url: 'https://shop.example/', referrer: null, title: null } }),
+  };
 }
 
 beforeAll(async () => {

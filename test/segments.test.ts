@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
 import { profileView, type ProfileDoc } from '@profile-stream/profile';
 import { evaluateAll, loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
@@ -249,24 +250,14 @@ test('a time-driven exit carries the exact instant as occurred_at, also when the
     await stitch(c, [
       {
         topic: 'clickstream',
-        value: {
+        key: null,
+        value: clickEvent({
           event_id: 'e-visit',
           occurred_at: seenAt,
-          anonymous_id: null,
           user_id: 'visitor-1',
-          email: null,
-          phone: null,
-          type: 'page_view',
           page: { url: 'https://shop.example/', referrer: null, title: null },
-          utm: null,
-          device: null,
-          country: null,
-          locale: null,
-          product: null,
-          search_query: null,
-          consent: null,
-        },
-      } as unknown as GeneratedRecord,
+        }),
+      },
     ]);
     const exitsOf = (id: string) => seen.filter((e) => e.segment_id === id && e.change === 'exited');
     await whileRunning(seg, async () => {

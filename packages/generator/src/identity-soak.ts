@@ -5,6 +5,7 @@
 // together, in whatever order they run, can make one customer of them: many merges, racing across processes.
 // Events are shuffled (seeded) and a fraction is delivered twice (the same event id again, later).
 // Records carry no key: the producer keys them as upstream apps do (contracts' eventKey).
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { createRng } from './prng.ts';
 import type { ValidRecord } from './types.ts';
 
@@ -42,18 +43,7 @@ export function identitySoak(o: IdentitySoakOptions): IdentitySoak {
   const click = (ids: Parameters<typeof header>[0]): ValidRecord => ({
     topic: 'clickstream',
     key: null,
-    value: {
-      ...header(ids),
-      type: ids.user_id ? 'login' : 'page_view',
-      page: null,
-      utm: null,
-      device: null,
-      country: null,
-      locale: null,
-      product: null,
-      search_query: null,
-      consent: null,
-    },
+    value: clickEvent({ ...header(ids), type: ids.user_id ? 'login' : 'page_view' }),
   });
   const purchase = (ids: Parameters<typeof header>[0], c: number): ValidRecord => ({
     topic: 'purchases',

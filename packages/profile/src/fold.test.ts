@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import fc from 'fast-check';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { compactDoc } from './doc.ts';
 import type { ProfileDoc } from './doc.ts';
 import { hourOfWeek } from './engagement.ts';
@@ -75,20 +76,17 @@ describe('eventFragment', () => {
   const idf = { anonymous_id: 'a1', user_id: null, email: ' Alice@Example.com', phone: '07700 900123', account: null };
 
   it('a click contributes identity, freshness, first touch, device, cart and consent', () => {
-    const event = {
+    const event = clickEvent({
       ...idf,
       event_id: 'e1',
       occurred_at: T,
-      type: 'add_to_cart' as const,
+      type: 'add_to_cart',
       page: { url: 'https://shop.test/p/1', referrer: 'https://google.com/', title: null },
-      utm: null,
-      device: { type: 'mobile' as const, os: 'iOS', browser: null },
+      device: { type: 'mobile', os: 'iOS', browser: null },
       country: 'gb',
       locale: 'en-GB',
       product: { sku: 'S1', category: 'shoes', price_minor: 100, currency: 'GBP' },
-      search_query: null,
-      consent: null,
-    };
+    });
     const f = eventFragment('clickstream', event, normaliseIdentifiers(event, GB));
     const c = <V>(v: V) => ({ v, t: T, id: 'e1' });
     assert.deepEqual(f, {

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { ConsentPurposeValues } from '@profile-stream/contracts';
+import { type ClickEvent, ConsentPurposeValues } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { describe, it } from 'vitest';
 import { cell } from './doc.ts';
 import type { ProfileDoc } from './doc.ts';
@@ -92,26 +93,16 @@ describe('freshness', () => {
   const T = Date.UTC(2025, 0, 10);
   const D = 86_400_000;
   let n = 0;
-  const click = (at: number, who: { email?: string; phone?: string; user_id?: string }, more: Partial<FoldInput['event']> = {}): FoldInput => {
-    const event = {
-      anonymous_id: null,
+  const click = (at: number, who: { email?: string; phone?: string; user_id?: string }, more: Partial<ClickEvent> = {}): FoldInput => {
+    const event = clickEvent({
       user_id: who.user_id ?? null,
       email: who.email ?? null,
       phone: who.phone ?? null,
       event_id: `c${n++}`,
       occurred_at: at,
-      type: 'page_view',
-      page: null,
-      utm: null,
-      device: null,
-      country: null,
-      locale: null,
-      product: null,
-      search_query: null,
-      consent: null,
       ...more,
-    } as FoldInput['event'];
-    return { topic: 'clickstream', event, ids: normaliseIdentifiers(event, GB) } as FoldInput;
+    });
+    return { topic: 'clickstream', event, ids: normaliseIdentifiers(event, GB) };
   };
 
   it('a profile without contact data or statements shows empty maps and nulls', () => {
@@ -126,7 +117,7 @@ describe('freshness', () => {
   });
 
   it('restating the same value moves the time; events without contact data leave contact_confirmed_at alone', () => {
-    const granted = { type: 'consent_updated', consent: { purpose: 'email', granted: true } } as Partial<FoldInput['event']>;
+    const granted: Partial<ClickEvent> = { type: 'consent_updated', consent: { purpose: 'email', granted: true } };
     const doc = foldEvents([
       click(T, { email: 'a@example.com', phone: '07700 900123' }, { country: 'GB', ...granted }),
       click(T + D, { phone: '+44 7700 900123' }, { country: 'GB', ...granted }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import type { ClickEvent, Purchase, SupportTicket } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { ProfileError } from './errors.ts';
 import type { ProfileErrorCode } from './errors.ts';
 import { ISO_4217_CODES, isIsoCurrency } from './iso4217.ts';
@@ -19,19 +20,8 @@ const purchase = (over: Partial<Purchase> = {}): Purchase => ({
   items: [{ sku: 's1', category: null, quantity: 2, unit_price_minor: 1000 }],
   ...over,
 });
-const click = (over: Partial<ClickEvent> = {}): ClickEvent => ({
-  ...base,
-  type: 'product_view',
-  page: null,
-  utm: null,
-  device: null,
-  country: null,
-  locale: null,
-  product: { sku: 's1', category: 'shoes', price_minor: 999, currency: 'EUR' },
-  search_query: null,
-  consent: null,
-  ...over,
-});
+const click = (over: Partial<ClickEvent> = {}): ClickEvent =>
+  clickEvent({ ...base, type: 'product_view', product: { sku: 's1', category: 'shoes', price_minor: 999, currency: 'EUR' }, ...over });
 const ticket = (over: Partial<SupportTicket> = {}): SupportTicket => ({
   ...base,
   ticket_id: 't1',

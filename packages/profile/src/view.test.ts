@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import type { Purchase, SupportTicket } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { foldEvents } from './fold.ts';
 import type { FoldInput } from './fold.ts';
 import { normaliseIdentifiers } from './normalise.ts';
@@ -108,20 +109,14 @@ describe('profileView', () => {
 
   it('consent per purpose: the latest decision with its time and source', () => {
     const consent = (granted: boolean, at: number, url: string | null): FoldInput => {
-      const event = {
+      const event = clickEvent({
         ...who,
         event_id: `c${n++}`,
         occurred_at: at,
-        type: 'consent_updated' as const,
+        type: 'consent_updated',
         page: url === null ? null : { url, referrer: null, title: null },
-        utm: null,
-        device: null,
-        country: null,
-        locale: null,
-        product: null,
-        search_query: null,
-        consent: { purpose: 'email' as const, granted },
-      };
+        consent: { purpose: 'email', granted },
+      });
       return { topic: 'clickstream', event, ids: normaliseIdentifiers(event, GB) };
     };
     const doc = foldEvents([consent(false, T + 2 * H, null), consent(true, T, 'https://shop.test/signup')]);

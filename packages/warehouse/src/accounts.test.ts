@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
-import type { ClickEvent, Purchase } from '@profile-stream/contracts';
+import type { Purchase } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { migrate } from './migrations.ts';
 import { piiStorer } from './pii.ts';
 import { ANALYST_QUERIES, analystSql } from './queries.ts';
@@ -65,19 +66,8 @@ describe('accounts in the warehouse', () => {
     assert.deepEqual([row!.account_id, row!.account_name, row!.account_domain], ['acct-1', 'Acme', 'acme.example']);
     const [none] = purchaseRows(EVENTS[5]!, o).purchases!;
     assert.deepEqual([none!.account_id, none!.account_name, none!.account_domain], [null, null, null]);
-    const click: ClickEvent = {
-      ...EVENTS[0]!,
-      type: 'page_view',
-      page: null,
-      utm: null,
-      device: null,
-      country: null,
-      locale: null,
-      product: null,
-      search_query: null,
-      consent: null,
-      account: { account_id: 'acct-1', name: null, domain: null },
-    } as unknown as ClickEvent;
+    const { event_id, occurred_at, user_id } = EVENTS[0]!;
+    const click = clickEvent({ event_id, occurred_at, user_id, account: { account_id: 'acct-1', name: null, domain: null } });
     assert.equal(clickRows(click, o).clickstream_events![0]!.account_id, 'acct-1');
   });
 

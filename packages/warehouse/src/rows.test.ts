@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import type { ClickEvent, ProfileChanged, Purchase } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { identifierHash, piiStorer } from './pii.ts';
 import { clickRows, profileRows, purchaseRows, type RowOptions } from './rows.ts';
 
@@ -15,25 +16,19 @@ const opts = (pii: 'hash' | 'plain' = 'hash'): RowOptions => ({
   maxFutureMs: 86_400_000,
 });
 
-const click = (over: Partial<ClickEvent> = {}): ClickEvent => ({
-  event_id: 'c1',
-  occurred_at: NOW - 1000,
-  anonymous_id: ' anon-1 ',
-  user_id: null,
-  email: ' Ann@Example.COM ',
-  phone: '07700 900123',
-  type: 'page_view',
-  page: { url: 'https://shop/x', referrer: null, title: 'X' },
-  utm: null,
-  device: { type: 'mobile', os: 'iOS', browser: null },
-  country: 'GB',
-  locale: 'en-GB',
-  product: null,
-  search_query: null,
-  consent: null,
-  account: null,
-  ...over,
-});
+const click = (over: Partial<ClickEvent> = {}): ClickEvent =>
+  clickEvent({
+    event_id: 'c1',
+    occurred_at: NOW - 1000,
+    anonymous_id: ' anon-1 ',
+    email: ' Ann@Example.COM ',
+    phone: '07700 900123',
+    page: { url: 'https://shop/x', referrer: null, title: 'X' },
+    device: { type: 'mobile', os: 'iOS', browser: null },
+    country: 'GB',
+    locale: 'en-GB',
+    ...over,
+  });
 
 const purchase = (over: Partial<Purchase> = {}): Purchase => ({
   event_id: 'p1',

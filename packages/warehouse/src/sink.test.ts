@@ -9,6 +9,7 @@ import { afterAll, beforeAll, test } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, isRetriable, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { Purchase } from '@profile-stream/contracts';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { migrate } from './migrations.ts';
 import { identifierHash, piiStorer, tombstoner } from './pii.ts';
 import { clickRows, profileRows, purchaseRows, type RowOptions } from './rows.ts';
@@ -147,34 +148,15 @@ test('a row ClickHouse refuses only sends its own entry to the DLQ', async () =>
   assert.equal(await count('purchases'), 2);
 });
 
+/** A page view's rows, of the identifiers given. */
+const click = (id: string, ids: { user_id?: string; email?: string; anonymous_id?: string }, at = Date.UTC(2026, 4, 2)): Entry => ({
+  rows: clickRows(clickEvent({ event_id: id, occurred_at: at, ...ids }), o),
+});
+
 test("erasure removes every row carrying the profile's identifiers, its snapshot and its membership", async () => {
   await freshDb();
   const s = sink();
   const email = 'Erase.Me@example.com';
-  const click = (id: string, ids: { user_id?: string; email?: string; anonymous_id?: string }, at = Date.UTC(2026, 4, 2)): Entry => ({
-    rows: clickRows(
-      {
-        event_id: id,
-        occurred_at: at,
-        anonymous_id: null,
-        account: null,
-        user_id: null,
-        email: null,
-        phone: null,
-        type: 'page_view',
-        page: null,
-        utm: null,
-        device: null,
-        country: null,
-        locale: null,
-        product: null,
-        search_query: null,
-        consent: null,
-        ...ids,
-      },
-      o,
-    ),
-  });
   const snapshot: Entry = {
     rows: profileRows(
       {
@@ -240,30 +222,6 @@ test("erasure removes every row carrying the profile's identifiers, its snapshot
 test('erasure by identifier hashes alone (no snapshot stored) still finds the raw rows', async () => {
   await freshDb();
   const s = sink();
-  const click = (id: string, ids: { user_id?: string; anonymous_id?: string }): Entry => ({
-    rows: clickRows(
-      {
-        event_id: id,
-        occurred_at: Date.UTC(2026, 4, 2),
-        anonymous_id: null,
-        account: null,
-        user_id: null,
-        email: null,
-        phone: null,
-        type: 'page_view',
-        page: null,
-        utm: null,
-        device: null,
-        country: null,
-        locale: null,
-        product: null,
-        search_query: null,
-        consent: null,
-        ...ids,
-      },
-      o,
-    ),
-  });
   await s.write([click('h1', { user_id: 'u-gone' }), click('h2', { anonymous_id: 'dev-gone' }), click('h3', { user_id: 'u-stays' })]);
   const hashes = [identifierHash(KEY, 'user_id', 'u-gone'), identifierHash(KEY, 'anonymous_id', 'dev-gone')];
   await s.write([

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { clickEvent } from '@profile-stream/contracts/testing';
 import { generate } from '@profile-stream/generator';
 import { eventFragment, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
 import { loadDefinitions } from '@profile-stream/segments';
@@ -212,23 +213,7 @@ async function scheduledExits(ctx: CliContext, profiles: number, windowS: number
       const items = Array.from({ length: to - from }, (_, j) => {
         const k = from + j;
         const seen = t0 - span + Math.floor((k / profiles) * span);
-        const event = {
-          event_id: `bench-${k}`,
-          occurred_at: seen,
-          anonymous_id: `anon-${k}`,
-          user_id: null,
-          email: null,
-          phone: null,
-          type: 'page_view' as const,
-          page: null,
-          utm: null,
-          device: null,
-          country: null,
-          locale: null,
-          product: null,
-          search_query: null,
-          consent: null,
-        };
+        const event = clickEvent({ event_id: `bench-${k}`, occurred_at: seen, anonymous_id: `anon-${k}` });
         const normalised = normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() });
         const { dropped: _dropped, ...ids } = normalised;
         return { ids, eventId: event.event_id, occurredAt: seen, fragment: () => eventFragment('clickstream', event as never, normalised) };

@@ -1,6 +1,7 @@
 // Small builders of input events and the real profile view they fold into (foldEvents + profileView), for tests.
 import { foldEvents, normaliseIdentifiers, profileView } from '@profile-stream/profile';
 import type { EventOf, FoldInput, JsonValue } from '@profile-stream/profile';
+import { clickEvent } from '@profile-stream/contracts/testing';
 
 export const H = 3_600_000;
 export const D = 24 * H;
@@ -36,20 +37,17 @@ export function click(
   opts: { consent?: { purpose: 'email' | 'sms' | 'push' | 'analytics' | 'personalization'; granted: boolean }; anonymous?: boolean } = {},
 ): FoldInput {
   const who = opts.anonymous ? { ...WHO, user_id: null, email: null, anonymous_id: 'anon-1' } : WHO;
-  return input('clickstream', {
-    ...who,
-    event_id: nextId('c'),
-    occurred_at: at,
-    type,
-    page: null,
-    utm: null,
-    device: null,
-    country: null,
-    locale: null,
-    product: type === 'product_view' || type === 'add_to_cart' ? { sku: 'SKU-1', category: 'shoes', price_minor: 1000, currency: 'GBP' } : null,
-    search_query: null,
-    consent: opts.consent ?? null,
-  });
+  return input(
+    'clickstream',
+    clickEvent({
+      ...who,
+      event_id: nextId('c'),
+      occurred_at: at,
+      type,
+      product: type === 'product_view' || type === 'add_to_cart' ? { sku: 'SKU-1', category: 'shoes', price_minor: 1000, currency: 'GBP' } : null,
+      consent: opts.consent ?? null,
+    }),
+  );
 }
 
 export const consent = (at: number, purpose: 'email' | 'sms', granted: boolean) => click(at, 'consent_updated', { consent: { purpose, granted } });
