@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, test } from 'vitest';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { membershipEventId, type Decision, type Evaluation, type OutboxEvent } from './store/records.ts';
+import { membershipEventId, type Decision, type OutboxEvent } from './store/records.ts';
 import { shardOf } from './store/keys.ts';
 import { MembershipStore } from './store/store.ts';
+import { evaluationOf, shardZeroMembers } from './store/arbitraries.ts';
 import { countWrites } from '@profile-stream/profile/testing';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -193,24 +194,9 @@ test('acknowledge: every shard of a relay round in one round trip, each cursor m
 
 test('applyMany over one shard gives the results, Redis state and outbox entries of the same evaluations applied one by one', async () => {
   // members of shard 0 of 4 (a member may come several times; one of them may be retired before the sequence)
-  const pids: string[] = [];
-  for (let i = 0; pids.length < 3; i++) if (shardOf(`p${i}`, 4) === 0) pids.push(`p${i}`);
+  const pids = shardZeroMembers(3);
   const segments = ['loyal', 'dormant', 'vip'];
-  const decision = fc.record({
-    segment: fc.constantFrom(...segments),
-    definitionVersion: fc.integer({ min: 1, max: 2 }),
-    member: fc.boolean(),
-    reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
-    occurredAt: fc.integer({ min: 0, max: 10_000 }),
-    nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
-    traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
-  });
-  const evaluation: fc.Arbitrary<Evaluation> = fc.record({
-    pid: fc.constantFrom(...pids),
-    profileVersion: fc.integer({ min: 0, max: 6 }),
-    trigger: fc.option(fc.constantFrom('e1', 'e2'), { nil: null }),
-    decisions: fc.uniqueArray(decision, { selector: (x) => x.segment, maxLength: 3 }),
-  });
+  const evaluation = evaluationOf(pids, segments, { maxVersion: 6, maxDefinitionVersion: 2 });
   await fc.assert(
     fc.asyncProperty(fc.array(evaluation, { minLength: 1, maxLength: 12 }), fc.option(fc.constantFrom(...pids), { nil: null }), async (evals, dead) => {
       const [one, many] = [setup(4), setup(4)];

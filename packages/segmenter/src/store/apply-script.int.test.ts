@@ -12,8 +12,8 @@ import { afterAll, test } from 'vitest';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { scriptCommand } from '@profile-stream/profile';
-import type { Decision, Evaluation, OutboxEvent } from './records.ts';
-import { shardOf } from './keys.ts';
+import { evaluationOf, shardZeroMembers } from './arbitraries.ts';
+import type { OutboxEvent } from './records.ts';
 import { MembershipStore } from './store.ts';
 
 /** APPLY as it was before the fast path (commit 34f7ab4), verbatim. */
@@ -101,24 +101,9 @@ async function outbox(store: MembershipStore): Promise<OutboxEvent[]> {
 }
 
 test('APPLY with the fast path writes what the reference APPLY writes, for any sequence of evaluations', async () => {
-  const pids: string[] = [];
-  for (let i = 0; pids.length < 3; i++) if (shardOf(`p${i}`, 4) === 0) pids.push(`p${i}`);
+  const pids = shardZeroMembers(3);
   const segments = ['loyal', 'dormant', 'vip', 'new'];
-  const decision = fc.record({
-    segment: fc.constantFrom(...segments),
-    definitionVersion: fc.integer({ min: 1, max: 3 }),
-    member: fc.boolean(),
-    reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
-    occurredAt: fc.integer({ min: 0, max: 10_000 }),
-    nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
-    traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
-  });
-  const evaluation: fc.Arbitrary<Evaluation> = fc.record({
-    pid: fc.constantFrom(...pids),
-    profileVersion: fc.integer({ min: 0, max: 8 }),
-    trigger: fc.option(fc.constantFrom('e1', 'e2'), { nil: null }),
-    decisions: fc.uniqueArray(decision, { selector: (x) => x.segment, maxLength: 4 }),
-  });
+  const evaluation = evaluationOf(pids, segments, { maxVersion: 8, maxDefinitionVersion: 3 });
   // Calls of several evaluations each (applyMany), so a member's later evaluation meets what its earlier one wrote.
   const calls = fc.array(fc.array(evaluation, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 });
   await fc.assert(
