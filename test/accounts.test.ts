@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import { Redis } from 'ioredis';
-import { ApiKeyStore, buildApi, createApiMetrics } from '@profile-stream/api';
-import { MembershipStore } from '@profile-stream/segmenter';
+import { buildApi } from '@profile-stream/api';
 import { companyOf, generate, type GeneratedRecord } from '@profile-stream/generator';
 import { accountJson, accountView, contactAccount, contactContribution, ProfileStore } from '@profile-stream/profile';
+import { apiDeps, cliKey } from './support/api.ts';
 import { runCli, testEnv, type TestEnv } from './support/index.ts';
 import { INPUTS, oracleProfiles, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
 
@@ -96,22 +96,8 @@ test('companies of generated contacts become account profiles equal to the oracl
 
 test("GET /v1/accounts/:id (scope read) answers the CLI's JSON; 404 for an account without contacts, 401 without a key", async () => {
   assert.ok(shownByCli, 'the first test stored accounts');
-  const cliEnv = { ...env.childEnv, REDIS_PREFIX: prefix };
-  const created = runCli(['apikey', 'create', '--scopes', 'read', '--name', 'accounts', '--json'], { env: cliEnv });
-  assert.equal(created.status, 0, created.stderr);
-  const key = (JSON.parse(created.stdout) as { key: string }).key;
-  const app = await buildApi({
-    redis,
-    prefix,
-    store,
-    keys: new ApiKeyStore({ redis, prefix }),
-    memberships: new MembershipStore(redis, { prefix, shards: 16 }),
-    defs: [],
-    normalise: { defaultRegion: 'GB', blocklist: new Set() },
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 1000,
-  });
+  const { key } = cliKey({ ...env.childEnv, REDIS_PREFIX: prefix }, 'read');
+  const app = await buildApi(apiDeps({ redis, prefix, store, log: env.log }));
   try {
     const id = String(shownByCli.account_id);
     const ok = await app.inject({ method: 'GET', url: `/v1/accounts/${encodeURIComponent(id)}`, headers: { authorization: `Bearer ${key}` } });

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import { cell } from '@profile-stream/profile';
+import { cliKey } from './support/api.ts';
 import { runCli, waitUntil } from './support/index.ts';
 import { startService, stopService, type ServiceProcess } from './support/pipeline.ts';
 import { membershipEvents, settle, setup, type Ctx } from './support/segments.ts';
@@ -19,12 +20,6 @@ let segmenter: ServiceProcess;
 let base: string;
 let pid: string;
 const key = { consent: '', read: '' };
-
-function createKey(scopes: string): string {
-  const r = runCli(['apikey', 'create', '--scopes', scopes, '--json'], { env: c.childEnv });
-  assert.equal(r.status, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { key: string }).key;
-}
 
 const put = (ref: string, body: unknown, k = key.consent) =>
   fetch(`${base}/v1/profiles/${encodeURIComponent(ref)}/consent`, {
@@ -39,8 +34,8 @@ beforeAll(async () => {
   const t = Date.now() - 48 * HOUR;
   pid = (await c.profiles.resolver.resolve({ email: 'ada@example.com' })).profileId;
   await c.profiles.fold(pid, [{ event_id: 'seed-1', occurred_at: t, fragment: { hw: t, identity: { emails: { 'ada@example.com': t } } } }]);
-  key.consent = createKey('consent');
-  key.read = createKey('read');
+  key.consent = cliKey(c.childEnv, 'consent').key;
+  key.read = cliKey(c.childEnv, 'read').key;
   segmenter = startService(c.childEnv, 'segmenter');
   api = startService(c.childEnv, 'profile-api');
   const port = await waitUntil('the profile-api to listen', () => /"port":(\d+)[^\n]*profile-api started/.exec(api.stderr())?.[1], 60_000);

@@ -9,16 +9,16 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { ApiKeyStore, buildApi, createApiMetrics, MAX_MEMBERS_PAGE } from '@profile-stream/api';
+import { buildApi, MAX_MEMBERS_PAGE } from '@profile-stream/api';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { eventFragment, type FoldInput, type JsonValue, normaliseIdentifiers, ProfileStore, profileView } from '@profile-stream/profile';
 import { decide, MembershipStore } from '@profile-stream/segmenter';
 import { decisiveLeaves, explain, loadDefinitions, type SegmentDefinition } from '@profile-stream/segments';
 import { consent, purchase } from '@profile-stream/segments/testing';
+import { apiDeps, GB } from './support/api.ts';
 import { testEnv, type TestEnv } from './support/index.ts';
 
 const DAY = 86_400_000;
-const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
 const NOW = Date.now();
 
 let env: TestEnv;
@@ -63,22 +63,10 @@ beforeAll(async () => {
   // Four shards: with 250 members a shard's reply (the whole small set) is bigger than a page of 50.
   memberships = new MembershipStore(redis, { prefix, shards: 4 });
   defs = await loadDefinitions(resolve(REPO_ROOT, 'segments'));
-  const apiKeys = new ApiKeyStore({ redis, prefix });
-  keys.read = (await apiKeys.create({ scopes: ['read'] })).key;
-  keys.erase = (await apiKeys.create({ scopes: ['erase'] })).key;
-  app = await buildApi({
-    redis,
-    prefix,
-    store,
-    keys: apiKeys,
-    memberships,
-    defs,
-    normalise: GB,
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 10_000,
-    now: () => NOW,
-  });
+  const deps = apiDeps({ redis, prefix, store, log: env.log }, { memberships, defs, rateLimitPerMinute: 10_000, now: () => NOW });
+  keys.read = (await deps.keys.create({ scopes: ['read'] })).key;
+  keys.erase = (await deps.keys.create({ scopes: ['erase'] })).key;
+  app = await buildApi(deps);
 });
 afterAll(async () => {
   await app?.close();

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, test } from 'vitest';
-import { type ApiDeps, ApiKeyStore, buildApi, createApiMetrics, openTimelineSource, PROBLEM_TYPE } from '@profile-stream/api';
+import { type ApiDeps, buildApi, openTimelineSource, PROBLEM_TYPE } from '@profile-stream/api';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { REPO_ROOT } from '@profile-stream/consumer-kit';
 import { eventFragment, type FoldInput, normaliseIdentifiers, ProfileStore } from '@profile-stream/profile';
@@ -22,10 +22,10 @@ import { loadDefinitions } from '@profile-stream/segments';
 import { click, purchase, ticket } from '@profile-stream/segments/testing';
 import { clickHouseHttp, clickRows, insertRows, migrate, piiStorer, purchaseRows, type Row, type RowOptions, ticketRows } from '@profile-stream/warehouse';
 import { freePort } from './support/warehouse.ts';
+import { apiDeps, GB } from './support/api.ts';
 import { testEnv, type TestEnv } from './support/index.ts';
 
 const DAY = 86_400_000;
-const GB = { defaultRegion: 'GB', blocklist: new Set<string>() };
 const PII_KEY = 'timeline-test-key-0123456789';
 const DB = 'profile_stream';
 const NOW = Date.now();
@@ -41,7 +41,7 @@ let app: FastifyInstance;
 let dataDir: string;
 let ch: ClickHouseClient;
 let readKey: string;
-const deps: Partial<ApiDeps> = {};
+let deps: ApiDeps;
 /** Every event of Ann (both identities) and of Bob, as folded and stored. */
 const ann: FoldInput[] = [];
 const bob: FoldInput[] = [];
@@ -153,21 +153,16 @@ beforeAll(async () => {
   // Not merged away yet by the ReplacingMergeTree: rows stored twice must be listed once.
   await warehouseStore(annEmailSide.slice(0, 50));
 
-  const keys = new ApiKeyStore({ redis, prefix });
-  readKey = (await keys.create({ scopes: ['read'] })).key;
-  Object.assign(deps, {
-    redis,
-    prefix,
-    store,
-    keys,
-    memberships: new MembershipStore(redis, { prefix, shards: 4 }),
-    defs: await loadDefinitions(resolve(REPO_ROOT, 'segments')),
-    normalise: GB,
-    metrics: createApiMetrics(),
-    log: env.log,
-    rateLimitPerMinute: 100_000,
-  });
-  app = await buildApi({ ...(deps as ApiDeps), warehouse: { client: ch, database: DB, pii: 'hash', piiKey: PII_KEY, location: dataDir } });
+  deps = apiDeps(
+    { redis, prefix, store, log: env.log },
+    {
+      memberships: new MembershipStore(redis, { prefix, shards: 4 }),
+      defs: await loadDefinitions(resolve(REPO_ROOT, 'segments')),
+      rateLimitPerMinute: 100_000,
+    },
+  );
+  readKey = (await deps.keys.create({ scopes: ['read'] })).key;
+  app = await buildApi({ ...deps, warehouse: { client: ch, database: DB, pii: 'hash', piiKey: PII_KEY, location: dataDir } });
 });
 afterAll(async () => {
   await app?.close();
@@ -291,7 +286,7 @@ describe('GET /v1/profiles/:ref/timeline', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const opsPort = (server.address() as { port: number }).port;
     const warehouse = openTimelineSource({ url: undefined, database: DB, opsPort, pii: 'hash', piiKey: PII_KEY });
-    const viaHttp = await buildApi({ ...(deps as ApiDeps), warehouse });
+    const viaHttp = await buildApi({ ...deps, warehouse });
     try {
       const r = await viaHttp.inject({
         method: 'GET',
@@ -324,8 +319,8 @@ describe('GET /v1/profiles/:ref/timeline', () => {
     ).json<{ n: string }>();
     assert.equal(Number(stored[0]!.n), events.length, 'stored as they are');
     const source = (pii: 'hash' | 'plain') => ({ client: ch, database: 'tl_plain', pii, piiKey: PII_KEY, location: dataDir });
-    const plain = await buildApi({ ...(deps as ApiDeps), warehouse: source('plain') });
-    const hashed = await buildApi({ ...(deps as ApiDeps), warehouse: source('hash') });
+    const plain = await buildApi({ ...deps, warehouse: source('plain') });
+    const hashed = await buildApi({ ...deps, warehouse: source('hash') });
     try {
       const headers = { authorization: `Bearer ${readKey}` };
       for (const ref of ['email:cleo@example.com', 'phone:07700900456']) {
@@ -346,9 +341,9 @@ describe('GET /v1/profiles/:ref/timeline', () => {
   });
 
   test('without a warehouse, or with one that does not answer: 503 problem+json naming the setting', async () => {
-    const none = await buildApi(deps as ApiDeps);
+    const none = await buildApi(deps);
     const closed = await buildApi({
-      ...(deps as ApiDeps),
+      ...deps,
       warehouse: openTimelineSource({ url: undefined, database: DB, opsPort: await freePort(), pii: 'hash', piiKey: PII_KEY }),
     });
     try {
