@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { snapshot, violations } from '../testing/invariants.ts';
+import { RESOLVE_CALL_SETS, type ResolveItem } from './identity.ts';
 import { ProfileStore, type ProfileStoreOptions } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -127,4 +128,42 @@ test('the identity cache: a hit skips the identity index and returns the root it
 
 test('a key prefix with braces is refused (it would change the hash tags)', () => {
   assert.throws(() => new ProfileStore({ redis: new Redis(url, { lazyConnect: true }), prefix: 'a{b}:', windowMs: 1 }), { code: 'invalid_options' });
+});
+
+test('a chunk of more identifier sets than one script call takes: the calls in order give what one set at a time gives', async () => {
+  const { resolver, store, redis } = setup();
+  const one = setup();
+  const n = RESOLVE_CALL_SETS + 50;
+  const items: ResolveItem[] = [];
+  for (let i = 0; i < n; i++) items.push({ ids: { email: `c${i}@x.com` }, eventId: `new-${i}` });
+  // Each customer's device, then pairs of customers linked by a shared phone, across the calls' boundaries.
+  for (let i = 0; i < n; i++) items.push({ ids: { email: `c${i}@x.com`, anonymous_id: `d${i}` }, eventId: `dev-${i}` });
+  for (let i = 0; i < n - 1; i += 2) {
+    items.push({ ids: { email: `c${i}@x.com`, phone: `+4477009${String(i).padStart(5, '0')}` }, eventId: `ph-a-${i}` });
+    items.push({ ids: { anonymous_id: `d${i + 1}`, phone: `+4477009${String(i).padStart(5, '0')}` }, eventId: `ph-b-${i}` });
+  }
+  // Then every customer again, in later calls: their roots have merges the earlier calls left pending.
+  for (let i = 0; i < n; i++)
+    items.push({ ids: { email: `c${i}@x.com`, anonymous_id: `d${i}`, phone: `+4477009${String(i - (i % 2)).padStart(5, '0')}` }, eventId: `again-${i}` });
+  assert.ok(items.length > 4 * RESOLVE_CALL_SETS, 'several calls');
+  const chunk = await resolver.resolveMany(items);
+  await resolver.settle(chunk.merges);
+  for (const item of items) await one.resolver.resolve(item.ids, { eventId: item.eventId! });
+
+  // The same customers: every identifier's root holds the same identifiers in both stores.
+  const partition = async (s: ProfileStore) => {
+    const byRoot = new Map<string, string[]>();
+    for (let i = 0; i < n; i++) {
+      const root = (await s.owner('email', `c${i}@x.com`))!;
+      byRoot.set(root, [...(byRoot.get(root) ?? []), `c${i}`]);
+      assert.equal(await s.owner('anonymous_id', `d${i}`), root, `d${i} with c${i}`);
+    }
+    return [...byRoot.values()].map((m) => m.join(',')).sort();
+  };
+  const merged = await partition(store);
+  assert.deepEqual(merged, await partition(one.store));
+  assert.equal(merged.length, Math.ceil(n / 2), 'each pair is one customer');
+  assert.equal(new Set(chunk.merges.map((m) => m.merged)).size, chunk.merges.length, 'each merge reported once');
+  assert.equal(chunk.merges.length, Math.floor(n / 2));
+  await assertInvariants(redis, store);
 });

@@ -112,6 +112,9 @@ const toPending = (j: JournalEntry): PendingMerge => ({
   decidedAt: Number(j.decided),
 });
 
+/** Identifier sets per identity script call (a chunk's misses go in calls of at most this many, in order). */
+export const RESOLVE_CALL_SETS = 250;
+
 const signature = (ids: Identifiers): string => IDENTIFIER_PRIORITY.map((t) => ids[t] ?? '').join('\u0000');
 
 export class IdentityResolver {
@@ -174,18 +177,30 @@ export class IdentityResolver {
     if (misses.size === 0) return { resolutions, merges: [] };
 
     const now = this.now();
-    const args: (string | number)[] = [this.keys.index, ...IDENTIFIER_PRIORITY.map((t) => this.limits[t]), now, this.profileIdBase(), misses.size];
-    for (const [first] of misses.values()) {
-      const { ids, eventId, occurredAt } = items[first!]!;
-      const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined);
-      args.push(eventId ?? '', occurredAt ?? now, present.length);
-      for (const t of present) args.push(this.keys.identifier(t, ids[t]!));
+    // In calls of at most RESOLVE_CALL_SETS sets, one after another (each atomic, each seeing the ones before: the
+    // same as smaller chunks): one call for a whole fetch's chunk kept Redis from answering anyone else for up to
+    // 200 ms under load (issue 12).
+    const sets = [...misses.values()];
+    const events: ScriptEvent[] = [];
+    /** Per merged profile (merged once, into one survivor): a later call's report of the same merge replaces the earlier one's. */
+    const pending = new Map<string, JournalEntry>();
+    for (let from = 0; from < sets.length; from += RESOLVE_CALL_SETS) {
+      const part = sets.slice(from, from + RESOLVE_CALL_SETS);
+      const args: (string | number)[] = [this.keys.index, ...IDENTIFIER_PRIORITY.map((t) => this.limits[t]), now, this.profileIdBase(), part.length];
+      for (const [first] of part) {
+        const { ids, eventId, occurredAt } = items[first!]!;
+        const present = IDENTIFIER_PRIORITY.filter((t) => ids[t] !== undefined);
+        args.push(eventId ?? '', occurredAt ?? now, present.length);
+        for (const t of present) args.push(this.keys.identifier(t, ids[t]!));
+      }
+      await this.gate('resolve', {});
+      // cjson encodes an empty Lua table as {}: `pending` is {} or an object of lists.
+      const reply = JSON.parse(await this.resolveScript([this.keys.journal], args)) as { events: ScriptEvent[]; pending: Record<string, JournalEntry[]> };
+      events.push(...reply.events);
+      for (const j of Object.values(reply.pending).flat()) pending.set(j.merged, j);
     }
-    await this.gate('resolve', {});
-    // cjson encodes an empty Lua table as {}: `pending` is {} or an object of lists.
-    const reply = JSON.parse(await this.resolveScript([this.keys.journal], args)) as { events: ScriptEvent[]; pending: Record<string, JournalEntry[]> };
-    [...misses.values()].forEach((indexes, j) => {
-      const e = reply.events[j]!;
+    sets.forEach((indexes, j) => {
+      const e = events[j]!;
       indexes.forEach((i, n) => {
         const dropped = (e.d ?? []).map((type) => ({ type, reason: `limit_${type}` }));
         // The set's first event carries what the resolution did; its repeats in the chunk only go to the same profile.
@@ -203,7 +218,7 @@ export class IdentityResolver {
       });
     });
 
-    const merges = Object.values(reply.pending).flat().map(toPending);
+    const merges = [...pending.values()].map(toPending);
     await this.completeAll(merges);
     if (this.cache) {
       for (const [sig, [first]] of misses) {
