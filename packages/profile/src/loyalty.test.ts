@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import type { LoyaltyEvent } from '@profile-stream/contracts';
+import { loyaltyEvent } from '@profile-stream/contracts/testing';
 import { cmpStr } from './doc.ts';
 import { foldEvents } from './fold.ts';
 import type { FoldInput } from './fold.ts';
@@ -77,22 +78,7 @@ describe('the loyalty section against the oracle (fast-check)', () => {
 
 let n = 0;
 function ev(type: LoyaltyEvent['type'], at: number, fields: Partial<LoyaltyEvent> = {}): FoldInput {
-  const event: LoyaltyEvent = {
-    event_id: `l-${n++}`,
-    occurred_at: at,
-    anonymous_id: null,
-    user_id: 'u1',
-    email: null,
-    phone: null,
-    member_id: 'M-1',
-    type,
-    points: null,
-    tier: null,
-    reason: null,
-    order_id: null,
-    expires_at: null,
-    ...fields,
-  };
+  const event = loyaltyEvent({ event_id: `l-${n++}`, occurred_at: at, user_id: 'u1', member_id: 'M-1', type, ...fields });
   return { topic: 'loyalty', event, ids: normaliseIdentifiers(event, { defaultRegion: 'GB', blocklist: new Set() }) };
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { Purchase } from '@profile-stream/contracts';
-import { clickEvent } from '@profile-stream/contracts/testing';
+import { clickEvent, purchase as purchaseEvent } from '@profile-stream/contracts/testing';
 import { migrate } from './migrations.ts';
 import { piiStorer } from './pii.ts';
 import { ANALYST_QUERIES, analystSql } from './queries.ts';
@@ -34,21 +34,7 @@ afterAll(async () => {
 let n = 0;
 const acme = (name: string | null) => ({ account_id: ' acct-1 ', name, domain: 'ACME.example' });
 function purchase(user: string, account: Purchase['account'], status: Purchase['status'], total: number, order: string, currency = 'GBP'): Purchase {
-  return {
-    event_id: `p-${n++}`,
-    occurred_at: T0 + n * D,
-    anonymous_id: null,
-    user_id: user,
-    email: null,
-    phone: null,
-    account,
-    order_id: order,
-    status,
-    channel: 'web',
-    currency,
-    total_minor: total,
-    items: [],
-  };
+  return purchaseEvent({ event_id: `p-${n++}`, occurred_at: T0 + n * D, user_id: user, account, order_id: order, status, currency, total_minor: total });
 }
 
 const EVENTS: Purchase[] = [

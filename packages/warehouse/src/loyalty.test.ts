@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { LoyaltyEvent } from '@profile-stream/contracts';
+import { loyaltyEvent } from '@profile-stream/contracts/testing';
 import { foldEvents, normaliseIdentifiers, profileView } from '@profile-stream/profile';
 import { migrate } from './migrations.ts';
 import { piiStorer } from './pii.ts';
@@ -34,22 +35,7 @@ afterAll(async () => {
 
 let n = 0;
 function ev(user: string, type: LoyaltyEvent['type'], at: number, f: Partial<LoyaltyEvent> = {}): LoyaltyEvent {
-  return {
-    event_id: `w-${n++}`,
-    occurred_at: at,
-    anonymous_id: null,
-    user_id: user,
-    email: `${user}@example.com`,
-    phone: null,
-    member_id: `M-${user}`,
-    type,
-    points: null,
-    tier: null,
-    reason: null,
-    order_id: null,
-    expires_at: null,
-    ...f,
-  };
+  return loyaltyEvent({ event_id: `w-${n++}`, occurred_at: at, user_id: user, email: `${user}@example.com`, member_id: `M-${user}`, type, ...f });
 }
 
 /** Three members: one promoted, one overdrawn (a redemption whose earn is missing), one who left. */

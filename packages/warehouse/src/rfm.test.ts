@@ -10,6 +10,7 @@ import { afterAll, beforeAll, test } from 'vitest';
 import { openClickHouse, type ClickHouseClient } from '@profile-stream/clickhouse';
 import { createLogger, REPO_ROOT } from '@profile-stream/consumer-kit';
 import type { Purchase } from '@profile-stream/contracts';
+import { purchase as purchaseEvent } from '@profile-stream/contracts/testing';
 import { foldEvents, profileView, type ProfileDoc } from '@profile-stream/profile';
 import { prng } from '@profile-stream/profile/testing';
 import { migrate } from './migrations.ts';
@@ -39,21 +40,8 @@ function generate(seed: number, customers: number): Purchase[] {
   for (let c = 0; c < customers; c++) {
     const currencies = rnd() < 0.7 ? ['GBP'] : rnd() < 0.5 ? ['EUR'] : ['GBP', 'USD'];
     const orders = rnd() < 0.15 ? 0 : int(1, rnd() < 0.3 ? 12 : 3);
-    const purchase = (order: string, status: Purchase['status'], at: number, total: number, currency: string): Purchase => ({
-      event_id: `${order}-${status}`,
-      occurred_at: at,
-      anonymous_id: null,
-      user_id: `u${c}`,
-      email: null,
-      phone: null,
-      account: null,
-      order_id: order,
-      status,
-      channel: 'web',
-      currency,
-      total_minor: total,
-      items: [],
-    });
+    const purchase = (order: string, status: Purchase['status'], at: number, total: number, currency: string): Purchase =>
+      purchaseEvent({ event_id: `${order}-${status}`, occurred_at: at, user_id: `u${c}`, order_id: order, status, currency, total_minor: total });
     for (let o = 0; o < orders; o++) {
       const order = `c${c}-o${o}`;
       const at = AS_OF - int(1, 400) * DAY - int(0, DAY);

@@ -13,26 +13,16 @@ import { eventKey, ProfileStreamError } from '@profile-stream/contracts';
 import { type Clients, openClients } from '../clients.ts';
 import { cliContext } from '../context.ts';
 import { checkColumnMap, type ImportSettings, PRESETS, type PresetName, parseColumnMap } from '../import/mapping.ts';
-import { readMappingFile } from '../import/mapping-file.ts';
+import { type MappingSettings, readMappingFile } from '../import/mapping-file.ts';
 import { openRecords } from '../import/read.ts';
 import { type ImportCounts, runImport } from '../import/run.ts';
 import { progressBar } from '../progress.ts';
 import { Sender } from '../sender.ts';
 
-export interface ImportOptions {
-  /** A YAML file of the settings below (import/mapping-file.ts). */
+export interface ImportOptions extends MappingSettings {
+  /** A YAML file of the MappingSettings (import/mapping-file.ts). */
   mapping?: string;
-  preset?: string;
   map?: string;
-  format?: string;
-  header?: boolean;
-  dateFormat?: string;
-  timezone?: string;
-  currency?: string;
-  userPrefix?: string;
-  cancelPrefix?: string;
-  zeroPrice?: string;
-  source?: string;
   limit?: string;
   rejects?: string;
   dryRun?: boolean;

@@ -11,10 +11,9 @@ import { parse as parseYaml } from 'yaml';
 import { errorMessage, ProfileStreamError } from '@profile-stream/contracts';
 import { type ColumnMap, MAPPED_FIELDS, type MappedField } from './mapping.ts';
 
-/** The options a mapping file can set (the ImportOptions names, map already parsed). */
-export interface MappingFile {
+/** The import settings a mapping file and the command's options share (ImportOptions adds the command's own). */
+export interface MappingSettings {
   preset?: string;
-  map?: ColumnMap;
   format?: string;
   header?: boolean;
   dateFormat?: string;
@@ -24,6 +23,11 @@ export interface MappingFile {
   cancelPrefix?: string;
   zeroPrice?: string;
   source?: string;
+}
+
+/** The options a mapping file can set (the ImportOptions names, map already parsed). */
+export interface MappingFile extends MappingSettings {
+  map?: ColumnMap;
 }
 
 const KEYS: Record<string, Exclude<keyof MappingFile, 'map' | 'header'>> = {
