@@ -3,6 +3,8 @@
  * client can be swapped (e.g. for @confluentinc/kafka-javascript) without touching services.
  */
 import kafkajs from 'kafkajs';
+// kafkajs 2.2.4's request queue polls every connection once a millisecond: fixed before any client is made.
+import './kafkajs-patch.ts';
 import pRetry from 'p-retry';
 import type { Admin, Kafka as KafkaClient, logCreator as LogCreator } from 'kafkajs';
 import type { Logger } from './logger.ts';
