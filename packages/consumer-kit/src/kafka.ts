@@ -2,9 +2,8 @@
  * The one place that imports kafkajs. Everything else talks to Kafka through these functions, so the
  * client can be swapped (e.g. for @confluentinc/kafka-javascript) without touching services.
  */
-import kafkajs from 'kafkajs';
-// kafkajs 2.2.4's request queue polls every connection once a millisecond: fixed before any client is made.
-import './kafkajs-patch.ts';
+// kafkajs, with fixes for 2.2.4 applied before its modules load (its request queue, its per-partition grouping).
+import { kafkajs } from './kafkajs-patch.ts';
 import pRetry from 'p-retry';
 import type { Admin, Kafka as KafkaClient, logCreator as LogCreator } from 'kafkajs';
 import type { Logger } from './logger.ts';

@@ -1,5 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { compileFunction } from 'node:vm';
+import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { kafkajsQueueFixed, RequestQueue, type RequestQueueInternals } from './kafkajs-patch.ts';
+// consumer-kit's clients first, as a service loads them: the grouping check below is about what they load
+import { createKafka } from './kafka.ts';
+import { createProducer } from './producer.ts';
+import {
+  GROUPING_PATH,
+  groupingInSendMessages,
+  groupMessagesPerPartition,
+  kafkajsGroupingFixed,
+  kafkajsQueueFixed,
+  RequestQueue,
+  type RequestQueueInternals,
+  SEND_MESSAGES_PATH,
+} from './kafkajs-patch.ts';
 
 type Queue = RequestQueueInternals & {
   inflight: Map<number, unknown>;
@@ -100,5 +118,75 @@ describe("kafkajs's request queue, fixed (kafkajs-patch.ts)", () => {
     expect(sent).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(sent).toEqual([1]);
+  });
+});
+
+type Grouping = typeof groupMessagesPerPartition<{ value: string; partition: number }>;
+
+/** kafkajs's own function, evaluated from the installed source (the require cache holds the linear one). */
+function originalGrouping(): Grouping {
+  const module = { exports: {} as unknown };
+  compileFunction(readFileSync(GROUPING_PATH, 'utf8'), ['module', 'exports', 'require'])(module, module.exports, createRequire(GROUPING_PATH));
+  return module.exports as Grouping;
+}
+
+/** Groups with `group`, a partitioner that answers each message's own partition and logs what it was asked. */
+function run(group: Grouping, messages: { value: string; partition: number }[], partitionCount: number) {
+  const asked: unknown[] = [];
+  const grouped = group({
+    topic: 't',
+    partitionMetadata: Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionId })),
+    messages,
+    partitioner: ({ topic, partitionMetadata, message }) => {
+      asked.push([topic, partitionMetadata.length, message]);
+      return message.partition;
+    },
+  });
+  return { grouped, asked };
+}
+
+describe("kafkajs's grouping of a produce request per partition, linear (kafkajs-patch.ts)", () => {
+  it('applies to the kafkajs installed (a changed kafkajs, or kafkajs loaded before the fix, fails here)', () => {
+    expect(kafkajsGroupingFixed).toBe(true);
+  });
+
+  it("is what kafkajs's sendMessages.js holds once consumer-kit's createKafka and createProducer are loaded", () => {
+    expect([typeof createKafka, typeof createProducer]).toEqual(['function', 'function']);
+    expect(createRequire(import.meta.url).cache[SEND_MESSAGES_PATH]).toBeDefined();
+    expect(groupingInSendMessages()).toBe('linear');
+  });
+
+  it("is what sendMessages.js holds in a fresh Node process that loads consumer-kit's entry point only, as a service does", () => {
+    const index = new URL('./index.ts', import.meta.url).href;
+    const patch = new URL('./kafkajs-patch.ts', import.meta.url).href;
+    const script = `import { createProducer } from '${index}'; import { groupingInSendMessages } from '${patch}';
+      process.stdout.write(JSON.stringify([typeof createProducer, groupingInSendMessages()]));`;
+    const child = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '--eval', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual(['function', 'linear']);
+  });
+
+  it('the original is the copying reduce, the function in the require cache is not', () => {
+    expect(originalGrouping().toString()).toContain('[...current, message]');
+    // the source, not the identity: a second load of kafkajs-patch.ts (a test runner's) finds the first one's in the cache
+    expect(String(createRequire(import.meta.url)(GROUPING_PATH))).toBe(String(groupMessagesPerPartition));
+  });
+
+  test.prop([fc.integer({ min: 1, max: 12 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 200 })))])(
+    'groups as kafkajs 2.2.4 does: same partitions, same messages in the same order, the partitioner asked the same',
+    ([partitionCount, partitions]) => {
+      const messages = partitions.map((partition, i) => ({ value: `m${i}`, partition }));
+      const original = run(originalGrouping(), messages, partitionCount);
+      const linear = run(groupMessagesPerPartition, messages, partitionCount);
+      expect(Object.keys(linear.grouped)).toEqual(Object.keys(original.grouped));
+      expect(linear.grouped).toEqual(original.grouped); // every message's value is its own: same messages, same order
+      expect(linear.asked).toEqual(original.asked);
+    },
+  );
+
+  it('gives {} and asks the partitioner nothing without partition metadata, as kafkajs does', () => {
+    const messages = [{ value: 'a', partition: 0 }];
+    expect(run(groupMessagesPerPartition, messages, 0)).toEqual({ grouped: {}, asked: [] });
+    expect(run(originalGrouping(), messages, 0)).toEqual({ grouped: {}, asked: [] });
   });
 });

@@ -1,5 +1,8 @@
 /**
- * A fix for kafkajs 2.2.4's request queue, applied once when consumer-kit loads kafkajs (kafka.ts).
+ * Two fixes for kafkajs 2.2.4, applied once before consumer-kit's modules load kafkajs: they take kafkajs from here
+ * (`kafkajs` below), so the fixes are in place before kafkajs's own modules are, whatever order the imports are in.
+ *
+ * 1. The request queue (RequestQueue#scheduleCheckPendingRequests).
  *
  * After a connection's first answer, `RequestQueue#scheduleCheckPendingRequests` re-arms itself for ever: with nothing
  * pending and no throttling its delay is `-1 - Date.now()`, which Node turns into 1 ms. So every broker connection of
@@ -13,7 +16,7 @@
  * queue again. So the fixed version schedules only when something is pending: at the end of the throttling, or after
  * kafkajs's own 10 ms when the queue waits on its in-flight limit (as kafkajs does, see #1532).
  */
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
@@ -59,3 +62,69 @@ const knownBug = /let scheduleAt = this\.throttledUntil - Date\.now\(\)[\s\S]*se
  */
 export const kafkajsQueueFixed: boolean = original[FIXED] === true || knownBug;
 if (knownBug) RequestQueue.prototype.scheduleCheckPendingRequests = Object.assign(scheduleCheckPendingRequests, { [FIXED]: true as const });
+
+/*
+ * 2. Grouping a produce request's messages per partition (src/producer/groupMessagesPerPartition.js). 2.2.4 does it in a
+ * reduce that copies the partition's whole array for every message (`[...current, message]`): O(n² / partitions) for a
+ * sendBatch of n messages, ~3-4 % of the stitcher's and the segmenter's main thread under `bench segments`.
+ * sendMessages.js keeps the function it required when it was loaded, so the replacement goes into Node's require cache
+ * before kafkajs's producer modules load: as a new module object, so `module.children` of sendMessages.js tells which
+ * function it holds.
+ */
+
+/** What sendMessages.js passes (kafkajs's messages and partition metadata are opaque here). */
+type GroupArgs<M> = {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: M[];
+  partitioner(args: { topic: string; partitionMetadata: unknown[]; message: M }): number;
+};
+
+/** The same result as 2.2.4's (partitions asked in message order, messages in order within a partition), in one pass. */
+export function groupMessagesPerPartition<M>({ topic, partitionMetadata, messages, partitioner }: GroupArgs<M>): Record<number, M[]> {
+  const result: Record<number, M[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  // forEach, as reduce, skips an array's holes
+  messages.forEach((message) => {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    const current = result[partition];
+    if (current) current.push(message);
+    else result[partition] = [message];
+  });
+  return result;
+}
+
+export const GROUPING_PATH = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
+export const SEND_MESSAGES_PATH = require.resolve('kafkajs/src/producer/sendMessages.js');
+const LINEAR = Symbol.for('profile-stream.kafkajs-linear-grouping');
+type Marked = { [LINEAR]?: true };
+
+/** Which grouping sendMessages.js holds: the module it required, from its module's children (undefined: not loaded yet). */
+export function groupingInSendMessages(): 'linear' | 'original' | undefined {
+  const sendMessages = require.cache[SEND_MESSAGES_PATH];
+  if (!sendMessages) return undefined;
+  const grouping = sendMessages.children.find((m) => m.filename === GROUPING_PATH);
+  return (grouping?.exports as Marked | undefined)?.[LINEAR] === true ? 'linear' : 'original';
+}
+
+/** Whether the installed function is 2.2.4's (its source names the copying reduce). */
+const originalGrouping = require(GROUPING_PATH) as Marked;
+const knownQuadratic = /messages\.reduce\([\s\S]*Object\.assign\(result, \{ \[partition\]: \[\.\.\.current, message\] \}\)/.test(originalGrouping.toString());
+if (originalGrouping[LINEAR] !== true && knownQuadratic) {
+  const linear = new Module(GROUPING_PATH);
+  linear.filename = GROUPING_PATH;
+  linear.loaded = true;
+  linear.exports = Object.assign(groupMessagesPerPartition, { [LINEAR]: true as const });
+  require.cache[GROUPING_PATH] = linear;
+}
+
+/**
+ * Whether kafkajs's producer groups with the linear function: false for another kafkajs (a test checks the flag, so an
+ * upgrade is reviewed), or when kafkajs's producer modules were loaded before this module (sendMessages.js then holds
+ * the original for good).
+ */
+export const kafkajsGroupingFixed: boolean =
+  (require.cache[GROUPING_PATH]?.exports as Marked | undefined)?.[LINEAR] === true && groupingInSendMessages() !== 'original';
+
+/** kafkajs itself, loaded after the fixes: consumer-kit's modules import it from here. */
+export const kafkajs = require('kafkajs') as typeof import('kafkajs');

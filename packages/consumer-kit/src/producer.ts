@@ -11,7 +11,8 @@
  * ~1 ms of CPU on the 2-core machine. An idle producer sends at once (no linger); a busy one batches by itself.
  * A coalesced request that fails fails every send in it (each caller retries its own records).
  */
-import kafkajs from 'kafkajs';
+// kafkajs with its fixes (kafkajs-patch.ts): the grouping per partition is replaced before kafkajs's producer loads.
+import { kafkajs } from './kafkajs-patch.ts';
 import type { Kafka as KafkaClient, Producer as KafkajsProducer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
 
 const { Partitioners } = kafkajs;
