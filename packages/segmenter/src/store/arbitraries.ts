@@ -13,25 +13,32 @@ export function shardZeroMembers(count: number): string[] {
   return pids;
 }
 
-/** An evaluation of one of `pids`: up to `segments.length` decisions, one per segment at most. */
+/**
+ * An evaluation of one of `pids`: up to `segments.length` decisions, one per segment at most; `everySegment`: one per
+ * segment, in the order given (as the segmenter's definitions give them: what the store's partial sends rely on).
+ */
 export function evaluationOf(
   pids: readonly string[],
   segments: readonly string[],
-  o: { maxVersion: number; maxDefinitionVersion: number },
+  o: { maxVersion: number; maxDefinitionVersion: number; everySegment?: boolean },
 ): fc.Arbitrary<Evaluation> {
-  const decision = fc.record({
-    segment: fc.constantFrom(...segments),
-    definitionVersion: fc.integer({ min: 1, max: o.maxDefinitionVersion }),
-    member: fc.boolean(),
-    reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
-    occurredAt: fc.integer({ min: 0, max: 10_000 }),
-    nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
-    traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
-  });
+  const decisionOf = (segment: fc.Arbitrary<string>) =>
+    fc.record({
+      segment,
+      definitionVersion: fc.integer({ min: 1, max: o.maxDefinitionVersion }),
+      member: fc.boolean(),
+      reason: fc.constantFrom('rule_matched', 'rule_unmatched', 'time_elapsed', 'consent_withdrawn') as fc.Arbitrary<Decision['reason']>,
+      occurredAt: fc.integer({ min: 0, max: 10_000 }),
+      nextChangeAt: fc.option(fc.integer({ min: 10_000, max: 20_000 }), { nil: null }),
+      traits: fc.dictionary(fc.constantFrom('a', 'b'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
+    });
+  const decisions: fc.Arbitrary<Decision[]> = o.everySegment
+    ? fc.tuple(...segments.map((s) => decisionOf(fc.constant(s))))
+    : fc.uniqueArray(decisionOf(fc.constantFrom(...segments)), { selector: (x) => x.segment, maxLength: segments.length });
   return fc.record({
     pid: fc.constantFrom(...pids),
     profileVersion: fc.integer({ min: 0, max: o.maxVersion }),
     trigger: fc.option(fc.constantFrom('e1', 'e2'), { nil: null }),
-    decisions: fc.uniqueArray(decision, { selector: (x) => x.segment, maxLength: segments.length }),
+    decisions,
   });
 }

@@ -33,25 +33,37 @@ end
 /**
  * APPLY: the evaluations of one or more members of ONE shard, in order (a member may come twice: its later evaluation
  * after its earlier one). KEYS outbox, due, then the state hash of each member in order.
- * ARGV member-set key prefix, then per member: pid, profile_version, trigger ('' = none), number of decisions, then per
- * decision: segment, definition_version, member (0|1), reason, occurred_at, next ('' = none), traits JSON.
+ * ARGV member-set key prefix, then per member: pid, profile_version, trigger ('' = none), expected write count ('' =
+ * none), number of decisions, then per decision: segment, definition_version, member (0|1), reason, occurred_at, next
+ * ('' = none), traits JSON.
  * Per member it refuses a dead profile and an evaluation of an older profile version than the last one applied.
+ * The write count `w` counts the writes of the member's state (APPLY and RETIRE). A caller that remembers what it
+ * wrote (store.ts) leaves out the decisions that would change nothing and names the count it wrote; the script
+ * applies such a partial evaluation only if the state is still at that count ('0': no state at all), and otherwise
+ * answers 'recheck' without writing anything (the caller sends the whole evaluation).
  * A segment the member was never in stores nothing (it reads as not a member, version 0): most decisions of a new
  * profile are "not a member", and writing a state string for each was half of the script's time (issue 12). So the
  * first entry after a definition change of a never-member carries its own reason, not definition_changed.
- * Replies per member, in order, two values: 'ok', emitted | 'stale', stored profile version | 'dead', dead mark.
+ * Replies per member, in order, three values: 'ok', emitted, write count | 'stale', stored profile version, '' |
+ * 'dead', dead mark, '' | 'recheck', stored write count, ''.
  * (The member-set keys are built from the prefix, as RETIRE does: they share the shard's hash tag, so the same slot.)
  */
 export const APPLY_SCRIPT = `${LUA_COMMON}
 local outbox, due, setPrefix = KEYS[1], KEYS[2], ARGV[1]
 -- One member's evaluation: one read of its whole state; only what changed is written back.
-local function apply(state, pid, pvArg, trigger, first, count)
+local function apply(state, pid, pvArg, trigger, expect, first, count)
   local flat = redis.call('HGETALL', state)
   local h = {}
   for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
   if h['dead'] then return 'dead', h['dead'] end
   if tonumber(pvArg) < tonumber(h['pv'] or '-1') then return 'stale', h['pv'] end
-  local set, del = {'pv', pvArg}, {}
+  if expect == '0' then
+    if #flat > 0 then return 'recheck', h['w'] or '' end
+  elseif expect ~= '' and h['w'] ~= expect then
+    return 'recheck', h['w'] or ''
+  end
+  local w = tonumber(h['w'] or '0') + 1
+  local set, del = {'pv', pvArg, 'w', w}, {}
   local emitted = 0
   for b = first, first + (count - 1) * 7, 7 do
     local seg, m, nxt = ARGV[b], ARGV[b + 2], ARGV[b + 5]
@@ -94,16 +106,17 @@ local function apply(state, pid, pvArg, trigger, first, count)
     end
   end
   if min then redis.call('ZADD', due, min, pid) else redis.call('ZREM', due, pid) end
-  return 'ok', emitted
+  return 'ok', emitted, w
 end
 local out = {}
 local a = 2
 for k = 3, #KEYS do
-  local count = tonumber(ARGV[a + 3])
-  local kind, x = apply(KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2], a + 4, count)
+  local count = tonumber(ARGV[a + 4])
+  local kind, x, w = apply(KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], a + 5, count)
   out[#out + 1] = kind
   out[#out + 1] = x
-  a = a + 4 + count * 7
+  out[#out + 1] = w or ''
+  a = a + 5 + count * 7
 end
 return out
 `;
@@ -139,6 +152,7 @@ for i = 1, #all, 2 do
   end
 end
 redis.call('HSET', state, 'dead', mark)
+redis.call('HINCRBY', state, 'w', 1)
 redis.call('ZREM', due, pid)
 return exited
 `;
@@ -184,7 +198,7 @@ export function parseOutbox(fields: readonly string[]): OutboxEvent {
 
 /** The membership scripts on one Redis client. */
 export interface MembershipScripts {
-  /** Replies per member, flat: 'ok', emitted | 'stale', stored profile version | 'dead', dead mark. */
+  /** Replies per member, flat, three values each (APPLY_SCRIPT). */
   apply: ScriptCall<(string | number)[]>;
   retire: ScriptCall<number>;
   relayed: ScriptCall<number>;

@@ -8,6 +8,7 @@ import { ProfileStreamError } from '@profile-stream/consumer-kit';
 import { segmentKeys, shardOf, type SegmentKeys } from './keys.ts';
 import type { ApplyResult, Decision, Evaluation, MembershipState, OutboxEntry, StoredMembership } from './records.ts';
 import { membershipScripts, parseOutbox, queueRelayed, queueUnschedule, type MembershipScripts } from './scripts.ts';
+import { WrittenStates, type Planned } from './written.ts';
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -31,12 +32,17 @@ export class MembershipStore {
   readonly shards: number;
   private readonly redis: Redis;
   private readonly scripts: MembershipScripts;
+  private readonly written: WrittenStates;
+  private readonly remember: boolean;
 
-  constructor(redis: Redis, o: { prefix: string; shards: number }) {
+  /** `remember: false`: every evaluation is sent whole (the reference a test compares the partial sends with). */
+  constructor(redis: Redis, o: { prefix: string; shards: number; remember?: boolean }) {
     this.redis = redis;
     this.keys = segmentKeys(o.prefix);
     this.shards = o.shards;
     this.scripts = membershipScripts(redis);
+    this.remember = o.remember !== false;
+    this.written = new WrittenStates();
   }
 
   private shardKeys(pid: string) {
@@ -57,20 +63,48 @@ export class MembershipStore {
   /**
    * Writes the evaluations of members of ONE shard in one script call, in order (a member's later evaluation after its
    * earlier one: the version guard judges each against what the ones before it wrote), each atomic as apply() is.
+   * Only the decisions that change what this process last wrote are sent (written.ts); an evaluation APPLY refuses
+   * because another writer moved the state on is sent again whole, in a second call. A member that comes more than once
+   * in a call is sent whole each time (a refused earlier evaluation must not land after its later one).
    * Returns each evaluation's result, in order.
    */
   async applyMany(evaluations: readonly Evaluation[]): Promise<ApplyResult[]> {
     if (evaluations.length === 0) return [];
+    const counts = new Map<string, number>();
+    for (const e of evaluations) counts.set(e.pid, (counts.get(e.pid) ?? 0) + 1);
+    const plans = evaluations.map((e) => this.written.plan(e, !this.remember || counts.get(e.pid)! > 1));
+    const results = await this.applyPlanned(evaluations, plans);
+    const again = results.flatMap((r, i) => (r === 'recheck' ? [i] : []));
+    if (again.length > 0) {
+      const whole = again.map((i) => evaluations[i]!);
+      const second = await this.applyPlanned(
+        whole,
+        whole.map((e) => this.written.plan(e, true)),
+      );
+      again.forEach((i, j) => {
+        results[i] = second[j]!;
+      });
+    }
+    return results.map((r) => {
+      // a whole evaluation names no write count: APPLY never refuses it so
+      if (r === 'recheck') throw new ProfileStreamError('step_failed', 'APPLY refused a whole evaluation (recheck)');
+      return r;
+    });
+  }
+
+  /** One APPLY call; remembers what it wrote. 'recheck': refused, the state moved on since the plan. */
+  private async applyPlanned(evaluations: readonly Evaluation[], plans: readonly Planned[]): Promise<(ApplyResult | 'recheck')[]> {
     const shard = this.shardOf(evaluations[0]!.pid);
     const k = this.keys.shard(shard);
     const keys = [k.outbox, k.due];
     const args: (string | number)[] = [k.membersPrefix];
-    for (const e of evaluations) {
+    evaluations.forEach((e, i) => {
       if (this.shardOf(e.pid) !== shard)
         throw new ProfileStreamError('invalid_options', `evaluations: applyMany takes members of one shard (${e.pid} is not in shard ${shard})`);
+      const plan = plans[i]!;
       keys.push(k.member(e.pid));
-      args.push(e.pid, e.profileVersion, e.trigger ?? '', e.decisions.length);
-      for (const d of e.decisions) {
+      args.push(e.pid, e.profileVersion, e.trigger ?? '', plan.expect, plan.decisions.length);
+      for (const d of plan.decisions) {
         args.push(
           d.segment,
           d.definitionVersion,
@@ -81,12 +115,16 @@ export class MembershipStore {
           JSON.stringify(d.traits),
         );
       }
-    }
+    });
     const reply = await this.scripts.apply(keys, args);
-    return evaluations.map((_, i) => {
-      const kind = reply[2 * i];
-      const x = reply[2 * i + 1];
-      if (kind === 'ok') return { kind, emitted: Number(x) };
+    return evaluations.map((e, i) => {
+      const [kind, x, w] = [reply[3 * i], reply[3 * i + 1], reply[3 * i + 2]];
+      if (kind === 'ok') {
+        if (this.remember) this.written.wrote(e, plans[i]!, Number(w));
+        return { kind, emitted: Number(x) };
+      }
+      this.written.forget(e.pid);
+      if (kind === 'recheck') return 'recheck';
       if (kind === 'stale') return { kind, profileVersion: Number(x) };
       return { kind: 'dead', dead: String(x) };
     });
