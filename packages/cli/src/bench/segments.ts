@@ -57,6 +57,7 @@ async function latencyAt(
   services: readonly ProbedService[],
   companyShare?: number,
   loyalty = false,
+  print = true,
 ): Promise<{
   rate: number;
   sent: number;
@@ -161,10 +162,12 @@ async function latencyAt(
   const sent = new Map<string, number>(produced.ids.map((id, i) => [id, produced.sentAt[i]!]));
   const lat = joinArrivals(sent, members);
   const rawJoined = joinArrivals(sent, raw);
-  printHops(`purchases at ${rate}/s`, hops);
-  printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
-  process.stdout.write(`\nconsumer lag while producing purchases at ${rate}/s and draining (committed offsets against the topic's end):\n`);
-  printTable(lagRows);
+  if (print) {
+    printHops(`purchases at ${rate}/s`, hops);
+    printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
+    process.stdout.write(`\nconsumer lag while producing purchases at ${rate}/s and draining (committed offsets against the topic's end):\n`);
+    printTable(lagRows);
+  }
   return {
     rate: produced.achievedRate,
     sent: sent.size,
@@ -292,7 +295,7 @@ function latencyRow(rate: number, r: Awaited<ReturnType<typeof latencyAt>>) {
  */
 export async function benchSegments(
   ctx: CliContext,
-  o: { rates: number[]; seconds: number; scheduled: number; window: number; companyShare?: number; issue15?: boolean },
+  o: { rates: number[]; seconds: number; scheduled: number; window: number; warmup?: number; companyShare?: number; issue15?: boolean },
 ): Promise<void> {
   const b = await setup(ctx, 'seg');
   try {
@@ -308,6 +311,13 @@ export async function benchSegments(
     const conn = { brokers: ctx.conn.kafka.brokers, registry: ctx.conn.registry.url };
     const rows = [];
     let seed = 1000;
+    // Services just started run their first seconds cold (V8 compiling the hot paths, first fetches and group state):
+    // measured, that made the first rate's p99 2-4x a warm run's at 300/s. So a short load first, not measured.
+    const warmup = o.warmup ?? 5;
+    if (warmup > 0 && o.rates.length > 0) {
+      process.stderr.write(`warming up: purchases at ${o.rates[0]}/s for ${warmup} s (not measured)...\n`);
+      await latencyAt(b, conn, o.rates[0]!, warmup, 999, services, o.companyShare, false, false);
+    }
     for (const rate of o.rates) {
       if (!o.issue15) {
         process.stderr.write(`purchases at ${rate}/s for ${o.seconds} s through the purchases stitcher and the segmenter...\n`);

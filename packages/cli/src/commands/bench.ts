@@ -27,6 +27,7 @@ export function registerBench(program: Command): void {
     .option('--fetch-wait <ms>', 'clients: @platformatic/kafka fetches wait up to this for 64 KiB (default: answer with the first message)', (v) => Number(v))
     .option('--scheduled <n>', 'segments: profiles scheduled for a time-driven exit (0: that part is skipped)', (v) => Number(v), 100_000)
     .option('--window <s>', 'segments: seconds over which their exits fall', (v) => Number(v), 60)
+    .option('--warmup <s>', 'segments: seconds of load at the first rate before the measured runs, not measured (0: none)', (v) => Number(v), 5)
     .option('--rounds <n>', 'identity: soak rounds', (v) => Number(v), 30)
     .option('--customers <n>', 'identity: customers per round; predict: simulated customers fitted (default 100000)', (v) => Number(v))
     .option('--seed <n>', 'identity: seed of the first round', (v) => Number(v), 1)
@@ -45,6 +46,7 @@ export function registerBench(program: Command): void {
           seconds: number;
           scheduled: number;
           window: number;
+          warmup: number;
           rounds: number;
           customers: number | undefined;
           seed: number;
