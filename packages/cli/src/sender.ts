@@ -51,6 +51,12 @@ export class Sender {
     this.pending.add(p);
   }
 
+  /** Starts sending everything buffered, without waiting for acknowledgements (only for room: `inFlight`). */
+  async send(): Promise<void> {
+    if (this.failure) throw this.failure;
+    for (const topic of this.buffers.keys()) await this.flushTopic(topic);
+  }
+
   /** Sends everything buffered and waits for every acknowledgement. */
   async flush(): Promise<void> {
     for (const topic of this.buffers.keys()) await this.flushTopic(topic);
