@@ -3,6 +3,9 @@
  * Entries are read after the shard's cursor, published with acks=all, and only then are the cursors moved and
  * the entries dropped (all shards of a round in one Redis round trip, each fenced by its lease: a shard whose lease
  * lapsed meanwhile is left as it was), so a crash at any point republishes (same event ids) and never loses one.
+ * A round's acknowledgement overlaps the next round's read (issue 12: ~20 % of a round at 1,000 events/s): the next
+ * round reads after the cursors it expects, and publishes only once that acknowledgement is back, without the shards
+ * it refused; if it failed, the round fails and the next one starts again from the stored cursors.
  */
 import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
@@ -26,12 +29,29 @@ export function startRelay(d: RelayDeps): Relay {
   const topic = d.topics['segment-membership-changed'].topic;
   /** Per owned shard: the position after which it is read, and the lease tenure it was loaded in. */
   const cursors = new Map<number, { at: string; tenure: number }>();
+  /** The last round's acknowledgement, in flight while the next round reads. */
+  let acked: Promise<void> = Promise.resolve();
+
+  /** Moves the cursors of a published round (in the background: `acked`), dropping the shards whose lease lapsed. */
+  function acknowledge(done: { shard: number; ids: string[] }[]): Promise<void> {
+    const acking = d.hops.start('relay_ack');
+    return d.memberships.acknowledge(d.leases.owner, done).then((refused) => {
+      for (const s of refused) {
+        cursors.delete(s);
+        d.leases.lost(s, 'its relay lease was not held when the round was acknowledged');
+      }
+      acking();
+    });
+  }
 
   /** One read-publish-advance round; XREAD BLOCK is the wait, so the next round starts at once. */
   async function once(): Promise<number> {
     const shards = [...d.leases.owned].sort((a, b) => a - b);
     for (const [s, c] of [...cursors]) if (!d.leases.owned.has(s) || c.tenure !== d.leases.tenure(s)) cursors.delete(s);
-    if (shards.length === 0) return 250;
+    if (shards.length === 0) {
+      await acked;
+      return 250;
+    }
     // A shard newly owned (or owned again) starts from its stored cursor (another relay may have moved it).
     const fresh = shards.filter((s) => !cursors.has(s));
     if (fresh.length > 0) {
@@ -42,9 +62,12 @@ export function startRelay(d: RelayDeps): Relay {
     const from = new Map(shards.map((s) => [s, cursors.get(s)!.at]));
     const round = d.hops.start('relay_cycle');
     const reading = d.hops.start('relay_read');
-    const read = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
+    const all = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
+    if (all.length > 0) reading();
+    // The last round's acknowledgement first: a shard it refused (lease lapsed) is not published from here.
+    await acked;
+    const read = all.filter(({ shard }) => cursors.has(shard));
     if (read.length === 0) return 0;
-    reading();
     const now = d.now();
     const encoding = d.hops.start('relay_encode');
     const done = read.map(({ shard, entries }) => ({ shard, ids: entries.map((e) => e.id) }));
@@ -62,15 +85,11 @@ export function startRelay(d: RelayDeps): Relay {
     );
     encoding();
     await d.hops.time('relay_produce', () => d.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] }));
-    const acking = d.hops.start('relay_ack');
-    // Every shard's cursor in one round trip, each only where this relay still holds the lease.
-    const refused = await d.memberships.acknowledge(d.leases.owner, done);
+    // Every shard's cursor in one round trip, each only where this relay still holds the lease; the next round reads
+    // after these entries meanwhile.
     for (const { shard, ids } of done) cursors.get(shard)!.at = ids[ids.length - 1]!;
-    for (const s of refused) {
-      cursors.delete(s);
-      d.leases.lost(s, 'its relay lease was not held when the round was acknowledged');
-    }
-    acking();
+    acked = acknowledge(done);
+    acked.catch(() => undefined); // observed by the next round (or stop)
     round();
     d.metrics.relayed.inc(events.length);
     for (const e of events) d.metrics.emitLag.observe({ kind: e.reason === 'time_elapsed' ? 'time' : 'event' }, Math.max(0, now - e.occurred_at) / 1000);
@@ -78,5 +97,14 @@ export function startRelay(d: RelayDeps): Relay {
   }
 
   // After a failure nothing moved: the same entries are read and published again (same event ids).
-  return runLoop('relay', d.log, once, () => cursors.clear());
+  const loop = runLoop('relay', d.log, once, () => {
+    cursors.clear();
+    acked = Promise.resolve();
+  });
+  return {
+    async stop() {
+      await loop.stop();
+      await acked.catch(() => undefined); // the last round's acknowledgement lands (or, failed, is read again later)
+    },
+  };
 }
