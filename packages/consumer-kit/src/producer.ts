@@ -11,11 +11,10 @@
  * ~1 ms of CPU on the 2-core machine. An idle producer sends at once (no linger); a busy one batches by itself.
  * A coalesced request that fails fails every send in it (each caller retries its own records).
  */
-// kafkajs with its fixes (kafkajs-patch.ts): the grouping per partition is replaced before kafkajs's producer loads.
-import { kafkajs } from './kafkajs-patch.ts';
+// kafkajs with its fixes (kafkajs-patch.ts, loaded by partitioner.ts first): the grouping per partition is replaced
+// before kafkajs's producer loads.
+import { keyPartitioner } from './partitioner.ts';
 import type { Kafka as KafkaClient, Producer as KafkajsProducer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
-
-const { Partitioners } = kafkajs;
 
 /** What callers use of a producer. */
 export type Producer = Pick<KafkajsProducer, 'connect' | 'disconnect' | 'send' | 'sendBatch'>;
@@ -30,7 +29,7 @@ function kafkajsProducer(kafka: KafkaClient, transactionalId?: string): KafkajsP
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyPartitioner,
     // Idempotence needs unlimited retries (a limit could reorder or duplicate); the backoff is capped.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
     ...(transactionalId ? { transactionalId } : {}),
