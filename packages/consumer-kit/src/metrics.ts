@@ -44,7 +44,7 @@ export const HOPS = {
   relay_encode: { scope: 'relay', meaning: 'membership records built and Avro-encoded' },
   relay_produce: { scope: 'relay', meaning: 'sendBatch until acknowledged' },
   relay_ack: { scope: 'relay', meaning: 'shard cursors moved and relayed entries dropped' },
-  relay_cycle: { scope: 'relay', meaning: 'one relay round that found entries: read → encode → produce → ack' },
+  relay_cycle: { scope: 'relay', meaning: "one relay round that found entries: read → encode → produce → ack (the ack overlaps the next round's read)" },
 } as const;
 
 export type Hop = keyof typeof HOPS;

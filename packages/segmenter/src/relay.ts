@@ -33,7 +33,7 @@ export function startRelay(d: RelayDeps): Relay {
   let acked: Promise<void> = Promise.resolve();
 
   /** Moves the cursors of a published round (in the background: `acked`), dropping the shards whose lease lapsed. */
-  function acknowledge(done: { shard: number; ids: string[] }[]): Promise<void> {
+  function acknowledge(done: { shard: number; ids: string[] }[], round: () => void): Promise<void> {
     const acking = d.hops.start('relay_ack');
     return d.memberships.acknowledge(d.leases.owner, done).then((refused) => {
       for (const s of refused) {
@@ -41,6 +41,7 @@ export function startRelay(d: RelayDeps): Relay {
         d.leases.lost(s, 'its relay lease was not held when the round was acknowledged');
       }
       acking();
+      round(); // a round ends with its acknowledgement
     });
   }
 
@@ -88,9 +89,8 @@ export function startRelay(d: RelayDeps): Relay {
     // Every shard's cursor in one round trip, each only where this relay still holds the lease; the next round reads
     // after these entries meanwhile.
     for (const { shard, ids } of done) cursors.get(shard)!.at = ids[ids.length - 1]!;
-    acked = acknowledge(done);
+    acked = acknowledge(done, round);
     acked.catch(() => undefined); // observed by the next round (or stop)
-    round();
     d.metrics.relayed.inc(events.length);
     for (const e of events) d.metrics.emitLag.observe({ kind: e.reason === 'time_elapsed' ? 'time' : 'event' }, Math.max(0, now - e.occurred_at) / 1000);
     return 0;
