@@ -9,22 +9,13 @@ import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { createKitMetrics, createProducer, type Producer } from '@profile-stream/consumer-kit';
 import { createRedis } from '@profile-stream/profile';
-import { createSegmenterMetrics, type Decision, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
+import { createSegmenterMetrics, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
 import { testEnv, waitUntil } from './support/index.ts';
+import { entered } from './support/segments.ts';
 
 const clients: Redis[] = [];
 afterAll(() => {
   for (const c of clients) c.disconnect();
-});
-
-const entered = (segment: string): Decision => ({
-  segment,
-  definitionVersion: 1,
-  member: true,
-  reason: 'rule_matched',
-  occurredAt: Date.now(),
-  nextChangeAt: null,
-  traits: {},
 });
 
 /** A gate: `hit` settles when the gated call arrives, `open()` lets it go on. */

@@ -9,22 +9,13 @@ import { Redis } from 'ioredis';
 import { createKitMetrics, createProducer } from '@profile-stream/consumer-kit';
 import { createRedis } from '@profile-stream/profile';
 import { countWrites } from '@profile-stream/profile/testing';
-import { createSegmenterMetrics, type Decision, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
+import { createSegmenterMetrics, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
 import { testEnv, waitUntil } from './support/index.ts';
+import { entered } from './support/segments.ts';
 
 const clients: Redis[] = [];
 afterAll(() => {
   for (const c of clients) c.disconnect();
-});
-
-const entered = (segment: string): Decision => ({
-  segment,
-  definitionVersion: 1,
-  member: true,
-  reason: 'rule_matched',
-  occurredAt: Date.now(),
-  nextChangeAt: null,
-  traits: {},
 });
 
 test('a relay round over 16 shards: cursors read in one request, acknowledged in one; a shard whose lease was taken keeps its cursor', async () => {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
 import { ACCOUNT_SEGMENTS, type SegmentDefinition } from '@profile-stream/segments';
-import { MembershipStore } from '@profile-stream/segmenter';
+import { type Decision, MembershipStore } from '@profile-stream/segmenter';
 import { runCli, testEnv, waitUntil, type TestEnv } from './index.ts';
 import { INPUTS, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './pipeline.ts';
 
@@ -140,3 +140,14 @@ export function assertWellFormed(events: MembershipEvent[], defs: readonly Segme
   }
   return seqs;
 }
+
+/** A decision that the member is in `segment` (definition version 1, by rule, now): what relay tests fill outboxes with. */
+export const entered = (segment: string): Decision => ({
+  segment,
+  definitionVersion: 1,
+  member: true,
+  reason: 'rule_matched',
+  occurredAt: Date.now(),
+  nextChangeAt: null,
+  traits: {},
+});
