@@ -1,7 +1,7 @@
 /**
  * `bench segments` as a user runs it, with tiny sizes, on the real stack: its behaviour, not its speed. Every input
- * event produced is accounted for (consumed back by the raw observer, joined with its send time), its producer and
- * observers run as processes of their own that are metered and gone after the run, and an interrupted run stops them
+ * event produced is accounted for (consumed back by the observer from the input topic, joined with its send time), its producer and
+ * observer run as processes of their own that are metered and gone after the run, and an interrupted run stops them
  * and the services.
  */
 import assert from 'node:assert/strict';
@@ -60,9 +60,9 @@ function table(stdout: string, first: string): Record<string, string>[] {
   return rows;
 }
 
-/** The bench's own child processes named in its CPU table: `bench producer (pid N)`, `bench … observer (pid N)`. */
+/** The bench's own child processes named in its CPU table: `bench producer (pid N)`, `bench observer (pid N)`. */
 const benchChildren = (stdout: string) =>
-  [...stdout.matchAll(/^bench (producer|[\w -]+ observer) \(pid (\d+)\)/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
+  [...stdout.matchAll(/^bench (producer|observer) \(pid (\d+)\)/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
 
 test('every input event produced is consumed back and joined with its send time; producer and observers are processes of their own, metered, gone after the run', async () => {
   const rate = 50;
@@ -74,7 +74,7 @@ test('every input event produced is consumed back and joined with its send time;
   assert.equal(more.length, 0);
   // The generated day may hold a few purchases fewer than asked for (the bench warns); every one it has is sent.
   assert.ok(Number(row.events) >= 0.8 * rate * seconds && Number(row.events) <= rate * seconds, JSON.stringify(row));
-  assert.equal(Number(row['input consumed']), Number(row.events), 'every event sent consumed back by the raw observer');
+  assert.equal(Number(row['input consumed']), Number(row.events), 'every event sent consumed back from the input topic');
   assert.ok(Number(row['achieved/s']) > 0, JSON.stringify(row));
   // Purchases of new customers make first-time buyers: membership events answering the input, each with a latency.
   assert.ok(Number(row['membership events']) > 0, JSON.stringify(row));
@@ -83,8 +83,9 @@ test('every input event produced is consumed back and joined with its send time;
   assert.ok(changeP50! >= 0 && changeP99! >= changeP50!, JSON.stringify(row));
 
   const children = benchChildren(run.stdout);
-  assert.deepEqual(children.map((c) => c.name).sort(), ['membership observer', 'producer', 'profile-changes observer', 'raw input observer']);
-  assert.equal(new Set(children.map((c) => c.pid)).size, 4, 'four processes');
+  // one observer of the three topics (membership events, the raw input, profile-changes)
+  assert.deepEqual(children.map((c) => c.name).sort(), ['observer', 'producer']);
+  assert.equal(new Set(children.map((c) => c.pid)).size, 2, 'two processes');
   assert.deepEqual(
     children.filter((c) => alive(c.pid)),
     [],
@@ -99,16 +100,16 @@ test('an interrupted run stops its services, producer and observers (each leads 
   const run = await bench(['--rates', '50', '--seconds', '120', '--scheduled', '0'], (stderr, child) => {
     if (signalled || !stderr.includes('purchases at')) return;
     signalled = true;
-    // two services, three observers, then the producer once the input is prepared
+    // two services, the observer, then the producer once the input is prepared
     void waitUntil(
-      "the bench's six processes",
+      "the bench's four processes",
       () => {
         const found = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
           .trim()
           .split('\n')
           .filter(Boolean)
           .map(Number);
-        return found.length === 6 && found;
+        return found.length === 4 && found;
       },
       120_000,
     ).then((found) => {
@@ -118,8 +119,8 @@ test('an interrupted run stops its services, producer and observers (each leads 
     });
   });
   assert.equal(run.code, 130, run.stderr);
-  assert.match(run.stderr, /bench: SIGINT: stopping 2 service process\(es\) and 4 child process\(es\)/);
-  assert.equal(pids.length, 6);
+  assert.match(run.stderr, /bench: SIGINT: stopping 2 service process\(es\) and 2 child process\(es\)/);
+  assert.equal(pids.length, 4);
   assert.deepEqual(groups, pids.map(String), 'each leads its own process group');
   assert.deepEqual(pids.filter(alive), [], 'no process outlives the bench');
 });

@@ -3,8 +3,8 @@
  *   1. latency from an input event produced to the membership event it causes, consumed from
  *      `segment-membership-changed`, through the purchases stitcher and the segmenter, at fixed rates
  *      (default 5k and 10k events/s), with the raw produce → consume latency of the same run as the baseline; the
- *      producer and the observers (membership events, profile changes, the raw input) run as child processes of their
- *      own (segments-child.ts), off the bench's event loop; the bench joins their send and arrival times by event id
+ *      producer and the observer (of membership events, profile changes and the raw input) run as child processes of
+ *      their own (segments-child.ts), off the bench's event loop; the bench joins their send and arrival times by event id
  *      and meters each one's CPU;
  *   2. the lag of time-driven exits (consumed − occurred_at) with 100k profiles scheduled, their exits spread
  *      over a window (the scheduler, the segmenter and the relay under load).
@@ -26,16 +26,16 @@ import { forkChild, stopGroups } from './children.ts';
 import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
-import type { InputRecord, Observed, SegmentsJob, SegmentsReport } from './segments-child.ts';
+import type { Arrivals, InputRecord, SegmentsJob, SegmentsReport } from './segments-child.ts';
 import { summarize } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./segments-child.ts', import.meta.url));
 
 /** Each send time joined with the arrival times of the messages that answer it: one latency per arrival. */
-function joinArrivals(sent: Map<string, number>, arrivals: Extract<SegmentsReport, { type: 'arrivals' }>): { latencies: number[]; ids: Set<string> } {
+function joinArrivals(sent: Map<string, number>, arrivals: Arrivals | undefined): { latencies: number[]; ids: Set<string> } {
   const latencies: number[] = [];
   const ids = new Set<string>();
-  arrivals.ids.forEach((id, i) => {
+  arrivals?.ids.forEach((id, i) => {
     const at = id === null ? undefined : sent.get(id);
     if (at === undefined) return;
     latencies.push(arrivals.at[i]! - at);
@@ -46,7 +46,7 @@ function joinArrivals(sent: Map<string, number>, arrivals: Extract<SegmentsRepor
 
 /**
  * Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. The producer and
- * the three observers (membership events, profile changes, the raw input) are child processes (segments-child.ts).
+ * the observer (of membership events, profile changes and the raw input) are child processes (segments-child.ts).
  */
 async function latencyAt(
   b: Bench,
@@ -68,25 +68,27 @@ async function latencyAt(
   change: ReturnType<typeof summarize>;
 }> {
   const topic = b.topics.purchases.topic;
-  const observer = (name: string, observed: Observed, t: string, groupId: string) => ({
-    name,
-    groupId,
-    child: forkChild<SegmentsReport>({
-      path: CHILD,
-      name,
-      label: 'bench',
-      job: { role: 'observer', brokers: conn.brokers, registry: conn.registry, prefix: b.prefix, topic: t, groupId, observed } satisfies SegmentsJob,
-    }),
+  // One observer process for the three topics (one consumer: one fetch wakes it for all of them).
+  const groupId = `${b.prefix}lat-${rate}`;
+  const observer = forkChild<SegmentsReport>({
+    path: CHILD,
+    name: 'observer',
+    label: 'bench',
+    job: {
+      role: 'observer',
+      brokers: conn.brokers,
+      registry: conn.registry,
+      prefix: b.prefix,
+      groupId,
+      topics: [
+        { topic: b.topics['segment-membership-changed'].topic, observed: 'membership' },
+        { topic, observed: 'raw' },
+        { topic: b.topics['profile-changes'].topic, observed: 'changes' },
+      ],
+    } satisfies SegmentsJob,
   });
-  const observers = {
-    members: observer('membership observer', 'membership', b.topics['segment-membership-changed'].topic, `${b.prefix}lat-${rate}`),
-    raw: observer('raw input observer', 'raw', topic, `${b.prefix}raw-${rate}`),
-    changes: observer('profile-changes observer', 'changes', b.topics['profile-changes'].topic, `${b.prefix}chg-${rate}`),
-  };
-  for (const o of Object.values(observers)) {
-    await o.child.report('ready', 90_000);
-    await waitForGroup(b.kafka, o.groupId);
-  }
+  await observer.report('ready', 90_000);
+  await waitForGroup(b.kafka, groupId);
   // Generated and encoded before the clock starts, so the producer only sends.
   const total = rate * seconds;
   const prepared: InputRecord[] = [];
@@ -116,7 +118,10 @@ async function latencyAt(
   const probe = await startProbe({
     services,
     dataDir: b.dataDir,
-    children: [{ name: 'bench producer', pid: producer.pid }, ...Object.values(observers).map((o) => ({ name: `bench ${o.name}`, pid: o.child.pid }))],
+    children: [
+      { name: 'bench producer', pid: producer.pid },
+      { name: 'bench observer', pid: observer.pid }, // of membership events, the raw input and profile-changes
+    ],
   });
   const lag = await sampleLag(b.kafka, [
     { name: 'purchases stitcher', group: `${b.prefix}stitcher`, topic },
@@ -145,23 +150,18 @@ async function latencyAt(
   }
   const hops = await probe.hops();
   const lagRows = await lag.stop(rate);
-  const seen = () => observers.members.child.latest('progress')?.count ?? 0;
+  const seen = () => observer.latest('progress')?.count ?? 0;
   let last = -1;
   while (seen() !== last) {
     last = seen();
     await sleep(2000);
   }
-  const arrivals = await Promise.all(
-    Object.values(observers).map(async (o) => {
-      const got = o.child.report('arrivals', 120_000);
-      o.child.send({ type: 'finish' });
-      return got;
-    }),
-  );
-  const [members, raw, changes] = arrivals as [(typeof arrivals)[0], (typeof arrivals)[0], (typeof arrivals)[0]];
+  const arriving = observer.report('arrivals', 120_000);
+  observer.send({ type: 'finish' });
+  const { of } = await arriving;
   const sent = new Map<string, number>(produced.ids.map((id, i) => [id, produced.sentAt[i]!]));
-  const lat = joinArrivals(sent, members);
-  const rawJoined = joinArrivals(sent, raw);
+  const lat = joinArrivals(sent, of.membership);
+  const rawJoined = joinArrivals(sent, of.raw);
   if (print) {
     printHops(`purchases at ${rate}/s`, hops);
     printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
@@ -175,7 +175,7 @@ async function latencyAt(
     rawConsumed: rawJoined.ids.size,
     lat: summarize(lat.latencies),
     raw: summarize(rawJoined.latencies),
-    change: summarize(joinArrivals(sent, changes).latencies),
+    change: summarize(joinArrivals(sent, of.changes).latencies),
   };
 }
 
