@@ -90,6 +90,23 @@ describe('ContractsRegistry', () => {
     assert.equal(read.value.anonymous_id, 'a1');
   });
 
+  it("fetches a schema once for many encodes waiting on its first fetch (a stitcher's first chunk)", async () => {
+    await registry.encode('clickstream', click); // registered, its latest id known
+    const fresh = new ContractsRegistry({ host: REGISTRY_URL, topics: resolveTopics({ prefix: PREFIX }), retry: { retries: 0 } });
+    // the registry client's request for a schema by id, counted (its own cache fills only once a fetch is answered)
+    const client = (fresh as unknown as { client: { getSchemaOriginRequest(id: number): Promise<unknown> } }).client;
+    const original = client.getSchemaOriginRequest.bind(client);
+    let fetched = 0;
+    client.getSchemaOriginRequest = (id) => {
+      fetched++;
+      return original(id);
+    };
+    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => fresh.encode('clickstream', { ...click, event_id: `e${i}` })));
+    assert.equal(all.length, 200);
+    assert.equal((await fresh.decode<ClickEvent>(all[199]!)).value.event_id, 'e199');
+    assert.equal(fetched, 1);
+  });
+
   it('invalid_event: encode validates before talking to the registry', async () => {
     await assert.rejects(registry.encode(`${PREFIX}clickstream`, { ...click, type: 'tap' }), rejectsWith('invalid_event', /type: expected one of/));
   });

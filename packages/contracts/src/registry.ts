@@ -109,6 +109,9 @@ export class ContractsRegistry {
 
   private async encodeAvro(spec: TopicSpec, avroValue: unknown): Promise<Buffer> {
     const id = await this.latestId(spec.subject);
+    // The schema fetched and parsed once (schema()): the client's encode would fetch and parse it for every caller
+    // waiting on its first fetch (a stitcher's first chunk: ~1,600 fetches of one schema, issue 12).
+    await this.schema(id);
     try {
       return await this.client.encode(id, avroValue);
     } catch (err) {

@@ -16,7 +16,7 @@ export type {
   Scalar,
   TicketDoc,
 } from './doc.ts';
-export { join, joinValue } from './join.ts';
+export { join, joinAll, joinValue, joinValues } from './join.ts';
 export { DEFAULT_JUNK_BLOCKLIST, IDENTIFIER_FIELDS, hasIdentifier, normaliseIdentifiers, normalisePhone } from './normalise.ts';
 export type { DropReason, DroppedIdentifier, IdentifierField, IdentifierFields, NormalisedIds, NormaliseOptions } from './normalise.ts';
 export { DEFAULT_MAX_FUTURE_MS, requireIdentifier, validateEvent } from './validate.ts';
@@ -28,7 +28,7 @@ export { eventFragment, foldEvents, sortUnique } from './fold.ts';
 export type { FoldInput } from './fold.ts';
 export { MAX_REF_LENGTH, parseRef, PROFILE_ID, REF_TYPES, resolveRef } from './ref.ts';
 export type { ParsedRef, ResolvedRef } from './ref.ts';
-export { profileView, purchaseTimeline, ticketOpenTimes } from './view.ts';
+export { profileView, profileViewJson, purchaseTimeline, ticketOpenTimes } from './view.ts';
 export { predictionsFragment, predictionsView } from './predictions.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { test } from '@fast-check/vitest';
+import { fc, test } from '@fast-check/vitest';
 import { describe, it } from 'vitest';
 import { cmpStr, compactDoc } from './doc.ts';
 import type { DocObject, DocValue, ProfileDoc } from './doc.ts';
-import { join } from './join.ts';
+import { join, joinAll } from './join.ts';
 import { RULES } from './rules.ts';
 import type { Rule } from './rules.ts';
 import { docArb } from './testing/arbitraries.ts';
@@ -45,6 +45,28 @@ describe('join laws (fast-check on random documents)', () => {
     join(a, b);
     assert.deepEqual(a, ca);
     assert.deepEqual(b, cb);
+  });
+});
+
+describe('joinAll: many documents in one pass', () => {
+  const docsArb = fc.array(docArb, { maxLength: 7 });
+
+  // Equal values; the key order may differ only inside a set that went over its limit on the way (the fold sorted it
+  // at some step and moved ranks after), and a set's key order carries nothing: every reader sorts (view.ts).
+  test.prop([docsArb], RUNS)('equals the left fold of join', (docs) => {
+    const folded = docs.reduce((acc, d) => join(acc, d), {} as ProfileDoc);
+    assert.deepEqual(joinAll(docs), folded);
+  });
+
+  test.prop([docArb, docsArb], RUNS)('equals what the store did before: the fragments folded, then joined onto the stored document', (base, fragments) => {
+    const acc = fragments.reduce((a, d) => join(a, d), {} as ProfileDoc);
+    assert.deepEqual(joinAll([base, ...fragments]), join(base, acc));
+  });
+
+  test.prop([docsArb], { numRuns: 200 })('never mutates its inputs', (docs) => {
+    const copies = structuredClone(docs);
+    joinAll(docs);
+    assert.deepEqual(docs, copies);
   });
 });
 

@@ -6,10 +6,11 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { cmpStr, put } from './doc.ts';
 import type { Cell, OrderDoc, ProfileDoc, RankSet } from './doc.ts';
-import { foldEvents } from './fold.ts';
+import { eventFragment, foldEvents, sortUnique } from './fold.ts';
+import { joinAll } from './join.ts';
 import { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
 import { docArb, eventsArb, KEY_POOL } from './testing/arbitraries.ts';
-import { ISO_MEMO_SIZE, profileView } from './view.ts';
+import { ISO_MEMO_SIZE, profileView, profileViewJson } from './view.ts';
 import type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 /** The oracle: profileView as it was (a copy of its code before it wrote its keys in order). */
 const referenceView = (() => {
@@ -255,5 +256,50 @@ describe('profileView against the sorting original (fast-check)', () => {
     const doc: ProfileDoc = { freshness: { email: Object.fromEntries(times) }, hw: times[0]![1] };
     const options = { profile_id: 'p', merged_ids: [] };
     for (let round = 0; round < 2; round++) assert.deepEqual(outcome(profileView, doc, options), outcome(referenceView, doc, options));
+  });
+});
+
+/** profileViewJson's outcome: its string, or the error it throws. */
+function jsonOutcome(doc: ProfileDoc, options: ViewOptions) {
+  try {
+    return { json: profileViewJson(doc, options) };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+describe('profileViewJson: the view serialised section by section, unchanged sections kept (fast-check)', () => {
+  const viewJson = (doc: ProfileDoc, options: ViewOptions) => {
+    const o = outcome(profileView, doc, options);
+    return 'json' in o ? { json: o.json } : o;
+  };
+
+  test.prop([docArb, optionsArb], { numRuns: 500 })('JSON.stringify(profileView) to the byte (or the same error) for random documents', (doc, options) => {
+    assert.deepEqual(jsonOutcome(doc, options), viewJson(doc, options));
+    assert.deepEqual(jsonOutcome(doc, options), viewJson(doc, options), 'again, from what it kept');
+  });
+
+  test.prop([eventsArb(40), optionsArb], { numRuns: 300 })(
+    'to the byte after every event of a stream folded as a stitcher does (the sections an event leaves alone are the same objects)',
+    (events, options) => {
+      let doc: ProfileDoc = {};
+      for (const e of sortUnique(events)) {
+        doc = joinAll([doc, eventFragment(e.topic, e.event, e.ids)]);
+        const got = jsonOutcome(doc, options);
+        assert.ok('json' in got, got.error);
+        assert.deepEqual(got, viewJson(doc, options));
+      }
+    },
+  );
+
+  it('keeps a section by its object: a document section is never mutated, so the same object is not serialised again', () => {
+    const support = { csat_sum: 9, csat_count: 2 };
+    const options = { profile_id: 'p', merged_ids: [] };
+    const first = profileViewJson({ hw: 1_700_000_000_000, support }, options);
+    assert.match(first, /"average_csat":4\.5/);
+    // the same object (which a real document never changes) gives what was kept; another object is serialised
+    support.csat_sum = 3;
+    assert.match(profileViewJson({ hw: 1_700_000_000_001, support }, options), /"average_csat":4\.5/);
+    assert.match(profileViewJson({ hw: 1_700_000_000_001, support: { ...support } }, options), /"average_csat":1\.5/);
   });
 });

@@ -214,36 +214,117 @@ function loyaltyView(doc: ProfileDoc): JsonValue {
   };
 }
 
+/**
+ * The view's sections, in the view's (cmpStr) key order: each computed from the document (and the options), and, where
+ * it follows from one section of the document alone, that section (`from`: what profileViewJson keys its cache by).
+ */
+type Section = {
+  name: string;
+  view: (doc: ProfileDoc, options: ViewOptions) => JsonValue;
+  /** The one document section this view section follows from (absent: it reads more, or the options). */
+  from?: (doc: ProfileDoc) => object | undefined;
+};
+
+const SECTIONS: readonly Section[] = [
+  {
+    name: 'account',
+    view: (doc) => {
+      const account = contactAccount(doc);
+      // the values through valueJson: a document read from Redis is not trusted to hold strings there
+      return account && { account_id: valueJson(account.account_id), domain: orNull(account.domain), name: orNull(account.name), since: iso(account.since) };
+    },
+    from: (doc) => doc.account,
+  },
+  {
+    name: 'acquisition',
+    view: (doc) => {
+      const ft = doc.acquisition?.first_touch;
+      return {
+        first_order_channel: cellValue(doc.acquisition?.first_order_channel),
+        // spread as before: a first touch's fields are not fixed in the document, so its keys are sorted here
+        first_touch: ft === undefined ? null : sortedMap({ ...ft.v, at: iso(ft.t) }, same),
+      };
+    },
+    from: (doc) => doc.acquisition,
+  },
+  { name: 'activity', view: activityView, from: (doc) => doc.activity },
+  { name: 'consent', view: (doc) => sortedMap(doc.consent, (c) => ({ at: iso(c.t), granted: c.v.granted, source: c.v.source })), from: (doc) => doc.consent },
+  {
+    name: 'demographic',
+    view: (doc) => ({ country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) }),
+    from: (doc) => doc.demographic,
+  },
+  { name: 'freshness', view: freshnessView },
+  {
+    name: 'identity',
+    view: (doc) => {
+      const id = doc.identity ?? {};
+      return { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) };
+    },
+    from: (doc) => doc.identity,
+  },
+  { name: 'last_event_at', view: (doc) => iso(doc.hw) },
+  { name: 'loyalty', view: loyaltyView, from: (doc) => doc.loyalty },
+  { name: 'merged_ids', view: (_doc, options) => [...options.merged_ids].sort(cmpStr) },
+  { name: 'predictions', view: (doc) => predictionsView(doc.predictions), from: (doc) => doc.predictions },
+  { name: 'profile_id', view: (_doc, options) => options.profile_id },
+  { name: 'support', view: supportView, from: (doc) => doc.support },
+  {
+    name: 'technology',
+    view: (doc) => {
+      const dev = doc.technology?.last_device;
+      return {
+        device_types: sorted(doc.technology?.device_types),
+        devices: ranked(doc.technology?.devices),
+        last_device: dev === undefined ? null : { at: iso(dev.t), browser: dev.v.browser ?? null, os: dev.v.os ?? null, type: dev.v.type },
+      };
+    },
+    from: (doc) => doc.technology,
+  },
+  { name: 'transactions', view: transactionsView, from: (doc) => doc.transactions },
+];
+
 /** The profile as the API and CLI show it. */
 export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
-  const id = doc.identity ?? {};
-  const ft = doc.acquisition?.first_touch;
-  const dev = doc.technology?.last_device;
-  const account = contactAccount(doc);
-  return {
-    // the values through valueJson: a document read from Redis is not trusted to hold strings there
-    account: account && { account_id: valueJson(account.account_id), domain: orNull(account.domain), name: orNull(account.name), since: iso(account.since) },
-    acquisition: {
-      first_order_channel: cellValue(doc.acquisition?.first_order_channel),
-      // spread as before: a first touch's fields are not fixed in the document, so its keys are sorted here
-      first_touch: ft === undefined ? null : sortedMap({ ...ft.v, at: iso(ft.t) }, same),
-    },
-    activity: activityView(doc),
-    consent: sortedMap(doc.consent, (c) => ({ at: iso(c.t), granted: c.v.granted, source: c.v.source })),
-    demographic: { country: cellValue(doc.demographic?.country), locale: cellValue(doc.demographic?.locale) },
-    freshness: freshnessView(doc),
-    identity: { anonymous_ids: sorted(id.anonymous_ids), emails: sorted(id.emails), phones: sorted(id.phones), user_ids: sorted(id.user_ids) },
-    last_event_at: iso(doc.hw),
-    loyalty: loyaltyView(doc),
-    merged_ids: [...options.merged_ids].sort(cmpStr),
-    predictions: predictionsView(doc.predictions),
-    profile_id: options.profile_id,
-    support: supportView(doc),
-    technology: {
-      device_types: sorted(doc.technology?.device_types),
-      devices: ranked(doc.technology?.devices),
-      last_device: dev === undefined ? null : { at: iso(dev.t), browser: dev.v.browser ?? null, os: dev.v.os ?? null, type: dev.v.type },
-    },
-    transactions: transactionsView(doc),
-  };
+  const out: { [key: string]: JsonValue } = {};
+  for (const s of SECTIONS) out[s.name] = s.view(doc, options);
+  return out;
+}
+
+/**
+ * Per section that follows from one document section: its JSON, kept per document section object (a WeakMap: it
+ * lives as long as the document does). Documents are never mutated (join shares what did not change), so the same
+ * object always gives the same JSON; an absent section's JSON is kept once.
+ */
+const SECTION_JSON = new Map(SECTIONS.map((s) => [s.name, { byObject: new WeakMap<object, string>(), absent: undefined as string | undefined }]));
+
+/**
+ * JSON.stringify(profileView(doc, options)), to the byte (view.test.ts), with only the sections whose document section
+ * changed serialised again: a stitcher that keeps the documents it wrote (the fold cache) publishes a profile's
+ * change without serialising its whole profile again (issue 12).
+ */
+export function profileViewJson(doc: ProfileDoc, options: ViewOptions): string {
+  let out = '{';
+  for (let i = 0; i < SECTIONS.length; i++) {
+    const s = SECTIONS[i]!;
+    let json: string;
+    if (s.from === undefined) json = JSON.stringify(s.view(doc, options));
+    else {
+      const kept = SECTION_JSON.get(s.name)!;
+      const from = s.from(doc);
+      if (from === undefined) {
+        kept.absent ??= JSON.stringify(s.view(doc, options));
+        json = kept.absent;
+      } else {
+        const known = kept.byObject.get(from);
+        if (known !== undefined) json = known;
+        else {
+          json = JSON.stringify(s.view(doc, options));
+          kept.byObject.set(from, json);
+        }
+      }
+    }
+    out += `${i === 0 ? '' : ','}"${s.name}":${json}`;
+  }
+  return `${out}}`;
 }

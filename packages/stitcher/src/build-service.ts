@@ -38,6 +38,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     windowMs: cfg.windowMs,
     now,
     identityCacheSize: cfg.identityCacheSize,
+    foldCacheSize: cfg.profileCacheSize,
     ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
   });
   const accounts = new AccountStore(redis, cfg.redisPrefix);

@@ -18,6 +18,10 @@ export const STITCHER_SETTINGS = {
   STITCHER_CHUNK_SIZE: setting(env.int(2000, 1, 100_000), 'events per handled-and-committed chunk'),
   STITCHER_PARTITIONS_CONCURRENTLY: setting(env.int(6, 1, 1000), 'partitions whose chunks are handled at the same time'),
   STITCHER_IDENTITY_CACHE: setting(env.int(200_000, 0, 100_000_000), 'identifier sets whose resolution is kept in memory (0 = none)'),
+  STITCHER_PROFILE_CACHE: setting(
+    env.int(10_000, 0, 10_000_000),
+    'profiles whose document this stitcher last wrote kept in memory: their next fold reads nothing (compare-and-set keeps it exact with other writers; 0 = none)',
+  ),
   STITCHER_SWEEP_MS: setting(
     env.int(30_000, 0, 86_400_000),
     'how often each stitcher finishes merges another process left unfinished (decided at least this long ago); 0 = never',
@@ -46,6 +50,8 @@ export interface StitcherConfig extends SharedConfig {
   partitionsConcurrently: number;
   /** Identifier sets whose resolution is kept across chunks (0 = no cache). */
   identityCacheSize: number;
+  /** Profiles whose last written document is kept as the base of their next fold (0 = none). */
+  profileCacheSize: number;
   /** Consumer-group session timeout (a crashed stitcher's partitions move after it). */
   sessionTimeoutMs: number;
   /** How often (and after how long) merges another process left unfinished are finished (0 = never). */
@@ -69,6 +75,7 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env): StitcherConfi
     chunkSize: c.STITCHER_CHUNK_SIZE,
     partitionsConcurrently: c.STITCHER_PARTITIONS_CONCURRENTLY,
     identityCacheSize: c.STITCHER_IDENTITY_CACHE,
+    profileCacheSize: c.STITCHER_PROFILE_CACHE,
     sweepMs: c.STITCHER_SWEEP_MS,
     sessionTimeoutMs: c.STITCHER_SESSION_TIMEOUT_MS,
     killAt: step === undefined ? undefined : { step, n: Number(n ?? 1) },

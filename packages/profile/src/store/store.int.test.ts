@@ -156,3 +156,60 @@ test("a profile the chunk's identity step created is folded without a read; if a
   assert.deepEqual(chunk.folds[0]!.fold.doc.transactions, { revenue_minor: { GBP: 127 } });
   assert.equal(chunk.folds[0]!.fold.version, 2);
 });
+
+test('the fold cache: a store that folds onto what it last wrote, while another store wrote meanwhile, joins again onto the stored document (compare-and-set), and gets every event', async () => {
+  const prefix = `t-st-${randomBytes(4).toString('hex')}:`;
+  const clock = { t: 1_800_000_000_000 };
+  const now = () => clock.t++;
+  const cached = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now, foldCacheSize: 100 });
+  const other = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now });
+  const pid = (await cached.resolver.resolve({ email: 'cas@x.com' })).profileId;
+  const reads: string[] = [];
+  let monitor: Redis | undefined; // a connection of its own (ioredis's monitor() opens one)
+  try {
+    const r1 = await cached.fold(pid, [order('a', clock.t, 1)]);
+    assert.equal(r1.version, 1);
+    // unseen by `cached`: its kept document is now a version behind
+    const r2 = await other.fold(pid, [order('b', clock.t, 10)]);
+    assert.equal(r2.version, 2);
+    const r3 = await cached.fold(pid, [order('c', clock.t, 100)]);
+    assert.equal(r3.version, 3);
+    assert.deepEqual(r3.doc.transactions, { revenue_minor: { GBP: 111 } }, "the other store's event is in: the stale base was refused and joined again");
+    const stored = JSON.parse((await redis.get(cached.keys.profile(pid).doc))!) as { transactions: unknown };
+    assert.deepEqual(stored.transactions, { revenue_minor: { GBP: 111 } });
+    // its own write is kept: the next fold needs no read (a GET of the document would show in MONITOR)
+    monitor = await redis.monitor();
+    monitor.on('monitor', (_t: string, args: string[]) => reads.push(args.join(' ')));
+    const r4 = await cached.fold(pid, [order('d', clock.t, 1000)]);
+    assert.deepEqual(r4.doc.transactions, { revenue_minor: { GBP: 1111 } });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      reads.filter((c) => c.toLowerCase() === `get ${cached.keys.profile(pid).doc}`.toLowerCase()),
+      [],
+      'no read of the document before a fold onto what this store wrote',
+    );
+  } finally {
+    monitor?.disconnect();
+  }
+});
+
+test('the fold cache: a profile erased or merged away since this store last wrote it is not folded onto its kept document', async () => {
+  const { store, clock } = setup({ foldCacheSize: 100 });
+  const a = (await store.resolver.resolve({ email: 'keep-a@x.com' })).profileId;
+  await store.fold(a, [order('a1', clock.t, 1)]);
+  await store.erase({ kind: 'profile_id', value: a }, { requestedBy: 'test', requestId: 'r1', reason: null, hash: (t, v) => `${t}:${v}` });
+  await assert.rejects(store.fold(a, [order('a2', clock.t, 2)]), /erased/);
+  // merged: the kept document of the merged profile is not the survivor's
+  const u = (await store.resolver.resolve({ user_id: 'keep-u' })).profileId;
+  const e = (await store.resolver.resolve({ email: 'keep-e@x.com' })).profileId;
+  await store.fold(u, [order('u1', clock.t, 10)]);
+  await store.fold(e, [order('e1', clock.t, 100)]);
+  const { resolutions } = await store.stitch([
+    { ids: { user_id: 'keep-u', email: 'keep-e@x.com' }, eventId: 'link', occurredAt: clock.t, fragment: () => ({ hw: clock.t }) },
+  ]);
+  const survivor = resolutions[0]!.profileId;
+  const gone = survivor === u ? e : u;
+  const r = await store.fold(gone, [order('late', clock.t, 1000)]);
+  assert.equal(r.profileId, survivor, 'followed the alias');
+  assert.deepEqual(r.doc.transactions, { revenue_minor: { GBP: 1110 } }, "the survivor's data, both profiles' orders and the late one");
+});

@@ -1,6 +1,6 @@
 /** The records a chunk publishes: one profile-changes record per folded profile, and profile-merged records. */
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
-import { profileView } from '@profile-stream/profile';
+import { profileViewJson } from '@profile-stream/profile';
 import type { FoldResult, MergeRecord, PendingMerge, RefusalRecord, Resolution } from '@profile-stream/profile';
 
 export interface OutRecord {
@@ -40,7 +40,8 @@ export async function profileChangeRecords(registry: ContractsRegistry, topics: 
         changed_sections: c.sections,
         occurred_at: c.occurredAt,
         emitted_at: now,
-        profile_json: JSON.stringify(profileView(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds })),
+        // only the sections whose document section changed are serialised again (view.ts: profileViewJson)
+        profile_json: profileViewJson(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds }),
       }),
     })),
   );
