@@ -1,0 +1,65 @@
+/**
+ * `bench stitch` as a user runs it, with tiny sizes, on the real stack: its behaviour, not its speed. It reports the
+ * raw consume and the stitcher's rate over every event it produced, the latency at the rate asked for and the identity
+ * slot, and leaves nothing on the stack: its topics, consumer groups and Redis keys are gone after the run.
+ */
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { beforeAll, test } from 'vitest';
+import { CLI_MAIN, spawnTs, testEnv, type TestEnv } from './support/index.ts';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await testEnv('bench-stitch');
+});
+
+test('reports every event through the stitcher and removes its topics, groups and Redis keys at the end', async () => {
+  const child = spawnTs(CLI_MAIN, ['bench', 'stitch', '-n', '600', '-r', '200'], env.childEnv);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, `bench stitch failed:\n${stderr}`);
+  const stitched = stdout.split('\n').find((l) => l.startsWith('one stitcher:'));
+  assert.ok(stitched, stdout);
+  assert.equal(Number(stitched.trim().split(/\s{2,}/)[1]), 600, 'every event produced went through the stitcher');
+  assert.match(stdout, /identifier sets\s+chunks/);
+
+  const prefix = /scratch prefix (bench-[0-9a-f]+\.)/.exec(stderr)?.[1];
+  assert.ok(prefix, stderr);
+  const redis = new Redis(env.conn.redis.url);
+  try {
+    const left: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+      cursor = next;
+      left.push(...keys);
+    } while (cursor !== '0');
+    assert.deepEqual(left, [], 'no Redis key of the run is left');
+  } finally {
+    redis.disconnect();
+  }
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    assert.deepEqual(
+      (await admin.listTopics()).filter((t) => t.startsWith(prefix)),
+      [],
+      'no topic of the run is left',
+    );
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+    assert.deepEqual(
+      groups.filter((g) => g.startsWith(prefix)),
+      [],
+      'no consumer group of the run is left',
+    );
+  } finally {
+    await admin.disconnect();
+  }
+});
