@@ -5,36 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { beforeAll, test } from 'vitest';
-import { CLI_MAIN, spawnTs, testEnv, type TestEnv, waitUntil } from './support/index.ts';
+import { spawnCli, testEnv, type TestEnv, waitUntil } from './support/index.ts';
 
 let env: TestEnv;
 beforeAll(async () => {
   env = await testEnv('bench-clients');
 });
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function bench(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawnTs>) => void): Promise<Run> {
-  const child = spawnTs(CLI_MAIN, ['bench', 'clients', ...args], env.childEnv);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr, child);
-  });
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal, stdout, stderr };
-}
+const bench = (args: string[], onStderr?: Parameters<typeof spawnCli>[2]) => spawnCli(['bench', 'clients', ...args], env.childEnv, onStderr);
 
 /** The table's rows: phase, measure, kafkajs, @platformatic/kafka, ratio (columns are separated by two spaces or more). */
 function table(stdout: string): { header: string[]; rows: string[][] } {

@@ -6,35 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { beforeAll, test } from 'vitest';
-import { CLI_MAIN, spawnTs, testEnv, type TestEnv, waitUntil } from './support/index.ts';
+import { spawnCli, testEnv, type TestEnv, waitUntil } from './support/index.ts';
 
 let env: TestEnv;
 beforeAll(async () => {
   env = await testEnv('bench-segments');
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function bench(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawnTs>) => void): Promise<Run> {
-  const child = spawnTs(CLI_MAIN, ['bench', 'segments', ...args], env.childEnv);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr, child);
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const bench = (args: string[], onStderr?: Parameters<typeof spawnCli>[2]) => spawnCli(['bench', 'segments', ...args], env.childEnv, onStderr);
 
 const alive = (pid: number) => {
   try {
@@ -61,8 +41,7 @@ function table(stdout: string, first: string): Record<string, string>[] {
 }
 
 /** The bench's own child processes named in its CPU table: `bench producer (pid N)`, `bench observer (pid N)`. */
-const benchChildren = (stdout: string) =>
-  [...stdout.matchAll(/^bench (producer|observer) \(pid (\d+)\)/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
+const benchChildren = (stdout: string) => [...stdout.matchAll(/^bench (producer|observer) \(pid (\d+)\)/gm)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }));
 
 test('every input event produced is consumed back and joined with its send time; producer and observers are processes of their own, metered, gone after the run', async () => {
   const rate = 50;

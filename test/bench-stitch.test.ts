@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { beforeAll, test } from 'vitest';
-import { CLI_MAIN, spawnTs, testEnv, type TestEnv } from './support/index.ts';
+import { globEscape, scanKeys } from '@profile-stream/profile';
+import { spawnCli, testEnv, type TestEnv } from './support/index.ts';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -14,16 +15,7 @@ beforeAll(async () => {
 });
 
 test('reports every event through the stitcher and removes its topics, groups and Redis keys at the end', async () => {
-  const child = spawnTs(CLI_MAIN, ['bench', 'stitch', '-n', '600', '-r', '200'], env.childEnv);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { code, stdout, stderr } = await spawnCli(['bench', 'stitch', '-n', '600', '-r', '200'], env.childEnv);
   assert.equal(code, 0, `bench stitch failed:\n${stderr}`);
   const stitched = stdout.split('\n').find((l) => l.startsWith('one stitcher:'));
   assert.ok(stitched, stdout);
@@ -34,13 +26,7 @@ test('reports every event through the stitcher and removes its topics, groups an
   assert.ok(prefix, stderr);
   const redis = new Redis(env.conn.redis.url);
   try {
-    const left: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
-      cursor = next;
-      left.push(...keys);
-    } while (cursor !== '0');
+    const left = await scanKeys(redis, `${globEscape(prefix)}*`);
     assert.deepEqual(left, [], 'no Redis key of the run is left');
   } finally {
     redis.disconnect();

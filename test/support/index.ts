@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { ContractsRegistry, resolveTopics, type TopicTable } from '@profile-stream/contracts';
 import { createKafka, createLogger, loadConnections, REPO_ROOT, type Connections, type KafkaClient, type Logger } from '@profile-stream/consumer-kit';
@@ -69,6 +70,37 @@ export function runCli(args: string[], o: { env?: NodeJS.ProcessEnv; input?: str
     timeout: o.timeoutMs ?? 120_000,
     maxBuffer: 256 << 20,
   });
+}
+
+/** What a CLI run in a child process printed, and how it ended. */
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI in a child process until it exits (a benchmark: long, and interruptible), collecting its output;
+ * `onStderr` sees the whole stderr so far at each chunk (to act on progress, e.g. send a signal).
+ */
+export async function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onStderr?: (stderr: string, child: ReturnType<typeof spawnTs>) => void,
+): Promise<ChildRun> {
+  const child = spawnTs(CLI_MAIN, args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    onStderr?.(stderr, child);
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
 }
 
 /** Starts a TS entry point as a child process (for kill -9 and signal tests). */

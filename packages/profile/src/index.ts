@@ -64,3 +64,4 @@ export { scriptCommand, type ScriptCall } from './store/commands.ts';
 export { loyaltyActivityAt, nextExpiry, pointsBalance } from './loyalty.ts';
 export { accountJson, accountView, contactAccount, contactContribution, type AccountView, type Contribution, type ContactAccount } from './account.ts';
 export { AccountStore, type AccountApplied, type FoldedContact } from './store/accounts.ts';
+export { globEscape, scanKeys } from './store/scan.ts';

@@ -19,6 +19,17 @@ function fieldList(rule: Extract<Rule, { kind: 'record' }>): [string, Rule][] {
 
 const hasOwn = Object.hasOwn;
 
+/** b's values into `out` (a set being built), each at the larger of its two ranks. */
+function addRanks(out: RankSet, b: RankSet): void {
+  const keys = Object.keys(b);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const r = b[k]!;
+    const cur = own(out, k);
+    if (cur === undefined || r > cur) put(out, k, r);
+  }
+}
+
 export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | undefined): DocValue | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -35,14 +46,7 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
       return cmpCell(b as Cell, a as Cell) < 0 ? b : a;
     case 'set': {
       const out: RankSet = { ...(a as RankSet) };
-      const bs = b as RankSet;
-      const keys = Object.keys(bs);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        const r = bs[k]!;
-        const cur = own(out, k);
-        if (cur === undefined || r > cur) put(out, k, r);
-      }
+      addRanks(out, b as RankSet);
       return truncateSet(out, rule.limit);
     }
     case 'map': {
@@ -107,16 +111,7 @@ export function joinValues(rule: Rule, vs: readonly (DocValue | undefined)[]): D
     }
     case 'set': {
       const out: RankSet = { ...(defined[0] as RankSet) };
-      for (let i = 1; i < defined.length; i++) {
-        const bs = defined[i] as RankSet;
-        const keys = Object.keys(bs);
-        for (let j = 0; j < keys.length; j++) {
-          const k = keys[j]!;
-          const r = bs[k]!;
-          const cur = own(out, k);
-          if (cur === undefined || r > cur) put(out, k, r);
-        }
-      }
+      for (let i = 1; i < defined.length; i++) addRanks(out, defined[i] as RankSet);
       return truncateSet(out, rule.limit);
     }
     case 'map': {
