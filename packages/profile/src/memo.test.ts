@@ -95,4 +95,19 @@ describe('GenerationalCache', () => {
   it('refuses a size below 2', () => {
     assert.throws(() => new GenerationalCache(1), /size must be an integer >= 2/);
   });
+  it('prune drops the entries it refuses, in both generations, and keeps the others', () => {
+    const cache = new GenerationalCache<string, number>(4);
+    for (const [k, v] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ] as const)
+      cache.set(k, v); // a, b aged into the old generation
+    cache.prune((v) => v % 2 === 0);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((k) => cache.get(k)),
+      [undefined, 2, undefined, 4],
+    );
+  });
 });

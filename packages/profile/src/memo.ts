@@ -61,6 +61,11 @@ export class GenerationalCache<K, V> {
     this.old.delete(key);
   }
 
+  /** Drops every entry whose value `keep` refuses (both generations). */
+  prune(keep: (value: V) => boolean): void {
+    for (const m of [this.young, this.old]) for (const [k, v] of m) if (!keep(v)) m.delete(k);
+  }
+
   /** Entries held (both generations; a key in both counts twice until the old one is dropped). */
   get size(): number {
     return this.young.size + this.old.size;

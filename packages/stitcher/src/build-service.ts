@@ -39,6 +39,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     now,
     identityCacheSize: cfg.identityCacheSize,
     foldCacheSize: cfg.profileCacheSize,
+    foldCacheTtlMs: cfg.profileCacheTtlMs,
     ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
   });
   const accounts = new AccountStore(redis, cfg.redisPrefix);

@@ -22,6 +22,10 @@ export const STITCHER_SETTINGS = {
     env.int(10_000, 0, 10_000_000),
     'profiles whose document this stitcher last wrote kept in memory: their next fold reads nothing (compare-and-set keeps it exact with other writers; 0 = none)',
   ),
+  STITCHER_PROFILE_CACHE_TTL_MS: setting(
+    env.int(300_000, 1000, 86_400_000),
+    'how long a kept document serves; expired ones leave memory within half as long again (what bounds how long a stitcher holds a profile erased elsewhere)',
+  ),
   STITCHER_SWEEP_MS: setting(
     env.int(30_000, 0, 86_400_000),
     'how often each stitcher finishes merges another process left unfinished (decided at least this long ago); 0 = never',
@@ -52,6 +56,8 @@ export interface StitcherConfig extends SharedConfig {
   identityCacheSize: number;
   /** Profiles whose last written document is kept as the base of their next fold (0 = none). */
   profileCacheSize: number;
+  /** How long a kept document serves as a fold's base (ms). */
+  profileCacheTtlMs: number;
   /** Consumer-group session timeout (a crashed stitcher's partitions move after it). */
   sessionTimeoutMs: number;
   /** How often (and after how long) merges another process left unfinished are finished (0 = never). */
@@ -76,6 +82,7 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env): StitcherConfi
     partitionsConcurrently: c.STITCHER_PARTITIONS_CONCURRENTLY,
     identityCacheSize: c.STITCHER_IDENTITY_CACHE,
     profileCacheSize: c.STITCHER_PROFILE_CACHE,
+    profileCacheTtlMs: c.STITCHER_PROFILE_CACHE_TTL_MS,
     sweepMs: c.STITCHER_SWEEP_MS,
     sessionTimeoutMs: c.STITCHER_SESSION_TIMEOUT_MS,
     killAt: step === undefined ? undefined : { step, n: Number(n ?? 1) },

@@ -161,7 +161,7 @@ test('the fold cache: a store that folds onto what it last wrote, while another 
   const prefix = `t-st-${randomBytes(4).toString('hex')}:`;
   const clock = { t: 1_800_000_000_000 };
   const now = () => clock.t++;
-  const cached = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now, foldCacheSize: 100 });
+  const cached = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now, foldCacheSize: 100, foldCacheTtlMs: 60_000 });
   const other = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now });
   const pid = (await cached.resolver.resolve({ email: 'cas@x.com' })).profileId;
   const reads: string[] = [];
@@ -188,6 +188,21 @@ test('the fold cache: a store that folds onto what it last wrote, while another 
       [],
       'no read of the document before a fold onto what this store wrote',
     );
+    // older than its time to live (foldCacheTtlMs): read again, not served from memory
+    clock.t += 60_001;
+    const r5 = await cached.fold(pid, [order('e', clock.t, 10_000)]);
+    assert.deepEqual(r5.doc.transactions, { revenue_minor: { GBP: 11_111 } });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      reads.filter((c) => c.toLowerCase() === `get ${cached.keys.profile(pid).doc}`.toLowerCase()).length,
+      1,
+      'a kept document past its time to live is read again',
+    );
+    // and an expired document leaves memory, not only stops serving
+    assert.equal(cached.keptDocuments(), 1);
+    clock.t += 60_001;
+    cached.pruneKept();
+    assert.equal(cached.keptDocuments(), 0, 'pruned once older than its time to live');
   } finally {
     monitor?.disconnect();
   }

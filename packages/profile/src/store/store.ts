@@ -61,6 +61,11 @@ export interface ProfileStoreOptions {
    * profile is still at that version, and otherwise answers with the document as it is (compare-and-set).
    */
   foldCacheSize?: number;
+  /**
+   * How long (ms, on the store's clock) a kept document serves as a fold's base (default 300,000). Bounds how long a
+   * stitcher's memory holds a profile's document after it was erased elsewhere (the next fold is refused anyway).
+   */
+  foldCacheTtlMs?: number;
   /** Test hook between round trips (see gate.ts). */
   gate?: Gate;
 }
@@ -123,8 +128,9 @@ export class ProfileStore {
   private readonly redis: Redis;
   private readonly scripts: ProfileScripts;
   private readonly gate: Gate;
-  /** Per profile: the document and version this store last wrote (documents are never mutated, so shared safely). */
-  private readonly written: GenerationalCache<string, FoldBase> | undefined;
+  /** Per profile: the document and version this store last wrote, and when (documents are never mutated: shared safely). */
+  private readonly written: GenerationalCache<string, FoldBase & { at: number }> | undefined;
+  private readonly writtenTtlMs: number;
 
   constructor(o: ProfileStoreOptions) {
     if (!(o.windowMs > 0)) throw new ProfileError('invalid_options', 'windowMs must be > 0', { path: 'windowMs' });
@@ -133,6 +139,9 @@ export class ProfileStore {
     this.windowMs = o.windowMs;
     this.now = o.now ?? Date.now;
     this.written = (o.foldCacheSize ?? 0) >= 2 ? new GenerationalCache(o.foldCacheSize!) : undefined;
+    this.writtenTtlMs = o.foldCacheTtlMs ?? 300_000;
+    // Expired documents leave memory too, not only stop serving: a profile erased elsewhere is held at most ~1.5 TTL.
+    if (this.written) setInterval(() => this.pruneKept(), Math.max(1000, this.writtenTtlMs / 2)).unref();
     this.gate = o.gate ?? openGate;
     this.scripts = profileScripts(o.redis);
     this.merger = new Merger({ redis: o.redis, keys: this.keys, scripts: this.scripts, gate: this.gate });
@@ -168,6 +177,26 @@ export class ProfileStore {
     throw new ProfileError('identity_contention', `alias chain too long from ${pid}`);
   }
 
+  /** How many documents are kept in memory as fold bases (an entry in both generations counts twice until the old one goes). */
+  keptDocuments(): number {
+    return this.written?.size ?? 0;
+  }
+
+  /** Drops the kept documents older than their time to live. */
+  pruneKept(): void {
+    const now = this.now();
+    this.written?.prune((k) => now - k.at <= this.writtenTtlMs);
+  }
+
+  /** What this store last wrote of a profile, if it is still young enough to serve (foldCacheTtlMs). */
+  private kept(pid: string): FoldBase | undefined {
+    const k = this.written?.get(pid);
+    if (k === undefined) return undefined;
+    if (this.now() - k.at <= this.writtenTtlMs) return k;
+    this.written!.delete(pid);
+    return undefined;
+  }
+
   /** A profile's document and version as stored now (compare-and-set base of a fold): one round trip, pipelined. */
   private async base(pid: string): Promise<FoldBase> {
     const k = this.keys.profile(pid);
@@ -190,7 +219,7 @@ export class ProfileStore {
     let base = o.known;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // What this store last wrote of the profile, else a read; a stale guess costs one more round ('stale').
-      base ??= this.written?.get(target) ?? (await this.base(target));
+      base ??= this.kept(target) ?? (await this.base(target));
       // The stored document and the fragments joined in one pass (joinAll: no copy of the document per event).
       const doc = joinAll([base.doc, ...batch.map((e) => e.fragment as ProfileDoc)]);
       await this.gate('fold', { profile: target });
@@ -228,7 +257,7 @@ export class ProfileStore {
       }
       const [, version, applied, ...merged] = r;
       const now = (Number(applied) > 0 ? doc : base.doc) as ProfileDoc;
-      this.written?.set(target, { version: Number(version), doc: now });
+      this.written?.set(target, { version: Number(version), doc: now, at: this.now() });
       return {
         profileId: target,
         version: Number(version),
