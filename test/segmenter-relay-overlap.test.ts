@@ -9,9 +9,9 @@ import { afterAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { createKitMetrics, createProducer, type Producer } from '@profile-stream/consumer-kit';
 import { createRedis } from '@profile-stream/profile';
-import { createSegmenterMetrics, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
+import { createSegmenterMetrics, MembershipStore, shardOf, startRelay } from '@profile-stream/segmenter';
 import { testEnv, waitUntil } from './support/index.ts';
-import { entered } from './support/segments.ts';
+import { entered, relayLeases } from './support/segments.ts';
 
 const clients: Redis[] = [];
 afterAll(() => {
@@ -57,15 +57,7 @@ async function setup(name: string) {
   const fill = async (version: number) => {
     for (const pid of pids) await writer.apply(pid, version, null, [entered(`s${version}`)]);
   };
-  const leases = new ShardLeases(leaseRedis, {
-    key: (s) => memberships.keys.shard(s).lease.relay,
-    shards,
-    owner: 'relay-1',
-    ttlMs: 120_000,
-    log: env.log,
-    name: 'relay',
-  });
-  await leases.start();
+  const leases = await relayLeases(leaseRedis, memberships, shards, env.log);
   const real = createProducer(env.kafka);
   await real.connect();
   // What the relay publishes: the event ids, per send.

@@ -9,9 +9,9 @@ import { Redis } from 'ioredis';
 import { createKitMetrics, createProducer } from '@profile-stream/consumer-kit';
 import { createRedis } from '@profile-stream/profile';
 import { countWrites } from '@profile-stream/profile/testing';
-import { createSegmenterMetrics, MembershipStore, ShardLeases, shardOf, startRelay } from '@profile-stream/segmenter';
+import { createSegmenterMetrics, MembershipStore, shardOf, startRelay } from '@profile-stream/segmenter';
 import { testEnv, waitUntil } from './support/index.ts';
-import { entered } from './support/segments.ts';
+import { entered, relayLeases } from './support/segments.ts';
 
 const clients: Redis[] = [];
 afterAll(() => {
@@ -42,15 +42,7 @@ test('a relay round over 16 shards: cursors read in one request, acknowledged in
   const fill = async (version: number) => {
     for (const list of pids.values()) for (const pid of list) await writer.apply(pid, version, null, [entered(`a${version}`), entered(`b${version}`)]);
   };
-  const leases = new ShardLeases(leaseRedis, {
-    key: (s) => memberships.keys.shard(s).lease.relay,
-    shards,
-    owner: 'relay-1',
-    ttlMs: 120_000,
-    log: env.log,
-    name: 'relay',
-  });
-  await leases.start();
+  const leases = await relayLeases(leaseRedis, memberships, shards, env.log);
   assert.equal(leases.owned.size, shards);
   const producer = createProducer(env.kafka);
   await producer.connect();

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { GeneratedRecord } from '@profile-stream/generator';
 import { ProfileStore } from '@profile-stream/profile';
 import { ACCOUNT_SEGMENTS, type SegmentDefinition } from '@profile-stream/segments';
-import { type Decision, MembershipStore } from '@profile-stream/segmenter';
+import { type Decision, MembershipStore, ShardLeases } from '@profile-stream/segmenter';
 import { runCli, testEnv, waitUntil, type TestEnv } from './index.ts';
 import { INPUTS, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './pipeline.ts';
 
@@ -151,3 +151,17 @@ export const entered = (segment: string): Decision => ({
   nextChangeAt: null,
   traits: {},
 });
+
+/** The relay leases of every shard, held by `relay-1` (started: every shard owned), as the relay tests take them. */
+export async function relayLeases(redis: Redis, memberships: MembershipStore, shards: number, log: TestEnv['log']): Promise<ShardLeases> {
+  const leases = new ShardLeases(redis, {
+    key: (s) => memberships.keys.shard(s).lease.relay,
+    shards,
+    owner: 'relay-1',
+    ttlMs: 120_000,
+    log,
+    name: 'relay',
+  });
+  await leases.start();
+  return leases;
+}

@@ -296,7 +296,7 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
  * lives as long as the document does). Documents are never mutated (join shares what did not change), so the same
  * object always gives the same JSON; an absent section's JSON is kept once.
  */
-const SECTION_JSON = new Map(SECTIONS.map((s) => [s.name, { byObject: new WeakMap<object, string>(), absent: undefined as string | undefined }]));
+const SECTION_JSON = SECTIONS.map(() => ({ byObject: new WeakMap<object, string>(), absent: undefined as string | undefined }));
 
 /**
  * JSON.stringify(profileView(doc, options)), to the byte (view.test.ts), with only the sections whose document section
@@ -310,7 +310,7 @@ export function profileViewJson(doc: ProfileDoc, options: ViewOptions): string {
     let json: string;
     if (s.from === undefined) json = JSON.stringify(s.view(doc, options));
     else {
-      const kept = SECTION_JSON.get(s.name)!;
+      const kept = SECTION_JSON[i]!;
       const from = s.from(doc);
       if (from === undefined) {
         kept.absent ??= JSON.stringify(s.view(doc, options));

@@ -71,10 +71,10 @@ async function produce(job: Extract<SegmentsJob, { role: 'producer' }>): Promise
   // Every record is paced at `rate` (the input rate counts loyalty events too); only the job topic's records are timed.
   const PER_REQUEST = 20;
   const wall0 = Date.now() - performance.now(); // a due time (performance clock) as epoch ms
+  const dueOf = (n: number) => start + (n / job.rate) * 1000;
   let i = 0;
   for (let from = 0; from < job.records.length; from += PER_REQUEST) {
     const to = Math.min(from + PER_REQUEST, job.records.length);
-    const dueOf = (n: number) => start + (n / job.rate) * 1000;
     const due = dueOf(to - 1); // the request goes when its last record is due
     if (due - performance.now() > 1) await sleep(due - performance.now());
     for (let n = from; n < to; n++) {
