@@ -103,3 +103,20 @@ test('an interrupted run stops its services, producer and observers (each leads 
   assert.deepEqual(groups, pids.map(String), 'each leads its own process group');
   assert.deepEqual(pids.filter(alive), [], 'no process outlives the bench');
 });
+
+test('--floor runs stand-ins of the same shape (no Redis, no logic): every input answered by two membership events, through profile-changes', async () => {
+  const run = await bench(['--floor', '--rates', '50', '--seconds', '2', '--scheduled', '0', '--warmup', '0']);
+  assert.equal(run.code, 0, `bench segments --floor failed:\n${run.stderr}`);
+  const [row] = table(run.stdout, 'target/s');
+  assert.ok(row, run.stdout);
+  assert.ok(Number(row.events) > 0, JSON.stringify(row));
+  assert.equal(Number(row['input consumed']), Number(row.events), JSON.stringify(row));
+  // the stand-in segmenter answers each change with two membership events, each joined with its input's send time
+  assert.equal(Number(row['membership events']), 2 * Number(row.events), JSON.stringify(row));
+  const [changeP50, changeP99] = row['→ profile-changes p50/p99 ms']!.split('/').map(Number);
+  assert.ok(changeP50! >= 0 && changeP99! >= changeP50!, JSON.stringify(row));
+  // metered and probed under their own names, with the consume loop's hops
+  assert.match(run.stdout, /^floor stitcher \(pid \d+\)/m);
+  assert.match(run.stdout, /^floor segmenter \(pid \d+\)/m);
+  assert.match(run.stdout, /floor stitcher: where the time goes/);
+});

@@ -74,8 +74,13 @@ export async function setup(ctx: CliContext, name: string, extra: NodeJS.Process
 }
 
 export function startService(b: Bench, name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return startScript(b, name, resolve(REPO_ROOT, `services/${name}/src/main.ts`), env);
+}
+
+/** A service-like script (its own process group, the bench's environment and CPU profile settings) under `name`. */
+export function startScript(b: Bench, name: string, path: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const prof = b.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${b.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, resolve(REPO_ROOT, `services/${name}/src/main.ts`)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...prof, path], {
     cwd: REPO_ROOT,
     env: { ...b.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

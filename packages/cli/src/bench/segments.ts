@@ -23,13 +23,14 @@ import type { CliContext } from '../context.ts';
 import { printTable } from '../table.ts';
 import type { ChildProcess } from 'node:child_process';
 import { forkChild, stopGroups } from './children.ts';
-import { caughtUp, freePort, setup, sleep, startService, teardown, waitForGroup, type Bench } from './harness.ts';
+import { caughtUp, freePort, setup, sleep, startScript, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
 import type { Arrivals, InputRecord, SegmentsJob, SegmentsReport } from './segments-child.ts';
 import { summarize } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./segments-child.ts', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor-service.ts', import.meta.url));
 
 /** Each send time joined with the arrival times of the messages that answer it: one latency per arrival. */
 function joinArrivals(sent: Map<string, number>, arrivals: Arrivals | undefined): { latencies: number[]; ids: Set<string> } {
@@ -295,16 +296,21 @@ function latencyRow(rate: number, r: Awaited<ReturnType<typeof latencyAt>>) {
  */
 export async function benchSegments(
   ctx: CliContext,
-  o: { rates: number[]; seconds: number; scheduled: number; window: number; warmup?: number; companyShare?: number; issue15?: boolean },
+  o: { rates: number[]; seconds: number; scheduled: number; window: number; warmup?: number; companyShare?: number; issue15?: boolean; floor?: boolean },
 ): Promise<void> {
   const b = await setup(ctx, 'seg');
   try {
     const ports = { stitcher: await freePort(), segmenter: await freePort() };
-    const stitcher = startService(b, 'purchases', { STITCHER_OPS_PORT: String(ports.stitcher) });
-    const segmenter = startService(b, 'segmenter', { SEGMENTER_OPS_PORT: String(ports.segmenter) });
+    // --floor: stand-ins of the same shape with no Redis and no logic (floor-service.ts), under the same names
+    const stitcher = o.floor
+      ? startScript(b, 'purchases', FLOOR, { FLOOR_ROLE: 'stitch', STITCHER_OPS_PORT: String(ports.stitcher) })
+      : startService(b, 'purchases', { STITCHER_OPS_PORT: String(ports.stitcher) });
+    const segmenter = o.floor
+      ? startScript(b, 'segmenter', FLOOR, { FLOOR_ROLE: 'segment', SEGMENTER_OPS_PORT: String(ports.segmenter) })
+      : startService(b, 'segmenter', { SEGMENTER_OPS_PORT: String(ports.segmenter) });
     const services = [
-      { name: 'purchases stitcher', opsPort: ports.stitcher, pid: stitcher.pid },
-      { name: 'segmenter', opsPort: ports.segmenter, pid: segmenter.pid },
+      { name: o.floor ? 'floor stitcher' : 'purchases stitcher', opsPort: ports.stitcher, pid: stitcher.pid },
+      { name: o.floor ? 'floor segmenter' : 'segmenter', opsPort: ports.segmenter, pid: segmenter.pid },
     ];
     await waitForGroup(b.kafka, `${b.prefix}stitcher`);
     await waitForGroup(b.kafka, `${b.prefix}segmenter`);

@@ -36,6 +36,10 @@ export function registerBench(program: Command): void {
       '--issue15',
       'segments: per rate, runs without and with loyalty (events + stitcher) and accounts (--company-share, default 0.1), twice each, and prints the ratio',
     )
+    .option(
+      '--floor',
+      "segments: stand-ins for the stitcher and the segmenter (the same consume loop, decode, encode and produce, no Redis, no logic): the pipeline's shape alone",
+    )
     .action(
       async (
         scenario: string,
@@ -52,6 +56,7 @@ export function registerBench(program: Command): void {
           seed: number;
           companyShare: number | undefined;
           issue15: boolean | undefined;
+          floor: boolean | undefined;
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;
