@@ -9,14 +9,22 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKafka } from './kafka.ts';
 import { createProducer } from './producer.ts';
 import {
+  CRC32C_PATH,
+  ENCODER_PATH,
+  encoderInRecord,
   GROUPING_PATH,
   groupingInSendMessages,
   groupMessagesPerPartition,
+  kafkajsCrcNative,
+  kafkajsEncoderFixed,
   kafkajsGroupingFixed,
   kafkajsQueueFixed,
+  OriginalEncoder,
+  RECORD_PATH,
   RequestQueue,
   type RequestQueueInternals,
   SEND_MESSAGES_PATH,
+  UnfilledEncoder,
 } from './kafkajs-patch.ts';
 
 type Queue = RequestQueueInternals & {
@@ -188,5 +196,124 @@ describe("kafkajs's grouping of a produce request per partition, linear (kafkajs
     const messages = [{ value: 'a', partition: 0 }];
     expect(run(groupMessagesPerPartition, messages, 0)).toEqual({ grouped: {}, asked: [] });
     expect(run(originalGrouping(), messages, 0)).toEqual({ grouped: {}, asked: [] });
+  });
+});
+
+/** One write of kafkajs's Encoder API, applied the same to the original and the replacement. */
+const write = fc.oneof(
+  fc.tuple(fc.constant('writeInt8' as const), fc.integer({ min: -128, max: 127 })),
+  fc.tuple(fc.constant('writeInt16' as const), fc.integer({ min: -32768, max: 32767 })),
+  fc.tuple(fc.constant('writeInt32' as const), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  fc.tuple(fc.constant('writeInt64' as const), fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String))),
+  fc.tuple(fc.constant('writeVarInt' as const), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  fc.tuple(fc.constant('writeUVarInt' as const), fc.integer({ min: 0, max: 2 ** 31 - 1 })),
+  // numbers in and past 32 bits (the replacement's own path and 2.2.4's), and strings as kafkajs may pass them
+  fc.tuple(
+    fc.constant('writeVarLong' as const),
+    fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String)),
+  ),
+  fc.tuple(fc.constant('writeString' as const), fc.option(fc.string(), { nil: null })),
+  fc.tuple(fc.constant('writeVarIntString' as const), fc.option(fc.string(), { nil: null })),
+  fc.tuple(
+    fc.constant('writeBytes' as const),
+    fc.option(
+      fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
+      { nil: null },
+    ),
+  ),
+  fc.tuple(
+    fc.constant('writeVarIntBytes' as const),
+    fc.option(
+      fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
+      { nil: null },
+    ),
+  ),
+);
+
+describe("kafkajs's protocol encoder, unfilled (kafkajs-patch.ts)", () => {
+  it('applies to the kafkajs installed and is what its record encoder holds (a changed kafkajs fails here)', () => {
+    expect([typeof createKafka, typeof createProducer]).toEqual(['function', 'function']);
+    expect(kafkajsEncoderFixed).toBe(true);
+    createRequire(import.meta.url)(RECORD_PATH); // kafkajs loads its protocol modules on first use
+    expect(encoderInRecord()).toBe('unfilled');
+    expect(createRequire(import.meta.url)(ENCODER_PATH)).toBe(UnfilledEncoder);
+  });
+
+  it('is what the record encoder holds in a fresh Node process that loads consumer-kit only, as a service does', () => {
+    const index = new URL('./index.ts', import.meta.url).href;
+    const patch = new URL('./kafkajs-patch.ts', import.meta.url).href;
+    const script = `import { createRequire } from 'node:module'; import { createProducer } from '${index}';
+      import { encoderInRecord, RECORD_PATH } from '${patch}'; createRequire(RECORD_PATH)(RECORD_PATH);
+      process.stdout.write(JSON.stringify([typeof createProducer, encoderInRecord()]));`;
+    const child = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '--eval', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual(['function', 'unfilled']);
+  });
+
+  test.prop([fc.integer({ min: 0, max: 2000 }), fc.array(write, { maxLength: 60 })])(
+    'writes the same bytes as kafkajs 2.2.4 for any sequence of writes',
+    (initial, writes) => {
+      const original = new OriginalEncoder(initial) as unknown as Record<string, (v: unknown) => unknown> & { buffer: Buffer };
+      const unfilled = new UnfilledEncoder(initial) as unknown as Record<string, (v: unknown) => unknown> & { buffer: Buffer };
+      for (const [method, value] of writes) {
+        original[method]!(value);
+        unfilled[method]!(value);
+      }
+      expect(unfilled.buffer.equals(original.buffer)).toBe(true);
+    },
+  );
+
+  it('writes whole Kafka records as 2.2.4 does (record/v0 through each encoder)', () => {
+    const source = readFileSync(RECORD_PATH, 'utf8');
+    const recordWith = (E: unknown) => {
+      const module = { exports: undefined as unknown };
+      const load = compileFunction(source, ['require', 'module'], { filename: RECORD_PATH });
+      const real = createRequire(RECORD_PATH);
+      load((id: string) => (id.endsWith('/encoder') ? E : real(id)), module);
+      return module.exports as (r: object) => { buffer: Buffer };
+    };
+    const [a, b] = [recordWith(OriginalEncoder), recordWith(UnfilledEncoder)];
+    fc.assert(
+      fc.property(
+        fc.record({
+          offsetDelta: fc.nat(10_000),
+          timestampDelta: fc.integer({ min: -1e12, max: 1e12 }),
+          key: fc.option(
+            fc.uint8Array({ maxLength: 64 }).map((x) => Buffer.from(x)),
+            { nil: null },
+          ),
+          value: fc.option(
+            fc.uint8Array({ maxLength: 5000 }).map((x) => Buffer.from(x)),
+            { nil: null },
+          ),
+          headers: fc.dictionary(fc.string({ minLength: 1 }), fc.string()),
+        }),
+        (r) => {
+          expect(b(r).buffer.equals(a(r).buffer)).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe("kafkajs's record batch checksum, native (kafkajs-patch.ts)", () => {
+  const original = () => {
+    // kafkajs's own, loaded from its source apart from the require cache
+    const source = readFileSync(CRC32C_PATH.replace(/index\.js$/, 'crc32C.js'), 'utf8');
+    const module = { exports: undefined as unknown };
+    compileFunction(source, ['require', 'module'], { filename: CRC32C_PATH })(createRequire(CRC32C_PATH), module);
+    const crc = module.exports as (b: Buffer) => number;
+    return (b: Buffer) => Uint32Array.from([crc(b)])[0]!;
+  };
+
+  it('is the native one on this machine (linux x64: @node-rs/crc32 has its binary)', () => {
+    expect(kafkajsCrcNative).toBe(true);
+    expect(createRequire(import.meta.url)(CRC32C_PATH)).not.toBe(original());
+  });
+
+  test.prop([fc.uint8Array({ maxLength: 70_000 })])('gives the same unsigned checksum as kafkajs 2.2.4', (bytes) => {
+    const b = Buffer.from(bytes);
+    const crc = createRequire(import.meta.url)(CRC32C_PATH) as (b: Buffer) => number;
+    expect(crc(b)).toBe(original()(b));
   });
 });

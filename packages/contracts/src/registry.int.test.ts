@@ -111,6 +111,14 @@ describe('ContractsRegistry', () => {
     await assert.rejects(registry.encode(`${PREFIX}clickstream`, { ...click, type: 'tap' }), rejectsWith('invalid_event', /type: expected one of/));
   });
 
+  it('invalid_event: encodeTrusted names the fields that do not fit the schema; what fits decodes back', async () => {
+    const topic = `${PREFIX}clickstream`;
+    const value = { ...(await registry.decodeRaw<Record<string, unknown>>(await registry.encode(topic, click), { topic })).value };
+    await assert.rejects(registry.encodeTrusted(topic, { ...value, type: 'tap' }), rejectsWith('invalid_event', /clickstream-value \(id \d+\) at type/));
+    const again = await registry.decode(await registry.encodeTrusted(topic, value), { topic });
+    assert.equal((again.value as { event_id: string }).event_id, click.event_id);
+  });
+
   it('unknown_topic: encode to a topic outside the table', async () => {
     await assert.rejects(registry.encode('orders', click), rejectsWith('unknown_topic'));
   });

@@ -4,7 +4,6 @@
  * from/to the plain-JSON shape.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { ConfluentSchemaRegistryValidationError } from '@kafkajs/confluent-schema-registry/dist/errors.js';
 import type { Resolver, Type } from 'avsc';
 import { avroOptions, avroType, isAvroType } from './avro.ts';
 import { ContractError } from './errors.ts';
@@ -44,6 +43,24 @@ export interface DecodeOptions {
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+
+/** Where frameAvro writes: grown to the largest value seen (a profile change is a few KiB). */
+let scratch = Buffer.allocUnsafe(64 << 10);
+
+/**
+ * A value as Confluent-framed Avro (magic byte, schema id, body): the same bytes as the registry client's encode,
+ * written once. The client's `toBuffer` writes a value over avsc's 1 KiB buffer twice (the second time into a
+ * zero-filled buffer of the right size) and then copies it behind the header (issue 12: every profile change).
+ */
+export function frameAvro(type: Type, id: number, value: unknown): Buffer {
+  for (;;) {
+    scratch[0] = MAGIC_BYTE;
+    scratch.writeInt32BE(id, 1);
+    const end = type.encode(value, scratch, HEADER_BYTES);
+    if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+    scratch = Buffer.allocUnsafe(2 * (scratch.length - end)); // -end: the bytes it was short
+  }
+}
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 export class ContractsRegistry {
@@ -111,17 +128,15 @@ export class ContractsRegistry {
     const id = await this.latestId(spec.subject);
     // The schema fetched and parsed once (schema()): the client's encode would fetch and parse it for every caller
     // waiting on its first fetch (a stitcher's first chunk: ~1,600 fetches of one schema, issue 12).
-    await this.schema(id);
+    const type = await this.schema(id);
     try {
-      return await this.client.encode(id, avroValue);
+      return frameAvro(type, id, avroValue);
     } catch (err) {
-      if (err instanceof ConfluentSchemaRegistryValidationError) {
-        // The subject's latest schema is not the one in this build; name the paths that do not fit it.
-        const paths = err.paths.map((path) => path.join('.'));
-        const message = `value does not fit the latest schema of ${spec.subject} (id ${id}) at ${paths.join(', ') || 'the top level'}`;
-        throw new ContractError('invalid_event', message, { path: paths[0] ?? '', cause: err });
-      }
-      throw registryError(`encode with schema id ${id}`, err, id);
+      // As the registry client's encode: whatever avsc refused, the paths that do not fit the schema named.
+      const paths: string[] = [];
+      type.isValid(avroValue, { errorHook: (path) => paths.push(path.join('.')) });
+      const message = `value does not fit the latest schema of ${spec.subject} (id ${id}) at ${paths.join(', ') || 'the top level'}`;
+      throw new ContractError('invalid_event', message, { path: paths[0] ?? '', cause: err });
     }
   }
 
