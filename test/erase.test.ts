@@ -32,6 +32,7 @@ let c: Ctx;
 let ch: ClickHouseClient;
 const services: ServiceProcess[] = [];
 let base: string;
+let stitcherOps = 0;
 let eraseKey = '';
 let eraseKeyId = '';
 
@@ -64,6 +65,13 @@ async function stitch(events: ReturnType<typeof purchase>[]): Promise<void> {
     await p.disconnect();
   }
   await waitCommitted(c.env.kafka, `${c.env.prefix}purchases`, topic);
+}
+
+/** What erasures took from the purchases stitcher's memory so far (its /metrics). */
+async function forgotten(): Promise<{ erasures: number; resolutions: number; documents: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${stitcherOps}/metrics`)).text();
+  const of = (what: string) => Number(new RegExp(`^ps_stitcher_erasures_forgotten_total\\{[^}]*what="${what}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { erasures: of('erasures'), resolutions: of('resolutions'), documents: of('documents') };
 }
 
 const q = async <T = Record<string, unknown>>(sql: string) => (await ch.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -128,7 +136,8 @@ beforeAll(async () => {
   const r = runCli(['apikey', 'create', '--scopes', 'erase', '--json'], { env: c.childEnv });
   assert.equal(r.status, 0, r.stderr);
   ({ key: eraseKey, id: eraseKeyId } = JSON.parse(r.stdout) as { key: string; id: string });
-  services.push(startService({ ...c.childEnv, STITCHER_GROUP_ID: `${c.env.prefix}purchases` }, 'purchases'));
+  stitcherOps = await freePort();
+  services.push(startService({ ...c.childEnv, STITCHER_GROUP_ID: `${c.env.prefix}purchases`, STITCHER_OPS_PORT: String(stitcherOps) }, 'purchases'));
   services.push(startService(c.childEnv, 'segmenter'));
   services.push(startService(c.childEnv, 'warehouse'));
   const api = startService(c.childEnv, 'profile-api');
@@ -178,6 +187,7 @@ test('a merged customer in a segment is erased everywhere; again → the same au
   const before = await clickhouseHolding();
   assert.ok(before.some((x) => x.startsWith('purchases:')) && before.some((x) => x.startsWith('profiles:')), before.join(', '));
 
+  assert.deepEqual(await forgotten(), { erasures: 0, resolutions: 0, documents: 0 });
   const res = await del(`email:${EMAIL.toUpperCase()}`);
   assert.equal(res.status, 200, await res.clone().text());
   const body = (await res.json()) as Record<string, unknown> & { counts: Record<string, number> };
@@ -204,6 +214,15 @@ test('a merged customer in a segment is erased everywhere; again → the same au
   assert.equal(records[0]!.profile_id, root);
   assert.deepEqual(records[0]!.merged_ids, merged);
   assert.deepEqual([...(records[0]!.identifier_hashes as string[])].sort(), [...HASHES].sort());
+
+  // The purchases stitcher heard it: the resolutions of the customer's identifiers (its cache keys are the
+  // identifiers) and the documents it last wrote of the two profiles left its memory.
+  const heard = await waitUntil('the purchases stitcher to hear the erasure', async () => {
+    const f = await forgotten();
+    return f.erasures === 1 && f;
+  });
+  assert.ok(heard.resolutions >= 2, `both identifier sets the stitcher resolved: ${JSON.stringify(heard)}`);
+  assert.ok(heard.documents >= 1, `the root's kept document: ${JSON.stringify(heard)}`);
 
   // Redis: no key or value under the test's prefix holds an identifier.
   assert.deepEqual(await redisHolding(), []);

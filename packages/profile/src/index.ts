@@ -17,7 +17,15 @@ export type {
   TicketDoc,
 } from './doc.ts';
 export { join, joinAll, joinValue, joinValues } from './join.ts';
-export { DEFAULT_JUNK_BLOCKLIST, IDENTIFIER_FIELDS, hasIdentifier, normaliseIdentifiers, normalisePhone } from './normalise.ts';
+export {
+  DEFAULT_JUNK_BLOCKLIST,
+  IDENTIFIER_FIELDS,
+  forgetPhoneSpellings,
+  hasIdentifier,
+  normaliseIdentifiers,
+  normalisePhone,
+  phoneSpellingsKept,
+} from './normalise.ts';
 export type { DropReason, DroppedIdentifier, IdentifierField, IdentifierFields, NormalisedIds, NormaliseOptions } from './normalise.ts';
 export { DEFAULT_MAX_FUTURE_MS, requireIdentifier, validateEvent } from './validate.ts';
 export type { EventOf, InputEvent, InputTopic, ValidateOptions } from './validate.ts';

@@ -7,12 +7,12 @@
  * up in the young generation, then in the old one (and copied young); when the young one is full it becomes the old
  * one and the former old one is dropped. Only for pure functions of the key: a call that throws stores nothing.
  */
-export function boundedMemo<K, V>(size: number, f: (key: K) => V): (key: K) => V {
+export function boundedMemo<K, V>(size: number, f: (key: K) => V): ((key: K) => V) & { readonly size: number } {
   if (!Number.isInteger(size) || size < 2) throw new RangeError(`boundedMemo: size must be an integer >= 2, got ${size}`);
   const half = Math.floor(size / 2);
   let young = new Map<K, V>();
   let old = new Map<K, V>();
-  return (key: K): V => {
+  const memo = (key: K): V => {
     const hit = young.get(key);
     if (hit !== undefined || young.has(key)) return hit as V;
     const v = old.has(key) ? (old.get(key) as V) : f(key);
@@ -23,6 +23,8 @@ export function boundedMemo<K, V>(size: number, f: (key: K) => V): (key: K) => V
     young.set(key, v);
     return v;
   };
+  // results held (both generations; a key in both counts twice until the old one is dropped)
+  return Object.defineProperty(memo, 'size', { get: () => young.size + old.size }) as typeof memo & { readonly size: number };
 }
 
 /**

@@ -84,7 +84,20 @@ const parsePhone = (raw: string, defaultRegion: string): string | undefined => {
 
 // The memo of normalisePhone, for one default region at a time (a process has one; another region starts afresh).
 // Safe to share across callers: the result is a pure function of (raw, defaultRegion), a string or undefined.
-let phoneMemo: { region: string; phone: (raw: string) => string | undefined } | undefined;
+let phoneMemo: { region: string; phone: ((raw: string) => string | undefined) & { readonly size: number } } | undefined;
+
+/**
+ * Forgets every phone spelling normalisePhone has kept (its memo holds raw phone numbers as customers typed them): a
+ * customer erased elsewhere leaves this process's memory. The memo refills from the events that follow.
+ */
+export function forgetPhoneSpellings(): void {
+  phoneMemo = undefined;
+}
+
+/** How many phone spellings normalisePhone holds (tests, metrics). */
+export function phoneSpellingsKept(): number {
+  return phoneMemo?.phone.size ?? 0;
+}
 
 /** Phone to E.164: numbers libphonenumber-js can place in a region with a possible length for it. */
 export function normalisePhone(raw: string, defaultRegion: string): string | undefined {

@@ -6,6 +6,7 @@ import { createKitMetrics, type Logger, type RunningConsumer, serviceParts, star
 import { AccountStore, createRedis, ProfileStore, type Gate } from '@profile-stream/profile';
 import type { StitcherConfig } from './config.ts';
 import { stitcherHandler } from './handler.ts';
+import { listenForErasures } from './erasures.ts';
 import { createStitcherMetrics } from './metrics.ts';
 import { prepareStep } from './steps/prepare.ts';
 import { sweepMerges } from './sweep.ts';
@@ -56,6 +57,8 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     metrics,
     now,
   });
+  // Before the first fold: every erasure published from now on reaches this process (erasures.ts).
+  const erasures = await listenForErasures({ kafka, topics, registry, store, log, groupId: cfg.groupId, forgotten: metrics.erasuresForgotten });
   const consumer = await startConsumer({
     kafka,
     producer,
@@ -106,6 +109,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     async stop() {
       clearInterval(sweeper);
       await consumer.stop();
+      await erasures.stop();
       await sweeping;
       await producer.disconnect();
       await ops.close();

@@ -6,6 +6,8 @@ export interface StitcherMetrics {
   merges: Counter<'outcome'>;
   folded: Counter<'result'>;
   profilesCreated: Counter;
+  /** What erasures published elsewhere took from this process's memory (erasures heard, resolutions, documents). */
+  erasuresForgotten: Counter<'what'>;
 }
 
 export function createStitcherMetrics(registry: Registry): StitcherMetrics {
@@ -19,5 +21,11 @@ export function createStitcherMetrics(registry: Registry): StitcherMetrics {
     merges: new Counter({ name: 'ps_profile_merges_total', help: 'Profile merges, by outcome', labelNames: ['outcome'], registers: [registry] }),
     folded: new Counter({ name: 'ps_events_folded_total', help: 'Events folded into profiles, by result', labelNames: ['result'], registers: [registry] }),
     profilesCreated: new Counter({ name: 'ps_profiles_created_total', help: 'New profiles', registers: [registry] }),
+    erasuresForgotten: new Counter({
+      name: 'ps_stitcher_erasures_forgotten_total',
+      help: "Erasures heard on profile-erased, and the cached resolutions and kept documents they took from this process's memory",
+      labelNames: ['what'],
+      registers: [registry],
+    }),
   };
 }

@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, describe, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { isProfileError } from '../errors.ts';
+import { normalisePhone, phoneSpellingsKept } from '../normalise.ts';
 import { Crash, Gates } from '../testing/gates.ts';
 import { AccountStore } from './accounts.ts';
 import type { EraseRequest } from './erase.ts';
@@ -31,10 +32,18 @@ function world() {
   const prefix = `t-er-${randomBytes(4).toString('hex')}:`;
   let t = 1_700_000_000_000;
   const now = () => t++;
-  const open = (o: { gate?: Gate; cache?: number } = {}) => {
+  const open = (o: { gate?: Gate; cache?: number; foldCache?: number } = {}) => {
     const redis = new Redis(url);
     clients.push(redis);
-    return new ProfileStore({ redis, prefix, windowMs: 86_400_000, now, identityCacheSize: o.cache ?? 0, ...(o.gate ? { gate: o.gate } : {}) });
+    return new ProfileStore({
+      redis,
+      prefix,
+      windowMs: 86_400_000,
+      now,
+      identityCacheSize: o.cache ?? 0,
+      foldCacheSize: o.foldCache ?? 0,
+      ...(o.gate ? { gate: o.gate } : {}),
+    });
   };
   const store = open();
   const redis = clients[clients.length - 1]!;
@@ -171,6 +180,32 @@ describe('erase', () => {
     // The cache now holds the new profile.
     const [third] = await w.stitch(stitcher, { email: 'cache@example.com', anonymous_id: 'a-c' });
     assert.equal(third, next);
+  });
+
+  test("a stitcher that hears the erasure (forgetErased) lets go of the customer's identifiers, document and phone spellings; others stay", async () => {
+    const w = world();
+    const stitcher = w.open({ cache: 100, foldCache: 100 });
+    const ada = { email: 'ada.forget@example.com', phone: '+44 20 7946 0000' };
+    const bob = { email: 'bob.keep@example.com', anonymous_id: 'a-bob' };
+    assert.equal(normalisePhone(ada.phone, 'GB'), '+442079460000');
+    assert.ok(phoneSpellingsKept() > 0);
+    const [pid, other] = await w.stitch(stitcher, { email: ada.email, phone: '+442079460000' }, bob);
+    assert.equal(stitcher.keptDocuments(), 2);
+    const cached = stitcher.resolver.cachedResolutions;
+    await w.store.erase({ kind: 'profile_id', value: pid! }, req());
+    assert.deepEqual(stitcher.forgetErased([pid!]), { resolutions: 1, documents: 1 });
+    assert.equal(stitcher.resolver.cachedResolutions, cached - 1);
+    assert.equal(stitcher.keptDocuments(), 1);
+    assert.equal(phoneSpellingsKept(), 0, 'phone spellings cannot be told apart by profile: all of them go');
+    // Bob is still answered from the cache and his document kept; Ada's identifiers are asked of the index again.
+    const hits = stitcher.resolver.cacheHits;
+    const misses = stitcher.resolver.cacheMisses;
+    assert.deepEqual(await w.stitch(stitcher, bob), [other]);
+    assert.equal(stitcher.resolver.cacheHits, hits + 1);
+    const [again] = await w.stitch(stitcher, { email: ada.email, phone: '+442079460000' });
+    assert.notEqual(again, pid);
+    assert.equal(stitcher.resolver.cacheMisses, misses + 1);
+    assert.deepEqual(stitcher.forgetErased(['never-seen']), { resolutions: 0, documents: 0 }, 'an unknown profile takes nothing');
   });
 
   test('a fold before the tombstone is erased with the profile; one after it is refused and goes to a new profile', async () => {

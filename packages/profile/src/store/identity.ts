@@ -229,6 +229,22 @@ export class IdentityResolver {
     return { resolutions, merges };
   }
 
+  /**
+   * Drops every cached resolution to one of these profiles (erased elsewhere: a cache key holds the identifiers
+   * themselves). Returns how many entries went.
+   */
+  forgetProfiles(profileIds: ReadonlySet<string>): number {
+    if (!this.cache || profileIds.size === 0) return 0;
+    const before = this.cache.size;
+    this.cache.prune((r) => !profileIds.has(r.profileId));
+    return before - this.cache.size;
+  }
+
+  /** Resolutions cached (both generations), for metrics and tests. */
+  get cachedResolutions(): number {
+    return this.cache?.size ?? 0;
+  }
+
   /** Drops cached resolutions (their root was erased: the next resolution asks the index). */
   forget(sets: readonly Identifiers[]): void {
     for (const ids of sets) this.cache?.delete(signature(ids));

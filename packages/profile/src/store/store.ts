@@ -10,6 +10,7 @@ import { joinAll } from '../join.ts';
 import { GenerationalCache } from '../memo.ts';
 import type { ProfileDoc } from '../doc.ts';
 import { isProfileError, ProfileError } from '../errors.ts';
+import { forgetPhoneSpellings } from '../normalise.ts';
 import { Eraser, type EraseRequest, type Erasure } from './erase.ts';
 import { openGate, type Gate } from './gate.ts';
 import { IdentityResolver, type Identifiers, type Limits, type PendingMerge, type Resolution } from './identity.ts';
@@ -186,6 +187,20 @@ export class ProfileStore {
   pruneKept(): void {
     const now = this.now();
     this.written?.prune((k) => now - k.at <= this.writtenTtlMs);
+  }
+
+  /**
+   * Profiles erased elsewhere (a `profile-erased` record: the root and its merged ids) leave this process's memory:
+   * the cached resolutions of their identifiers, their kept documents, and every phone spelling normalisation kept
+   * (a phone spelling cannot be told apart by profile). Nothing of them was served after the erase (the fold refuses
+   * an erased profile); this is about what stays in memory. Returns how many resolutions and documents went.
+   */
+  forgetErased(profileIds: readonly string[]): { resolutions: number; documents: number } {
+    const ids = new Set(profileIds);
+    const before = this.written?.size ?? 0;
+    for (const pid of ids) this.written?.delete(pid);
+    forgetPhoneSpellings();
+    return { resolutions: this.resolver.forgetProfiles(ids), documents: before - (this.written?.size ?? 0) };
   }
 
   /** What this store last wrote of a profile, if it is still young enough to serve (foldCacheTtlMs). */
