@@ -72,6 +72,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     sessionTimeout: cfg.sessionTimeoutMs,
     maxBytesPerPartition: 1 << 20,
     maxBytes: 32 << 20,
+    ...(cfg.fetchMinBytes > 1 ? { fetchMinBytes: cfg.fetchMinBytes, fetchMaxWaitMs: cfg.fetchMaxWaitMs } : {}),
     handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, accounts, registry, topics, producer, metrics, log, now }),
   });
   // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one

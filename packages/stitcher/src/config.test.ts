@@ -28,6 +28,10 @@ test('own settings and shared ones come from the same env', () => {
   assert.deepEqual(c.junkIds, ['guest']);
   assert.equal(c.redisPrefix, 't-1.ps:');
   assert.equal(c.logLevel, 'error');
+  // fetch batching: off by default (answered at the first event), on with a minimum size
+  assert.deepEqual([c.fetchMinBytes, c.fetchMaxWaitMs], [1, 100]);
+  const batching = loadStitcherConfig('loyalty', { STITCHER_FETCH_MIN_BYTES: '65536', STITCHER_FETCH_MAX_WAIT_MS: '250' });
+  assert.deepEqual([batching.fetchMinBytes, batching.fetchMaxWaitMs], [65536, 250]);
 });
 
 test('a bad value names the variable', () => {
@@ -35,6 +39,8 @@ test('a bad value names the variable', () => {
     ['STITCHER_OPS_PORT', '-1'],
     ['STITCHER_KILL_AT', 'Merge'],
     ['STITCHER_SESSION_TIMEOUT_MS', '100'],
+    ['STITCHER_FETCH_MIN_BYTES', '0'],
+    ['STITCHER_FETCH_MAX_WAIT_MS', 'soon'],
     ['REDIS_PREFIX', '{x}'],
   ]) {
     assert.throws(

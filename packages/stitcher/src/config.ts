@@ -30,6 +30,14 @@ export const STITCHER_SETTINGS = {
     env.int(30_000, 0, 86_400_000),
     'how often each stitcher finishes merges another process left unfinished (decided at least this long ago); 0 = never',
   ),
+  STITCHER_FETCH_MIN_BYTES: setting(
+    env.int(1, 1, 64 << 20),
+    'a fetch is answered once it holds this many bytes (or after `STITCHER_FETCH_MAX_WAIT_MS`): more makes fewer, larger cycles, less CPU per event, up to that wait more latency; 1 = at the first event',
+  ),
+  STITCHER_FETCH_MAX_WAIT_MS: setting(
+    env.int(100, 1, 30_000),
+    'the longest a fetch waits for `STITCHER_FETCH_MIN_BYTES` (only then: with 1 byte an idle fetch waits kafkajs’s 5 s)',
+  ),
   STITCHER_SESSION_TIMEOUT_MS: setting(env.int(30_000, 6000, 300_000), "consumer-group session timeout (a crashed stitcher's partitions move after it)"),
   STITCHER_KILL_AT: setting(
     z
@@ -60,6 +68,9 @@ export interface StitcherConfig extends SharedConfig {
   profileCacheTtlMs: number;
   /** Consumer-group session timeout (a crashed stitcher's partitions move after it). */
   sessionTimeoutMs: number;
+  /** Fetch batching (consume-loop's fetchMinBytes / fetchMaxWaitMs): the wait only applies with more than 1 byte. */
+  fetchMinBytes: number;
+  fetchMaxWaitMs: number;
   /** How often (and after how long) merges another process left unfinished are finished (0 = never). */
   sweepMs: number;
   /** Fault tests only: SIGKILL this process when it reaches a gate step (the n-th time). */
@@ -85,6 +96,8 @@ export function loadStitcherConfig(topicId: InputTopicId, e: Env): StitcherConfi
     profileCacheTtlMs: c.STITCHER_PROFILE_CACHE_TTL_MS,
     sweepMs: c.STITCHER_SWEEP_MS,
     sessionTimeoutMs: c.STITCHER_SESSION_TIMEOUT_MS,
+    fetchMinBytes: c.STITCHER_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: c.STITCHER_FETCH_MAX_WAIT_MS,
     killAt: step === undefined ? undefined : { step, n: Number(n ?? 1) },
     windowMs: c.PROFILE_DEDUP_WINDOW_DAYS * 86_400_000,
   };

@@ -37,6 +37,11 @@ export function registerBench(program: Command): void {
       'segments: per rate, runs without and with loyalty (events + stitcher) and accounts (--company-share, default 0.1), twice each, and prints the ratio',
     )
     .option(
+      '--loyalty-fetch-wait <ms>',
+      'segments, with --issue15: the loyalty stitcher answers its fetches only after this wait or 1 MiB (STITCHER_FETCH_MIN_BYTES / STITCHER_FETCH_MAX_WAIT_MS)',
+      (v) => Number(v),
+    )
+    .option(
       '--floor',
       "segments: stand-ins for the stitcher and the segmenter (the same consume loop, decode, encode and produce, no Redis, no logic): the pipeline's shape alone",
     )
@@ -57,6 +62,7 @@ export function registerBench(program: Command): void {
           companyShare: number | undefined;
           issue15: boolean | undefined;
           floor: boolean | undefined;
+          loyaltyFetchWait: number | undefined;
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;
@@ -69,7 +75,12 @@ export function registerBench(program: Command): void {
         if (scenario === 'kafka') await benchKafka(ctx, o);
         else if (scenario === 'clients') await benchClients(ctx, { ...o, rates: o.rates ?? [1000, 5000], fetchWaitMs: o.fetchWait });
         else if (scenario === 'stitch') await benchStitch(ctx, o);
-        else if (scenario === 'segments') await benchSegments(ctx, { ...o, rates: o.rates ?? [5000, 10000] });
+        else if (scenario === 'segments')
+          await benchSegments(ctx, {
+            ...o,
+            rates: o.rates ?? [5000, 10000],
+            ...(o.loyaltyFetchWait === undefined ? {} : { loyaltyFetchWaitMs: o.loyaltyFetchWait }),
+          });
         else if (scenario === 'warehouse') await benchWarehouse(ctx, o);
         else if (scenario === 'predict') await benchPredict(ctx, { customers: o.customers ?? 100_000, profiles: Math.min(o.events, 20_000) });
         else if (scenario === 'api') await benchApi(ctx, { profiles: o.events, connections: o.connections, seconds: o.seconds, pageRuns: o.pageRuns });
