@@ -38,7 +38,7 @@ test('frameAvro = the registry client encode, small and large values in any orde
     fc.property(fc.array(fc.tuple(change, fc.integer({ min: 1, max: 2 ** 31 - 1 })), { minLength: 1, maxLength: 6 }), (values) => {
       const framed = values.map(([v, id]) => frameAvro(type, id, v));
       // each result is its own copy: later writes to the shared buffer leave it alone
-      values.forEach(([v, id], i) => assert.deepEqual(framed[i], client(type, id, v)));
+      for (const [i, [v, id]] of values.entries()) assert.deepEqual(framed[i], client(type, id, v));
     }),
     { numRuns: 200 },
   );
