@@ -92,8 +92,16 @@ describe('the loaders', () => {
 });
 
 describe('process.env', () => {
-  /** Where reading it is the point: a service's main and the CLI's context hand it to the loaders. */
-  const ENTRY_POINTS = [/^services\/[^/]+\/src\/main\.ts$/, /^packages\/cli\/src\/context\.ts$/, /^infra\/src\/proc\.ts$/];
+  /**
+   * Where reading it is the point: a service's main and the CLI's context hand it to the loaders; `bench segments
+   * --floor`'s stand-in service is a process main of the same kind.
+   */
+  const ENTRY_POINTS = [
+    /^services\/[^/]+\/src\/main\.ts$/,
+    /^packages\/cli\/src\/context\.ts$/,
+    /^infra\/src\/proc\.ts$/,
+    /^packages\/cli\/src\/bench\/floor-service\.ts$/,
+  ];
 
   function sources(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
