@@ -94,6 +94,18 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
   return result;
 }
 
+/**
+ * Puts `exports` in Node's require cache as the module at `path`, so kafkajs's modules that require it from then on
+ * get it: a new module object, so the `children` of a module that required it tell which one it holds.
+ */
+function installModule(path: string, exports: unknown): void {
+  const m = new Module(path);
+  m.filename = path;
+  m.loaded = true;
+  m.exports = exports;
+  require.cache[path] = m;
+}
+
 export const GROUPING_PATH = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
 export const SEND_MESSAGES_PATH = require.resolve('kafkajs/src/producer/sendMessages.js');
 const LINEAR = Symbol.for('profile-stream.kafkajs-linear-grouping');
@@ -111,11 +123,7 @@ export function groupingInSendMessages(): 'linear' | 'original' | undefined {
 const originalGrouping = require(GROUPING_PATH) as Marked;
 const knownQuadratic = /messages\.reduce\([\s\S]*Object\.assign\(result, \{ \[partition\]: \[\.\.\.current, message\] \}\)/.test(originalGrouping.toString());
 if (originalGrouping[LINEAR] !== true && knownQuadratic) {
-  const linear = new Module(GROUPING_PATH);
-  linear.filename = GROUPING_PATH;
-  linear.loaded = true;
-  linear.exports = Object.assign(groupMessagesPerPartition, { [LINEAR]: true as const });
-  require.cache[GROUPING_PATH] = linear;
+  installModule(GROUPING_PATH, Object.assign(groupMessagesPerPartition, { [LINEAR]: true as const }));
 }
 
 /**
@@ -189,11 +197,7 @@ export class UnfilledEncoder extends (OriginalEncoder as unknown as new (initial
 Object.assign(UnfilledEncoder, { [UNFILLED]: OriginalEncoder });
 
 if (loadedEncoder[UNFILLED] === undefined && knownFilling) {
-  const unfilled = new Module(ENCODER_PATH);
-  unfilled.filename = ENCODER_PATH;
-  unfilled.loaded = true;
-  unfilled.exports = UnfilledEncoder;
-  require.cache[ENCODER_PATH] = unfilled;
+  installModule(ENCODER_PATH, UnfilledEncoder);
 }
 
 export const RECORD_PATH = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
@@ -233,11 +237,7 @@ function nativeCrc32c(): ((b: Buffer) => number) | undefined {
 const loadedCrc = require(CRC32C_PATH) as ((b: Buffer) => number) & { [NATIVE_CRC]?: true };
 const native = loadedCrc[NATIVE_CRC] ? undefined : nativeCrc32c();
 if (native !== undefined && /unsigned\(crc32C\(buffer\)\)/.test(loadedCrc.toString())) {
-  const fast = new Module(CRC32C_PATH);
-  fast.filename = CRC32C_PATH;
-  fast.loaded = true;
-  fast.exports = Object.assign(native, { [NATIVE_CRC]: true as const });
-  require.cache[CRC32C_PATH] = fast;
+  installModule(CRC32C_PATH, Object.assign(native, { [NATIVE_CRC]: true as const }));
 }
 
 /** Whether kafkajs's record batches get the native checksum (false: no binary here, or another kafkajs). */

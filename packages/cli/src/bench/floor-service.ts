@@ -31,7 +31,7 @@ await runService('floor', async () => {
   const view = JSON.stringify({ profile_id: '', pad: 'x'.repeat(1200) });
   const stitch = async (messages: import('@profile-stream/consumer-kit').KitMessage[]) => {
     const now = Date.now();
-    return Promise.all(
+    const out = await Promise.all(
       messages.map(async (m) => {
         const p = (await decodeMessageRaw<Purchase>(registry, m)).value;
         const key = m.key?.toString() ?? p.event_id;
@@ -49,7 +49,8 @@ await runService('floor', async () => {
         };
         return { key, value: await registry.encodeTrusted(changes, change) };
       }),
-    ).then((out) => ({ topic: changes, messages: out }));
+    );
+    return { topic: changes, messages: out };
   };
   const segment = async (messages: import('@profile-stream/consumer-kit').KitMessage[]) => {
     const now = Date.now();
