@@ -74,6 +74,17 @@ async function forgotten(): Promise<{ erasures: number; resolutions: number; doc
   return { erasures: of('erasures'), resolutions: of('resolutions'), documents: of('documents') };
 }
 
+/** The purchases stitcher's fold rounds by "base → answer" (ps_profile_fold_rounds_total on its /metrics). */
+async function foldRounds(): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${stitcherOps}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^ps_profile_fold_rounds_total\{([^}]*)\} (\d+)/gm)) {
+    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1];
+    out.set(`${label('base')} → ${label('result')}`, Number(m[2]));
+  }
+  return out;
+}
+
 const q = async <T = Record<string, unknown>>(sql: string) => (await ch.query({ query: sql, format: 'JSONEachRow' })).json<T>();
 
 /** `key: secret` for every key under the test's prefix whose name or value holds an identifier (SCAN, then each value). */
@@ -187,6 +198,11 @@ test('a merged customer in a segment is erased everywhere; again → the same au
   const before = await clickhouseHolding();
   assert.ok(before.some((x) => x.startsWith('purchases:')) && before.some((x) => x.startsWith('profiles:')), before.join(', '));
 
+  // The stitcher reports its fold rounds by where the base came from and the script's answer: the two new profiles
+  // were folded with no read (known), and every round has both labels.
+  const rounds = await foldRounds();
+  assert.ok((rounds.get('known → written') ?? 0) >= 2, JSON.stringify([...rounds]));
+  for (const k of rounds.keys()) assert.match(k, /^(known|kept|read|reply) → (written|stale|moved|busy|dups|erased)$/);
   assert.deepEqual(await forgotten(), { erasures: 0, resolutions: 0, documents: 0 });
   const res = await del(`email:${EMAIL.toUpperCase()}`);
   assert.equal(res.status, 200, await res.clone().text());

@@ -41,6 +41,8 @@ export { predictionsFragment, predictionsView } from './predictions.ts';
 export type { JsonValue, PurchasePoint, ViewOptions } from './view.ts';
 export { LUA_JOIN, LUA_JOIN_SCRIPT, LUA_RULES } from './lua.ts';
 export {
+  type FoldBaseSource,
+  type FoldRoundResult,
   ProfileStore,
   profileIdBase,
   type FoldResult,

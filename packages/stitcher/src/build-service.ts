@@ -33,6 +33,8 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
+  const kit = createKitMetrics(cfg.service);
+  const metrics = createStitcherMetrics(kit.registry);
   const store = new ProfileStore({
     redis,
     prefix: cfg.redisPrefix,
@@ -42,10 +44,9 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     foldCacheSize: cfg.profileCacheSize,
     foldCacheTtlMs: cfg.profileCacheTtlMs,
     ...(cfg.killAt ? { gate: killGate(cfg.killAt) } : {}),
+    onFoldRound: (base, result) => metrics.foldRounds.inc({ base, result }),
   });
   const accounts = new AccountStore(redis, cfg.redisPrefix);
-  const kit = createKitMetrics(cfg.service);
-  const metrics = createStitcherMetrics(kit.registry);
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const prepare = prepareStep({
     registry,

@@ -8,6 +8,8 @@ export interface StitcherMetrics {
   profilesCreated: Counter;
   /** What erasures published elsewhere took from this process's memory (erasures heard, resolutions, documents). */
   erasuresForgotten: Counter<'what'>;
+  /** Rounds of profile folds: where the base came from (known, kept, read, reply) and the script's answer. */
+  foldRounds: Counter<'base' | 'result'>;
 }
 
 export function createStitcherMetrics(registry: Registry): StitcherMetrics {
@@ -25,6 +27,12 @@ export function createStitcherMetrics(registry: Registry): StitcherMetrics {
       name: 'ps_stitcher_erasures_forgotten_total',
       help: "Erasures heard on profile-erased, and the cached resolutions and kept documents they took from this process's memory",
       labelNames: ['what'],
+      registers: [registry],
+    }),
+    foldRounds: new Counter({
+      name: 'ps_profile_fold_rounds_total',
+      help: "Rounds of profile folds, by where the base came from (known: just created, kept: this process's memory, read, reply: a stale round's answer) and the script's answer (written, stale: another writer moved the profile on, moved, busy, dups, erased)",
+      labelNames: ['base', 'result'],
       registers: [registry],
     }),
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import { createKitMetrics } from '@profile-stream/consumer-kit';
-import { hopDelta, hopRows, parseHops, quantile } from './hops.ts';
+import { hopDelta, hopRows, parseFoldRounds, parseHops, quantile, roundsLine } from './hops.ts';
 
 /** A service's registry with a hand-moved clock: hops of exactly known lengths. */
 function service() {
@@ -76,4 +76,26 @@ test('rows: in hop-table order, shares of the cycle for its hops and handler pha
     ],
   );
   assert.equal(rows.find((r) => String(r.hop).trim() === 'resolve')!.mean_ms, '2.00');
+});
+
+test("a stitcher's fold rounds: summed by base and answer, the phase's difference, most frequent first", () => {
+  const text = (kept: number, stale: number) =>
+    [
+      '# TYPE ps_profile_fold_rounds_total counter',
+      'ps_profile_fold_rounds_total{base="known",result="written",service="s"} 10',
+      `ps_profile_fold_rounds_total{base="kept",result="written",service="s"} ${kept}`,
+      `ps_profile_fold_rounds_total{base="kept",result="stale",service="s"} ${stale}`,
+      'ps_hop_seconds_count{hop="fold",topic="a"} 3',
+    ].join('\n');
+  const before = parseFoldRounds(text(5, 1));
+  assert.deepEqual(
+    [...before],
+    [
+      ['known → written', 10],
+      ['kept → written', 5],
+      ['kept → stale', 1],
+    ],
+  );
+  assert.equal(roundsLine(parseFoldRounds(text(1005, 31)), before), 'kept → written 1,000 · kept → stale 30', 'unchanged counts left out');
+  assert.equal(roundsLine(before, before), '');
 });

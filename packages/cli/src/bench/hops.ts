@@ -43,10 +43,45 @@ export function parseHops(text: string): HopSnapshot {
   return out;
 }
 
-export async function scrapeHops(opsPort: number): Promise<HopSnapshot> {
+const ROUND = /^ps_profile_fold_rounds_total\{([^}]*)\}\s+(\S+)/;
+
+/**
+ * A stitcher's fold rounds (`ps_profile_fold_rounds_total`) by "base → answer": how often its kept documents served,
+ * and how often another writer had moved a profile on (a stale round: one more round trip and join).
+ */
+export function parseFoldRounds(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = ROUND.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1]!.matchAll(LABEL)].map((l) => [l[1]!, l[2]!]));
+    const key = `${labels.base} → ${labels.result}`;
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** What a benchmark reads of a service's /metrics: its hops and, for a stitcher, its fold rounds. */
+export interface ServiceSnapshot {
+  hops: HopSnapshot;
+  rounds: Map<string, number>;
+}
+
+export async function scrapeService(opsPort: number): Promise<ServiceSnapshot> {
   const res = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
   if (!res.ok) throw new Error(`GET /metrics on port ${opsPort}: HTTP ${res.status}`);
-  return parseHops(await res.text());
+  const text = await res.text();
+  return { hops: parseHops(text), rounds: parseFoldRounds(text) };
+}
+
+/** Fold rounds between two snapshots, most frequent first ("known → written 6,012 · read → stale 31"); '' if none. */
+export function roundsLine(after: Map<string, number>, before: Map<string, number>): string {
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
+    .join(' · ');
 }
 
 /** What happened between two snapshots of the same process. */

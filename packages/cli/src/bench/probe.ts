@@ -4,7 +4,7 @@
  * itself, Kafka, Redis and the registry).
  */
 import { type Metered, meterCpu, stackProcesses } from './cpu.ts';
-import { hopDelta, hopRows, type HopSnapshot, scrapeHops } from './hops.ts';
+import { hopDelta, hopRows, roundsLine, type ServiceSnapshot, scrapeService } from './hops.ts';
 import { printTable } from '../table.ts';
 
 export interface ProbedService {
@@ -20,15 +20,22 @@ export interface Probe {
   /** CPU per process since the probe started (read it when the load ends, before the drain). */
   cpu(): Record<string, string | number>[];
   /** Per service, its hops since the probe started (read it when the pipeline has drained). */
-  hops(): Promise<{ service: string; rows: Record<string, string | number>[] }[]>;
+  hops(): Promise<ServiceHops[]>;
+}
+
+/** A service's hops over a phase and, for a stitcher, its fold rounds ('' when it folded nothing). */
+export interface ServiceHops {
+  service: string;
+  rows: Record<string, string | number>[];
+  rounds: string;
 }
 
 /** A service just started may not listen yet: its first scrape is retried for up to 30 s. */
-async function firstScrape(s: ProbedService): Promise<HopSnapshot> {
+async function firstScrape(s: ProbedService): Promise<ServiceSnapshot> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      return await scrapeHops(s.opsPort);
+      return await scrapeService(s.opsPort);
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`${s.name}: /metrics on port ${s.opsPort} did not answer in 30 s`, { cause: err });
       await new Promise((r) => setTimeout(r, 250));
@@ -38,7 +45,7 @@ async function firstScrape(s: ProbedService): Promise<HopSnapshot> {
 
 /** `children`: the bench's own child processes (its load generator, its observers), metered beside the services. */
 export async function startProbe(o: { services: readonly ProbedService[]; dataDir: string; bench?: string; children?: readonly Metered[] }): Promise<Probe> {
-  const before: HopSnapshot[] = await Promise.all(o.services.map((s) => firstScrape(s)));
+  const before: ServiceSnapshot[] = await Promise.all(o.services.map((s) => firstScrape(s)));
   const procs: Metered[] = [
     { name: o.bench ?? 'bench', pid: undefined },
     ...o.services.flatMap((s) => (s.pid === undefined ? [] : [{ name: s.name, pid: s.pid }])),
@@ -51,7 +58,13 @@ export async function startProbe(o: { services: readonly ProbedService[]; dataDi
       cpu = meterCpu(procs);
     },
     cpu: () => cpu.read(),
-    hops: () => Promise.all(o.services.map(async (s, i) => ({ service: s.name, rows: hopRows(hopDelta(await scrapeHops(s.opsPort), before[i]!)) }))),
+    hops: () =>
+      Promise.all(
+        o.services.map(async (s, i) => {
+          const now = await scrapeService(s.opsPort);
+          return { service: s.name, rows: hopRows(hopDelta(now.hops, before[i]!.hops)), rounds: roundsLine(now.rounds, before[i]!.rounds) };
+        }),
+      ),
   };
 }
 
@@ -60,12 +73,13 @@ export function printCpu(title: string, rows: Record<string, string | number>[])
   printTable(rows);
 }
 
-export function printHops(title: string, tables: { service: string; rows: Record<string, string | number>[] }[]): void {
+export function printHops(title: string, tables: readonly ServiceHops[]): void {
   for (const t of tables) {
     process.stdout.write(
       `\n${title}, ${t.service}: where the time goes (ps_hop_seconds; percentiles interpolated within doubling buckets; ` +
         'share = of the cycle, for the hops a partition goes through one after another and the handler phases inside handle):\n',
     );
     printTable(t.rows.length ? t.rows : [{ hop: '(no hops recorded)' }]);
+    if (t.rounds) process.stdout.write(`fold rounds (base → answer): ${t.rounds}\n`);
   }
 }

@@ -161,7 +161,16 @@ test('the fold cache: a store that folds onto what it last wrote, while another 
   const prefix = `t-st-${randomBytes(4).toString('hex')}:`;
   const clock = { t: 1_800_000_000_000 };
   const now = () => clock.t++;
-  const cached = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now, foldCacheSize: 100, foldCacheTtlMs: 60_000 });
+  const rounds: string[] = [];
+  const cached = new ProfileStore({
+    redis,
+    prefix,
+    windowMs: 30 * DAY,
+    now,
+    foldCacheSize: 100,
+    foldCacheTtlMs: 60_000,
+    onFoldRound: (base, result) => rounds.push(`${base} → ${result}`),
+  });
   const other = new ProfileStore({ redis, prefix, windowMs: 30 * DAY, now });
   const pid = (await cached.resolver.resolve({ email: 'cas@x.com' })).profileId;
   const reads: string[] = [];
@@ -199,6 +208,8 @@ test('the fold cache: a store that folds onto what it last wrote, while another 
       'a kept document past its time to live is read again',
     );
     // and an expired document leaves memory, not only stops serving
+    // every round reported, with where its base came from (ps_profile_fold_rounds_total)
+    assert.deepEqual(rounds, ['read → written', 'kept → stale', 'reply → written', 'kept → written', 'read → written']);
     assert.equal(cached.keptDocuments(), 1);
     clock.t += 60_001;
     cached.pruneKept();

@@ -69,7 +69,14 @@ export interface ProfileStoreOptions {
   foldCacheTtlMs?: number;
   /** Test hook between round trips (see gate.ts). */
   gate?: Gate;
+  /** Told of every round of a fold: where its base came from and what the fold script answered (metrics). */
+  onFoldRound?: (base: FoldBaseSource, result: FoldRoundResult) => void;
 }
+
+/** Where a fold round's base came from: the caller (a profile just created), this store's memory, a read, a stale reply. */
+export type FoldBaseSource = 'known' | 'kept' | 'read' | 'reply';
+/** What the fold script answered a round: written, or why it was not (another writer moved the profile on, ...). */
+export type FoldRoundResult = 'written' | 'stale' | 'moved' | 'busy' | 'dups' | 'erased';
 
 type Reply = (string | number)[];
 
@@ -132,6 +139,7 @@ export class ProfileStore {
   /** Per profile: the document and version this store last wrote, and when (documents are never mutated: shared safely). */
   private readonly written: GenerationalCache<string, FoldBase & { at: number }> | undefined;
   private readonly writtenTtlMs: number;
+  private readonly onFoldRound: (base: FoldBaseSource, result: FoldRoundResult) => void;
 
   constructor(o: ProfileStoreOptions) {
     if (!(o.windowMs > 0)) throw new ProfileError('invalid_options', 'windowMs must be > 0', { path: 'windowMs' });
@@ -144,6 +152,7 @@ export class ProfileStore {
     // Expired documents leave memory too, not only stop serving: a profile erased elsewhere is held at most ~1.5 TTL.
     if (this.written) setInterval(() => this.pruneKept(), Math.max(1000, this.writtenTtlMs / 2)).unref();
     this.gate = o.gate ?? openGate;
+    this.onFoldRound = o.onFoldRound ?? (() => {});
     this.scripts = profileScripts(o.redis);
     this.merger = new Merger({ redis: o.redis, keys: this.keys, scripts: this.scripts, gate: this.gate });
     this.resolver = new IdentityResolver({
@@ -232,9 +241,17 @@ export class ProfileStore {
     let batch = [...new Map(events.map((e) => [e.event_id, e])).values()];
     let target = pid;
     let base = o.known;
+    let from: FoldBaseSource = 'known';
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // What this store last wrote of the profile, else a read; a stale guess costs one more round ('stale').
-      base ??= this.kept(target) ?? (await this.base(target));
+      if (base === undefined) {
+        base = this.kept(target);
+        from = 'kept';
+      }
+      if (base === undefined) {
+        base = await this.base(target);
+        from = 'read';
+      }
       // The stored document and the fragments joined in one pass (joinAll: no copy of the document per event).
       const doc = joinAll([base.doc, ...batch.map((e) => e.fragment as ProfileDoc)]);
       await this.gate('fold', { profile: target });
@@ -247,29 +264,36 @@ export class ProfileStore {
       ]);
       if (r[0] === 'erased') {
         this.written?.delete(target);
+        this.onFoldRound(from, 'erased');
         throw new ProfileError('profile_erased', `profile ${target} was erased (${String(r[1])})`, { path: 'profile_id' });
       }
       if (r[0] === 'stale') {
+        this.onFoldRound(from, 'stale');
         base = { version: Number(r[1]), doc: r[2] ? (JSON.parse(String(r[2])) as ProfileDoc) : {} };
+        from = 'reply';
         continue;
       }
       if (r[0] === 'moved') {
+        this.onFoldRound(from, 'moved');
         this.written?.delete(target);
         target = String(r[1]);
         base = undefined;
         continue;
       }
       if (r[0] === 'busy') {
+        this.onFoldRound(from, 'busy');
         for (const m of r.slice(1)) await this.merger.complete(String(m), target);
         base = undefined;
         this.written?.delete(target); // the merges' data moved in: its version moved on
         continue;
       }
       if (r[0] === 'dups') {
+        this.onFoldRound(from, 'dups');
         for (const id of JSON.parse(String(r[1])) as string[]) duplicates.add(id);
         batch = batch.filter((e) => !duplicates.has(e.event_id));
         continue;
       }
+      this.onFoldRound(from, 'written');
       const [, version, applied, ...merged] = r;
       const now = (Number(applied) > 0 ? doc : base.doc) as ProfileDoc;
       this.written?.set(target, { version: Number(version), doc: now, at: this.now() });
