@@ -13,6 +13,7 @@ import { Crash, Gates } from '../testing/gates.ts';
 import { stitchItem, type TestEvent } from '../testing/identity-world.ts';
 import type { GateStep } from './gate.ts';
 import { IDENTIFIER_PRIORITY } from './keys.ts';
+import { globEscape, scanKeys } from './scan.ts';
 import { ProfileStore, type StoredProfile } from './store.ts';
 
 const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? 6379}`;
@@ -89,7 +90,7 @@ test('read with complete answers what the step-by-step read answers, merges pend
             assert.deepEqual(await store.read(pid, { complete: true }), slow, pid);
           }
         }
-        const keys = await redis.keys(`${prefix}*`);
+        const keys = await scanKeys(redis, `${globEscape(prefix)}*`); // SCAN: KEYS would block the shared Redis
         if (keys.length) await redis.del(...keys);
       },
     ),
