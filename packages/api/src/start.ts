@@ -65,7 +65,6 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
         const record = await profileChangeRecords(
           registry,
           topics,
-          null,
           [{ fold: change, triggerEventId: c.eventId, occurredAt: c.at, sections: ['consent'], mergedIds: c.mergedIds, cause: 'consent' }],
           Date.now(),
         );

@@ -50,7 +50,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
   const blocklist = new Set(cfg.junkIds.map((s) => s.toLowerCase()));
   const prepare = prepareStep({
     registry,
-    topicId: cfg.topicId,
+    topicIds: new Map(cfg.topicIds.map((id) => [topics[id].topic, id])),
     defaultRegion: cfg.defaultRegion,
     blocklist,
     maxFutureMs: cfg.maxFutureMs,
@@ -67,14 +67,14 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     metrics: kit,
     service: cfg.service,
     groupId: cfg.groupId,
-    topics: [topics[cfg.topicId].topic],
+    topics: cfg.topicIds.map((id) => topics[id].topic),
     chunkSize: cfg.chunkSize,
     partitionsConsumedConcurrently: cfg.partitionsConcurrently,
     sessionTimeout: cfg.sessionTimeoutMs,
     maxBytesPerPartition: 1 << 20,
     maxBytes: 32 << 20,
     ...(cfg.fetchMinBytes > 1 ? { fetchMinBytes: cfg.fetchMinBytes, fetchMaxWaitMs: cfg.fetchMaxWaitMs } : {}),
-    handler: stitcherHandler({ topicId: cfg.topicId, prepare, store, accounts, registry, topics, producer, metrics, log, now }),
+    handler: stitcherHandler({ prepare, store, accounts, registry, topics, producer, metrics, log, now }),
   });
   // Merges another process left unfinished: at start, then every sweepMs (those decided at least sweepMs ago); one
   // sweep at a time.
@@ -93,7 +93,7 @@ export async function startStitcher(cfg: StitcherConfig, o: { now?: () => number
     registry: kit.registry,
     checks: { kafka: () => consumer.healthy(), redis: async () => (await redis.ping()) === 'PONG' },
   });
-  log.info({ topic: topics[cfg.topicId].topic, group: cfg.groupId, ops: ops.port }, 'stitcher started');
+  log.info({ topics: cfg.topicIds.map((id) => topics[id].topic), group: cfg.groupId, ops: ops.port }, 'stitcher started');
   return {
     consumer,
     opsPort: ops.port,

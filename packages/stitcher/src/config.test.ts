@@ -34,6 +34,26 @@ test('own settings and shared ones come from the same env', () => {
   assert.deepEqual([batching.fetchMinBytes, batching.fetchMaxWaitMs], [65536, 250]);
 });
 
+test('STITCHER_ALSO_TOPICS: more input topics in the same process and group, a service of its own; a wrong one names the variable', () => {
+  const c = loadStitcherConfig('purchases', { STITCHER_ALSO_TOPICS: ' loyalty ,' });
+  assert.deepEqual(c.topicIds, ['purchases', 'loyalty']);
+  assert.equal(c.service, 'purchases+loyalty-stitcher');
+  assert.equal(c.groupId, 'profile-stream.purchases+loyalty-stitcher');
+  assert.equal(c.opsPort, OPS_PORTS.purchases);
+  assert.deepEqual(loadStitcherConfig('purchases', {}).topicIds, ['purchases'], 'none by default');
+  for (const [value, says] of [
+    ['profile-changes', /not an input topic/],
+    ['purchases', /named twice/],
+    ['loyalty,loyalty', /named twice/],
+  ] as const) {
+    assert.throws(
+      () => loadStitcherConfig('purchases', { STITCHER_ALSO_TOPICS: value }),
+      (err: unknown) => err instanceof ConfigError && err.variable === 'STITCHER_ALSO_TOPICS' && says.test(err.message),
+      value,
+    );
+  }
+});
+
 test('a bad value names the variable', () => {
   for (const [name, value] of [
     ['STITCHER_OPS_PORT', '-1'],

@@ -1,6 +1,6 @@
 /** Stitcher settings, parsed once from the environment (a bad value stops the start naming the variable). */
 import { z } from 'zod';
-import { env, loadSharedConfig, OPS_PORTS, parseSettings, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
+import { ConfigError, env, loadSharedConfig, OPS_PORTS, parseSettings, setting, type Env, type SharedConfig } from '@profile-stream/consumer-kit';
 import { TOPIC_DEFAULTS, TOPIC_IDS } from '@profile-stream/contracts';
 import type { InputTopic } from '@profile-stream/profile';
 
@@ -10,6 +10,10 @@ export const INPUTS = TOPIC_IDS.filter((id): id is InputTopicId => TOPIC_DEFAULT
 
 export const STITCHER_SETTINGS = {
   STITCHER_GROUP_ID: setting(env.optionalString(), 'consumer group of a stitcher', '`profile-stream.<topic>-stitcher`'),
+  STITCHER_ALSO_TOPICS: setting(
+    env.list(),
+    `more input topics (${INPUTS.join(', ')}) this stitcher consumes in the same process and consumer group: one fetch, identity step, produce and commit per cycle for all of them, e.g. \`loyalty\` on the purchases stitcher; do not also run their own stitchers`,
+  ),
   STITCHER_OPS_PORT: setting(
     env.optionalOpsPort(),
     `\`/health\` and \`/metrics\` port (${INPUTS.join(' / ')}; 0 = any free port)`,
@@ -53,7 +57,10 @@ export const STITCHER_SETTINGS = {
 };
 
 export interface StitcherConfig extends SharedConfig {
+  /** The stitcher's own input topic (its service name, group and ops port follow from it). */
   topicId: InputTopicId;
+  /** Every input topic it consumes: its own first, then STITCHER_ALSO_TOPICS. */
+  topicIds: InputTopicId[];
   service: string;
   groupId: string;
   opsPort: number;
@@ -81,11 +88,19 @@ export interface StitcherConfig extends SharedConfig {
 export function loadStitcherConfig(topicId: InputTopicId, e: Env): StitcherConfig {
   const shared = loadSharedConfig(e);
   const c = parseSettings(STITCHER_SETTINGS, e);
-  const service = `${topicId}-stitcher`;
+  const also = c.STITCHER_ALSO_TOPICS;
+  for (const [i, t] of also.entries()) {
+    if (!(INPUTS as readonly string[]).includes(t)) throw new ConfigError('STITCHER_ALSO_TOPICS', `${t} is not an input topic (${INPUTS.join(', ')})`);
+    if (t === topicId || also.indexOf(t) !== i) throw new ConfigError('STITCHER_ALSO_TOPICS', `${t} is named twice (this stitcher's own topic is ${topicId})`);
+  }
+  const topicIds = [topicId, ...(also as InputTopicId[])];
+  // A stitcher of several topics is a service of its own: its name (metrics, logs) and default group say which.
+  const service = `${topicIds.join('+')}-stitcher`;
   const [step, n] = c.STITCHER_KILL_AT?.split('#') ?? [];
   return {
     ...shared,
     topicId,
+    topicIds,
     service,
     groupId: c.STITCHER_GROUP_ID ?? `profile-stream.${service}`,
     opsPort: c.STITCHER_OPS_PORT ?? OPS_PORTS[topicId],

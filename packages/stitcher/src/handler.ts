@@ -9,13 +9,11 @@
 import { asRedisError, ok, safely, type BatchHandler, type KitMessage, type Logger, type Outcome, type Producer } from '@profile-stream/consumer-kit';
 import type { ContractsRegistry, TopicTable } from '@profile-stream/contracts';
 import { eventFragment, type AccountStore, type NormalisedIds, type ProfileStore, type Resolution } from '@profile-stream/profile';
-import type { InputTopicId } from './config.ts';
 import type { StitcherMetrics } from './metrics.ts';
 import { isPrepared, type Prepared } from './steps/prepare.ts';
 import { mergeItems, profileChangeRecords, profileMergedRecords, type ChangeInput, type OutRecord } from './steps/publish.ts';
 
 export interface HandlerDeps {
-  topicId: InputTopicId;
   prepare: (m: KitMessage) => Promise<Prepared | Outcome>;
   store: ProfileStore;
   /** Account profiles (B2B): the contacts of a chunk's folds are written to them after the folds. */
@@ -77,7 +75,7 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
         ready.map((p, i) => {
           const { dropped: _dropped, ...ids } = p.ids;
           const fragment = (r: Resolution) => {
-            fragments[i] = eventFragment(d.topicId, p.event as never, attached(p.ids, r));
+            fragments[i] = eventFragment(p.topicId, p.event as never, attached(p.ids, r));
             return fragments[i];
           };
           return { ids, eventId: p.event.event_id, occurredAt: p.event.occurred_at, fragment };
@@ -95,10 +93,17 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
     const changes: ChangeInput[] = chunk.folds.map(({ fold, items }) => {
       d.metrics.folded.inc({ result: 'applied' }, fold.applied);
       d.metrics.folded.inc({ result: 'duplicate' }, fold.duplicates);
-      const events = items.map((i) => ready[i]!.event);
-      const last = events.reduce((a, b) => (b.occurred_at > a.occurred_at ? b : a));
+      const last = items.map((i) => ready[i]!).reduce((a, b) => (b.event.occurred_at > a.event.occurred_at ? b : a));
       const sections = [...new Set(items.flatMap((i) => Object.keys(fragments[i]!)))].filter((s) => s !== 'hw').sort();
-      return { fold, triggerEventId: last.event_id, occurredAt: last.occurred_at, sections, mergedIds: fold.mergedIds };
+      return {
+        fold,
+        triggerEventId: last.event.event_id,
+        occurredAt: last.event.occurred_at,
+        sections,
+        mergedIds: fold.mergedIds,
+        // the trigger's topic (a stitcher of several topics folds a profile's events of any of them together)
+        sourceTopic: d.topics[last.topicId].topic,
+      };
     });
 
     const items = mergeItems(
@@ -124,7 +129,7 @@ export function stitcherHandler(d: HandlerDeps): BatchHandler {
     // Phase 4: publish, acknowledged before the offsets move; then the announced merges leave the journal.
     const encoding = ctx.hops.start('encode');
     const topicMessages: OutRecord[] = [];
-    if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, messages[0]!.topic, changes, now));
+    if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, changes, now));
     if (items.length) topicMessages.push(await profileMergedRecords(d.registry, d.topics, items, now));
     encoding();
     // Deferred: the loop handles the next chunk while these records are acknowledged, and commits this chunk only

@@ -42,7 +42,7 @@ export async function sweepMerges(d: SweepDeps, olderThanMs: number): Promise<nu
   }
   const now = d.now();
   const topicMessages = [await profileMergedRecords(d.registry, d.topics, mergeItems(due, []), now)];
-  if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, null, changes, now));
+  if (changes.length) topicMessages.push(await profileChangeRecords(d.registry, d.topics, changes, now));
   await d.producer.sendBatch({ acks: -1, topicMessages });
   await d.store.resolver.settle(due);
   d.log.info({ merges: due.length }, 'finished merges another process left unfinished');

@@ -293,7 +293,8 @@ function latencyRow(rate: number, r: Awaited<ReturnType<typeof latencyAt>>) {
  * purchases of customers with no account and no loyalty stitcher; with = the same load with `companyShare` of the
  * customers a company's contacts (their events carry an account) plus the generated loyalty members' events on the
  * loyalty topic, with the loyalty stitcher running (started for the run and warmed up with that load first, as the
- * bench warms the other services). Prints each run and the ratio of the means (with / base).
+ * bench warms the other services), or, with `loyaltyOnPurchases`, the purchases stitcher consuming the loyalty topic
+ * too in every run (idle in the base runs). Prints each run and the ratio of the means (with / base).
  */
 export async function benchSegments(
   ctx: CliContext,
@@ -307,6 +308,8 @@ export async function benchSegments(
     issue15?: boolean;
     floor?: boolean;
     loyaltyFetchWaitMs?: number;
+    /** --issue15: loyalty on the purchases stitcher (STITCHER_ALSO_TOPICS) in every run, not a stitcher of its own. */
+    loyaltyOnPurchases?: boolean;
   },
 ): Promise<void> {
   const b = await setup(ctx, 'seg');
@@ -315,7 +318,7 @@ export async function benchSegments(
     // --floor: stand-ins of the same shape with no Redis and no logic (floor-service.ts), under the same names
     const stitcher = o.floor
       ? startScript(b, 'purchases', FLOOR, { FLOOR_ROLE: 'stitch', STITCHER_OPS_PORT: String(ports.stitcher) })
-      : startService(b, 'purchases', { STITCHER_OPS_PORT: String(ports.stitcher) });
+      : startService(b, 'purchases', { STITCHER_OPS_PORT: String(ports.stitcher), ...(o.loyaltyOnPurchases ? { STITCHER_ALSO_TOPICS: 'loyalty' } : {}) });
     const segmenter = o.floor
       ? startScript(b, 'segmenter', FLOOR, { FLOOR_ROLE: 'segment', SEGMENTER_OPS_PORT: String(ports.segmenter) })
       : startService(b, 'segmenter', { SEGMENTER_OPS_PORT: String(ports.segmenter) });
@@ -333,7 +336,8 @@ export async function benchSegments(
     const warmup = o.warmup ?? 5;
     if (warmup > 0 && o.rates.length > 0) {
       process.stderr.write(`warming up: purchases at ${o.rates[0]}/s for ${warmup} s (not measured)...\n`);
-      await latencyAt(b, conn, o.rates[0]!, warmup, 999, services, o.companyShare, false, false);
+      // (with loyalty on the purchases stitcher, loyalty events too: its loyalty paths are warm for the 'with' runs)
+      await latencyAt(b, conn, o.rates[0]!, warmup, 999, services, o.companyShare, Boolean(o.issue15 && o.loyaltyOnPurchases), false);
     }
     for (const rate of o.rates) {
       if (!o.issue15) {
@@ -345,11 +349,11 @@ export async function benchSegments(
       const runs: { variant: 'base' | 'with'; p50: number; p99: number }[] = [];
       for (const variant of ['base', 'with', 'base', 'with'] as const) {
         process.stderr.write(
-          `purchases at ${rate}/s for ${o.seconds} s, ${variant === 'base' ? 'no accounts, no loyalty' : `company share ${share}, loyalty events and stitcher`}...\n`,
+          `purchases at ${rate}/s for ${o.seconds} s, ${variant === 'base' ? 'no accounts, no loyalty' : `company share ${share}, loyalty events and ${o.loyaltyOnPurchases ? 'the purchases stitcher consuming them' : 'stitcher'}`}...\n`,
         );
         let loyaltyStitcher: ChildProcess | undefined;
         const probed = [...services];
-        if (variant === 'with') {
+        if (variant === 'with' && !o.loyaltyOnPurchases) {
           const port = await freePort();
           // --loyalty-fetch-wait: the loyalty stitcher batches its fetches (fewer cycles, less CPU; its own events later)
           const batching =

@@ -42,6 +42,10 @@ export function registerBench(program: Command): void {
       (v) => Number(v),
     )
     .option(
+      '--loyalty-on-purchases',
+      'segments, with --issue15: no loyalty stitcher of its own; the purchases stitcher consumes the loyalty topic too (STITCHER_ALSO_TOPICS=loyalty), in every run',
+    )
+    .option(
       '--floor',
       "segments: stand-ins for the stitcher and the segmenter (the same consume loop, decode, encode and produce, no Redis, no logic): the pipeline's shape alone",
     )
@@ -63,6 +67,7 @@ export function registerBench(program: Command): void {
           issue15: boolean | undefined;
           floor: boolean | undefined;
           loyaltyFetchWait: number | undefined;
+          loyaltyOnPurchases: boolean | undefined;
           handlerMs: number;
           fetchWait: number | undefined;
           connections: number;

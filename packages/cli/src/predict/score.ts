@@ -110,7 +110,6 @@ export function publishScored(clients: Pick<Clients, 'registry' | 'topics' | 'pr
     const record = await profileChangeRecords(
       clients.registry,
       clients.topics,
-      null,
       changes.map((c) => ({
         fold: c,
         triggerEventId: c.runId,

@@ -244,14 +244,8 @@ export class ProfileStore {
     let from: FoldBaseSource = 'known';
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // What this store last wrote of the profile, else a read; a stale guess costs one more round ('stale').
-      if (base === undefined) {
-        base = this.kept(target);
-        from = 'kept';
-      }
-      if (base === undefined) {
-        base = await this.base(target);
-        from = 'read';
-      }
+      if (base === undefined) [base, from] = [this.kept(target), 'kept'] as const;
+      if (base === undefined) [base, from] = [await this.base(target), 'read'] as const;
       // The stored document and the fragments joined in one pass (joinAll: no copy of the document per event).
       const doc = joinAll([base.doc, ...batch.map((e) => e.fragment as ProfileDoc)]);
       await this.gate('fold', { profile: target });

@@ -11,13 +11,16 @@ import type { StitcherMetrics } from '../metrics.ts';
 export type AnyInputEvent = EventOf<InputTopicId>;
 
 export interface Prepared {
+  /** The input topic it came from (a stitcher may consume several: STITCHER_ALSO_TOPICS). */
+  topicId: InputTopicId;
   event: AnyInputEvent;
   ids: NormalisedIds;
 }
 
 export interface PrepareDeps {
   registry: ContractsRegistry;
-  topicId: InputTopicId;
+  /** The input topics it consumes: Kafka topic name → input topic id. */
+  topicIds: ReadonlyMap<string, InputTopicId>;
   defaultRegion: string;
   /** Junk identifier values on top of the default blocklist. */
   blocklist: ReadonlySet<string>;
@@ -31,8 +34,10 @@ export interface PrepareDeps {
 export function prepareStep(d: PrepareDeps): (m: KitMessage) => Promise<Prepared | Outcome> {
   return async (m) => {
     // ContractError → DLQ with its code (raw: the event is only read here and in the fold).
+    const topicId = d.topicIds.get(m.topic);
+    if (topicId === undefined) throw new Error(`a message of ${m.topic}, which this stitcher does not consume`);
     const { value } = await decodeMessageRaw<AnyInputEvent>(d.registry, m);
-    validateEvent(d.topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs, loyaltyTiers: d.loyaltyTiers }); // ProfileError → DLQ
+    validateEvent(topicId, value as never, { now: d.now(), maxFutureMs: d.maxFutureMs, loyaltyTiers: d.loyaltyTiers }); // ProfileError → DLQ
     const ids = normaliseIdentifiers(value, { defaultRegion: d.defaultRegion, blocklist: d.blocklist });
     for (const x of ids.dropped) d.metrics.identifiersDropped.inc({ field: x.field, reason: x.reason });
     try {
@@ -40,7 +45,7 @@ export function prepareStep(d: PrepareDeps): (m: KitMessage) => Promise<Prepared
     } catch (err) {
       return dlq('no_identifier', err instanceof Error ? err.message : String(err));
     }
-    return { event: value, ids };
+    return { topicId, event: value, ids };
   };
 }
 

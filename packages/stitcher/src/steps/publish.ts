@@ -19,13 +19,15 @@ export interface ChangeInput {
    * consent change made through the profile API) or 'predict' (scores written by `profile-stream predict score`).
    */
   cause?: 'event' | 'merge' | 'consent' | 'predict';
+  /** The input topic of the trigger event; none for a change no input event caused (a merge sweep, consent, predict). */
+  sourceTopic?: string;
 }
 
 // Both record builders below give every schema field (nullable ones as null, times as epoch ms), so they are encoded
 // with encodeTrusted: no plain-JSON normalisation pass, avsc still type-checks every field while writing.
 
 /** The change's id is stable across replays: a re-processed chunk republishes the same id (consumers de-duplicate). */
-export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, sourceTopic: string | null, changes: ChangeInput[], now: number) {
+export async function profileChangeRecords(registry: ContractsRegistry, topics: TopicTable, changes: ChangeInput[], now: number) {
   const topic = topics['profile-changes'].topic;
   const messages = await Promise.all(
     changes.map(async (c) => ({
@@ -36,7 +38,7 @@ export async function profileChangeRecords(registry: ContractsRegistry, topics: 
         profile_version: c.fold.version,
         cause: c.cause ?? 'event',
         trigger_event_id: c.triggerEventId,
-        source_topic: sourceTopic,
+        source_topic: c.sourceTopic ?? null,
         changed_sections: c.sections,
         occurred_at: c.occurredAt,
         emitted_at: now,
