@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import type { LoyaltyEvent } from '@profile-stream/contracts';
 import { generate, type GeneratedRecord } from '@profile-stream/generator';
-import { runCli } from './support/index.ts';
+import { dlqList, runCli } from './support/index.ts';
 import { assertOracleProfiles, INPUTS, produceRecords, startService, stopService, waitCommitted, type ServiceProcess } from './support/pipeline.ts';
 import { DAY, membershipEvents, settle, setup, whileRunning, type Ctx } from './support/segments.ts';
 
@@ -70,12 +70,7 @@ test('generated loyalty members: profiles equal the oracle, balances and tiers a
   }
   assert.ok(checked > 0);
 
-  const dlq = runCli(['dlq', 'list', c.env.topics.loyalty.topic, '--json'], { env: c.childEnv });
-  assert.equal(dlq.status, 0, dlq.stderr);
-  const reasons = dlq.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { reason: string }).reason);
+  const reasons = dlqList(c.env.topics.loyalty.topic, c.childEnv).map((d) => d.reason);
   assert.ok(reasons.includes('invalid_points'), reasons.join(', '));
   assert.ok(reasons.includes('unknown_tier'), reasons.join(', '));
 });

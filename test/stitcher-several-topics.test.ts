@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, test } from 'vitest';
 import type { LoyaltyEvent } from '@profile-stream/contracts';
 import { generate } from '@profile-stream/generator';
-import { runCli } from './support/index.ts';
+import { dlqList, runCli } from './support/index.ts';
 import { assertOracleProfiles, produceRecords, startService, stopService, waitCommitted } from './support/pipeline.ts';
 import { DAY, setup, type Ctx } from './support/segments.ts';
 
@@ -72,11 +72,8 @@ test('one stitcher of four topics: profiles equal the oracle, each change names 
   }
   assert.deepEqual([...seen].sort(), TOPICS.map((t) => c.env.topics[t].topic).sort(), 'changes triggered from every topic');
 
-  const dlq = runCli(['dlq', 'list', c.env.topics.loyalty.topic, '--json'], { env: c.childEnv });
-  assert.equal(dlq.status, 0, dlq.stderr);
-  const reasons = dlq.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { reason: string }).reason);
-  assert.deepEqual(reasons, ['unknown_tier']);
+  assert.deepEqual(
+    dlqList(c.env.topics.loyalty.topic, c.childEnv).map((d) => d.reason),
+    ['unknown_tier'],
+  );
 });

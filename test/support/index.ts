@@ -72,6 +72,16 @@ export function runCli(args: string[], o: { env?: NodeJS.ProcessEnv; input?: str
   });
 }
 
+/** A topic's dead letters as `profile-stream dlq list <topic> --json` prints them (the CLI must succeed). */
+export function dlqList<T = { reason: string }>(topic: string, env: NodeJS.ProcessEnv): T[] {
+  const r = runCli(['dlq', 'list', topic, '--json'], { env });
+  if (r.status !== 0) throw new Error(`dlq list ${topic} exited ${r.status}: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+}
+
 /** What a CLI run in a child process printed, and how it ended. */
 export interface ChildRun {
   code: number | null;
