@@ -239,3 +239,14 @@ test('the fold cache: a profile erased or merged away since this store last wrot
   assert.equal(r.profileId, survivor, 'followed the alias');
   assert.deepEqual(r.doc.transactions, { revenue_minor: { GBP: 1110 } }, "the survivor's data, both profiles' orders and the late one");
 });
+
+test('two folds of one profile at once in one store: the second waits and folds onto what the first wrote (no read, no stale round)', async () => {
+  const rounds: string[] = [];
+  const { store, clock } = setup({ foldCacheSize: 100, onFoldRound: (base, result) => rounds.push(`${base} → ${result}`) });
+  const pid = (await store.resolver.resolve({ email: 'twice@x.com' })).profileId;
+  // Both start in the same turn: without one-at-a-time both would read version 0, and one would be refused as stale.
+  const [a, b] = await Promise.all([store.fold(pid, [order('a', clock.t, 1)], { known: { version: 0, doc: {} } }), store.fold(pid, [order('b', clock.t, 10)])]);
+  assert.deepEqual([a.version, b.version], [1, 2]);
+  assert.deepEqual(b.doc.transactions, { revenue_minor: { GBP: 11 } });
+  assert.deepEqual(rounds, ['known → written', 'kept → written']);
+});

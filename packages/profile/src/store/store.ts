@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { joinAll } from '../join.ts';
 import { GenerationalCache } from '../memo.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 import type { ProfileDoc } from '../doc.ts';
 import { isProfileError, ProfileError } from '../errors.ts';
 import { forgetPhoneSpellings } from '../normalise.ts';
@@ -139,7 +140,8 @@ export class ProfileStore {
   /** Per profile: the document and version this store last wrote, and when (documents are never mutated: shared safely). */
   private readonly written: GenerationalCache<string, FoldBase & { at: number }> | undefined;
   private readonly writtenTtlMs: number;
-  private readonly onFoldRound: (base: FoldBaseSource, result: FoldRoundResult) => void;
+  private readonly onFoldRound: NonNullable<ProfileStoreOptions['onFoldRound']>;
+  private readonly folding = new OneAtATime();
 
   constructor(o: ProfileStoreOptions) {
     if (!(o.windowMs > 0)) throw new ProfileError('invalid_options', 'windowMs must be > 0', { path: 'windowMs' });
@@ -193,8 +195,7 @@ export class ProfileStore {
   }
 
   /** Drops the kept documents older than their time to live. */
-  pruneKept(): void {
-    const now = this.now();
+  pruneKept(now = this.now()): void {
     this.written?.prune((k) => now - k.at <= this.writtenTtlMs);
   }
 
@@ -233,10 +234,14 @@ export class ProfileStore {
    * The document is joined here (the fragments, then onto the stored document read at a version) and written by one
    * script only if the profile is still at that version; otherwise the script answers with the document as it is now
    * and the join is done again on it. `known`: the caller knows the profile is new (version 0, empty), so no read.
-   * Duplicates (in the window) are never applied. A profile erased meanwhile is refused (ProfileError
-   * `profile_erased`): nothing is written to it.
+   * Duplicates (in the window) are never applied. A profile erased meanwhile is refused (ProfileError `profile_erased`).
+   * One fold of a profile at a time in this store: the next folds onto what it wrote (at once, both would read, one go stale).
    */
-  async fold(pid: string, events: readonly StoredEvent[], o: { known?: FoldBase } = {}): Promise<FoldResult> {
+  fold(pid: string, events: readonly StoredEvent[], o: { known?: FoldBase } = {}): Promise<FoldResult> {
+    return this.folding.run(pid, (waited) => this.foldNow(pid, events, waited ? {} : o));
+  }
+
+  private async foldNow(pid: string, events: readonly StoredEvent[], o: { known?: FoldBase }): Promise<FoldResult> {
     const duplicates = new Set<string>();
     let batch = [...new Map(events.map((e) => [e.event_id, e])).values()];
     let target = pid;
