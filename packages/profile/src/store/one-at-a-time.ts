@@ -9,14 +9,12 @@ export class OneAtATime {
   run<T>(key: string, work: (waited: boolean) => Promise<T>): Promise<T> {
     const before = this.tails.get(key);
     const mine = before === undefined ? work(false) : before.then(() => work(true));
-    const tail = mine.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
+    // Settles when `mine` does, either way; the key is let go unless a later call queued behind it meanwhile.
+    const release = (): void => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    };
+    const tail = mine.then(release, release);
+    this.tails.set(key, tail);
     return mine;
   }
 
