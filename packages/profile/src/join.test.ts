@@ -40,6 +40,15 @@ describe('join laws (fast-check on random documents)', () => {
     assert.deepEqual(compactDoc(j), j);
   });
 
+  // What stays the same object lets the view and the document's JSON be kept per object (view.ts, doc-json.ts).
+  test.prop([docArb, docArb], RUNS)('gives the first input itself, and its unchanged parts, where the second adds nothing', (a, b) => {
+    assert.equal(join(a, {}), a);
+    assert.equal(join(a, scaleSums(RULES, a as DocObject, 0) as ProfileDoc), a); // a's own values, sums 0: adds nothing
+    assert.equal(joinAll([a, {}, {}]), a);
+    const j = join(a, b);
+    for (const section of Object.keys(j) as (keyof ProfileDoc)[]) if (b[section] === undefined) assert.equal(j[section], a[section]);
+  });
+
   test.prop([docArb, docArb], { numRuns: 200 })('never mutates its inputs', (a, b) => {
     const [ca, cb] = [structuredClone(a), structuredClone(b)];
     join(a, b);

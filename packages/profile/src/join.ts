@@ -1,6 +1,6 @@
 // The join of two profile documents, generic over RULES. Commutative and associative for every rule, idempotent
 // for every rule but `sum` (counts and amounts, applied once per event_id by the store). Inputs are never mutated;
-// the result may share unchanged sub-objects with them.
+// the result may share unchanged sub-objects with them, and is the first input itself where the second changes nothing.
 import { cmpCell, isObject, own, put, truncateSet } from './doc.ts';
 import type { Cell, DocObject, DocValue, ProfileDoc, RankSet } from './doc.ts';
 import { RULES } from './rules.ts';
@@ -45,42 +45,82 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
     case 'fww':
       return cmpCell(b as Cell, a as Cell) < 0 ? b : a;
     case 'set': {
+      // a itself when b adds nothing to it (no new value, no later rank): see `record`
+      if (!addsRanks(a as RankSet, b as RankSet)) return truncateSet(a as RankSet, rule.limit);
       const out: RankSet = { ...(a as RankSet) };
       addRanks(out, b as RankSet);
       return truncateSet(out, rule.limit);
     }
     case 'map': {
       if (!isObject(a) || !isObject(b)) return a;
-      const out: DocObject = { ...a };
+      let out: DocObject | undefined; // a copy of a once a key's value changes; a itself if none does
       const keys = Object.keys(b);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
         const bv = b[k];
         if (bv === undefined) continue;
         const av = hasOwn(a, k) ? a[k] : undefined;
-        put(out, k, av === undefined ? bv : joinValue(rule.of, av, bv)!);
+        const v = av === undefined ? bv : joinValue(rule.of, av, bv)!;
+        if (v === av) continue;
+        out ??= { ...a };
+        put(out, k, v);
       }
-      return out;
+      return out ?? a;
     }
     case 'record': {
       if (!isObject(a) || !isObject(b)) return a;
-      const out: DocObject = {};
+      // The joined fields, in the rule's order. While every field is a's own value, nothing is built: the result is a
+      // itself when it holds exactly those fields in that order. Keeping a document's unchanged parts the same objects
+      // lets what is derived from them be kept per object (view.ts, docJson), and spares the copies (issue 12).
       const fields = fieldList(rule);
+      let out: DocObject | undefined;
       for (let i = 0; i < fields.length; i++) {
         const [f, r] = fields[i]!;
         const av = hasOwn(a, f) ? a[f] : undefined;
         const bv = hasOwn(b, f) ? b[f] : undefined;
-        if (bv === undefined) {
-          if (av !== undefined) out[f] = av;
-        } else if (av === undefined) {
-          out[f] = bv;
-        } else {
-          out[f] = joinValue(r, av, bv)!;
+        const v = bv === undefined ? av : av === undefined ? bv : joinValue(r, av, bv)!;
+        if (out === undefined) {
+          if (v === av) continue;
+          out = recordPrefix(a, fields, i);
         }
+        if (v !== undefined) out[f] = v;
       }
-      return out;
+      return out ?? (hasOnlyFields(a, fields) ? a : recordPrefix(a, fields, fields.length));
     }
   }
+}
+
+/** Whether joining b into a changes a: a value a lacks, or a later rank. */
+function addsRanks(a: RankSet, b: RankSet): boolean {
+  const keys = Object.keys(b);
+  for (let i = 0; i < keys.length; i++) {
+    const cur = own(a, keys[i]!);
+    if (cur === undefined || b[keys[i]!]! > cur) return true;
+  }
+  return false;
+}
+
+/** a's values of the rule's first n fields, in the rule's order (a new object). */
+function recordPrefix(a: DocObject, fields: [string, Rule][], n: number): DocObject {
+  const out: DocObject = {};
+  for (let j = 0; j < n; j++) {
+    const g = fields[j]![0];
+    const v = hasOwn(a, g) ? a[g] : undefined;
+    if (v !== undefined) out[g] = v;
+  }
+  return out;
+}
+
+/** Whether a's own keys are rule fields, each defined, in the rule's order (what recordPrefix would build). */
+function hasOnlyFields(a: DocObject, fields: [string, Rule][]): boolean {
+  const keys = Object.keys(a);
+  let k = 0;
+  for (let j = 0; j < fields.length && k < keys.length; j++) {
+    if (keys[k] !== fields[j]![0]) continue;
+    if (a[keys[k]!] === undefined) return false;
+    k++;
+  }
+  return k === keys.length;
 }
 
 /** join(a, b): the profile that has seen the events of both a and b. */
@@ -136,14 +176,17 @@ export function joinValues(rule: Rule, vs: readonly (DocValue | undefined)[]): D
       const out: DocObject = {};
       const fields = fieldList(rule);
       const list: DocValue[] = [];
+      const first = defined[0] as DocObject;
+      let same = true; // every field is the first input's own value (then the result is that input: see joinValue)
       for (let i = 0; i < fields.length; i++) {
         const [f, r] = fields[i]!;
         list.length = 0;
         for (const o of defined as DocObject[]) if (hasOwn(o, f) && o[f] !== undefined) list.push(o[f]!);
         if (list.length === 1) out[f] = list[0]!;
         else if (list.length > 1) out[f] = joinValues(r, list)!;
+        if (same && out[f] !== (hasOwn(first, f) ? first[f] : undefined)) same = false;
       }
-      return out;
+      return same && hasOnlyFields(first, fields) ? first : out;
     }
   }
 }
