@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { docJson } from '../doc-json.ts';
 import { joinAll } from '../join.ts';
 import { GenerationalCache } from '../memo.ts';
 import { OneAtATime } from './one-at-a-time.ts';
@@ -34,6 +35,8 @@ export interface FoldResult {
   duplicates: number;
   /** The profile document after the fold, and the profiles merged into it. */
   doc: Record<string, unknown>;
+  /** The document the fold joined onto: `doc` shares its unchanged sections (profileViewJson's `previous`). */
+  base?: Record<string, unknown>;
   mergedIds: string[];
 }
 
@@ -117,13 +120,8 @@ const MAX_ROUNDS = 64;
 
 /** A profile as read: its document, meta hash and merged-id set. */
 function stored(profileId: string, doc: string, meta: Record<string, string>, merged: string[]): StoredProfile {
-  return {
-    profileId,
-    doc: JSON.parse(doc) as Record<string, unknown>,
-    version: Number(meta.version ?? 0),
-    mergedIds: merged.sort(),
-    createdAt: meta.created_at ? Number(meta.created_at) : undefined,
-  };
+  const createdAt = meta.created_at ? Number(meta.created_at) : undefined;
+  return { profileId, doc: JSON.parse(doc) as Record<string, unknown>, version: Number(meta.version ?? 0), mergedIds: merged.sort(), createdAt };
 }
 
 export class ProfileStore {
@@ -258,7 +256,7 @@ export class ProfileStore {
         this.windowMs,
         this.now(),
         base.version,
-        JSON.stringify(doc),
+        docJson(doc, base.doc), // what is unchanged since the base is not serialised again
         ...batch.map((e) => e.event_id),
       ]);
       if (r[0] === 'erased') {
@@ -302,6 +300,7 @@ export class ProfileStore {
         applied: Number(applied),
         duplicates: events.length - Number(applied),
         doc: now as Record<string, unknown>,
+        base: base.doc as Record<string, unknown>,
         mergedIds: merged.map(String).sort(),
       };
     }
