@@ -17,7 +17,6 @@ export type {
   TicketDoc,
 } from './doc.ts';
 export { join, joinAll, joinValue, joinValues } from './join.ts';
-export { docJson } from './doc-json.ts';
 export {
   DEFAULT_JUNK_BLOCKLIST,
   IDENTIFIER_FIELDS,

@@ -240,14 +240,14 @@ function loyaltyView(doc: ProfileDoc): JsonValue {
 
 /**
  * The view's sections, in the view's (cmpStr) key order: each computed from the document (and the options), and, where
- * it follows from one section of the document alone, that section (`from`: what profileViewJson keys its cache by).
+ * it follows from one section of the document alone, that section (`from`: absent, its JSON is the same for every document).
  */
 type Section = {
   name: string;
   view: (doc: ProfileDoc, options: ViewOptions) => JsonValue;
   /** The one document section this view section follows from (absent: it reads more, or the options). */
   from?: (doc: ProfileDoc) => object | undefined;
-  /** JSON.stringify(view(doc, options)), written faster (its own caches). */
+  /** JSON.stringify(view(doc, options)), written without the view's objects. */
   json?: (doc: ProfileDoc) => string;
 };
 
@@ -317,44 +317,24 @@ export function profileView(doc: ProfileDoc, options: ViewOptions): JsonValue {
   return out;
 }
 
-/** What profileViewJson wrote of a document: per section, the document section it followed from and its JSON. */
-type ViewMemo = { readonly from: (object | undefined)[]; readonly json: string[] };
-
-/**
- * Where a document keeps its ViewMemo, for the next document joined onto it: a symbol-keyed, non-enumerable property
- * of the document object (no JSON, key list, clone or deep-equality sees it). Documents are never mutated otherwise,
- * and join keeps what did not change the same objects, so the same section object gives the same JSON. A WeakMap entry
- * per section object, as before, cost a stitcher more (V8 walks a WeakMap's young keys at every scavenge: +30 % of its
- * CPU per event on clickstream) than the serialising it saved (issue 12).
- */
-const VIEW_MEMO = Symbol('profileViewJson');
-
 /** Per section: the JSON of its view of an absent document section (the same for every document). */
 const ABSENT_JSON: (string | undefined)[] = SECTIONS.map(() => undefined);
 
 /**
- * JSON.stringify(profileView(doc, options)), to the byte (view.test.ts). Given `previous`, the document `doc` was
- * joined onto (a stitcher's fold), the sections whose document section is the same object as there are not serialised
- * again: a profile's change is published without serialising its whole profile again (issue 12).
+ * JSON.stringify(profileView(doc, options)), to the byte (view.reference.test.ts), section by section: an absent
+ * section's JSON is written once per process, activity's without building its view. Nothing is kept per document: a
+ * WeakMap entry per section object (issue 12, fourth round) cost a stitcher more than the serialising it saved (V8
+ * walks a WeakMap's young keys at every scavenge), and a memo per kept document lengthened its collections' pauses
+ * (seventh round).
  */
-export function profileViewJson(doc: ProfileDoc, options: ViewOptions, previous?: ProfileDoc): string {
-  const prev = (previous as { [VIEW_MEMO]?: ViewMemo } | undefined)?.[VIEW_MEMO];
-  const memo: ViewMemo = { from: new Array<object | undefined>(SECTIONS.length), json: new Array<string>(SECTIONS.length) };
+export function profileViewJson(doc: ProfileDoc, options: ViewOptions): string {
   let out = '{';
   for (let i = 0; i < SECTIONS.length; i++) {
     const s = SECTIONS[i]!;
     let json: string;
-    if (s.from === undefined) json = JSON.stringify(s.view(doc, options));
-    else {
-      const from = s.from(doc);
-      if (from === undefined) json = ABSENT_JSON[i] ??= JSON.stringify(s.view(doc, options));
-      else if (prev !== undefined && prev.from[i] === from) json = prev.json[i]!;
-      else json = s.json ? s.json(doc) : JSON.stringify(s.view(doc, options));
-      memo.from[i] = from;
-    }
-    memo.json[i] = json;
+    if (s.from !== undefined && s.from(doc) === undefined) json = ABSENT_JSON[i] ??= JSON.stringify(s.view(doc, options));
+    else json = s.json ? s.json(doc) : JSON.stringify(s.view(doc, options));
     out += `${i === 0 ? '' : ','}"${s.name}":${json}`;
   }
-  if (Object.isExtensible(doc) && !Object.hasOwn(doc, VIEW_MEMO)) Object.defineProperty(doc, VIEW_MEMO, { value: memo });
   return `${out}}`;
 }

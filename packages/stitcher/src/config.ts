@@ -24,7 +24,7 @@ export const STITCHER_SETTINGS = {
   STITCHER_IDENTITY_CACHE: setting(env.int(200_000, 0, 100_000_000), 'identifier sets whose resolution is kept in memory (0 = none)'),
   STITCHER_PROFILE_CACHE: setting(
     env.int(10_000, 0, 10_000_000),
-    'profiles whose document this stitcher last wrote kept in memory, with its JSON and view: their next fold reads nothing and serialises only the sections that changed (compare-and-set keeps it exact with other writers; 0 = none)',
+    'profiles whose document this stitcher last wrote kept in memory: their next fold reads nothing (compare-and-set keeps it exact with other writers; 0 = none)',
   ),
   STITCHER_PROFILE_CACHE_TTL_MS: setting(
     env.int(300_000, 1000, 86_400_000),

@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { docJson } from '../doc-json.ts';
 import { joinAll } from '../join.ts';
 import { GenerationalCache } from '../memo.ts';
 import { OneAtATime } from './one-at-a-time.ts';
@@ -35,8 +34,6 @@ export interface FoldResult {
   duplicates: number;
   /** The profile document after the fold, and the profiles merged into it. */
   doc: Record<string, unknown>;
-  /** The document the fold joined onto: `doc` shares its unchanged sections (profileViewJson's `previous`). */
-  base?: Record<string, unknown>;
   mergedIds: string[];
 }
 
@@ -256,7 +253,7 @@ export class ProfileStore {
         this.windowMs,
         this.now(),
         base.version,
-        docJson(doc, base.doc), // what is unchanged since the base is not serialised again
+        JSON.stringify(doc),
         ...batch.map((e) => e.event_id),
       ]);
       if (r[0] === 'erased') {
@@ -300,7 +297,6 @@ export class ProfileStore {
         applied: Number(applied),
         duplicates: events.length - Number(applied),
         doc: now as Record<string, unknown>,
-        base: base.doc as Record<string, unknown>,
         mergedIds: merged.map(String).sort(),
       };
     }

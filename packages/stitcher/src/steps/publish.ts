@@ -9,7 +9,7 @@ export interface OutRecord {
 }
 
 export interface ChangeInput {
-  fold: Pick<FoldResult, 'profileId' | 'version' | 'doc' | 'base'>;
+  fold: Pick<FoldResult, 'profileId' | 'version' | 'doc'>;
   triggerEventId: string;
   occurredAt: number;
   sections: string[];
@@ -42,8 +42,7 @@ export async function profileChangeRecords(registry: ContractsRegistry, topics: 
         changed_sections: c.sections,
         occurred_at: c.occurredAt,
         emitted_at: now,
-        // only the sections whose document section changed since the fold's base are serialised again (view.ts)
-        profile_json: profileViewJson(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds }, c.fold.base as never),
+        profile_json: profileViewJson(c.fold.doc as never, { profile_id: c.fold.profileId, merged_ids: c.mergedIds }),
       }),
     })),
   );
