@@ -4,6 +4,7 @@
  * slot, and leaves nothing on the stack: its topics, consumer groups and Redis keys are gone after the run.
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import { beforeAll, test } from 'vitest';
 import { globEscape, scanKeys } from '@profile-stream/profile';
@@ -21,6 +22,9 @@ test('reports every event through the stitcher and removes its topics, groups an
   assert.ok(stitched, stdout);
   assert.equal(Number(stitched.trim().split(/\s{2,}/)[1]), 600, 'every event produced went through the stitcher');
   assert.match(stdout, /identifier sets\s+chunks/);
+  // the CPUs under each CPU table: figures of different hosts are not comparable
+  const cpus = os.cpus();
+  assert.ok(stdout.includes(`measured on ${cpus.length} × ${cpus[0]!.model.trim()}`), stdout);
 
   const prefix = /scratch prefix (bench-[0-9a-f]+\.)/.exec(stderr)?.[1];
   assert.ok(prefix, stderr);

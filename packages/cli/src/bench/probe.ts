@@ -3,6 +3,7 @@
  * hop histograms, scraped from /metrics before and after), and the CPU each process used (the services, the bench
  * itself, Kafka, Redis and the registry).
  */
+import { cpus } from 'node:os';
 import { type Metered, meterCpu, stackProcesses } from './cpu.ts';
 import { hopDelta, hopRows, roundsLine, type ServiceSnapshot, scrapeService } from './hops.ts';
 import { printTable } from '../table.ts';
@@ -71,6 +72,18 @@ export async function startProbe(o: { services: readonly ProbedService[]; dataDi
 export function printCpu(title: string, rows: Record<string, string | number>[]): void {
   process.stdout.write(`\n${title}:\n`);
   printTable(rows);
+  process.stdout.write(`measured on ${machineCpus()}\n`);
+}
+
+/**
+ * The CPUs the figures were measured on: hosts of the same machine kind differ (issue 12, seventh round: the same
+ * code and bench used 40 % less CPU per event on one session's host than on earlier ones), so figures are compared
+ * only with the CPU they were measured on.
+ */
+export function machineCpus(): string {
+  const c = cpus();
+  const first = c[0];
+  return first === undefined ? 'unknown CPUs' : `${c.length} × ${first.model.trim()}${first.speed ? ` at ${first.speed} MHz` : ''}`;
 }
 
 export function printHops(title: string, tables: readonly ServiceHops[]): void {
