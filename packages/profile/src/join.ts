@@ -45,11 +45,17 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
     case 'fww':
       return cmpCell(b as Cell, a as Cell) < 0 ? b : a;
     case 'set': {
-      // a itself when b adds nothing to it (no new value, no later rank): see `record`
-      if (!addsRanks(a as RankSet, b as RankSet)) return truncateSet(a as RankSet, rule.limit);
-      const out: RankSet = { ...(a as RankSet) };
-      addRanks(out, b as RankSet);
-      return truncateSet(out, rule.limit);
+      // a copy of a once b brings a new value or a later rank; a itself if it brings none (see `record`)
+      let out: RankSet | undefined;
+      const keys = Object.keys(b);
+      for (let i = 0; i < keys.length; i++) {
+        const r = (b as RankSet)[keys[i]!]!;
+        const cur = own(a as RankSet, keys[i]!);
+        if (cur !== undefined && r <= cur) continue;
+        out ??= { ...(a as RankSet) };
+        put(out, keys[i]!, r);
+      }
+      return truncateSet(out ?? (a as RankSet), rule.limit);
     }
     case 'map': {
       if (!isObject(a) || !isObject(b)) return a;
@@ -88,16 +94,6 @@ export function joinValue(rule: Rule, a: DocValue | undefined, b: DocValue | und
       return out ?? (hasOnlyFields(a, fields) ? a : recordPrefix(a, fields, fields.length));
     }
   }
-}
-
-/** Whether joining b into a changes a: a value a lacks, or a later rank. */
-function addsRanks(a: RankSet, b: RankSet): boolean {
-  const keys = Object.keys(b);
-  for (let i = 0; i < keys.length; i++) {
-    const cur = own(a, keys[i]!);
-    if (cur === undefined || b[keys[i]!]! > cur) return true;
-  }
-  return false;
 }
 
 /** a's values of the rule's first n fields, in the rule's order (a new object). */

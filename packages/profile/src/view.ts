@@ -138,21 +138,17 @@ function supportView(doc: ProfileDoc): JsonValue {
   };
 }
 
-function cartView(cart: NonNullable<ProfileDoc['activity']>['cart']): JsonValue {
-  const items = cart?.items ?? {};
-  return {
-    items: Object.keys(items)
-      .filter((sku) => items[sku]!.v)
-      .sort(cmpStr),
-    last_add_to_cart_at: iso(cart?.last_add_to_cart_at),
-    last_checkout_started_at: iso(cart?.last_checkout_started_at),
-  };
-}
-
 function activityView(doc: ProfileDoc): JsonValue {
   const a = doc.activity ?? {};
+  const items = a.cart?.items ?? {};
   return {
-    cart: cartView(a.cart),
+    cart: {
+      items: Object.keys(items)
+        .filter((sku) => items[sku]!.v)
+        .sort(cmpStr),
+      last_add_to_cart_at: iso(a.cart?.last_add_to_cart_at),
+      last_checkout_started_at: iso(a.cart?.last_checkout_started_at),
+    },
     categories: ranked(a.categories),
     events: sortedMap(a.events, same),
     first_seen_at: iso(a.first_seen_at),
@@ -165,26 +161,6 @@ function activityView(doc: ProfileDoc): JsonValue {
     recent_product_view_times: ascendingTimes(a.recent_product_views),
     searches: a.searches ?? 0,
   };
-}
-
-/**
- * JSON.stringify(activityView(doc)), to the byte, written part by part (in the same order, so a part that throws
- * throws first here too) without building the view's objects: activity changes with every event.
- */
-function activityJson(doc: ProfileDoc): string {
-  const a = doc.activity ?? {};
-  const cart = JSON.stringify(cartView(a.cart));
-  const categories = JSON.stringify(ranked(a.categories));
-  const events = JSON.stringify(sortedMap(a.events, same));
-  const first = JSON.stringify(iso(a.first_seen_at));
-  const search = JSON.stringify(cellValue(a.last_search));
-  const last = JSON.stringify(iso(a.last_seen_at));
-  const pageViews = JSON.stringify(a.page_views ?? 0);
-  const productViews = JSON.stringify(a.product_views ?? 0);
-  const byCategory = JSON.stringify(sortedMap(a.product_views_by_category, same));
-  const times = JSON.stringify(ascendingTimes(a.recent_product_views));
-  const searches = JSON.stringify(a.searches ?? 0);
-  return `{"cart":${cart},"categories":${categories},"events":${events},"first_seen_at":${first},"last_search":${search},"last_seen_at":${last},"page_views":${pageViews},"product_views":${productViews},"product_views_by_category":${byCategory},"recent_product_view_times":${times},"searches":${searches}}`;
 }
 
 /** The newest confirmation of any e-mail or phone (epoch ms), or undefined for a profile without contact data. */
@@ -247,8 +223,6 @@ type Section = {
   view: (doc: ProfileDoc, options: ViewOptions) => JsonValue;
   /** The one document section this view section follows from (absent: it reads more, or the options). */
   from?: (doc: ProfileDoc) => object | undefined;
-  /** JSON.stringify(view(doc, options)), written without the view's objects. */
-  json?: (doc: ProfileDoc) => string;
 };
 
 const SECTIONS: readonly Section[] = [
@@ -273,7 +247,7 @@ const SECTIONS: readonly Section[] = [
     },
     from: (doc) => doc.acquisition,
   },
-  { name: 'activity', view: activityView, from: (doc) => doc.activity, json: activityJson },
+  { name: 'activity', view: activityView, from: (doc) => doc.activity },
   { name: 'consent', view: (doc) => sortedMap(doc.consent, (c) => ({ at: iso(c.t), granted: c.v.granted, source: c.v.source })), from: (doc) => doc.consent },
   {
     name: 'demographic',
@@ -322,18 +296,17 @@ const ABSENT_JSON: (string | undefined)[] = SECTIONS.map(() => undefined);
 
 /**
  * JSON.stringify(profileView(doc, options)), to the byte (view.reference.test.ts), section by section: an absent
- * section's JSON is written once per process, activity's without building its view. Nothing is kept per document: a
- * WeakMap entry per section object (issue 12, fourth round) cost a stitcher more than the serialising it saved (V8
- * walks a WeakMap's young keys at every scavenge), and a memo per kept document lengthened its collections' pauses
- * (seventh round).
+ * section's JSON is written once per process. Nothing is kept per document: a WeakMap entry per section object (issue
+ * 12, fourth round) cost a stitcher more than the serialising it saved (V8 walks a WeakMap's young keys at every
+ * scavenge), and a memo per kept document lengthened its collections' pauses (seventh round).
  */
 export function profileViewJson(doc: ProfileDoc, options: ViewOptions): string {
   let out = '{';
   for (let i = 0; i < SECTIONS.length; i++) {
     const s = SECTIONS[i]!;
-    let json: string;
-    if (s.from !== undefined && s.from(doc) === undefined) json = ABSENT_JSON[i] ??= JSON.stringify(s.view(doc, options));
-    else json = s.json ? s.json(doc) : JSON.stringify(s.view(doc, options));
+    const absent = s.from !== undefined && s.from(doc) === undefined;
+    if (absent) ABSENT_JSON[i] ??= JSON.stringify(s.view(doc, options));
+    const json = absent ? ABSENT_JSON[i]! : JSON.stringify(s.view(doc, options));
     out += `${i === 0 ? '' : ','}"${s.name}":${json}`;
   }
   return `${out}}`;

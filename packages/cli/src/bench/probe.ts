@@ -80,7 +80,7 @@ export function printCpu(title: string, rows: Record<string, string | number>[])
  * code and bench used 40 % less CPU per event on one session's host than on earlier ones), so figures are compared
  * only with the CPU they were measured on.
  */
-export function machineCpus(): string {
+function machineCpus(): string {
   const c = cpus();
   const first = c[0];
   return first === undefined ? 'unknown CPUs' : `${c.length} × ${first.model.trim()}${first.speed ? ` at ${first.speed} MHz` : ''}`;

@@ -190,7 +190,8 @@ export class ProfileStore {
   }
 
   /** Drops the kept documents older than their time to live. */
-  pruneKept(now = this.now()): void {
+  pruneKept(): void {
+    const now = this.now();
     this.written?.prune((k) => now - k.at <= this.writtenTtlMs);
   }
 
