@@ -83,6 +83,13 @@ describe('hyp2f1', () => {
     close(f.log, s.log, 1e-10, 'large a + b − c');
   });
 
+  it("sums the series where the connection formula's two terms cancel (large a, b, c with c − a − b near 0)", () => {
+    // Found by the property above (seed 1162294720): the connection formula's terms are ±2.4e85 and their sum 4.1e78, so
+    // 7 digits cancel; the true value (mpmath, 30 digits) has ln 181.0128314598085.
+    const f = hyp2f1(104.5987189538103, 175.00816712698338, 278.709639237771, 0.9992000000000001);
+    close(f.log, 181.0128314598085, 1e-12, 'cancelling connection');
+  });
+
   it('refuses z outside [0, 1) and c at a pole', () => {
     assert.throws(
       () => hyp2f1(1, 1, 2, 1),

@@ -102,11 +102,22 @@ function gammaRatio(p: number, q: number, s: number, u: number): SignedLog {
   return { sign: sign as -1 | 0 | 1, log: lgamma(p) + lgamma(q) - lgamma(s) - lgamma(u) };
 }
 
+/** A connection-formula value and how far its two terms cancelled: the estimated relative error of the sum. */
+interface Connected {
+  value: SignedLog;
+  error: number;
+}
+
+/** Relative rounding error of a double, times a margin for the few operations around each lgamma. */
+const ROUNDING = 4 * Number.EPSILON;
+
 /**
  * Abramowitz & Stegun 15.3.6, valid when m = c − a − b is not an integer:
  * 2F1(a,b;c;z) = Γ(c)Γ(m)/(Γ(c−a)Γ(c−b)) 2F1(a,b;1−m;1−z) + (1−z)^m Γ(c)Γ(−m)/(Γ(a)Γ(b)) 2F1(c−a,c−b;1+m;1−z).
+ * With large a, b, c and m near 0 the two terms are huge and nearly opposite (each log carries an error of about
+ * ε × Σ|ln Γ|), so the sum can lose most of its digits: the error estimate says how many.
  */
-function connection(a: number, b: number, c: number, z: number): SignedLog {
+function connection(a: number, b: number, c: number, z: number): Connected {
   const m = c - a - b;
   const y = 1 - z;
   const f1 = hyp2f1Series(a, b, 1 - m, y);
@@ -115,7 +126,10 @@ function connection(a: number, b: number, c: number, z: number): SignedLog {
   const g2 = gammaRatio(c, -m, a, b);
   const t1: SignedLog = { sign: (g1.sign * f1.sign) as -1 | 0 | 1, log: g1.log + f1.log };
   const t2: SignedLog = { sign: (g2.sign * f2.sign) as -1 | 0 | 1, log: g2.log + f2.log + m * Math.log(y) };
-  return signedAdd(t1, t2);
+  const value = signedAdd(t1, t2);
+  const magnitude = Math.abs(lgamma(c)) + Math.abs(lgamma(c - a)) + Math.abs(lgamma(c - b)) + Math.abs(lgamma(a)) + Math.abs(lgamma(b)) + 1;
+  const cancelled = value.sign === 0 ? Number.POSITIVE_INFINITY : Math.exp(Math.max(t1.log, t2.log) - value.log);
+  return { value, error: ROUNDING * magnitude * cancelled };
 }
 
 /** How close to an integer m may be before the connection formula is evaluated on either side and interpolated. */
@@ -126,13 +140,16 @@ const NODES = [-3, -1, 1, 3];
 
 /** Terms the power series may take above z = 0.9 before the connection formula is used instead. */
 const SERIES_AFFORDABLE = 50_000;
+/** The connection formula's estimated relative error above which the long series is taken instead, when it can be. */
+const CONNECTION_ERROR = 1e-10;
 
 /**
  * The Gaussian hypergeometric function 2F1(a, b; c; z) for real a, b, c (c not 0, −1, −2, …) and 0 ≤ z < 1, as a
  * signed log. The power series wherever it converges in reasonable time: always up to z = 0.9, and above while the
  * terms it needs — about the peak z(a+b−c−1)/(1−z) plus a tail of 40/(1−z) — stay under 50,000. Beyond (z very near
  * 1, or a + b − c large: a customer with many purchases) the 1 − z connection formula, whose series converge fast and
- * whose two terms do not cancel there, the (1 − z)^(c−a−b) one dominating.
+ * whose two terms usually do not cancel there, the (1 − z)^(c−a−b) one dominating. Where they do cancel (large a, b,
+ * c with c − a − b near 0) the series is summed after all, up to 2,000,000 terms.
  */
 export function hyp2f1(a: number, b: number, c: number, z: number): SignedLog {
   if (!(z >= 0 && z < 1)) throw new PredictError('invalid_options', `hyp2f1: z must be in [0, 1), got ${z}`);
@@ -140,7 +157,9 @@ export function hyp2f1(a: number, b: number, c: number, z: number): SignedLog {
   if (z === 0) return { sign: 1, log: 0 };
   const terms = (z * Math.max(0, a + b - c - 1) + 40) / (1 - z);
   if (z <= CONNECTION_ABOVE || terms <= SERIES_AFFORDABLE) return hyp2f1Series(a, b, c, z);
-  return hyp2f1Connection(a, b, c, z);
+  const near = connectionNear(a, b, c, z);
+  if (near.error > CONNECTION_ERROR && terms <= SERIES_MAX_TERMS) return hyp2f1Series(a, b, c, z);
+  return near.value;
 }
 
 /**
@@ -148,20 +167,23 @@ export function hyp2f1(a: number, b: number, c: number, z: number): SignedLog {
  * terms have poles that cancel: it is then evaluated at m = k ± 1e-4, k ± 3e-4 (moving c) and the value at m is the
  * cubic through those four (error ~ (3e-4)^4 × the fourth derivative, against ~4 digits lost to the cancellation).
  */
-export function hyp2f1Connection(a: number, b: number, c: number, z: number): SignedLog {
+function connectionNear(a: number, b: number, c: number, z: number): Connected {
   const m = c - a - b;
   const k = Math.round(m);
   if (Math.abs(m - k) >= NEAR_INTEGER) return connection(a, b, c, z);
   const at = NODES.map((u) => k + u * NEAR_INTEGER);
-  const values = at.map((mi) => connection(a, b, a + b + mi, z));
-  // Lagrange interpolation relative to the largest value, so values beyond a double's range stay finite.
-  const ref = Math.max(...values.map((v) => v.log));
+  const nodes = at.map((mi) => connection(a, b, a + b + mi, z));
+  // Lagrange interpolation relative to the largest value, so values beyond a double's range stay finite. The poles'
+  // cancellation at each node (a factor ~1/|mᵢ − k|) is expected; beyond it a node's error counts.
+  const ref = Math.max(...nodes.map((v) => v.value.log));
   let value = 0;
+  let error = 0;
   for (let i = 0; i < at.length; i++) {
     let weight = 1;
     for (let j = 0; j < at.length; j++) if (j !== i) weight *= (m - (at[j] as number)) / ((at[i] as number) - (at[j] as number));
-    const v = values[i] as SignedLog;
-    value += weight * signedValue({ sign: v.sign, log: v.log - ref });
+    const node = nodes[i] as Connected;
+    value += weight * signedValue({ sign: node.value.sign, log: node.value.log - ref });
+    error = Math.max(error, node.error * Math.abs((at[i] as number) - k));
   }
-  return { sign: value > 0 ? 1 : value < 0 ? -1 : 0, log: Math.log(Math.abs(value)) + ref };
+  return { value: { sign: value > 0 ? 1 : value < 0 ? -1 : 0, log: Math.log(Math.abs(value)) + ref }, error };
 }
