@@ -53,7 +53,12 @@ test('every message produced is consumed by both clients in every phase; one tab
     assert.ok(row, `no row ${phase} / ${measure} in:\n${run.stdout}`);
     return { kafkajs: Number(row[2]), platformatic: Number(row[3]) };
   };
-  assert.deepEqual(figure(/^produce /, 'messages in the topic after'), { kafkajs: n, platformatic: n });
+  // kafkajs's idempotent producer writes each message exactly once. @platformatic/kafka's loses none but may write some
+  // twice: after OUT_OF_ORDER_SEQUENCE_NUMBER it takes a new producer id and sends again, which the broker cannot
+  // deduplicate (seen once: 2,084 for 1,500). The bench prints what is in the topic; that is the comparison's finding.
+  const inTopic = figure(/^produce /, 'messages in the topic after');
+  assert.equal(inTopic.kafkajs, n);
+  assert.ok(inTopic.platformatic >= n, `@platformatic/kafka lost messages: ${inTopic.platformatic} of ${n} in the topic`);
   assert.deepEqual(figure(/^consume \(count only\)/, 'messages consumed'), { kafkajs: n, platformatic: n });
   assert.deepEqual(figure(/^consume, handler 2 ms/, 'messages consumed'), { kafkajs: n, platformatic: n });
   assert.deepEqual(figure(new RegExp(`^latency at ${rate}/s`), 'messages consumed'), { kafkajs: rate * seconds, platformatic: rate * seconds });
