@@ -3,6 +3,8 @@
  * acknowledgement: the next round has read new entries of a shard whose acknowledgement is then refused (another relay
  * took its lease meanwhile); it must not publish them. And an acknowledgement that fails makes the next round start
  * again from the stored cursors: the entries are published again (same event ids), none lost, every outbox drained.
+ * And entries that land in other shards just after XREAD BLOCK woke for one (the segmenter writes a chunk's shards one
+ * after another) are published in the same round.
  */
 import assert from 'node:assert/strict';
 import { afterAll, test } from 'vitest';
@@ -62,10 +64,12 @@ async function setup(name: string) {
   await real.connect();
   // What the relay publishes: the event ids, per send.
   const published: string[] = [];
+  const sends: number[] = [];
   const send = real.sendBatch.bind(real);
   real.sendBatch = async (batch) => {
     const r = await send(batch);
     for (const t of batch.topicMessages ?? []) for (const m of t.messages) published.push(String(m.key));
+    sends.push((batch.topicMessages ?? []).reduce((n, t) => n + t.messages.length, 0));
     return r;
   };
   const producer: Producer = real;
@@ -91,7 +95,7 @@ async function setup(name: string) {
     await leases.stop();
     await real.disconnect();
   };
-  return { writer, memberships, leaseRedis, pids, fill, leases, published, start, outboxes, close, shards };
+  return { writer, memberships, leaseRedis, pids, fill, leases, published, sends, start, outboxes, close, shards };
 }
 
 test('entries of a shard read while its last acknowledgement was in flight are not published once that acknowledgement is refused', async () => {
@@ -109,6 +113,8 @@ test('entries of a shard read while its last acknowledgement was in flight are n
     let reads = 0;
     const readOutbox = t.memberships.readOutbox.bind(t.memberships);
     t.memberships.readOutbox = async (o) => {
+      // the rounds' waiting reads (each round's follow-up read without a wait is not gated)
+      if (o.blockMs === null) return readOutbox(o);
       if (reads === 1) await filled.pass();
       const r = await readOutbox(o);
       if (r.length > 0) reads++;
@@ -165,6 +171,37 @@ test('an acknowledgement that fails while the next round reads: the next round s
       [...cursors.values()].every((c) => c !== '0-0'),
       'every cursor moved',
     );
+  } finally {
+    await t.close();
+  }
+});
+
+test("entries written to the other shards just after the relay woke for one shard's are published in the same round", async () => {
+  const t = await setup('seg-relay-gather');
+  try {
+    const readOutbox = t.memberships.readOutbox.bind(t.memberships);
+    let woke = false;
+    t.memberships.readOutbox = async (o) => {
+      const r = await readOutbox(o);
+      if (o.blockMs !== null && r.length > 0 && !woke) {
+        woke = true;
+        // The rest of the chunk lands (every other profile, most in other shards) after the wake, before the round
+        // publishes.
+        for (const pid of t.pids.slice(1)) await t.writer.apply(pid, 1, null, [entered('s1')]);
+      }
+      return r;
+    };
+    const relay = t.start();
+    try {
+      // One profile's entry first: the blocking read wakes for it.
+      await t.writer.apply(t.pids[0]!, 1, null, [entered('s1')]);
+      await waitUntil('every outbox drained', async () => (await t.outboxes()).every((o) => o.length === 0));
+    } finally {
+      await relay.stop();
+    }
+    assert.ok(woke, 'the blocking read woke with entries');
+    assert.deepEqual(t.sends, [t.pids.length], `one send of all ${t.pids.length} entries, not one per shard's arrival`);
+    assert.deepEqual([...t.published].sort(), [...t.pids].sort());
   } finally {
     await t.close();
   }

@@ -11,7 +11,7 @@ import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
 import { runLoop, type ShardWorkerDeps, type Worker } from './shard-worker.ts';
 import { accountOfMember } from './accounts.ts';
-import { membershipEventId } from './store/records.ts';
+import { membershipEventId, type OutboxEntry } from './store/records.ts';
 
 export interface RelayDeps extends ShardWorkerDeps {
   /** A connection of its own: XREAD BLOCK holds it. */
@@ -24,6 +24,15 @@ export interface RelayDeps extends ShardWorkerDeps {
 }
 
 export type Relay = Worker;
+
+/** Appends a follow-up read's entries to the first read's, per shard. */
+function mergeRead(into: { shard: number; entries: OutboxEntry[] }[], more: { shard: number; entries: OutboxEntry[] }[]): void {
+  for (const m of more) {
+    const known = into.find((x) => x.shard === m.shard);
+    if (known) known.entries.push(...m.entries);
+    else into.push(m);
+  }
+}
 
 export function startRelay(d: RelayDeps): Relay {
   const topic = d.topics['segment-membership-changed'].topic;
@@ -63,8 +72,21 @@ export function startRelay(d: RelayDeps): Relay {
     const from = new Map(shards.map((s) => [s, cursors.get(s)!.at]));
     const round = d.hops.start('relay_cycle');
     const reading = d.hops.start('relay_read');
-    const all = await d.memberships.readOutbox({ from, count: d.batch ?? 2000, blockMs: d.blockMs ?? 500, connection: d.blocking });
-    if (all.length > 0) reading();
+    const count = d.batch ?? 2000;
+    const all = await d.memberships.readOutbox({ from, count, blockMs: d.blockMs ?? 500, connection: d.blocking });
+    if (all.length > 0) {
+      // XREAD BLOCK answers as soon as one shard's outbox grows: the segmenter's write of the other shards of the same
+      // chunk (pipelined, landing microseconds later) would make a round of their own. One read without waiting
+      // gathers them into this round: one produce and one acknowledgement where there were two.
+      const after = new Map(from);
+      let read = 0;
+      for (const { shard, entries } of all) {
+        after.set(shard, entries[entries.length - 1]!.id);
+        read += entries.length;
+      }
+      if (read < count) mergeRead(all, await d.memberships.readOutbox({ from: after, count: count - read, blockMs: null, connection: d.blocking }));
+      reading();
+    }
     // The last round's acknowledgement first: a shard it refused (lease lapsed) is not published from here.
     await acked;
     const read = all.filter(({ shard }) => cursors.has(shard));

@@ -35,6 +35,8 @@ export interface InputRecord {
 export interface Arrivals {
   ids: (string | null)[];
   at: Float64Array;
+  /** Membership events only: "<segment> <change>" of each (latency per segment). */
+  labels?: string[];
 }
 
 /** What an observer reads from each message to name the input event it answers. */
@@ -136,12 +138,16 @@ async function observe(job: Extract<SegmentsJob, { role: 'observer' }>): Promise
   const of: Partial<Record<Observed, Arrivals>> = {};
   for (const [observed, { at, kept }] of seen) {
     const ids: (string | null)[] = [];
+    const labels: string[] = [];
     for (const k of kept) {
       if (k === null || typeof k === 'string') ids.push(k);
-      else if (observed === 'membership') ids.push((await registry.decode<{ trigger_event_id: string | null }>(k)).value.trigger_event_id);
-      else ids.push((await registry.decodeRaw<{ trigger_event_id: string | null }>(k)).value.trigger_event_id);
+      else if (observed === 'membership') {
+        const { value } = await registry.decode<{ trigger_event_id: string | null; segment_id: string; change: string }>(k);
+        ids.push(value.trigger_event_id);
+        labels.push(`${value.segment_id} ${value.change}`);
+      } else ids.push((await registry.decodeRaw<{ trigger_event_id: string | null }>(k)).value.trigger_event_id);
     }
-    of[observed] = { ids, at: Float64Array.from(at) };
+    of[observed] = { ids, at: Float64Array.from(at), ...(observed === 'membership' ? { labels } : {}) };
   }
   await report({ type: 'arrivals', of, cpuMs: cpuMs() - cpu0 });
 }

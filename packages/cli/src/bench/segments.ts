@@ -46,6 +46,36 @@ function joinArrivals(sent: Map<string, number>, arrivals: Arrivals | undefined)
 }
 
 /**
+ * Input → membership per segment and change, and the part after the input's profile change (its first arrival on
+ * profile-changes → the membership event): which segments the tail is in, and whether it is before or after the
+ * stitcher.
+ */
+function bySegment(sent: Map<string, number>, membership: Arrivals | undefined, changes: Arrivals | undefined): Record<string, string | number>[] {
+  const changed = new Map<string, number>();
+  changes?.ids.forEach((id, i) => {
+    if (id !== null && !changed.has(id)) changed.set(id, changes.at[i]!);
+  });
+  const groups = new Map<string, { total: number[]; after: number[] }>();
+  membership?.ids.forEach((id, i) => {
+    const at = id === null ? undefined : sent.get(id);
+    if (at === undefined) return;
+    const label = membership.labels?.[i] ?? '?';
+    let g = groups.get(label);
+    if (g === undefined) groups.set(label, (g = { total: [], after: [] }));
+    g.total.push(membership.at[i]! - at);
+    const c = changed.get(id!);
+    if (c !== undefined) g.after.push(membership.at[i]! - c);
+  });
+  return [...groups]
+    .sort((x, y) => y[1].total.length - x[1].total.length)
+    .map(([label, g]) => {
+      const t = summarize(g.total);
+      const a = summarize(g.after);
+      return { 'segment change': label, events: g.total.length, p50_ms: t.p50, p99_ms: t.p99, 'after its profile change p50/p99 ms': `${a.p50}/${a.p99}` };
+    });
+}
+
+/**
  * Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. The producer and
  * the observer (of membership events, profile changes and the raw input) are child processes (segments-child.ts).
  */
@@ -168,6 +198,8 @@ async function latencyAt(
     printCpu(`CPU while producing purchases at ${rate}/s`, cpu);
     process.stdout.write(`\nconsumer lag while producing purchases at ${rate}/s and draining (committed offsets against the topic's end):\n`);
     printTable(lagRows);
+    process.stdout.write(`\ninput → membership at ${rate}/s by segment and change:\n`);
+    printTable(bySegment(sent, of.membership, of.changes));
   }
   return {
     rate: produced.achievedRate,

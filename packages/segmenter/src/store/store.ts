@@ -16,7 +16,8 @@ export interface OutboxRead {
   /** The position after which each shard is read (its cursor, or the last id seen). */
   from: ReadonlyMap<number, string>;
   count: number;
-  blockMs: number;
+  /** The longest wait for a first entry; null: no wait (what is there now). */
+  blockMs: number | null;
   /** A connection of its own: XREAD BLOCK holds it for up to blockMs. */
   connection: Redis;
 }
@@ -167,7 +168,15 @@ export class MembershipStore {
   async readOutbox(o: OutboxRead): Promise<{ shard: number; entries: OutboxEntry[] }[]> {
     const shards = [...o.from.keys()];
     const keys = shards.map((s) => this.keys.shard(s).outbox);
-    const reply = (await o.connection.xread('COUNT', o.count, 'BLOCK', o.blockMs, 'STREAMS', ...keys, ...shards.map((s) => o.from.get(s)!))) as XReadReply;
+    const block = o.blockMs === null ? [] : ['BLOCK', o.blockMs];
+    const reply = (await o.connection.xread(
+      'COUNT',
+      o.count,
+      ...(block as ['BLOCK', number]),
+      'STREAMS',
+      ...keys,
+      ...shards.map((s) => o.from.get(s)!),
+    )) as XReadReply;
     return (reply ?? []).map(([key, entries]) => ({
       shard: shards[keys.indexOf(key)]!,
       entries: entries.map(([id, fields]) => ({ id, event: parseOutbox(fields) })),
