@@ -60,8 +60,8 @@ function bySegment(sent: Map<string, number>, membership: Arrivals | undefined, 
     const at = id === null ? undefined : sent.get(id);
     if (at === undefined) return;
     const label = membership.labels?.[i] ?? '?';
-    let g = groups.get(label);
-    if (g === undefined) groups.set(label, (g = { total: [], after: [] }));
+    const g = groups.get(label) ?? { total: [], after: [] };
+    groups.set(label, g);
     g.total.push(membership.at[i]! - at);
     const c = changed.get(id!);
     if (c !== undefined) g.after.push(membership.at[i]! - c);
