@@ -26,54 +26,12 @@ import { forkChild, stopGroups } from './children.ts';
 import { caughtUp, freePort, setup, sleep, startScript, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
-import type { Arrivals, InputRecord, SegmentsJob, SegmentsReport } from './segments-child.ts';
+import { bySegment, joinArrivals } from './arrivals.ts';
+import type { InputRecord, SegmentsJob, SegmentsReport } from './segments-child.ts';
 import { summarize } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./segments-child.ts', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor-service.ts', import.meta.url));
-
-/** Each send time joined with the arrival times of the messages that answer it: one latency per arrival. */
-function joinArrivals(sent: Map<string, number>, arrivals: Arrivals | undefined): { latencies: number[]; ids: Set<string> } {
-  const latencies: number[] = [];
-  const ids = new Set<string>();
-  arrivals?.ids.forEach((id, i) => {
-    const at = id === null ? undefined : sent.get(id);
-    if (at === undefined) return;
-    latencies.push(arrivals.at[i]! - at);
-    ids.add(id!);
-  });
-  return { latencies, ids };
-}
-
-/**
- * Input → membership per segment and change, and the part after the input's profile change (its first arrival on
- * profile-changes → the membership event): which segments the tail is in, and whether it is before or after the
- * stitcher.
- */
-function bySegment(sent: Map<string, number>, membership: Arrivals | undefined, changes: Arrivals | undefined): Record<string, string | number>[] {
-  const changed = new Map<string, number>();
-  changes?.ids.forEach((id, i) => {
-    if (id !== null && !changed.has(id)) changed.set(id, changes.at[i]!);
-  });
-  const groups = new Map<string, { total: number[]; after: number[] }>();
-  membership?.ids.forEach((id, i) => {
-    const at = id === null ? undefined : sent.get(id);
-    if (at === undefined) return;
-    const label = membership.labels?.[i] ?? '?';
-    const g = groups.get(label) ?? { total: [], after: [] };
-    groups.set(label, g);
-    g.total.push(membership.at[i]! - at);
-    const c = changed.get(id!);
-    if (c !== undefined) g.after.push(membership.at[i]! - c);
-  });
-  return [...groups]
-    .sort((x, y) => y[1].total.length - x[1].total.length)
-    .map(([label, g]) => {
-      const t = summarize(g.total);
-      const a = summarize(g.after);
-      return { 'segment change': label, events: g.total.length, p50_ms: t.p50, p99_ms: t.p99, 'after its profile change p50/p99 ms': `${a.p50}/${a.p99}` };
-    });
-}
 
 /**
  * Part 1: produce purchases at `rate` for `seconds`; latency to the membership events they trigger. The producer and
