@@ -5,7 +5,9 @@
  * lapsed meanwhile is left as it was), so a crash at any point republishes (same event ids) and never loses one.
  * A round's acknowledgement overlaps the next round's read (issue 12: ~20 % of a round at 1,000 events/s): the next
  * round reads after the cursors it expects, and publishes only once that acknowledgement is back, without the shards
- * it refused; if it failed, the round fails and the next one starts again from the stored cursors.
+ * it refused; if it failed, the round fails and the next one starts again from the stored cursors. A round that woke
+ * with entries reads once more without waiting, so that the shards a segmenter chunk wrote just after the first one
+ * are published in it, not in a round of their own (issue 12, eighth round: half the rounds at 1,000 events/s).
  */
 import type { HopTimer } from '@profile-stream/consumer-kit';
 import type { Redis } from 'ioredis';
@@ -79,12 +81,12 @@ export function startRelay(d: RelayDeps): Relay {
       // chunk (pipelined, landing microseconds later) would make a round of their own. One read without waiting
       // gathers them into this round: one produce and one acknowledgement where there were two.
       const after = new Map(from);
-      let read = 0;
+      let taken = 0;
       for (const { shard, entries } of all) {
         after.set(shard, entries[entries.length - 1]!.id);
-        read += entries.length;
+        taken += entries.length;
       }
-      if (read < count) mergeRead(all, await d.memberships.readOutbox({ from: after, count: count - read, blockMs: null, connection: d.blocking }));
+      if (taken < count) mergeRead(all, await d.memberships.readOutbox({ from: after, count: count - taken, blockMs: null, connection: d.blocking }));
       reading();
     }
     // The last round's acknowledgement first: a shard it refused (lease lapsed) is not published from here.
