@@ -1,7 +1,7 @@
 /** The profile-api service from its config: Redis, the profile store, the key store, the definitions, the HTTP server. */
 import { type Logger, serviceParts } from '@profile-stream/consumer-kit';
 import { createRedis, ProfileStore } from '@profile-stream/profile';
-import { MembershipStore, RfmFollower } from '@profile-stream/segmenter';
+import { checkShardsAtStart, MembershipStore, RfmFollower, segmentKeys } from '@profile-stream/segmenter';
 import { loadDefinitions, RfmVersions } from '@profile-stream/segments';
 import { profileChangeRecords } from '@profile-stream/stitcher';
 import { identifierHash } from '@profile-stream/warehouse/pii';
@@ -26,6 +26,12 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
   const { log, producer, registry, topics } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
+  // Member lists and memberships are read by shard: another count than the state's is refused (SEGMENTER_SHARDS).
+  const shardCheck = await checkShardsAtStart({ redis, key: segmentKeys(cfg.redisPrefix).shards, shards: cfg.shards, log }).catch(async (err: unknown) => {
+    redis.disconnect();
+    await producer.disconnect();
+    throw err;
+  });
   // A consent change is a fold, which trims the profile's de-duplication window to windowMs: the stitchers' window.
   const store = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: cfg.windowMs });
   // The RFM breakpoints the segmenter scores with (its current version), followed as it follows them; never re-scores.
@@ -80,6 +86,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     log,
     port,
     async stop() {
+      shardCheck.stop();
       await app.close(); // finishes in-flight requests
       await rfm.stop();
       await producer.disconnect();

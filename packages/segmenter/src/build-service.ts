@@ -15,6 +15,8 @@ import { createSegmenterMetrics } from './metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { RfmFollower } from './rfm.ts';
+import { segmentKeys } from './store/keys.ts';
+import { checkShardsAtStart, type ShardCheckOptions } from './store/placement.ts';
 import { MembershipStore } from './store/store.ts';
 
 export interface RunningSegmenter {
@@ -27,14 +29,30 @@ export interface RunningSegmenter {
   stop(): Promise<void>;
 }
 
-export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => number } = {}): Promise<RunningSegmenter> {
+export async function startSegmenter(
+  cfg: SegmenterConfig,
+  o: { now?: () => number; onShardMismatch?: ShardCheckOptions['onMismatch'] } = {},
+): Promise<RunningSegmenter> {
   const now = o.now ?? Date.now;
   // Definitions first: an invalid file stops the start with file, path and reason.
   const defs = await loadDefinitions(cfg.segmentsDir, { params: cfg.params, each: { tier: cfg.loyaltyTiers } });
   const { log, topics, kafka, producer, registry } = await serviceParts(cfg);
   const redis = createRedis(cfg.conn.redis.url);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection problem'));
-  const memberships = new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards });
+  // The shard count its state is placed with: another one refused (the start fails, or later the service ends).
+  const shardCheck = await checkShardsAtStart({
+    redis,
+    key: segmentKeys(cfg.redisPrefix).shards,
+    shards: cfg.shards,
+    log,
+    ...(o.onShardMismatch ? { onMismatch: o.onShardMismatch } : {}),
+  }).catch(async (err: unknown) => {
+    redis.disconnect();
+    await producer.disconnect();
+    throw err;
+  });
+  const placement = { prefix: cfg.redisPrefix, shards: cfg.shards, placed: shardCheck.checked };
+  const memberships = new MembershipStore(redis, placement);
   const profiles = new ProfileStore({ redis, prefix: cfg.redisPrefix, windowMs: 1, now });
   const kit = createKitMetrics(cfg.service);
   const metrics = createSegmenterMetrics(kit.registry);
@@ -62,6 +80,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
   const stops: (() => Promise<void>)[] = [
     () => {
       stopping = true;
+      shardCheck.stop();
       return recorded;
     },
   ];
@@ -113,7 +132,7 @@ export async function startSegmenter(cfg: SegmenterConfig, o: { now?: () => numb
   const workerRedis = shardWorkers ? redis.duplicate() : undefined;
   leaseRedis?.on('error', () => undefined);
   workerRedis?.on('error', () => undefined);
-  const workerStore = workerRedis ? new MembershipStore(workerRedis, { prefix: cfg.redisPrefix, shards: cfg.shards }) : memberships;
+  const workerStore = workerRedis ? new MembershipStore(workerRedis, placement) : memberships;
   const leases = (name: 'relay' | 'scheduler') =>
     new ShardLeases(leaseRedis!, {
       key: (s) => memberships.keys.shard(s).lease[name],

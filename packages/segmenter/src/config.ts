@@ -46,7 +46,10 @@ export const SEGMENTER_SETTINGS = {
   SEGMENTER_ROLES: setting(env.string(ROLES.join(',')).pipe(roles), 'which roles this segmenter process runs'),
   SEGMENTER_GROUP_ID: setting(env.string('profile-stream.segmenter'), 'consumer group of the evaluate role'),
   SEGMENTER_OPS_PORT: setting(env.opsPort(OPS_PORTS.segmenter), '`/health` and `/metrics` port (0 = any free port)'),
-  SEGMENTER_SHARDS: setting(env.int(16, 1, 4096), 'shards of the membership state, outbox and schedule (fixed for a deployment: state is placed by it)'),
+  SEGMENTER_SHARDS: setting(
+    env.int(16, 1, 4096),
+    'shards of the membership state, outbox and schedule (fixed for a deployment: state is placed by it; recorded in Redis at the first start, another count is refused)',
+  ),
   SEGMENTER_CHUNK_SIZE: setting(env.int(1000, 1, 100_000), 'changes per handled-and-committed chunk'),
   SEGMENTER_PARTITIONS_CONCURRENTLY: setting(env.int(6, 1, 1000), 'partitions handled at once'),
   SEGMENTER_TICK_MS: setting(env.int(100, 10, 60_000), 'how often the scheduler looks for due re-evaluations'),

@@ -7,6 +7,7 @@ export { backfill, retireDefinition, type BackfillProgress } from './backfill.ts
 export { currentDefinitions, definitionsFor, RfmFollower, type RfmBreakpoints, type RfmFollowerDeps } from './rfm.ts';
 export { fingerprintOf, forgetDefinition, recordDefinitions, recordedDefinitions, type RecordedDefinition } from './definitions.ts';
 export { MembershipStore } from './store/store.ts';
+export { checkShardsAtStart, recordShards, type ShardCheck, type ShardCheckOptions } from './store/placement.ts';
 export { segmentKeys, shardOf, type SegmentKeys, type ShardKeys } from './store/keys.ts';
 export {
   membershipEventId,

@@ -17,7 +17,9 @@ import {
   MembershipStore,
   recordDefinitions,
   recordedDefinitions,
+  recordShards,
   retireDefinition,
+  segmentKeys,
   type SegmenterConfig,
 } from '@profile-stream/segmenter';
 import { connectRedis } from '../clients.ts';
@@ -37,6 +39,11 @@ async function open(): Promise<Opened> {
   const cfg = loadSegmenterConfig(cliContext('segments').env);
   const loaded = await loadDefinitions(cfg.segmentsDir, { params: cfg.params, each: { tier: cfg.loyaltyTiers } });
   const redis = await connectRedis(cfg.conn.redis.url);
+  // Sizes, backfills and retirements read and write by shard: refused with another count than the state's.
+  await recordShards(redis, segmentKeys(cfg.redisPrefix).shards, cfg.shards).catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
+  });
   return {
     cfg,
     defs: await currentDefinitions(loaded, cfg.rfmBreakpoints, new RfmVersions(redis, cfg.redisPrefix)),

@@ -12,6 +12,7 @@
  *   <prefix>seg:{seg:<s>}:outbox:lease   the relay instance that owns the shard (leases.ts)
  *   <prefix>seg:{seg:<s>}:due:lease      the scheduler instance that owns the shard
  *   <prefix>seg:defs                     HASH segment id → JSON of the definition version in use (definitions.ts)
+ *   <prefix>seg:shards                   the shard count the state is placed with (SEGMENTER_SHARDS; placement.ts)
  */
 
 /** FNV-1a over the profile id: the shard of its segment state. */
@@ -40,6 +41,8 @@ export interface ShardKeys {
 export interface SegmentKeys {
   shard(s: number): ShardKeys;
   defs: string;
+  /** The shard count the state is placed with (placement.ts). */
+  shards: string;
 }
 
 export function segmentKeys(prefix: string): SegmentKeys {
@@ -57,5 +60,6 @@ export function segmentKeys(prefix: string): SegmentKeys {
       };
     },
     defs: `${prefix}seg:defs`,
+    shards: `${prefix}seg:shards`,
   };
 }

@@ -35,10 +35,15 @@ export class MembershipStore {
   private readonly scripts: MembershipScripts;
   private readonly written: WrittenStates;
   private readonly remember: boolean;
+  private readonly placed: Promise<void> | undefined;
 
-  /** `remember: false`: every evaluation is sent whole (the reference a test compares the partial sends with). */
-  constructor(redis: Redis, o: { prefix: string; shards: number; remember?: boolean }) {
+  /**
+   * `remember: false`: every evaluation is sent whole (the reference a test compares the partial sends with).
+   * `placed`: writes wait for it (a service's check of its shard count, placement.ts) and fail as it fails.
+   */
+  constructor(redis: Redis, o: { prefix: string; shards: number; remember?: boolean; placed?: Promise<void> }) {
     this.redis = redis;
+    this.placed = o.placed;
     this.keys = segmentKeys(o.prefix);
     this.shards = o.shards;
     this.scripts = membershipScripts(redis);
@@ -71,6 +76,7 @@ export class MembershipStore {
    */
   async applyMany(evaluations: readonly Evaluation[]): Promise<ApplyResult[]> {
     if (evaluations.length === 0) return [];
+    if (this.placed) await this.placed;
     const counts = new Map<string, number>();
     for (const e of evaluations) counts.set(e.pid, (counts.get(e.pid) ?? 0) + 1);
     const plans = evaluations.map((e) => this.written.plan(e, !this.remember || counts.get(e.pid)! > 1));
@@ -133,6 +139,7 @@ export class MembershipStore {
 
   /** The profile leaves every segment (merged into `survivor`, or erased) and is marked dead. Returns exits. */
   async retire(pid: string, how: { merged_into: string } | { erased: true }, occurredAt: number, trigger: string | null): Promise<number> {
+    if (this.placed) await this.placed;
     const k = this.shardKeys(pid);
     const [mark, reason] = 'merged_into' in how ? [`merged:${how.merged_into}`, 'profile_merged'] : ['erased', 'profile_erased'];
     return this.scripts.retire([k.state, k.outbox, k.due], [pid, mark, reason, Math.round(occurredAt), trigger ?? '', k.membersPrefix]);
