@@ -246,3 +246,25 @@ test('an interrupted benchmark stops the service processes it started (SIGINT an
     assert.deepEqual(services.filter(alive), [], `no service outlives the bench after ${sig}`);
   }
 });
+
+test('stack provision with another TOPIC_PARTITIONS than existing topics have: reported, naming the setting, and the topics kept', async () => {
+  const other = runCli(['stack', 'provision'], { env: { ...env.childEnv, TOPIC_PARTITIONS: '2' } });
+  assert.equal(other.status, 0, other.stderr);
+  const line = other.stdout.split('\n').find((l) => l.startsWith('partition counts kept'));
+  assert.ok(line, other.stdout);
+  assert.match(line, /TOPIC_PARTITIONS applies to topics created from now on/);
+  for (const t of [env.topics.purchases.topic, env.topics['profile-changes'].topic]) assert.ok(line.includes(`${t} 6`), line);
+  assert.ok(!line.includes('.dlq'), 'a DLQ has the partitions it was created with (1)');
+  assert.match(other.stderr, /TOPIC_PARTITIONS=2 applies to topics created from now on/);
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [env.topics.purchases.topic] });
+    assert.equal(topics[0]!.partitions.length, 6);
+  } finally {
+    await admin.disconnect();
+  }
+  const same = runCli(['stack', 'provision'], { env: env.childEnv });
+  assert.equal(same.status, 0, same.stderr);
+  assert.doesNotMatch(same.stdout, /partition counts kept/);
+});

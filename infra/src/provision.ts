@@ -76,6 +76,30 @@ export interface ProvisionResult {
   createdTopics: string[];
   /** Existing topics whose overrides were changed to the policy. */
   alignedTopics: string[];
+  /** Existing topics with another partition count than TOPIC_PARTITIONS (kept: see `partitionMismatches`). */
+  otherPartitions: { topic: string; partitions: number }[];
+}
+
+/**
+ * Existing topics whose partition count is not the spec's. They are reported, never changed: a key's partition is
+ * hash(key) mod count, so more partitions would put a profile's later records beside, not after, its earlier ones,
+ * and `profile-changes`' compaction, which removes an erased profile's earlier records, only supersedes records
+ * in the same partition. The count is chosen when a deployment's topics are created.
+ */
+export async function partitionMismatches(kafka: KafkaClient, specs: readonly KafkaTopicSpec[]): Promise<{ topic: string; partitions: number }[]> {
+  if (specs.length === 0) return [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+    const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+    return specs.flatMap((s) => {
+      const n = counts.get(s.topic);
+      return n === undefined || n === s.partitions ? [] : [{ topic: s.topic, partitions: n }];
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export function topicSpecs(topics: TopicTable, partitions: number, policy: TopicPolicy = DEFAULT_TOPIC_POLICY): KafkaTopicSpec[] {
@@ -103,7 +127,16 @@ export async function provision(conn: Connections, topics: TopicTable, log: Logg
     specs.filter((s) => !createdTopics.includes(s.topic)),
   );
   if (alignedTopics.length) log.info({ topics: alignedTopics }, 'topic configs aligned with the retention settings');
-  return { subjects: subjects.map((s) => ({ subject: s.subject, id: s.id })), createdTopics, alignedTopics };
+  const otherPartitions = await partitionMismatches(
+    kafka,
+    specs.filter((s) => !createdTopics.includes(s.topic)),
+  );
+  if (otherPartitions.length)
+    log.warn(
+      { topics: otherPartitions, TOPIC_PARTITIONS: conn.partitions },
+      `TOPIC_PARTITIONS=${conn.partitions} applies to topics created from now on: ${otherPartitions.map((t) => `${t.topic} has ${t.partitions}`).join(', ')} (kept: a topic's partition count is chosen when it is created)`,
+    );
+  return { subjects: subjects.map((s) => ({ subject: s.subject, id: s.id })), createdTopics, alignedTopics, otherPartitions };
 }
 
 /** One topic's retention as the broker applies it (its overrides, or the broker's defaults). */

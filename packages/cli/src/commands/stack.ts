@@ -87,6 +87,10 @@ function printProvisioned(p: ProvisionResult, sayAllExist: boolean): void {
   if (p.createdTopics.length) process.stdout.write(`created topics: ${p.createdTopics.join(' ')}\n`);
   else if (sayAllExist) process.stdout.write('all topics exist\n');
   if (p.alignedTopics.length) process.stdout.write(`topic configs aligned with the retention settings: ${p.alignedTopics.join(' ')}\n`);
+  if (p.otherPartitions.length)
+    process.stdout.write(
+      `partition counts kept (TOPIC_PARTITIONS applies to topics created from now on): ${p.otherPartitions.map((t) => `${t.topic} ${t.partitions}`).join(' ')}\n`,
+    );
 }
 
 function topicRow(t: TopicRetention): Record<string, string> {
