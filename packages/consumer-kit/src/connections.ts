@@ -39,7 +39,10 @@ export const CONNECTION_SETTINGS = {
   ),
   REDIS_PORT: setting(env.port(6379), 'port of the local Redis'),
   CLICKHOUSE_URL: setting(env.url(), '`http(s)://user:pass@host:8123/db` of a ClickHouse server or cluster', 'unset: embedded chDB'),
-  TOPIC_PARTITIONS: setting(env.int(6, 1, 10_000), 'partitions of topics that `stack up`/`provision` creates'),
+  TOPIC_PARTITIONS: setting(
+    env.int(6, 1, 10_000),
+    'partitions of topics that `stack up`/`provision` creates (existing topics keep theirs): at most this many instances of a service share the work; each partition costs the broker and every consumer per request, so one instance per service on a small machine runs cheaper on 2 (see *Benchmarks*)',
+  ),
   PS_DATA_DIR: setting(env.optionalString(), 'data, logs and pid files of the local stack, chDB data', '`.data` in the repository'),
   PS_CACHE_DIR: setting(env.optionalString(), 'downloaded Kafka jars, the built registry binary, the Compose CLI', '`~/.cache/profile-stream`'),
 };
