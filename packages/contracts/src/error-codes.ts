@@ -18,7 +18,8 @@ export const ERROR_CODES = {
   config_invalid: {
     retriable: false,
     source: 'every service and the CLI (config, `run`, `segments show/backfill`)',
-    meaning: 'a setting is malformed, or an argument names a service or segment that does not exist; the message names the variable',
+    meaning:
+      'a setting is malformed, contradicts the deployment’s state (`SEGMENTER_SHARDS` against the count its memberships are placed with), or an argument names a service or segment that does not exist; the message names the variable',
   },
   invalid_options: {
     retriable: false,
