@@ -54,6 +54,18 @@ async function laterRedis(): Promise<{ url: string; open(): Promise<void> }> {
   };
 }
 
+/** A fresh prefix whose count is `recorded` (if given), and a connection to a Redis that answers once `open()`ed. */
+async function notAnswering(recorded?: number) {
+  const prefix = newPrefix();
+  const key = segmentKeys(prefix).shards;
+  if (recorded !== undefined) await redis.set(key, String(recorded));
+  const later = await laterRedis();
+  const conn = createRedis(later.url);
+  conn.on('error', () => undefined);
+  clients.push(conn);
+  return { prefix, key, conn, open: later.open };
+}
+
 test('the first contact records the count; the same count passes; another is refused naming SEGMENTER_SHARDS and the recorded count', async () => {
   const key = segmentKeys(newPrefix()).shards;
   await recordShards(redis, key, 4);
@@ -72,13 +84,7 @@ test('the first contact records the count; the same count passes; another is ref
 });
 
 test('Redis not answering at the start: the start goes on, writes wait for the check, and pass once the count matches', async () => {
-  const prefix = newPrefix();
-  const key = segmentKeys(prefix).shards;
-  await redis.set(key, '4');
-  const later = await laterRedis();
-  const conn = createRedis(later.url);
-  conn.on('error', () => undefined);
-  clients.push(conn);
+  const { prefix, key, conn, open } = await notAnswering(4);
   const check = await checkShardsAtStart({ redis: conn, key, shards: 4, log, retryMs: () => 50, onMismatch: () => assert.fail('no mismatch here') });
   const store = new MembershipStore(conn, { prefix, shards: 4, placed: check.checked });
   let applied = false;
@@ -88,7 +94,7 @@ test('Redis not answering at the start: the start goes on, writes wait for the c
   });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(applied, false, 'a write went ahead before the shard count was checked');
-  await later.open();
+  await open();
   await check.checked;
   const result = await write;
   assert.deepEqual(result, { kind: 'ok', emitted: 1 });
@@ -98,13 +104,7 @@ test('Redis not answering at the start: the start goes on, writes wait for the c
 });
 
 test('Redis not answering at the start, another count found once it answers: writes refused (retriable), the mismatch reported', async () => {
-  const prefix = newPrefix();
-  const key = segmentKeys(prefix).shards;
-  await redis.set(key, '16');
-  const later = await laterRedis();
-  const conn = createRedis(later.url);
-  conn.on('error', () => undefined);
-  clients.push(conn);
+  const { prefix, key, conn, open } = await notAnswering(16);
   let reported: ConfigError | undefined;
   const check = await checkShardsAtStart({
     redis: conn,
@@ -121,7 +121,7 @@ test('Redis not answering at the start, another count found once it answers: wri
     () => assert.fail('a write went ahead with another shard count'),
     (e: unknown) => e,
   );
-  await later.open();
+  await open();
   const err = await write;
   assert.equal(codeOf(err), 'dependency_unavailable');
   assert.ok(isRetriable(err), 'a refused write is retried, never a dead letter');
@@ -131,12 +131,8 @@ test('Redis not answering at the start, another count found once it answers: wri
 });
 
 test('stopped before Redis answers: waiting writes fail retriably, nothing is recorded', async () => {
-  const prefix = newPrefix();
-  const later = await laterRedis();
-  const conn = createRedis(later.url);
-  conn.on('error', () => undefined);
-  clients.push(conn);
-  const check = await checkShardsAtStart({ redis: conn, key: segmentKeys(prefix).shards, shards: 4, log, retryMs: () => 50 });
+  const { prefix, key, conn } = await notAnswering();
+  const check = await checkShardsAtStart({ redis: conn, key, shards: 4, log, retryMs: () => 50 });
   const store = new MembershipStore(conn, { prefix, shards: 4, placed: check.checked });
   const write = store.retire('p-1', { erased: true }, 1, null).then(
     () => assert.fail('a write went ahead unchecked'),
@@ -146,5 +142,5 @@ test('stopped before Redis answers: waiting writes fail retriably, nothing is re
   const err = await write;
   assert.equal(codeOf(err), 'dependency_unavailable');
   assert.ok(isRetriable(err));
-  assert.equal(await redis.exists(segmentKeys(prefix).shards), 0);
+  assert.equal(await redis.exists(key), 0);
 });
