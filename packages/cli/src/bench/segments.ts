@@ -25,6 +25,7 @@ import type { ChildProcess } from 'node:child_process';
 import { forkChild, stopGroups } from './children.ts';
 import { caughtUp, freePort, setup, sleep, startScript, startService, teardown, waitForGroup, type Bench } from './harness.ts';
 import { sampleLag } from './lag.ts';
+import { checkLoadSize, loadCustomers } from './load-size.ts';
 import { printCpu, printHops, startProbe, type ProbedService } from './probe.ts';
 import { bySegment, joinArrivals } from './arrivals.ts';
 import type { InputRecord, SegmentsJob, SegmentsReport } from './segments-child.ts';
@@ -81,9 +82,9 @@ async function latencyAt(
   // Generated and encoded before the clock starts, so the producer only sends.
   const total = rate * seconds;
   const prepared: InputRecord[] = [];
-  // A generated day has ~0.2 purchases per customer: enough customers for `seconds` at the rate.
+  // Enough customers for `seconds` at the rate (load-size.ts).
   // companyShare: B2B contacts' events carry an account, which costs the stitcher its accounts hop (issue 15's budget)
-  const gen = { seed, customers: total * 6, days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 };
+  const gen = { seed, customers: loadCustomers(total), days: 1, start: Date.now() - 86_400_000, malformedRate: 0, junkRate: 0, duplicateRate: 0 };
   // loyalty: the generated day's loyalty events too (members' earns and redemptions among their purchases), on their
   // own topic as they come, part of the `rate` but not timed (issue 15's budget: the same input rate, with loyalty)
   for (const r of generate({ ...gen, ...(companyShare === undefined ? {} : { companyShare }), ...(loyalty ? { loyaltyShare: 0.3 } : {}) })) {
@@ -302,6 +303,7 @@ export async function benchSegments(
     loyaltyOnPurchases?: boolean;
   },
 ): Promise<void> {
+  checkLoadSize(o.rates, o.seconds, o.warmup ?? 5);
   const b = await setup(ctx, 'seg');
   try {
     const ports = { stitcher: await freePort(), segmenter: await freePort() };
