@@ -54,6 +54,42 @@ async function laterRedis(): Promise<{ url: string; open(): Promise<void> }> {
   };
 }
 
+/** A Redis that accepts connections and answers nothing until `release()`: then it forwards what it held, and all after. */
+async function stalledRedis(): Promise<{ url: string; release(): void }> {
+  const held: { client: Socket; chunks: Buffer[] }[] = [];
+  let released = false;
+  const forward = (h: { client: Socket; chunks: Buffer[] }) => {
+    const upstream = connect(Number(url.port || 6379), url.hostname);
+    sockets.push(upstream);
+    for (const c of h.chunks) upstream.write(c);
+    h.client.on('data', (b) => upstream.write(b));
+    upstream.pipe(h.client);
+    upstream.on('error', () => h.client.destroy());
+  };
+  const server = createServer((client) => {
+    sockets.push(client);
+    client.on('error', () => undefined);
+    const h = { client, chunks: [] as Buffer[] };
+    if (released) return forward(h);
+    client.on('data', (b) => {
+      if (!released) h.chunks.push(b);
+    });
+    held.push(h);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    release() {
+      released = true;
+      for (const h of held) {
+        h.client.removeAllListeners('data');
+        forward(h);
+      }
+    },
+  };
+}
+
 /** A fresh prefix whose count is `recorded` (if given), and a connection to a Redis that answers once `open()`ed. */
 async function notAnswering(recorded?: number) {
   const prefix = newPrefix();
@@ -143,4 +179,30 @@ test('stopped before Redis answers: waiting writes fail retriably, nothing is re
   assert.equal(codeOf(err), 'dependency_unavailable');
   assert.ok(isRetriable(err));
   assert.equal(await redis.exists(key), 0);
+});
+
+test('Redis accepting connections but not answering at the start: the start goes on after firstWaitMs, writes wait, pass once it answers', async () => {
+  const prefix = newPrefix();
+  const key = segmentKeys(prefix).shards;
+  await redis.set(key, '4');
+  const stalled = await stalledRedis();
+  const conn = createRedis(stalled.url);
+  conn.on('error', () => undefined);
+  clients.push(conn);
+  const t0 = performance.now();
+  const check = await checkShardsAtStart({ redis: conn, key, shards: 4, log, firstWaitMs: 200, retryMs: () => 50 });
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 190 && waited < 2000, `the start waited ${waited} ms`);
+  const store = new MembershipStore(conn, { prefix, shards: 4, placed: check.checked });
+  let applied = false;
+  const write = store.apply('p-1', 1, 'e-1', [enter]).then((r) => {
+    applied = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(applied, false, 'a write went ahead before the shard count was checked');
+  stalled.release();
+  await check.checked;
+  assert.deepEqual(await write, { kind: 'ok', emitted: 1 });
+  check.stop();
 });

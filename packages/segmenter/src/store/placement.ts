@@ -39,6 +39,8 @@ export interface ShardCheckOptions {
   log: Logger;
   /** A mismatch found in the background (Redis came up after the start). Default: logged, the process exits 1. */
   onMismatch?: (err: ConfigError) => void;
+  /** How long the start waits for the first answer (default 2 s); then the check goes on in the background. */
+  firstWaitMs?: number;
   /** Waits between background attempts (default: 250 ms, growing to 2 s). */
   retryMs?: (attempt: number) => number;
 }
@@ -48,13 +50,21 @@ export interface ShardCheckOptions {
  * starts the background check. The returned `checked` is what the store's writes wait for.
  */
 export async function checkShardsAtStart(o: ShardCheckOptions): Promise<ShardCheck> {
-  try {
-    await recordShards(o.redis, o.key, o.shards);
-    return { checked: Promise.resolve(), stop: () => undefined };
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    o.log.warn({ err: errorMessage(err), code: codeOf(err) }, 'redis not reachable yet: SEGMENTER_SHARDS is checked once it answers');
-  }
+  // The first attempt waits at most firstWaitMs: a Redis that accepts connections and does not answer must not hold
+  // the start either (the attempt, still pending, settles into nothing: the background check asks again).
+  const attempt = recordShards(o.redis, o.key, o.shards).then(
+    () => 'ok' as const,
+    (err: unknown) => err,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([attempt, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), o.firstWaitMs ?? 2000)))]);
+  clearTimeout(timer);
+  if (first === 'ok') return { checked: Promise.resolve(), stop: () => undefined };
+  if (first instanceof ConfigError) throw first;
+  o.log.warn(
+    first === 'slow' ? { waitedMs: o.firstWaitMs ?? 2000 } : { err: errorMessage(first), code: codeOf(first) },
+    'redis not answering yet: SEGMENTER_SHARDS is checked once it answers',
+  );
   const onMismatch =
     o.onMismatch ??
     ((err: ConfigError) => {
