@@ -50,7 +50,7 @@ export async function startProfileApi(cfg: ProfileApiConfig): Promise<RunningPro
     prefix: cfg.redisPrefix,
     store,
     keys: new ApiKeyStore({ redis, prefix: cfg.redisPrefix, cacheMs: cfg.keyCacheMs }),
-    memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards }),
+    memberships: new MembershipStore(redis, { prefix: cfg.redisPrefix, shards: cfg.shards, placed: shardCheck.checked }),
     defs,
     current: () => rfm.defs,
     normalise: { defaultRegion: cfg.defaultRegion, blocklist: new Set(cfg.junkIds) },

@@ -124,16 +124,23 @@ test('Redis not answering at the start: the start goes on, writes wait for the c
   const check = await checkShardsAtStart({ redis: conn, key, shards: 4, log, retryMs: () => 50, onMismatch: () => assert.fail('no mismatch here') });
   const store = new MembershipStore(conn, { prefix, shards: 4, placed: check.checked });
   let applied = false;
+  let listed = false;
   const write = store.apply('p-1', 1, 'e-1', [enter]).then((r) => {
     applied = true;
     return r;
   });
+  const listing = store.size('seg-a').then((r) => {
+    listed = true;
+    return r;
+  });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(applied, false, 'a write went ahead before the shard count was checked');
+  assert.equal(listed, false, 'a member list was read before the shard count was checked');
   await open();
   await check.checked;
   const result = await write;
   assert.deepEqual(result, { kind: 'ok', emitted: 1 });
+  assert.ok((await listing).members <= 1);
   assert.equal((await store.read('p-1')).segments.get('seg-a')?.member, true);
   check.stop(); // after the check: nothing changes
   await store.apply('p-1', 2, 'e-2', []);

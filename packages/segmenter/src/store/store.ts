@@ -39,7 +39,8 @@ export class MembershipStore {
 
   /**
    * `remember: false`: every evaluation is sent whole (the reference a test compares the partial sends with).
-   * `placed`: writes wait for it (a service's check of its shard count, placement.ts) and fail as it fails.
+   * `placed`: writes and the reads that answer users (a member's state, member lists, sizes) wait for it (a service's
+   * check of its shard count, placement.ts) and fail as it fails.
    */
   constructor(redis: Redis, o: { prefix: string; shards: number; remember?: boolean; placed?: Promise<void> }) {
     this.redis = redis;
@@ -146,6 +147,7 @@ export class MembershipStore {
   }
 
   async read(pid: string): Promise<MembershipState> {
+    if (this.placed) await this.placed;
     const h = await this.redis.hgetall(this.shardKeys(pid).state);
     const segments = new Map<string, StoredMembership>();
     const due = new Map<string, number>();
@@ -272,6 +274,7 @@ export class MembershipStore {
 
   /** Every member of a segment, over all shards. */
   async members(segment: string): Promise<string[]> {
+    if (this.placed) await this.placed;
     const ids: string[] = [];
     for (let s = 0; s < this.shards; s++) ids.push(...(await this.redis.smembers(this.keys.shard(s).members(segment))));
     return ids;
@@ -279,12 +282,14 @@ export class MembershipStore {
 
   /** One SSCAN step over a segment's members in one shard: cursor '0' starts, a next cursor of '0' ends the shard. */
   async scanMembers(segment: string, shard: number, cursor: string, count: number): Promise<{ next: string; members: string[] }> {
+    if (this.placed) await this.placed;
     const [next, members] = await this.redis.sscan(this.keys.shard(shard).members(segment), cursor, 'COUNT', count);
     return { next, members };
   }
 
   /** Members of a segment over all shards (count), and up to `sample` member ids. */
   async size(segment: string, sample = 0): Promise<{ members: number; sample: string[] }> {
+    if (this.placed) await this.placed;
     const pipe = this.redis.pipeline();
     for (let s = 0; s < this.shards; s++) pipe.scard(this.keys.shard(s).members(segment));
     const r = (await pipe.exec()) ?? [];
