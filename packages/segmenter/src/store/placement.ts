@@ -7,8 +7,8 @@
  * start with it (nothing before could tell which count its state was placed with).
  *
  * A service checks at its start. Redis not answering then does not stop the start (every role waits for Redis by
- * itself): the check goes on in the background, the store's writes wait for it, and a count found different then
- * ends the service (`onMismatch`).
+ * itself): the check goes on in the background, the store's writes and member reads wait for it, and a count found
+ * different then ends the service (`onMismatch`).
  */
 import type { Redis } from 'ioredis';
 import { ConfigError, type Logger, ProfileStreamError } from '@profile-stream/consumer-kit';
@@ -47,17 +47,17 @@ export interface ShardCheckOptions {
 
 /**
  * The check at a service's start: a mismatch throws (the start fails with the setting's name); Redis not answering
- * starts the background check. The returned `checked` is what the store's writes wait for.
+ * starts the background check. The returned `checked` is what the store's writes and member reads wait for.
  */
 export async function checkShardsAtStart(o: ShardCheckOptions): Promise<ShardCheck> {
   // The first attempt waits at most firstWaitMs: a Redis that accepts connections and does not answer must not hold
   // the start either (the attempt, still pending, settles into nothing: the background check asks again).
-  const attempt = recordShards(o.redis, o.key, o.shards).then(
+  const firstAttempt = recordShards(o.redis, o.key, o.shards).then(
     () => 'ok' as const,
     (err: unknown) => err,
   );
   let timer: NodeJS.Timeout | undefined;
-  const first = await Promise.race([attempt, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), o.firstWaitMs ?? 2000)))]);
+  const first = await Promise.race([firstAttempt, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), o.firstWaitMs ?? 2000)))]);
   clearTimeout(timer);
   if (first === 'ok') return { checked: Promise.resolve(), stop: () => undefined };
   if (first instanceof ConfigError) throw first;
@@ -88,8 +88,8 @@ export async function checkShardsAtStart(o: ShardCheckOptions): Promise<ShardChe
         return;
       } catch (err) {
         if (err instanceof ConfigError) {
-          // The writes waiting for the check fail as Redis being down does (retried, never a dead letter).
-          settle.reject(new ProfileStreamError('dependency_unavailable', `writes refused: ${err.message}`, { cause: err }));
+          // What waits for the check fails as Redis being down does (retried, never a dead letter).
+          settle.reject(new ProfileStreamError('dependency_unavailable', `refused: ${err.message}`, { cause: err }));
           if (!stopped) onMismatch(err);
           return;
         }
