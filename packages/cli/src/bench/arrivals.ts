@@ -5,15 +5,21 @@
 import type { Arrivals } from './segments-child.ts';
 import { summarize } from './stats.ts';
 
+/** Calls `each` for every arrival whose id was sent: its index in `arrivals`, its id and its latency. */
+function eachJoined(sent: Map<string, number>, arrivals: Arrivals | undefined, each: (i: number, id: string, latency: number) => void): void {
+  arrivals?.ids.forEach((id, i) => {
+    const at = id === null ? undefined : sent.get(id);
+    if (at !== undefined) each(i, id!, arrivals.at[i]! - at);
+  });
+}
+
 /** Each send time joined with the arrival times of the messages that answer it: one latency per arrival. */
 export function joinArrivals(sent: Map<string, number>, arrivals: Arrivals | undefined): { latencies: number[]; ids: Set<string> } {
   const latencies: number[] = [];
   const ids = new Set<string>();
-  arrivals?.ids.forEach((id, i) => {
-    const at = id === null ? undefined : sent.get(id);
-    if (at === undefined) return;
-    latencies.push(arrivals.at[i]! - at);
-    ids.add(id!);
+  eachJoined(sent, arrivals, (_, id, latency) => {
+    latencies.push(latency);
+    ids.add(id);
   });
   return { latencies, ids };
 }
@@ -29,15 +35,13 @@ export function bySegment(sent: Map<string, number>, membership: Arrivals | unde
     if (id !== null && !changed.has(id)) changed.set(id, changes.at[i]!);
   });
   const groups = new Map<string, { total: number[]; after: number[] }>();
-  membership?.ids.forEach((id, i) => {
-    const at = id === null ? undefined : sent.get(id);
-    if (at === undefined) return;
-    const label = membership.labels?.[i] ?? '?';
+  eachJoined(sent, membership, (i, id, latency) => {
+    const label = membership!.labels?.[i] ?? '?';
     const g = groups.get(label) ?? { total: [], after: [] };
     groups.set(label, g);
-    g.total.push(membership.at[i]! - at);
-    const c = changed.get(id!);
-    if (c !== undefined) g.after.push(membership.at[i]! - c);
+    g.total.push(latency);
+    const c = changed.get(id);
+    if (c !== undefined) g.after.push(membership!.at[i]! - c);
   });
   return [...groups]
     .sort((x, y) => y[1].total.length - x[1].total.length)

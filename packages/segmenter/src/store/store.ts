@@ -35,7 +35,7 @@ export class MembershipStore {
   private readonly scripts: MembershipScripts;
   private readonly written: WrittenStates;
   private readonly remember: boolean;
-  private readonly placed: Promise<void> | undefined;
+  private readonly placed: Promise<void>;
 
   /**
    * `remember: false`: every evaluation is sent whole (the reference a test compares the partial sends with).
@@ -44,7 +44,7 @@ export class MembershipStore {
    */
   constructor(redis: Redis, o: { prefix: string; shards: number; remember?: boolean; placed?: Promise<void> }) {
     this.redis = redis;
-    this.placed = o.placed;
+    this.placed = o.placed ?? Promise.resolve();
     this.keys = segmentKeys(o.prefix);
     this.shards = o.shards;
     this.scripts = membershipScripts(redis);
@@ -77,7 +77,7 @@ export class MembershipStore {
    */
   async applyMany(evaluations: readonly Evaluation[]): Promise<ApplyResult[]> {
     if (evaluations.length === 0) return [];
-    if (this.placed) await this.placed;
+    await this.placed;
     const counts = new Map<string, number>();
     for (const e of evaluations) counts.set(e.pid, (counts.get(e.pid) ?? 0) + 1);
     const plans = evaluations.map((e) => this.written.plan(e, !this.remember || counts.get(e.pid)! > 1));
@@ -140,14 +140,14 @@ export class MembershipStore {
 
   /** The profile leaves every segment (merged into `survivor`, or erased) and is marked dead. Returns exits. */
   async retire(pid: string, how: { merged_into: string } | { erased: true }, occurredAt: number, trigger: string | null): Promise<number> {
-    if (this.placed) await this.placed;
+    await this.placed;
     const k = this.shardKeys(pid);
     const [mark, reason] = 'merged_into' in how ? [`merged:${how.merged_into}`, 'profile_merged'] : ['erased', 'profile_erased'];
     return this.scripts.retire([k.state, k.outbox, k.due], [pid, mark, reason, Math.round(occurredAt), trigger ?? '', k.membersPrefix]);
   }
 
   async read(pid: string): Promise<MembershipState> {
-    if (this.placed) await this.placed;
+    await this.placed;
     const h = await this.redis.hgetall(this.shardKeys(pid).state);
     const segments = new Map<string, StoredMembership>();
     const due = new Map<string, number>();
@@ -274,7 +274,7 @@ export class MembershipStore {
 
   /** Every member of a segment, over all shards. */
   async members(segment: string): Promise<string[]> {
-    if (this.placed) await this.placed;
+    await this.placed;
     const ids: string[] = [];
     for (let s = 0; s < this.shards; s++) ids.push(...(await this.redis.smembers(this.keys.shard(s).members(segment))));
     return ids;
@@ -282,14 +282,14 @@ export class MembershipStore {
 
   /** One SSCAN step over a segment's members in one shard: cursor '0' starts, a next cursor of '0' ends the shard. */
   async scanMembers(segment: string, shard: number, cursor: string, count: number): Promise<{ next: string; members: string[] }> {
-    if (this.placed) await this.placed;
+    await this.placed;
     const [next, members] = await this.redis.sscan(this.keys.shard(shard).members(segment), cursor, 'COUNT', count);
     return { next, members };
   }
 
   /** Members of a segment over all shards (count), and up to `sample` member ids. */
   async size(segment: string, sample = 0): Promise<{ members: number; sample: string[] }> {
-    if (this.placed) await this.placed;
+    await this.placed;
     const pipe = this.redis.pipeline();
     for (let s = 0; s < this.shards; s++) pipe.scard(this.keys.shard(s).members(segment));
     const r = (await pipe.exec()) ?? [];
