@@ -319,7 +319,11 @@ export class ProfileStore {
     let todo = resolutions.map((_, i) => i);
     for (let round = 0; ; round++) {
       const groups = new Map<string, number[]>();
-      for (const i of todo) groups.set(resolutions[i]!.profileId, [...(groups.get(resolutions[i]!.profileId) ?? []), i]);
+      for (const i of todo) {
+        const group = groups.get(resolutions[i]!.profileId);
+        if (group) group.push(i);
+        else groups.set(resolutions[i]!.profileId, [i]);
+      }
       type Done = { fold: FoldResult; items: number[] } | { erased: number[] };
       const done = await Promise.all(
         [...groups].map(async ([pid, idx]): Promise<Done> => {
