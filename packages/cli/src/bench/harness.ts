@@ -14,6 +14,7 @@ import { cleanScratch, provision } from '@profile-stream/infra';
 import { openClients, type Clients } from '../clients.ts';
 import type { CliContext } from '../context.ts';
 import { stopGroups, track } from './children.ts';
+import { hostSpeedMs } from './host-speed.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,6 +45,7 @@ export interface Bench {
 }
 
 export async function setup(ctx: CliContext, name: string, extra: NodeJS.ProcessEnv = {}): Promise<Bench> {
+  hostSpeedMs(); // before any load: printed under the CPU tables
   const prefix = `bench-${name}-${randomBytes(3).toString('hex')}.`;
   const topics = resolveTopics({ prefix });
   await provision(ctx.conn, topics, ctx.log);

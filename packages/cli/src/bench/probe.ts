@@ -5,6 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { type Metered, meterCpu, stackProcesses } from './cpu.ts';
+import { hostSpeedLine } from './host-speed.ts';
 import { hopDelta, hopRows, roundsLine, type ServiceSnapshot, scrapeService } from './hops.ts';
 import { printTable } from '../table.ts';
 
@@ -72,7 +73,7 @@ export async function startProbe(o: { services: readonly ProbedService[]; dataDi
 export function printCpu(title: string, rows: Record<string, string | number>[]): void {
   process.stdout.write(`\n${title}:\n`);
   printTable(rows);
-  process.stdout.write(`measured on ${machineCpus()}\n`);
+  process.stdout.write(`measured on ${machineCpus()}\n${hostSpeedLine()}\n`);
 }
 
 /**
